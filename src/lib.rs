@@ -1,0 +1,1 @@
+//! docrun: make documentation executable.
