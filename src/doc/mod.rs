@@ -1,0 +1,178 @@
+//! A guide as a document: Markdown with Hugo shortcodes, read into a flat list of [`Item`]s.
+//!
+//! Parsing is pure: [`parse`] is a function of the text. Text blocks (`{{< text >}}` and fenced
+//! code) keep their lines exactly, so later stages can both interpret them ([`bash::split`]) and
+//! reproduce istio.io's extractor byte for byte ([`crate::istio`]).
+
+pub mod bash;
+pub mod front_matter;
+mod parser;
+pub mod shortcode;
+
+use std::path::Path;
+use std::sync::Arc;
+
+pub use front_matter::{FrontMatter, TestMode};
+pub use parser::parse;
+
+use crate::error::Error;
+use crate::source::{Source, Span};
+
+/// A parsed guide.
+#[derive(Debug, Clone)]
+pub struct Doc {
+    pub source: Arc<Source>,
+    pub front_matter: FrontMatter,
+    /// Headings, blocks, callouts, tables and includes, in the order they appear.
+    pub items: Vec<Item>,
+}
+
+impl Doc {
+    /// Reads and parses a guide from disk.
+    pub fn load(path: &Path) -> Result<Doc, Error> {
+        let source = Source::load(path)?;
+        Ok(parse(source)?)
+    }
+
+    pub fn path(&self) -> &Path {
+        self.source.path()
+    }
+
+    /// The text blocks, in order.
+    pub fn blocks(&self) -> impl Iterator<Item = &TextBlock> {
+        self.items.iter().filter_map(|item| match item {
+            Item::Block(b) => Some(b),
+            _ => None,
+        })
+    }
+}
+
+/// One element of a guide that docrun cares about.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Item {
+    Heading(Heading),
+    Block(TextBlock),
+    Callout(Callout),
+    Table(Table),
+    Boilerplate(BoilerplateRef),
+}
+
+impl Item {
+    pub fn line(&self) -> usize {
+        match self {
+            Item::Heading(h) => h.line,
+            Item::Block(b) => b.line,
+            Item::Callout(c) => c.line,
+            Item::Table(t) => t.line,
+            Item::Boilerplate(b) => b.line,
+        }
+    }
+}
+
+/// A Markdown heading, with its explicit anchor (`## 配置信任关系 {#configure-trust}`) if any.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Heading {
+    pub level: u8,
+    pub text: String,
+    pub anchor: Option<String>,
+    pub line: usize,
+}
+
+/// One line of a block's body, with the block's indent removed and no line end.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct BodyLine {
+    pub line: usize,
+    pub text: String,
+}
+
+/// Where a block came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum BlockForm {
+    /// `{{< text ... >}}` ... `{{< /text >}}`.
+    Shortcode,
+    /// A fenced code block (```` ```bash ````).
+    Fenced,
+}
+
+/// The tab of a tabset a block sits in: tabs are alternatives, of which a run takes one.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct TabRef {
+    /// Counts the tabsets of the guide from 0.
+    pub tabset: usize,
+    /// Counts the tabs of the tabset from 0.
+    pub index: usize,
+    pub name: String,
+}
+
+/// A text block: a bash block with commands and expected output, or yaml, plain text and others.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TextBlock {
+    pub form: BlockForm,
+    /// The line of the opening tag or fence.
+    pub line: usize,
+    /// The line of the closing tag or fence.
+    pub end_line: usize,
+    /// The opening tag or fence.
+    pub span: Span,
+    /// The opening line exactly as written, indent included, without its line end.
+    pub opener: String,
+    /// The whitespace before the opening tag; stripped from body lines that start with it.
+    pub indent: String,
+    /// `bash`, `yaml`, `plain`, ... (`syntax=` or the first positional argument).
+    pub syntax: String,
+    /// The syntax of the expected output (`outputis=` or the second positional argument).
+    pub output_syntax: Option<String>,
+    /// `snip_id=`: `Some("none")` marks a block that is shown but not run.
+    pub snip_id: Option<String>,
+    pub body: Vec<BodyLine>,
+    /// Inside an HTML comment: Hugo does not show it, so docrun does not run it.
+    pub commented: bool,
+    pub tab: Option<TabRef>,
+}
+
+impl TextBlock {
+    /// Whether the block holds shell commands.
+    pub fn is_shell(&self) -> bool {
+        is_shell_syntax(&self.syntax)
+    }
+}
+
+/// The syntax words that mean a shell session.
+pub fn is_shell_syntax(syntax: &str) -> bool {
+    matches!(
+        syntax,
+        "bash" | "sh" | "shell" | "console" | "shell-session" | "zsh"
+    )
+}
+
+/// A callout: `{{< tip >}}`, `{{< warning >}}`, `{{< idea >}}` (and `quote`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Callout {
+    pub kind: String,
+    pub line: usize,
+    /// The callout's prose, lines joined with spaces, text blocks left out.
+    pub text: String,
+}
+
+/// A Markdown table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Table {
+    pub line: usize,
+    pub header: Vec<String>,
+    pub rows: Vec<TableRow>,
+}
+
+/// A table row: each cell's text, code spans without backticks, links as their text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableRow {
+    pub line: usize,
+    pub cells: Vec<String>,
+}
+
+/// `{{< boilerplate name >}}`: the steps of another page included here.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BoilerplateRef {
+    pub name: String,
+    pub line: usize,
+}

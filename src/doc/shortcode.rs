@@ -1,0 +1,307 @@
+//! Hugo shortcodes: `{{< name args >}}`, `{{% name args %}}` and their closing forms.
+//!
+//! Arguments are positional or `key=value`, quoted (`"..."`, or raw with backticks) or bare,
+//! as Hugo accepts them.
+
+use crate::source::{Source, Span};
+
+use crate::error::SourceError;
+
+/// The delimiter pair a shortcode was written with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Delim {
+    /// `{{< ... >}}`: the inner content is not rendered as Markdown.
+    Angle,
+    /// `{{% ... %}}`: the inner content is rendered as Markdown.
+    Percent,
+}
+
+/// One shortcode argument.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Arg {
+    pub key: Option<String>,
+    pub value: String,
+}
+
+/// A shortcode tag as written: an opening (or self-contained) tag, or a closing one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Shortcode {
+    pub name: String,
+    pub args: Vec<Arg>,
+    pub closing: bool,
+    pub delim: Delim,
+    /// The whole tag, from `{{` to `}}`.
+    pub span: Span,
+}
+
+impl Shortcode {
+    /// The value of a `key=value` argument.
+    pub fn named(&self, key: &str) -> Option<&str> {
+        self.args
+            .iter()
+            .find(|a| a.key.as_deref() == Some(key))
+            .map(|a| a.value.as_str())
+    }
+
+    /// The `n`th positional argument (0-based).
+    pub fn positional(&self, n: usize) -> Option<&str> {
+        self.args
+            .iter()
+            .filter(|a| a.key.is_none())
+            .nth(n)
+            .map(|a| a.value.as_str())
+    }
+}
+
+/// Finds every shortcode tag in `line`, which starts at byte `offset` of `src`.
+///
+/// A `{{<` or `{{%` that does not form a well-made tag is an error pointing at it, with a hint.
+pub fn scan_line(src: &Source, line: &str, offset: usize) -> Result<Vec<Shortcode>, SourceError> {
+    let mut found = Vec::new();
+    let mut pos = 0;
+    while let Some(rel) = line[pos..].find("{{") {
+        let start = pos + rel;
+        let rest = &line[start + 2..];
+        let delim = match rest.chars().next() {
+            Some('<') => Delim::Angle,
+            Some('%') => Delim::Percent,
+            _ => {
+                pos = start + 2;
+                continue;
+            }
+        };
+        let (code, len) = parse_tag(&line[start..], delim).map_err(|(at, msg, help)| {
+            src.error(
+                Span::new(offset + start + at, offset + start + at + 1),
+                msg,
+                "here",
+            )
+            .with_help(help)
+        })?;
+        let span = Span::new(offset + start, offset + start + len);
+        found.push(Shortcode { span, ..code });
+        pos = start + len;
+    }
+    Ok(found)
+}
+
+type TagError = (usize, String, &'static str);
+
+/// Parses one tag at the start of `text`; returns it and its length in bytes.
+fn parse_tag(text: &str, delim: Delim) -> Result<(Shortcode, usize), TagError> {
+    let (open, close) = match delim {
+        Delim::Angle => ("{{<", ">}}"),
+        Delim::Percent => ("{{%", "%}}"),
+    };
+    let bytes = text.as_bytes();
+    let mut i = open.len();
+    skip_space(bytes, &mut i);
+    // Hugo's comment form `{{</* ... */>}}` shows a shortcode literally; it is not a tag.
+    let closing = bytes.get(i) == Some(&b'/');
+    if closing {
+        i += 1;
+        skip_space(bytes, &mut i);
+    }
+    let name_start = i;
+    while i < bytes.len() && is_name_byte(bytes[i]) {
+        i += 1;
+    }
+    if i == name_start {
+        return Err((
+            i.min(text.len().saturating_sub(1)),
+            format!("shortcode without a name after `{open}`"),
+            "a shortcode reads `{{< name args >}}`; write `{{</* */>}}` to show one literally",
+        ));
+    }
+    let name = text[name_start..i].to_owned();
+    let mut args = Vec::new();
+    loop {
+        skip_space(bytes, &mut i);
+        if text[i..].starts_with(close) {
+            let code = Shortcode {
+                name,
+                args,
+                closing,
+                delim,
+                span: Span::default(),
+            };
+            return Ok((code, i + close.len()));
+        }
+        if i >= bytes.len() {
+            return Err((
+                text.len().saturating_sub(1),
+                format!("shortcode `{name}` is not closed with `{close}` on this line"),
+                "end the tag on the same line, e.g. `{{< text bash >}}`",
+            ));
+        }
+        let (arg, next) = parse_arg(text, i, close)?;
+        args.push(arg);
+        i = next;
+    }
+}
+
+fn parse_arg(text: &str, start: usize, close: &str) -> Result<(Arg, usize), TagError> {
+    let bytes = text.as_bytes();
+    let mut i = start;
+    let mut key = None;
+    // A key is a bare word directly followed by `=`.
+    let word_start = i;
+    while i < bytes.len() && is_name_byte(bytes[i]) {
+        i += 1;
+    }
+    if i > word_start && bytes.get(i) == Some(&b'=') {
+        key = Some(text[word_start..i].to_owned());
+        i += 1;
+    } else {
+        i = word_start;
+    }
+    let (value, next) = match bytes.get(i) {
+        Some(&q @ (b'"' | b'`')) => {
+            let body_start = i + 1;
+            let mut j = body_start;
+            let mut value = String::new();
+            loop {
+                match bytes.get(j) {
+                    None => {
+                        return Err((
+                            i,
+                            "quoted shortcode argument is not closed".to_owned(),
+                            "close the quote before the end of the tag",
+                        ))
+                    }
+                    Some(b'\\') if q == b'"' && j + 1 < bytes.len() => {
+                        let c = text[j + 1..].chars().next().unwrap_or('\\');
+                        value.push(c);
+                        j += 1 + c.len_utf8();
+                    }
+                    Some(&b) if b == q => break,
+                    Some(_) => {
+                        let c = text[j..].chars().next().unwrap_or(' ');
+                        value.push(c);
+                        j += c.len_utf8();
+                    }
+                }
+            }
+            (value, j + 1)
+        }
+        _ => {
+            let mut j = i;
+            while j < bytes.len() && !bytes[j].is_ascii_whitespace() && !text[j..].starts_with(close)
+            {
+                if bytes[j] == b'"' {
+                    return Err((
+                        j,
+                        "stray quote inside a shortcode argument".to_owned(),
+                        "quote the whole value: key=\"a value\"",
+                    ));
+                }
+                j += 1;
+            }
+            if j == i {
+                return Err((
+                    i,
+                    "shortcode argument has no value".to_owned(),
+                    "write key=value or key=\"a value\"",
+                ));
+            }
+            (text[i..j].to_owned(), j)
+        }
+    };
+    Ok((Arg { key, value }, next))
+}
+
+fn skip_space(bytes: &[u8], i: &mut usize) {
+    while *i < bytes.len() && bytes[*i].is_ascii_whitespace() {
+        *i += 1;
+    }
+}
+
+fn is_name_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'.'
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scan(line: &str) -> Result<Vec<Shortcode>, SourceError> {
+        let src = Source::new("t.md", line);
+        scan_line(&src, line, 0)
+    }
+
+    fn args(code: &Shortcode) -> Vec<(Option<&str>, &str)> {
+        code.args
+            .iter()
+            .map(|a| (a.key.as_deref(), a.value.as_str()))
+            .collect()
+    }
+
+    #[test]
+    fn argument_forms_seen_in_the_corpus() {
+        let cases: &[(&str, &str, Vec<(Option<&str>, &str)>)] = &[
+            ("{{< text bash >}}", "text", vec![(None, "bash")]),
+            (
+                "{{< text syntax=bash snip_id=none >}}",
+                "text",
+                vec![(Some("syntax"), "bash"), (Some("snip_id"), "none")],
+            ),
+            (
+                r#"{{< text syntax="bash" outputis="yaml" >}}"#,
+                "text",
+                vec![(Some("syntax"), "bash"), (Some("outputis"), "yaml")],
+            ),
+            (
+                "{{< text bash yaml >}}",
+                "text",
+                vec![(None, "bash"), (None, "yaml")],
+            ),
+            ("{{< text plain>}}", "text", vec![(None, "plain")]),
+            (
+                r#"{{< tab name="Helm" category-value="helm" >}}"#,
+                "tab",
+                vec![(Some("name"), "Helm"), (Some("category-value"), "helm")],
+            ),
+            ("{{% tip %}}", "tip", vec![]),
+        ];
+        for (line, name, expected) in cases {
+            let found = scan(line).unwrap();
+            assert_eq!(found.len(), 1, "{line}");
+            assert_eq!(&found[0].name, name, "{line}");
+            assert_eq!(args(&found[0]), *expected, "{line}");
+            assert_eq!(found[0].span, Span::new(0, line.len()), "{line}");
+        }
+    }
+
+    #[test]
+    fn closing_tags_and_several_tags_on_one_line() {
+        let found = scan("x {{< gloss >}}mesh{{< /gloss >}} {{</warning>}}").unwrap();
+        let names: Vec<(&str, bool)> = found.iter().map(|c| (c.name.as_str(), c.closing)).collect();
+        assert_eq!(
+            names,
+            vec![("gloss", false), ("gloss", true), ("warning", true)]
+        );
+        assert_eq!(found[0].span, Span::new(2, 15));
+    }
+
+    #[test]
+    fn malformed_tags_are_errors_with_a_column() {
+        let cases = [
+            ("{{< text bash", "not closed", 13),
+            (r#"{{< text syntax="bash >}}"#, "not closed", 17),
+            ("ab {{< >}}", "without a name", 8),
+            (r#"{{< text a"b >}}"#, "stray quote", 11),
+        ];
+        for (line, message, column) in cases {
+            let err = scan(line).unwrap_err();
+            assert!(err.message.contains(message), "{line}: {}", err.message);
+            assert_eq!(err.location, format!("t.md:1:{column}"), "{line}");
+            assert!(err.help.is_some());
+        }
+    }
+
+    #[test]
+    fn braces_that_are_not_shortcodes_are_left_alone() {
+        assert!(scan("kubectl get -o jsonpath='{{.items}}'").unwrap().is_empty());
+        assert!(scan("{{ .Values }}").unwrap().is_empty());
+    }
+}

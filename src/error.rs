@@ -1,0 +1,133 @@
+//! Errors and their exit codes.
+//!
+//! An input error (exit 2) names the file, line and column, shows the line with a caret, and
+//! says what to do. Exit codes are computed in one place: [`Error::exit_code`].
+
+use std::fmt;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use miette::{NamedSource, SourceSpan};
+
+use crate::source::{Source, Span};
+
+/// An error located in a guide or another input file.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+#[error("{location}: {message}")]
+pub struct SourceError {
+    /// `path:line:column`.
+    pub location: String,
+    pub message: String,
+    #[source_code]
+    code: NamedSource<Arc<str>>,
+    #[label("{label}")]
+    span: SourceSpan,
+    label: String,
+    #[help]
+    pub help: Option<String>,
+}
+
+impl SourceError {
+    pub(crate) fn new(src: &Source, span: Span, message: String, label: &str) -> Self {
+        let len = src.text().len();
+        let start = span.start.min(len);
+        let end = span.end.clamp(start, len);
+        SourceError {
+            location: src.location(start),
+            message,
+            code: NamedSource::new(src.path().display().to_string(), src.shared_text()),
+            span: SourceSpan::new(start.into(), end - start),
+            label: label.to_owned(),
+            help: None,
+        }
+    }
+
+    /// Adds a hint: what the reader can do about it.
+    pub fn with_help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+
+    /// The 1-based line the error points at.
+    pub fn line(&self) -> usize {
+        self.location
+            .rsplitn(3, ':')
+            .nth(1)
+            .and_then(|l| l.parse().ok())
+            .unwrap_or(0)
+    }
+}
+
+/// A variable the guide needs and nobody gave a value for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MissingVar {
+    pub name: String,
+    pub description: Option<String>,
+    pub location: String,
+}
+
+/// Everything that stops docrun, with the exit code it maps to.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Source(#[from] Box<SourceError>),
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{0}")]
+    Usage(String),
+    #[error("{}", MissingVarsDisplay(.0))]
+    MissingVars(Vec<MissingVar>),
+    /// A step or check failed; the report has already said which.
+    #[error("{0}")]
+    Failed(String),
+    #[error("interrupted")]
+    Interrupted,
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl From<SourceError> for Error {
+    fn from(err: SourceError) -> Self {
+        Error::Source(Box::new(err))
+    }
+}
+
+impl Error {
+    /// 0 all passed; 1 a step or check failed; 2 the input is wrong; 130 interrupted.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Error::Failed(_) | Error::Internal(_) => 1,
+            Error::Interrupted => 130,
+            Error::Source(_) | Error::Io { .. } | Error::Usage(_) | Error::MissingVars(_) => 2,
+        }
+    }
+}
+
+struct MissingVarsDisplay<'a>(&'a [MissingVar]);
+
+impl fmt::Display for MissingVarsDisplay<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let names: Vec<&str> = self.0.iter().map(|v| v.name.as_str()).collect();
+        writeln!(
+            f,
+            "{} variable{} without a value: {}",
+            self.0.len(),
+            if self.0.len() == 1 { "" } else { "s" },
+            names.join(", ")
+        )?;
+        for var in self.0 {
+            write!(f, "  {} ({})", var.name, var.location)?;
+            if let Some(desc) = &var.description {
+                write!(f, ": {desc}")?;
+            }
+            writeln!(f)?;
+        }
+        write!(
+            f,
+            "hint: give each with --set NAME=VALUE, a --values FILE.yaml, or the environment"
+        )
+    }
+}

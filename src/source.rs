@@ -1,0 +1,150 @@
+//! A loaded guide: its path, its text, and the mapping from byte offsets to lines and columns.
+//!
+//! Every later stage points back into a [`Source`], so that an error or a report can name
+//! `file:line:column` and show the line itself.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::error::{Error, SourceError};
+
+/// A byte range into a [`Source`]'s text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+pub struct Span {
+    pub start: usize,
+    pub end: usize,
+}
+
+impl Span {
+    pub fn new(start: usize, end: usize) -> Self {
+        Span { start, end }
+    }
+}
+
+/// The text of one guide, with line ends normalised to `\n`.
+///
+/// CRLF and lone CR line ends are turned into LF when the file is read (as Python's universal
+/// newlines do, which istio.io's extractor relies on), so offsets, lines and columns all refer to
+/// the normalised text. Line numbers are the same as in the file on disk.
+#[derive(Debug)]
+pub struct Source {
+    path: PathBuf,
+    text: Arc<str>,
+    line_starts: Vec<usize>,
+}
+
+impl Source {
+    /// Reads a guide from disk. A missing file or one that is not UTF-8 is an input error (exit 2).
+    pub fn load(path: &Path) -> Result<Arc<Source>, Error> {
+        let bytes = std::fs::read(path).map_err(|source| Error::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        match String::from_utf8(bytes) {
+            Ok(text) => Ok(Arc::new(Source::new(path, &text))),
+            Err(err) => {
+                let valid = err.utf8_error().valid_up_to();
+                let lossy = String::from_utf8_lossy(err.as_bytes()).into_owned();
+                let src = Source::new(path, &lossy);
+                // Offsets in the lossy text match the original up to the first invalid byte.
+                Err(src
+                    .error(
+                        Span::new(valid, valid + 1),
+                        "the file is not valid UTF-8",
+                        "here",
+                    )
+                    .with_help("docrun reads guides as UTF-8 text; re-save the file as UTF-8")
+                    .into())
+            }
+        }
+    }
+
+    /// Builds a source from text already in memory (tests, fuzzing, stdin).
+    pub fn new(path: impl AsRef<Path>, text: &str) -> Source {
+        let text = normalise_line_ends(text);
+        let mut line_starts = vec![0];
+        line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        Source {
+            path: path.as_ref().to_path_buf(),
+            text: Arc::from(text),
+            line_starts,
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    pub(crate) fn shared_text(&self) -> Arc<str> {
+        self.text.clone()
+    }
+
+    /// The 1-based line number of a byte offset.
+    pub fn line_of(&self, offset: usize) -> usize {
+        match self.line_starts.binary_search(&offset) {
+            Ok(i) => i + 1,
+            Err(i) => i,
+        }
+    }
+
+    /// The 1-based line and column (in characters) of a byte offset.
+    pub fn line_col(&self, offset: usize) -> (usize, usize) {
+        let offset = offset.min(self.text.len());
+        let line = self.line_of(offset);
+        let start = self.line_starts[line - 1];
+        let prefix = self.text.get(start..offset).unwrap_or("");
+        (line, prefix.chars().count() + 1)
+    }
+
+    /// The byte offset where a 1-based line starts.
+    pub fn line_start(&self, line: usize) -> usize {
+        self.line_starts
+            .get(line.saturating_sub(1))
+            .copied()
+            .unwrap_or(self.text.len())
+    }
+
+    /// `path:line:column` for a byte offset, the form every diagnostic uses.
+    pub fn location(&self, offset: usize) -> String {
+        let (line, col) = self.line_col(offset);
+        format!("{}:{}:{}", self.path.display(), line, col)
+    }
+
+    /// An error pointing at `span`, shown with the source line and a caret.
+    pub fn error(&self, span: Span, message: impl Into<String>, label: &str) -> SourceError {
+        SourceError::new(self, span, message.into(), label)
+    }
+}
+
+fn normalise_line_ends(text: &str) -> String {
+    if !text.contains('\r') {
+        return text.to_owned();
+    }
+    text.replace("\r\n", "\n").replace('\r', "\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_and_columns_count_from_one_and_columns_count_characters() {
+        let src = Source::new("g.md", "ab\n配置x\n\nlast");
+        assert_eq!(src.line_col(0), (1, 1));
+        assert_eq!(src.line_col(3), (2, 1));
+        assert_eq!(src.line_col(3 + "配置".len()), (2, 3));
+        assert_eq!(src.line_col(src.text().len()), (4, 5));
+        assert_eq!(src.location(3), "g.md:2:1");
+    }
+
+    #[test]
+    fn crlf_and_cr_are_read_as_lf_with_the_same_line_numbers() {
+        let src = Source::new("g.md", "a\r\nb\rc\n");
+        assert_eq!(src.text(), "a\nb\nc\n");
+        assert_eq!(src.line_of(4), 3);
+    }
+}
