@@ -1,8 +1,59 @@
 //! docrun: make documentation executable.
 //!
 //! The pipeline: [`doc`] reads a guide, [`runbook`] turns it into steps and variables, [`plan`]
-//! binds the variables and says what a run would do. Everything up to the plan is pure.
+//! binds the variables and says what a run would do. Everything up to the plan is pure: a
+//! function of the text, the overlay, the site data and the variables.
 
+pub mod cli;
+mod commands;
 pub mod doc;
 pub mod error;
+pub mod istio;
+pub mod site;
 pub mod source;
+
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+use cli::{Cli, ColorChoice};
+use error::Error;
+
+/// Runs one command line and turns its outcome into the process exit code.
+///
+/// Results go to stdout; progress and diagnostics go to stderr.
+pub fn run(cli: Cli) -> ExitCode {
+    let color = match cli.global.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            std::env::var_os("NO_COLOR").is_none() && std::io::stderr().is_terminal()
+        }
+    };
+    match commands::dispatch(&cli) {
+        Ok(code) => code,
+        Err(err) => {
+            report_error(&err, color);
+            ExitCode::from(err.exit_code())
+        }
+    }
+}
+
+fn report_error(err: &Error, color: bool) {
+    match err {
+        Error::Source(diag) => {
+            let handler = miette::GraphicalReportHandler::new_themed(if color {
+                miette::GraphicalTheme::unicode()
+            } else {
+                miette::GraphicalTheme::unicode_nocolor()
+            });
+            let mut out = String::new();
+            if handler.render_report(&mut out, diag.as_ref()).is_ok() {
+                eprintln!("error: {out}");
+            } else {
+                eprintln!("error: {diag}");
+            }
+        }
+        Error::Failed(msg) if msg.is_empty() => {}
+        other => eprintln!("error: {other}"),
+    }
+}

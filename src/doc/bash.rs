@@ -105,7 +105,8 @@ pub fn split(lines: &[BodyLine]) -> Vec<Segment> {
 
 /// The command after a `$ ` prompt (a bare `$` is an empty command).
 fn prompt(line: &str) -> Option<&str> {
-    line.strip_prefix("$ ").or(if line == "$" { Some("") } else { None })
+    line.strip_prefix("$ ")
+        .or(if line == "$" { Some("") } else { None })
 }
 
 fn ends_with_continuation(text: &str) -> bool {
@@ -282,21 +283,61 @@ mod tests {
     #[test]
     fn continuations_heredocs_and_open_quotes_belong_to_the_command() {
         let cases: &[(&str, &[&str], Option<&str>)] = &[
-            ("$ a \\\n  --b \\\n  --c\nout\n", &["a \\\n  --b \\\n  --c"], Some("out\n")),
-            ("$ cat <<EOF | kubectl apply -f -\nkind: X\nEOF\n", &["cat <<EOF | kubectl apply -f -\nkind: X\nEOF"], None),
-            ("$ cat <<\\EOF > f\n$HOME\nEOF\n", &["cat <<\\EOF > f\n$HOME\nEOF"], None),
-            ("$ cat <<'END' > f\nx\nEND\nout\n", &["cat <<'END' > f\nx\nEND"], Some("out\n")),
-            ("$ cat <<-EOF\n\tx\n\tEOF\n", &["cat <<-EOF\n\tx\n\tEOF"], None),
-            ("$ kubectl patch x -p '{\"a\":\n  1}'\nok\n", &["kubectl patch x -p '{\"a\":\n  1}'"], Some("ok\n")),
-            ("$ echo a # don't\nout\n", &["echo a # don't"], Some("out\n")),
-            ("$ echo \"it's\"\nit's\n", &["echo \"it's\""], Some("it's\n")),
-            ("$ echo $((1 << 2))\n4\n", &["echo $((1 << 2))"], Some("4\n")),
+            (
+                "$ a \\\n  --b \\\n  --c\nout\n",
+                &["a \\\n  --b \\\n  --c"],
+                Some("out\n"),
+            ),
+            (
+                "$ cat <<EOF | kubectl apply -f -\nkind: X\nEOF\n",
+                &["cat <<EOF | kubectl apply -f -\nkind: X\nEOF"],
+                None,
+            ),
+            (
+                "$ cat <<\\EOF > f\n$HOME\nEOF\n",
+                &["cat <<\\EOF > f\n$HOME\nEOF"],
+                None,
+            ),
+            (
+                "$ cat <<'END' > f\nx\nEND\nout\n",
+                &["cat <<'END' > f\nx\nEND"],
+                Some("out\n"),
+            ),
+            (
+                "$ cat <<-EOF\n\tx\n\tEOF\n",
+                &["cat <<-EOF\n\tx\n\tEOF"],
+                None,
+            ),
+            (
+                "$ kubectl patch x -p '{\"a\":\n  1}'\nok\n",
+                &["kubectl patch x -p '{\"a\":\n  1}'"],
+                Some("ok\n"),
+            ),
+            (
+                "$ echo a # don't\nout\n",
+                &["echo a # don't"],
+                Some("out\n"),
+            ),
+            (
+                "$ echo \"it's\"\nit's\n",
+                &["echo \"it's\""],
+                Some("it's\n"),
+            ),
+            (
+                "$ echo $((1 << 2))\n4\n",
+                &["echo $((1 << 2))"],
+                Some("4\n"),
+            ),
             ("$ cat <<<word\nword\n", &["cat <<<word"], Some("word\n")),
         ];
         for (text, commands, expected) in cases {
             let segments = split(&lines(text));
             assert_eq!(segments.len(), 1, "{text}");
-            let got: Vec<&str> = segments[0].commands.iter().map(|c| c.text.as_str()).collect();
+            let got: Vec<&str> = segments[0]
+                .commands
+                .iter()
+                .map(|c| c.text.as_str())
+                .collect();
             assert_eq!(&got, commands, "{text}");
             assert_eq!(
                 segments[0].expected.as_ref().map(|e| e.text.as_str()),
@@ -320,7 +361,10 @@ mod tests {
 
     #[test]
     fn output_without_a_command_and_an_unterminated_heredoc() {
-        assert_eq!(shape("just text\n"), vec![(vec![], Some(("just text\n".to_owned(), 10)))]);
+        assert_eq!(
+            shape("just text\n"),
+            vec![(vec![], Some(("just text\n".to_owned(), 10)))]
+        );
         let got = shape("$ cat <<EOF\nnever closed\n");
         assert_eq!(got[0].0[0].0, "cat <<EOF\nnever closed");
     }

@@ -106,7 +106,11 @@ pub fn parse(src: &Source) -> Result<(FrontMatter, usize), SourceError> {
     }
     let Some((yaml_end, body_start)) = close else {
         return Err(src
-            .error(Span::new(bom, bom + 3), "front matter is not closed", "opened here")
+            .error(
+                Span::new(bom, bom + 3),
+                "front matter is not closed",
+                "opened here",
+            )
             .with_help("end the front matter with a line of three dashes: ---"));
     };
     let yaml = &text[yaml_start..yaml_end];
@@ -115,20 +119,30 @@ pub fn parse(src: &Source) -> Result<(FrontMatter, usize), SourceError> {
             .location()
             .map_or(yaml_start, |l| yaml_start + l.index().min(yaml.len()));
         let message = err.to_string();
-        let message = message.split(" at line ").next().unwrap_or(&message).to_owned();
+        let message = message
+            .split(" at line ")
+            .next()
+            .unwrap_or(&message)
+            .to_owned();
         src.error(
             Span::new(at, at + 1),
             format!("front matter is not valid YAML: {message}"),
             "here",
         )
-        .with_help("front matter is YAML between two `---` lines; quote values that hold `:` or `#`")
+        .with_help(
+            "front matter is YAML between two `---` lines; quote values that hold `:` or `#`",
+        )
     })?;
     let raw = match value {
         serde_yaml::Value::Mapping(m) => m,
         serde_yaml::Value::Null => serde_yaml::Mapping::new(),
         _ => {
             return Err(src
-                .error(Span::new(yaml_start, yaml_end), "front matter is not a mapping", "here")
+                .error(
+                    Span::new(yaml_start, yaml_end),
+                    "front matter is not a mapping",
+                    "here",
+                )
                 .with_help("front matter holds `key: value` lines, e.g. `title: My guide`"))
         }
     };

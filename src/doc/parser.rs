@@ -80,9 +80,15 @@ impl<'a> LineScan<'a> {
     fn run(&mut self) -> Result<(), SourceError> {
         let text = self.src.text();
         // Blank the front matter so the Markdown pass does not read it.
-        self.masked.extend(text[..self.body_start].chars().map(|c| if c == '\n' { '\n' } else { ' ' }));
+        self.masked.extend(
+            text[..self.body_start]
+                .chars()
+                .map(|c| if c == '\n' { '\n' } else { ' ' }),
+        );
         let mut open: Option<OpenBlock> = None;
         let mut offset = self.body_start;
+        // The end of a shortcode tag that went on over several lines.
+        let mut tag_end = 0;
         for raw in text[self.body_start..].split_inclusive('\n') {
             let line = raw.strip_suffix('\n').unwrap_or(raw);
             let line_no = self.src.line_of(offset);
@@ -95,7 +101,9 @@ impl<'a> LineScan<'a> {
                         self.in_comment = false;
                     }
                 } else {
-                    let body = line.strip_prefix(current.block.indent.as_str()).unwrap_or(line);
+                    let body = line
+                        .strip_prefix(current.block.indent.as_str())
+                        .unwrap_or(line);
                     current.block.body.push(BodyLine {
                         line: line_no,
                         text: body.to_owned(),
@@ -110,9 +118,15 @@ impl<'a> LineScan<'a> {
                 offset += raw.len();
                 continue;
             }
+            if offset < tag_end {
+                self.masked.push_str(raw);
+                offset += raw.len();
+                continue;
+            }
             let comment_before = self.in_comment;
             self.follow_comment(line);
-            let codes = shortcode::scan_line(self.src, line, offset)?;
+            let codes = shortcode::scan_line(self.src, offset, line.len())?;
+            tag_end = codes.last().map_or(0, |c| c.span.end);
             let mut opened = None;
             for code in codes {
                 if let Some(block) = self.shortcode(code, line, line_no, comment_before)? {
@@ -140,14 +154,19 @@ impl<'a> LineScan<'a> {
         if let Some(c) = self.containers.last() {
             return Err(self
                 .src
-                .error(c.span, format!("`{}` is never closed", c.name), "opened here")
+                .error(
+                    c.span,
+                    format!("`{}` is never closed", c.name),
+                    "opened here",
+                )
                 .with_help(format!("close it with `{{{{< /{} >}}}}`", c.name)));
         }
         Ok(())
     }
 
     fn mask_line(&mut self, raw: &str) {
-        self.masked.extend(raw.chars().map(|c| if c == '\n' { '\n' } else { ' ' }));
+        self.masked
+            .extend(raw.chars().map(|c| if c == '\n' { '\n' } else { ' ' }));
     }
 
     /// Tracks fenced code so that shortcodes shown inside fences are left alone.
@@ -156,12 +175,17 @@ impl<'a> LineScan<'a> {
         let marker = trimmed.chars().next();
         let run = |c: char| trimmed.chars().take_while(|x| *x == c).count();
         match (self.fence, marker) {
-            (Some((c, n)), Some(m)) if m == c && run(c) >= n && trimmed.trim_end().chars().all(|x| x == c) => {
+            (Some((c, n)), Some(m))
+                if m == c && run(c) >= n && trimmed.trim_end().chars().all(|x| x == c) =>
+            {
                 self.fence = None;
                 true
             }
             (Some(_), _) => true,
-            (None, Some(c @ ('`' | '~'))) if run(c) >= 3 && line.len() - trimmed.len() < 4 || (c == '`' || c == '~') && run(c) >= 3 && self.in_list_indent(line) => {
+            (None, Some(c @ ('`' | '~')))
+                if run(c) >= 3 && line.len() - trimmed.len() < 4
+                    || (c == '`' || c == '~') && run(c) >= 3 && self.in_list_indent(line) =>
+            {
                 self.fence = Some((c, run(c)));
                 true
             }
@@ -209,7 +233,11 @@ impl<'a> LineScan<'a> {
         match code.name.as_str() {
             "text" if code.closing => Err(self
                 .src
-                .error(code.span, "`{{< /text >}}` without an opening `text` tag", "here")
+                .error(
+                    code.span,
+                    "`{{< /text >}}` without an opening `text` tag",
+                    "here",
+                )
                 .with_help("remove it, or open the block with `{{< text bash >}}`")),
             "text" => self.open_text(code, line, line_no, commented).map(Some),
             name if CONTAINERS.contains(&name) => {
@@ -244,15 +272,35 @@ impl<'a> LineScan<'a> {
         commented: bool,
     ) -> Result<TextBlock, SourceError> {
         const KNOWN: &[&str] = &[
-            "syntax", "outputis", "snip_id", "downloadas", "expandlinks", "repo", "prefix",
+            "syntax",
+            "outputis",
+            "snip_id",
+            "downloadas",
+            "expandlinks",
+            "repo",
+            "prefix",
         ];
-        if let Some(arg) = code.args.iter().find(|a| a.key.as_deref().is_some_and(|k| !KNOWN.contains(&k))) {
+        if let Some(arg) = code
+            .args
+            .iter()
+            .find(|a| a.key.as_deref().is_some_and(|k| !KNOWN.contains(&k)))
+        {
             return Err(self
                 .src
-                .error(code.span, format!("unknown `text` argument `{}`", arg.key.as_deref().unwrap_or("")), "in this tag")
+                .error(
+                    code.span,
+                    format!(
+                        "unknown `text` argument `{}`",
+                        arg.key.as_deref().unwrap_or("")
+                    ),
+                    "in this tag",
+                )
                 .with_help(format!("known arguments: {}", KNOWN.join(", "))));
         }
-        let syntax = code.named("syntax").or(code.positional(0)).unwrap_or("plain");
+        let syntax = code
+            .named("syntax")
+            .or(code.positional(0))
+            .unwrap_or("plain");
         // `syntax="bash yaml"` names the output syntax after the command syntax.
         let mut words = syntax.split_whitespace();
         let syntax_word = words.next().unwrap_or("plain").to_owned();
@@ -291,7 +339,11 @@ impl<'a> LineScan<'a> {
                     .rev()
                     .find(|c| c.name == "tabset")
                     .map_or(0, |c| c.item.unwrap_or(0));
-                let name = code.named("name").or(code.positional(0)).unwrap_or("").to_owned();
+                let name = code
+                    .named("name")
+                    .or(code.positional(0))
+                    .unwrap_or("")
+                    .to_owned();
                 self.tab = Some(TabRef {
                     tabset: self.tabsets.saturating_sub(1),
                     index,
@@ -323,7 +375,12 @@ impl<'a> LineScan<'a> {
                 let top = self.containers.pop();
                 if code.name == "tab" {
                     self.tab = None;
-                    if let Some(set) = self.containers.iter_mut().rev().find(|c| c.name == "tabset") {
+                    if let Some(set) = self
+                        .containers
+                        .iter_mut()
+                        .rev()
+                        .find(|c| c.name == "tabset")
+                    {
                         set.item = Some(set.item.unwrap_or(0) + 1);
                     }
                 }
@@ -339,8 +396,15 @@ impl<'a> LineScan<'a> {
             }
             None => Err(self
                 .src
-                .error(code.span, format!("`{{{{< /{} >}}}}` without an opening tag", code.name), "here")
-                .with_help(format!("remove it, or open it with `{{{{< {} >}}}}`", code.name))),
+                .error(
+                    code.span,
+                    format!("`{{{{< /{} >}}}}` without an opening tag", code.name),
+                    "here",
+                )
+                .with_help(format!(
+                    "remove it, or open it with `{{{{< {} >}}}}`",
+                    code.name
+                ))),
         }
     }
 
@@ -418,7 +482,12 @@ fn markdown_items(src: &Source, masked: &str, body_start: usize) -> Vec<Item> {
         }
         match event {
             Event::Start(Tag::Heading { level, id, .. }) => {
-                heading = Some((heading_level(level), id.map(|s| s.to_string()), src.line_of(range.start), String::new()));
+                heading = Some((
+                    heading_level(level),
+                    id.map(|s| s.to_string()),
+                    src.line_of(range.start),
+                    String::new(),
+                ));
             }
             Event::End(TagEnd::Heading(_)) => {
                 if let Some((level, anchor, line, text)) = heading.take() {
@@ -426,15 +495,27 @@ fn markdown_items(src: &Source, masked: &str, body_start: usize) -> Vec<Item> {
                         Some(a) => (text.trim().to_owned(), Some(a)),
                         None => split_anchor(text.trim()),
                     };
-                    items.push(Item::Heading(Heading { level, text, anchor, line }));
+                    items.push(Item::Heading(Heading {
+                        level,
+                        text,
+                        anchor,
+                        line,
+                    }));
                 }
             }
             Event::Start(Tag::Table(_)) => {
-                table = Some(Table { line: src.line_of(range.start), header: Vec::new(), rows: Vec::new() });
+                table = Some(Table {
+                    line: src.line_of(range.start),
+                    header: Vec::new(),
+                    rows: Vec::new(),
+                });
             }
             Event::End(TagEnd::Table) => items.extend(table.take().map(Item::Table)),
             Event::Start(Tag::TableHead) | Event::Start(Tag::TableRow) => {
-                row = Some(TableRow { line: src.line_of(range.start), cells: Vec::new() });
+                row = Some(TableRow {
+                    line: src.line_of(range.start),
+                    cells: Vec::new(),
+                });
             }
             Event::End(TagEnd::TableHead) => {
                 if let (Some(t), Some(r)) = (table.as_mut(), row.take()) {
@@ -454,10 +535,16 @@ fn markdown_items(src: &Source, masked: &str, body_start: usize) -> Vec<Item> {
             }
             Event::Start(Tag::CodeBlock(CodeBlockKind::Fenced(info))) => {
                 let line = src.line_of(range.start);
-                let opener_end = masked[range.start..].find('\n').map_or(masked.len(), |i| range.start + i);
+                let opener_end = masked[range.start..]
+                    .find('\n')
+                    .map_or(masked.len(), |i| range.start + i);
                 let opener = &src.text()[range.start..opener_end];
                 let indent: String = src.text()[src.line_start(line)..range.start].to_owned();
-                let syntax = info.split(|c: char| c.is_whitespace() || c == ',' || c == '{').next().unwrap_or("").to_owned();
+                let syntax = info
+                    .split(|c: char| c.is_whitespace() || c == ',' || c == '{')
+                    .next()
+                    .unwrap_or("")
+                    .to_owned();
                 let block = TextBlock {
                     form: BlockForm::Fenced,
                     line,
@@ -465,7 +552,11 @@ fn markdown_items(src: &Source, masked: &str, body_start: usize) -> Vec<Item> {
                     span: Span::new(range.start, opener_end),
                     opener: format!("{indent}{opener}"),
                     indent,
-                    syntax: if syntax.is_empty() { "plain".to_owned() } else { syntax },
+                    syntax: if syntax.is_empty() {
+                        "plain".to_owned()
+                    } else {
+                        syntax
+                    },
                     output_syntax: None,
                     snip_id: None,
                     body: Vec::new(),
@@ -494,7 +585,10 @@ fn markdown_items(src: &Source, masked: &str, body_start: usize) -> Vec<Item> {
                     block.body = body
                         .lines()
                         .enumerate()
-                        .map(|(i, text)| BodyLine { line: first + i, text: text.to_owned() })
+                        .map(|(i, text)| BodyLine {
+                            line: first + i,
+                            text: text.to_owned(),
+                        })
                         .collect();
                     items.push(Item::Block(block));
                 }
@@ -543,7 +637,8 @@ mod tests {
 
     #[test]
     fn headings_with_anchors_in_any_language() {
-        let d = doc("---\ntitle: t\n---\n## 配置信任关系 {#configure-trust}\n\n### Plain heading\n");
+        let d =
+            doc("---\ntitle: t\n---\n## 配置信任关系 {#configure-trust}\n\n### Plain heading\n");
         let headings: Vec<_> = d
             .items
             .iter()
@@ -554,7 +649,10 @@ mod tests {
             .collect();
         assert_eq!(
             headings,
-            vec![(2, "配置信任关系", Some("configure-trust"), 4), (3, "Plain heading", None, 6)]
+            vec![
+                (2, "配置信任关系", Some("configure-trust"), 4),
+                (3, "Plain heading", None, 6)
+            ]
         );
     }
 
@@ -563,7 +661,10 @@ mod tests {
         let d = doc("1. Step:\n\n    {{< text syntax=bash snip_id=none >}}\n    $ echo hi\n      indented\n    hi\n    {{< /text >}}\n");
         let b = d.blocks().next().unwrap();
         assert_eq!((b.line, b.end_line, b.indent.as_str()), (3, 7, "    "));
-        assert_eq!((b.syntax.as_str(), b.snip_id.as_deref()), ("bash", Some("none")));
+        assert_eq!(
+            (b.syntax.as_str(), b.snip_id.as_deref()),
+            ("bash", Some("none"))
+        );
         let body: Vec<(usize, &str)> = b.body.iter().map(|l| (l.line, l.text.as_str())).collect();
         assert_eq!(body, vec![(4, "$ echo hi"), (5, "  indented"), (6, "hi")]);
     }
@@ -572,15 +673,27 @@ mod tests {
     fn block_forms_from_the_corpus() {
         let cases = [
             ("{{< text bash yaml >}}", "bash", Some("yaml")),
-            ("{{< text syntax=\"bash yaml\" snip_id=x >}}", "bash", Some("yaml")),
-            ("{{< text syntax=\"bash\" outputis=\"yaml\" >}}", "bash", Some("yaml")),
+            (
+                "{{< text syntax=\"bash yaml\" snip_id=x >}}",
+                "bash",
+                Some("yaml"),
+            ),
+            (
+                "{{< text syntax=\"bash\" outputis=\"yaml\" >}}",
+                "bash",
+                Some("yaml"),
+            ),
             ("{{< text plain>}}", "plain", None),
             ("{{< text bask >}}", "bask", None),
         ];
         for (opener, syntax, output) in cases {
             let d = doc(&format!("{opener}\nx\n{{{{< /text >}}}}\n"));
             let b = d.blocks().next().unwrap();
-            assert_eq!((b.syntax.as_str(), b.output_syntax.as_deref()), (syntax, output), "{opener}");
+            assert_eq!(
+                (b.syntax.as_str(), b.output_syntax.as_deref()),
+                (syntax, output),
+                "{opener}"
+            );
         }
     }
 
@@ -589,22 +702,62 @@ mod tests {
         let text = "Intro\n\n```bash\n$ ls\n```\n\nVariable | Description\n-------- | -----------\n`CTX_A` | The [context](x) of A.\n\n{{< tip >}}\nMind the gap.\n{{< /tip >}}\n\n{{< tabset category-name=\"x\" >}}\n{{< tab name=\"One\" >}}\n{{< text bash >}}\n$ one\n{{< /text >}}\n{{< /tab >}}\n{{< tab name=\"Two\" >}}\n{{< text bash >}}\n$ two\n{{< /text >}}\n{{< /tab >}}\n{{< /tabset >}}\n{{< boilerplate args >}}\n";
         let d = doc(text);
         let fenced = d.blocks().next().unwrap();
-        assert_eq!((fenced.form, fenced.line, fenced.body[0].text.as_str()), (BlockForm::Fenced, 3, "$ ls"));
-        let table = d.items.iter().find_map(|i| if let Item::Table(t) = i { Some(t) } else { None }).unwrap();
+        assert_eq!(
+            (fenced.form, fenced.line, fenced.body[0].text.as_str()),
+            (BlockForm::Fenced, 3, "$ ls")
+        );
+        let table = d
+            .items
+            .iter()
+            .find_map(|i| {
+                if let Item::Table(t) = i {
+                    Some(t)
+                } else {
+                    None
+                }
+            })
+            .unwrap();
         assert_eq!(table.header, vec!["Variable", "Description"]);
         assert_eq!(table.rows[0].cells, vec!["CTX_A", "The context of A."]);
         assert_eq!(table.rows[0].line, 9);
-        let callout = d.items.iter().find_map(|i| if let Item::Callout(c) = i { Some(c) } else { None }).unwrap();
-        assert_eq!((callout.kind.as_str(), callout.text.as_str(), callout.line), ("tip", "Mind the gap.", 11));
-        let tabs: Vec<_> = d.blocks().filter_map(|b| b.tab.clone()).map(|t| (t.tabset, t.index, t.name)).collect();
-        assert_eq!(tabs, vec![(0, 0, "One".to_owned()), (0, 1, "Two".to_owned())]);
-        assert!(d.items.iter().any(|i| matches!(i, Item::Boilerplate(b) if b.name == "args" && b.line == 27)));
+        let callout = d
+            .items
+            .iter()
+            .find_map(|i| {
+                if let Item::Callout(c) = i {
+                    Some(c)
+                } else {
+                    None
+                }
+            })
+            .unwrap();
+        assert_eq!(
+            (callout.kind.as_str(), callout.text.as_str(), callout.line),
+            ("tip", "Mind the gap.", 11)
+        );
+        let tabs: Vec<_> = d
+            .blocks()
+            .filter_map(|b| b.tab.clone())
+            .map(|t| (t.tabset, t.index, t.name))
+            .collect();
+        assert_eq!(
+            tabs,
+            vec![(0, 0, "One".to_owned()), (0, 1, "Two".to_owned())]
+        );
+        assert!(d
+            .items
+            .iter()
+            .any(|i| matches!(i, Item::Boilerplate(b) if b.name == "args" && b.line == 27)));
     }
 
     #[test]
     fn shell_lines_inside_blocks_are_not_markdown() {
-        let d = doc("{{< text bash >}}\n$ echo x\n# not a heading\n| not | a table |\n{{< /text >}}\n");
-        assert!(!d.items.iter().any(|i| matches!(i, Item::Heading(_) | Item::Table(_))));
+        let d =
+            doc("{{< text bash >}}\n$ echo x\n# not a heading\n| not | a table |\n{{< /text >}}\n");
+        assert!(!d
+            .items
+            .iter()
+            .any(|i| matches!(i, Item::Heading(_) | Item::Table(_))));
     }
 
     #[test]
@@ -616,11 +769,19 @@ mod tests {
     #[test]
     fn structural_errors_name_the_line_and_give_a_hint() {
         let cases = [
-            ("a\n{{< text bash >}}\n$ ls\n", "text block is never closed", "g.md:2:1"),
+            (
+                "a\n{{< text bash >}}\n$ ls\n",
+                "text block is never closed",
+                "g.md:2:1",
+            ),
             ("{{< tip >}}\nx\n", "`tip` is never closed", "g.md:1:1"),
             ("x\n{{< /text >}}\n", "without an opening", "g.md:2:1"),
             ("{{< tip >}}\n{{< /warning >}}\n", "still open", "g.md:2:1"),
-            ("{{< text bash foo=1 >}}\n{{< /text >}}\n", "unknown `text` argument `foo`", "g.md:1:1"),
+            (
+                "{{< text bash foo=1 >}}\n{{< /text >}}\n",
+                "unknown `text` argument `foo`",
+                "g.md:1:1",
+            ),
         ];
         for (text, message, location) in cases {
             let e = err(text);

@@ -53,13 +53,24 @@ impl Shortcode {
     }
 }
 
-/// Finds every shortcode tag in `line`, which starts at byte `offset` of `src`.
+/// Finds every shortcode tag that starts in the line at byte `offset` of `src` and is
+/// `line_len` bytes long. A tag may go on over the following lines (Hugo allows arguments on
+/// several lines), but not past a blank line.
 ///
 /// A `{{<` or `{{%` that does not form a well-made tag is an error pointing at it, with a hint.
-pub fn scan_line(src: &Source, line: &str, offset: usize) -> Result<Vec<Shortcode>, SourceError> {
+pub fn scan_line(
+    src: &Source,
+    offset: usize,
+    line_len: usize,
+) -> Result<Vec<Shortcode>, SourceError> {
+    let text = src.text();
+    let limit = text[offset..]
+        .find("\n\n")
+        .map_or(text.len(), |i| offset + i + 1);
+    let line = &text[offset..limit];
     let mut found = Vec::new();
     let mut pos = 0;
-    while let Some(rel) = line[pos..].find("{{") {
+    while let Some(rel) = line[pos..line_len.max(pos)].find("{{") {
         let start = pos + rel;
         let rest = &line[start + 2..];
         let delim = match rest.chars().next() {
@@ -115,6 +126,10 @@ fn parse_tag(text: &str, delim: Delim) -> Result<(Shortcode, usize), TagError> {
     }
     let name = text[name_start..i].to_owned();
     let mut args = Vec::new();
+    // `{{< gloss="cni" >}}` (seen in istio.io): Hugo reads the value as the first argument.
+    if bytes.get(i) == Some(&b'=') {
+        i += 1;
+    }
     loop {
         skip_space(bytes, &mut i);
         if text[i..].starts_with(close) {
@@ -130,8 +145,8 @@ fn parse_tag(text: &str, delim: Delim) -> Result<(Shortcode, usize), TagError> {
         if i >= bytes.len() {
             return Err((
                 text.len().saturating_sub(1),
-                format!("shortcode `{name}` is not closed with `{close}` on this line"),
-                "end the tag on the same line, e.g. `{{< text bash >}}`",
+                format!("shortcode `{name}` is not closed with `{close}`"),
+                "end the tag before the next blank line, e.g. `{{< text bash >}}`",
             ));
         }
         let (arg, next) = parse_arg(text, i, close)?;
@@ -186,7 +201,9 @@ fn parse_arg(text: &str, start: usize, close: &str) -> Result<(Arg, usize), TagE
         }
         _ => {
             let mut j = i;
-            while j < bytes.len() && !bytes[j].is_ascii_whitespace() && !text[j..].starts_with(close)
+            while j < bytes.len()
+                && !bytes[j].is_ascii_whitespace()
+                && !text[j..].starts_with(close)
             {
                 if bytes[j] == b'"' {
                     return Err((
@@ -226,7 +243,7 @@ mod tests {
 
     fn scan(line: &str) -> Result<Vec<Shortcode>, SourceError> {
         let src = Source::new("t.md", line);
-        scan_line(&src, line, 0)
+        scan_line(&src, 0, line.find('\n').unwrap_or(line.len()))
     }
 
     fn args(code: &Shortcode) -> Vec<(Option<&str>, &str)> {
@@ -262,6 +279,7 @@ mod tests {
                 vec![(Some("name"), "Helm"), (Some("category-value"), "helm")],
             ),
             ("{{% tip %}}", "tip", vec![]),
+            (r#"{{< gloss="cni" >}}"#, "gloss", vec![(None, "cni")]),
         ];
         for (line, name, expected) in cases {
             let found = scan(line).unwrap();
@@ -300,8 +318,19 @@ mod tests {
     }
 
     #[test]
+    fn a_tag_may_go_on_over_lines() {
+        let found = scan("{{< image width=\"75%\"\n    link=\"x.svg\"\n    >}}\nafter").unwrap();
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].named("link"), Some("x.svg"));
+        assert_eq!(found[0].span.end, 46);
+        assert!(scan("{{< image width=1\n\n>}}").is_err());
+    }
+
+    #[test]
     fn braces_that_are_not_shortcodes_are_left_alone() {
-        assert!(scan("kubectl get -o jsonpath='{{.items}}'").unwrap().is_empty());
+        assert!(scan("kubectl get -o jsonpath='{{.items}}'")
+            .unwrap()
+            .is_empty());
         assert!(scan("{{ .Values }}").unwrap().is_empty());
     }
 }

@@ -1,0 +1,203 @@
+//! The command line: subcommands and flags (clap derive). Validation of what clap cannot check
+//! happens when the command runs, before anything is read or executed.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Make documentation executable: preview, run and check the steps of Markdown guides.
+#[derive(Debug, Parser)]
+#[command(name = "docrun", version, about, max_term_width = 100)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+    #[command(flatten)]
+    pub global: GlobalArgs,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct GlobalArgs {
+    /// When to use colours on the terminal.
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+    /// Print only results and errors.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+    /// Print more about what docrun is doing.
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum Format {
+    #[default]
+    Text,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// List the steps of guides: id, kind, section and source line.
+    List(ListArgs),
+    /// Show the variables a guide needs, with descriptions, kinds and values.
+    Vars(VarsArgs),
+    /// Dry run: the resolved plan of a guide. Executes nothing.
+    Plan(PlanArgs),
+    /// Run a guide step by step in one shell session.
+    Run(RunArgs),
+    /// Preflight: prerequisites and read-only native checks; runs no command of the guide.
+    Check(CheckArgs),
+    /// Doc CI: run every tested guide under the given paths.
+    Test(TestArgs),
+    /// Report static problems in guides, with file:line.
+    Lint(LintArgs),
+    /// Write the istio.io `snips.sh` of a guide to stdout.
+    Snips(SnipsArgs),
+}
+
+/// Where variable values come from: `--set` > `--values` > environment > defaults.
+#[derive(Debug, Args, Clone, Default)]
+pub struct VarArgs {
+    /// Give a variable a value (repeatable).
+    #[arg(long = "set", value_name = "NAME=VALUE")]
+    pub set: Vec<String>,
+    /// Read variable values from a YAML mapping of NAME: value.
+    #[arg(long, value_name = "FILE.yaml")]
+    pub values: Option<PathBuf>,
+    /// The Hugo `data` folder (args.yml); found by walking up from the guide when not given.
+    #[arg(long, value_name = "DIR")]
+    pub site_data: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    #[arg(required = true, value_name = "DOC")]
+    pub docs: Vec<PathBuf>,
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+    #[arg(long, value_name = "DIR")]
+    pub site_data: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct VarsArgs {
+    #[arg(value_name = "DOC")]
+    pub doc: PathBuf,
+    #[command(flatten)]
+    pub vars: VarArgs,
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    #[arg(value_name = "DOC")]
+    pub doc: PathBuf,
+    #[command(flatten)]
+    pub vars: VarArgs,
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+    /// Show the plan even when variables have no value (they stay as placeholders).
+    #[arg(long)]
+    pub allow_missing: bool,
+    #[command(flatten)]
+    pub selection: Selection,
+}
+
+/// Which steps a run takes.
+#[derive(Debug, Args, Clone, Default)]
+pub struct Selection {
+    /// Start at this step.
+    #[arg(long, value_name = "ID")]
+    pub from: Option<String>,
+    /// Run only these steps (repeatable).
+    #[arg(long, value_name = "ID")]
+    pub only: Vec<String>,
+    /// Skip these steps (repeatable).
+    #[arg(long, value_name = "ID")]
+    pub skip: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    #[arg(value_name = "DOC")]
+    pub doc: PathBuf,
+    #[command(flatten)]
+    pub vars: VarArgs,
+    #[command(flatten)]
+    pub selection: Selection,
+    /// Show the plan and execute nothing (the same as `docrun plan`).
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Go on after a failed step.
+    #[arg(long)]
+    pub keep_going: bool,
+    /// Default timeout of a step, e.g. 30s, 5m.
+    #[arg(long, value_name = "DUR")]
+    pub timeout: Option<String>,
+    /// JSON Lines events on stdout.
+    #[arg(long)]
+    pub json: bool,
+    /// Write a JUnit XML report.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+    /// Run the guide's own commands instead of native checks.
+    #[arg(long)]
+    pub no_native: bool,
+    /// Continue after the last step that passed in an earlier run.
+    #[arg(long)]
+    pub resume: bool,
+    /// Never ask for missing variables.
+    #[arg(long)]
+    pub no_prompt: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    #[arg(value_name = "DOC")]
+    pub doc: PathBuf,
+    #[command(flatten)]
+    pub vars: VarArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct TestArgs {
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    #[arg(short = 'j', long, value_name = "N")]
+    pub jobs: Option<usize>,
+    #[arg(long, value_name = "K/N")]
+    pub partition: Option<String>,
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct LintArgs {
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct SnipsArgs {
+    #[arg(value_name = "DOC")]
+    pub doc: PathBuf,
+    /// The Hugo `data` folder with args.yml; found by walking up from the guide when not given.
+    #[arg(long, value_name = "DIR")]
+    pub site_data: Option<PathBuf>,
+    /// The folder of boilerplate snips: `{{< boilerplate x >}}` is sourced when DIR/x.sh exists.
+    #[arg(long, value_name = "DIR")]
+    pub boilerplate_snips: Option<PathBuf>,
+    /// Snippet id prefix.
+    #[arg(long, value_name = "P", default_value = "snip")]
+    pub prefix: String,
+}
