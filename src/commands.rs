@@ -3,15 +3,23 @@
 use std::io::Write;
 use std::process::ExitCode;
 
-use crate::cli::{Cli, Command, SnipsArgs};
+use std::path::Path;
+
+use crate::cli::{Cli, Command, Format, ListArgs, PlanArgs, SnipsArgs, VarArgs, VarsArgs};
+use crate::doc::Doc;
 use crate::error::Error;
 use crate::istio::{self, SnipsOptions};
+use crate::plan::{self, Inputs, Plan, Selection};
+use crate::report;
+use crate::runbook::{self, BuildOptions, Runbook};
 use crate::site::SiteData;
-use crate::source::Source;
 
 pub fn dispatch(cli: &Cli) -> Result<ExitCode, Error> {
     match &cli.command {
         Command::Snips(args) => snips(args),
+        Command::List(args) => list(args),
+        Command::Vars(args) => vars(args),
+        Command::Plan(args) => plan_command(args),
         other => Err(Error::Usage(format!(
             "`docrun {}` is not implemented yet",
             command_name(other)
@@ -83,5 +91,76 @@ fn write_stdout(bytes: &[u8]) -> Result<(), Error> {
     }
 }
 
-#[allow(dead_code)]
-fn unused(_: &Source) {}
+/// Reads a guide and builds its runbook, with the site data named or found above it.
+pub fn load_runbook(path: &Path, site_data: Option<&Path>) -> Result<Runbook, Error> {
+    let doc = Doc::load(path)?;
+    let site = load_site(site_data, path)?;
+    runbook::build(&doc, BuildOptions { site: site.as_ref(), overlay: None })
+}
+
+/// Builds the plan of a guide from the command line's variables and selection.
+pub fn load_plan(path: &Path, vars: &VarArgs, selection: &Selection) -> Result<Plan, Error> {
+    let runbook = load_runbook(path, vars.site_data.as_deref())?;
+    let inputs = Inputs::parse(&vars.set, vars.values.as_deref())?;
+    for (name, _) in &inputs.set {
+        if runbook.var(name).is_none() {
+            eprintln!("warning: --set {name}: {} does not use this variable", path.display());
+        }
+    }
+    let bindings = plan::bind(&runbook, &inputs, &|name| std::env::var(name).ok());
+    plan::build(&runbook, bindings, selection)
+}
+
+fn list(args: &ListArgs) -> Result<ExitCode, Error> {
+    let mut out = String::new();
+    let mut json = Vec::new();
+    for path in &args.docs {
+        let runbook = load_runbook(path, args.site_data.as_deref())?;
+        match args.format {
+            Format::Text => out.push_str(&report::plan::list(&runbook)),
+            Format::Json => json.push(serde_json::json!({
+                "guide": runbook.path,
+                "steps": runbook.steps,
+            })),
+        }
+    }
+    if args.format == Format::Json {
+        out = serde_json::to_string_pretty(&json).map_err(|e| Error::Internal(e.to_string()))? + "\n";
+    }
+    write_stdout(out.as_bytes())?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn vars(args: &VarsArgs) -> Result<ExitCode, Error> {
+    let plan = load_plan(&args.doc, &args.vars, &Selection::default())?;
+    let out = match args.format {
+        Format::Text => report::plan::vars(&plan.vars),
+        Format::Json => to_json(&plan.vars)?,
+    };
+    write_stdout(out.as_bytes())?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn plan_command(args: &PlanArgs) -> Result<ExitCode, Error> {
+    let selection = Selection {
+        from: args.selection.from.clone(),
+        only: args.selection.only.clone(),
+        skip: args.selection.skip.clone(),
+    };
+    let plan = load_plan(&args.doc, &args.vars, &selection)?;
+    if !plan.missing.is_empty() && !args.allow_missing {
+        return Err(Error::MissingVars(plan.missing_vars()));
+    }
+    let out = match args.format {
+        Format::Text => report::plan::plan(&plan),
+        Format::Json => to_json(&plan)?,
+    };
+    write_stdout(out.as_bytes())?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn to_json<T: serde::Serialize>(value: &T) -> Result<String, Error> {
+    serde_json::to_string_pretty(value)
+        .map(|s| s + "\n")
+        .map_err(|e| Error::Internal(format!("cannot write JSON: {e}")))
+}

@@ -9,6 +9,9 @@ mod commands;
 pub mod doc;
 pub mod error;
 pub mod istio;
+pub mod plan;
+pub mod report;
+pub mod runbook;
 pub mod site;
 pub mod source;
 

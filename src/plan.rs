@@ -1,0 +1,384 @@
+//! Runbook + variable values + selection -> [`Plan`]: exactly what a run would do.
+//!
+//! A plan is what `docrun plan` and `docrun run --dry-run` show, and what `docrun run` executes.
+//! Building it is pure and executes nothing. Variable values are bound with the precedence
+//! `--set` > `--values` > environment > default, and each keeps where it came from.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::error::{Error, MissingVar};
+use crate::runbook::subst::{self, Found};
+use crate::runbook::{did_you_mean, Prerequisite, Runbook, StepKind, VarKind};
+
+/// Where a variable's value came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ValueSource {
+    Flag,
+    ValuesFile,
+    Environment,
+    Default,
+    Prompt,
+}
+
+impl ValueSource {
+    pub fn describe(self) -> &'static str {
+        match self {
+            ValueSource::Flag => "--set",
+            ValueSource::ValuesFile => "--values",
+            ValueSource::Environment => "environment",
+            ValueSource::Default => "default",
+            ValueSource::Prompt => "prompt",
+        }
+    }
+}
+
+/// A variable's value and its provenance.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Binding {
+    pub value: String,
+    pub source: ValueSource,
+}
+
+/// The values given for a run, before they meet a runbook.
+#[derive(Debug, Clone, Default)]
+pub struct Inputs {
+    pub set: Vec<(String, String)>,
+    pub values: BTreeMap<String, String>,
+}
+
+impl Inputs {
+    /// Reads `--set NAME=VALUE` flags and a `--values` file. Malformed input is an error (exit 2).
+    pub fn parse(set: &[String], values_file: Option<&Path>) -> Result<Inputs, Error> {
+        let mut inputs = Inputs::default();
+        for item in set {
+            let Some((name, value)) = item.split_once('=') else {
+                return Err(Error::Usage(format!(
+                    "--set {item}: expected NAME=VALUE\nhint: e.g. --set CTX_CLUSTER1=kind-cluster1"
+                )));
+            };
+            if !subst::is_var_name(name) {
+                return Err(Error::Usage(format!(
+                    "--set {item}: `{name}` is not a variable name (letters, digits and _, not starting with a digit)"
+                )));
+            }
+            inputs.set.push((name.to_owned(), value.to_owned()));
+        }
+        if let Some(path) = values_file {
+            inputs.values = read_values(path)?;
+        }
+        Ok(inputs)
+    }
+}
+
+fn read_values(path: &Path) -> Result<BTreeMap<String, String>, Error> {
+    let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let value: serde_yaml::Value = serde_yaml::from_str(&text).map_err(|e| {
+        let at = e.location().map(|l| format!(":{}:{}", l.line(), l.column())).unwrap_or_default();
+        Error::Usage(format!("{}{at}: not valid YAML: {e}", path.display()))
+    })?;
+    let mut values = BTreeMap::new();
+    let mapping = match value {
+        serde_yaml::Value::Mapping(m) => m,
+        serde_yaml::Value::Null => return Ok(values),
+        _ => {
+            return Err(Error::Usage(format!(
+                "{}: expected a mapping of NAME: value\nhint: e.g.\n  CTX_CLUSTER1: kind-cluster1",
+                path.display()
+            )))
+        }
+    };
+    for (key, value) in mapping {
+        let (Some(name), Some(value)) = (key.as_str(), scalar(&value)) else {
+            return Err(Error::Usage(format!(
+                "{}: `{}` must map a variable name to a plain value",
+                path.display(),
+                serde_yaml::to_string(&key).unwrap_or_default().trim()
+            )));
+        };
+        values.insert(name.to_owned(), value);
+    }
+    Ok(values)
+}
+
+fn scalar(value: &serde_yaml::Value) -> Option<String> {
+    match value {
+        serde_yaml::Value::String(s) => Some(s.clone()),
+        serde_yaml::Value::Number(n) => Some(n.to_string()),
+        serde_yaml::Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+/// Binds every variable of the runbook; returns the bindings by name.
+pub fn bind(
+    runbook: &Runbook,
+    inputs: &Inputs,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> BTreeMap<String, Binding> {
+    let mut bound = BTreeMap::new();
+    for var in &runbook.vars {
+        let flag = inputs.set.iter().rev().find(|(n, _)| n == &var.name).map(|(_, v)| v.clone());
+        let binding = flag
+            .map(|value| Binding { value, source: ValueSource::Flag })
+            .or_else(|| inputs.values.get(&var.name).map(|v| Binding { value: v.clone(), source: ValueSource::ValuesFile }))
+            .or_else(|| env(&var.name).map(|value| Binding { value, source: ValueSource::Environment }))
+            .or_else(|| var.default.clone().map(|value| Binding { value, source: ValueSource::Default }));
+        if let Some(b) = binding {
+            bound.insert(var.name.clone(), b);
+        }
+    }
+    bound
+}
+
+/// Which steps a run takes: `--from`, `--only`, `--skip`.
+#[derive(Debug, Clone, Default)]
+pub struct Selection {
+    pub from: Option<String>,
+    pub only: Vec<String>,
+    pub skip: Vec<String>,
+}
+
+/// A variable as the plan shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct PlanVar {
+    pub name: String,
+    pub description: Option<String>,
+    pub placeholder: Option<String>,
+    pub kind: VarKind,
+    pub required: bool,
+    /// The value, `***` for a secret, `null` when none was given.
+    pub value: Option<String>,
+    pub source: Option<ValueSource>,
+    pub line: usize,
+}
+
+/// One step as a run would take it.
+#[derive(Debug, Clone, Serialize)]
+pub struct PlanStep {
+    pub id: String,
+    pub section: String,
+    pub file: PathBuf,
+    pub line: usize,
+    pub kind: StepKind,
+    pub syntax: String,
+    /// Whether this run takes the step.
+    pub selected: bool,
+    /// Why it does not, when it does not.
+    pub reason: Option<String>,
+    /// The commands as they will run (placeholders filled, secrets masked as `***`), with the
+    /// variables the run binds shown resolved.
+    pub commands: Vec<String>,
+    pub command_lines: Vec<usize>,
+    pub expected: Option<String>,
+    pub expected_line: Option<usize>,
+    pub text: Option<String>,
+    /// The scripts the shell session receives: never serialised, as they hold secret values.
+    #[serde(skip)]
+    pub scripts: Vec<String>,
+}
+
+/// The resolved plan of a guide.
+#[derive(Debug, Clone, Serialize)]
+pub struct Plan {
+    pub schema: &'static str,
+    pub guide: PathBuf,
+    pub title: Option<String>,
+    pub test: String,
+    pub vars: Vec<PlanVar>,
+    /// Names of required variables without a value.
+    pub missing: Vec<String>,
+    pub prerequisites: Vec<Prerequisite>,
+    pub steps: Vec<PlanStep>,
+    pub warnings: Vec<String>,
+    #[serde(skip)]
+    pub bindings: BTreeMap<String, Binding>,
+    #[serde(skip)]
+    pub secrets: Vec<String>,
+}
+
+impl Plan {
+    /// The required variables without a value, for the "missing variables" error.
+    pub fn missing_vars(&self) -> Vec<MissingVar> {
+        self.vars
+            .iter()
+            .filter(|v| self.missing.contains(&v.name))
+            .map(|v| MissingVar {
+                name: v.name.clone(),
+                description: v.description.clone(),
+                location: format!("{}:{}", self.guide.display(), v.line),
+            })
+            .collect()
+    }
+
+    /// Replaces every secret value in `text` with `***`.
+    pub fn mask(&self, text: &str) -> String {
+        mask(text, &self.secrets)
+    }
+}
+
+/// Replaces each secret (longest first) with `***`.
+pub fn mask(text: &str, secrets: &[String]) -> String {
+    let mut out = text.to_owned();
+    for secret in secrets {
+        if !secret.is_empty() && out.contains(secret.as_str()) {
+            out = out.replace(secret.as_str(), "***");
+        }
+    }
+    out
+}
+
+/// Builds the plan. Unknown step ids in the selection are errors (exit 2); missing variables
+/// are listed in [`Plan::missing`] and left to the caller to refuse.
+pub fn build(
+    runbook: &Runbook,
+    bindings: BTreeMap<String, Binding>,
+    selection: &Selection,
+) -> Result<Plan, Error> {
+    for id in selection.from.iter().chain(&selection.only).chain(&selection.skip) {
+        if runbook.step(id).is_none() {
+            return Err(Error::Usage(format!(
+                "{}: no step `{id}`{}\nhint: `docrun list {}` shows the step ids",
+                runbook.path.display(),
+                did_you_mean(id, runbook.steps.iter().map(|s| s.id.as_str())),
+                runbook.path.display()
+            )));
+        }
+    }
+    let mut secrets: Vec<String> = runbook
+        .vars
+        .iter()
+        .filter(|v| v.kind == VarKind::Secret)
+        .filter_map(|v| bindings.get(&v.name).map(|b| b.value.clone()))
+        .filter(|v| !v.is_empty())
+        .collect();
+    secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+
+    let vars: Vec<PlanVar> = runbook
+        .vars
+        .iter()
+        .map(|v| {
+            let b = bindings.get(&v.name);
+            PlanVar {
+                name: v.name.clone(),
+                description: v.description.clone(),
+                placeholder: v.placeholders.first().map(|p| format!("<{p}>")),
+                kind: v.kind,
+                required: v.required,
+                value: b.map(|b| if v.kind == VarKind::Secret { "***".to_owned() } else { b.value.clone() }),
+                source: b.map(|b| b.source),
+                line: v.line,
+            }
+        })
+        .collect();
+    let missing: Vec<String> = runbook
+        .vars
+        .iter()
+        .filter(|v| v.required && !bindings.contains_key(&v.name))
+        .map(|v| v.name.clone())
+        .collect();
+
+    let from_index = selection
+        .from
+        .as_ref()
+        .and_then(|id| runbook.steps.iter().position(|s| &s.id == id));
+    let mut steps = Vec::new();
+    let mut warnings = runbook.warnings.clone();
+    for (index, step) in runbook.steps.iter().enumerate() {
+        let (selected, reason) = if !selection.only.is_empty() {
+            if selection.only.contains(&step.id) {
+                if step.kind == StepKind::Command {
+                    (true, None)
+                } else {
+                    (false, step.skip_reason.clone())
+                }
+            } else {
+                (false, Some("not named by --only".to_owned()))
+            }
+        } else if from_index.is_some_and(|f| index < f) {
+            (false, Some("before --from".to_owned()))
+        } else if selection.skip.contains(&step.id) {
+            (false, Some("named by --skip".to_owned()))
+        } else {
+            (step.runs, step.skip_reason.clone())
+        };
+        let mut commands = Vec::new();
+        let mut scripts = Vec::new();
+        for command in &step.commands {
+            let occurrences = subst::scan(&command.text);
+            let script = subst::substitute(&command.text, &occurrences, |occ| match &occ.found {
+                Found::Placeholder(text) => {
+                    let name = placeholder_var(runbook, text);
+                    bindings.get(&name).map(|b| (name, b.value.clone()))
+                }
+                Found::VarRef(_) => None,
+            });
+            let display = subst::substitute(&command.text, &occurrences, |occ| {
+                let name = match &occ.found {
+                    Found::Placeholder(text) => placeholder_var(runbook, text),
+                    Found::VarRef(name) => name.clone(),
+                };
+                bindings.get(&name).map(|b| {
+                    let secret = runbook.var(&name).is_some_and(|v| v.kind == VarKind::Secret);
+                    (name, if secret { "***".to_owned() } else { b.value.clone() })
+                })
+            });
+            match (script, display) {
+                (Ok(script), Ok(display)) => {
+                    scripts.push(script);
+                    commands.push(mask(&display, &secrets));
+                }
+                (Err(e), _) | (_, Err(e)) => {
+                    warnings.push(format!("{}:{}: step {}: {e}", step.file.display(), command.line, step.id));
+                    scripts.push(command.text.clone());
+                    commands.push(mask(&command.text, &secrets));
+                }
+            }
+        }
+        steps.push(PlanStep {
+            id: step.id.clone(),
+            section: step.section.anchor.clone(),
+            file: step.file.clone(),
+            line: step.line,
+            kind: step.kind,
+            syntax: step.syntax.clone(),
+            selected,
+            reason: if selected { None } else { reason },
+            commands,
+            command_lines: step.commands.iter().map(|c| c.line).collect(),
+            expected: step.expected.as_ref().map(|e| e.text.clone()),
+            expected_line: step.expected.as_ref().map(|e| e.line),
+            text: step.text.clone(),
+            scripts,
+        });
+    }
+    Ok(Plan {
+        schema: "docrun.plan/v1",
+        guide: runbook.path.clone(),
+        title: runbook.title.clone(),
+        test: runbook.test.as_str().to_owned(),
+        vars,
+        missing,
+        prerequisites: runbook.prerequisites.clone(),
+        steps,
+        warnings,
+        bindings,
+        secrets,
+    })
+}
+
+/// The variable a placeholder stands for.
+fn placeholder_var(runbook: &Runbook, text: &str) -> String {
+    runbook
+        .vars
+        .iter()
+        .find(|v| v.placeholders.iter().any(|p| p == text))
+        .map(|v| v.name.clone())
+        .unwrap_or_else(|| subst::placeholder_var_name(text))
+}

@@ -1,0 +1,3 @@
+//! What docrun prints: plans and listings as text or JSON, run events, JUnit.
+
+pub mod plan;

@@ -1,0 +1,148 @@
+//! Plans, step lists and variable tables as text for a reader.
+
+use std::fmt::Write;
+
+use crate::plan::{Plan, PlanVar};
+use crate::runbook::{Runbook, StepKind};
+
+/// `docrun list`: one line per step: id, kind, section, line, and whether a run takes it.
+pub fn list(runbook: &Runbook) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "{}", runbook.path.display());
+    let width = runbook.steps.iter().map(|s| s.id.len()).max().unwrap_or(2).max(2);
+    let _ = writeln!(out, "  {:<width$}  {:<11}  {:<5}  {:<24}  RUNS", "ID", "KIND", "LINE", "SECTION");
+    for step in &runbook.steps {
+        let kind = match step.kind {
+            StepKind::Text | StepKind::Callout => format!("{}:{}", step.kind.as_str(), step.syntax),
+            k => k.as_str().to_owned(),
+        };
+        let runs = if step.runs {
+            "yes".to_owned()
+        } else {
+            format!("no ({})", step.skip_reason.as_deref().unwrap_or("not runnable"))
+        };
+        let line = if step.file == runbook.path {
+            step.line.to_string()
+        } else {
+            format!("{}:{}", step.file.file_name().map(|f| f.to_string_lossy()).unwrap_or_default(), step.line)
+        };
+        let _ = writeln!(
+            out,
+            "  {:<width$}  {:<11}  {:<5}  {:<24}  {runs}",
+            step.id,
+            kind,
+            line,
+            if step.section.anchor.is_empty() { "-" } else { &step.section.anchor },
+        );
+    }
+    out
+}
+
+/// `docrun vars`: each variable with kind, value and source, description and placeholder.
+pub fn vars(vars: &[PlanVar]) -> String {
+    let mut out = String::new();
+    if vars.is_empty() {
+        out.push_str("This guide needs no variables.\n");
+        return out;
+    }
+    for var in vars {
+        let value = match (&var.value, var.source) {
+            (Some(v), Some(s)) => format!("{v}  (from {})", s.describe()),
+            _ if var.required => "(no value: required)".to_owned(),
+            _ => "(no value: set by the guide's own steps)".to_owned(),
+        };
+        let _ = writeln!(out, "{}  [{}]  line {}", var.name, var.kind.as_str(), var.line);
+        let _ = writeln!(out, "    value:       {value}");
+        if let Some(d) = &var.description {
+            let _ = writeln!(out, "    description: {d}");
+        }
+        if let Some(p) = &var.placeholder {
+            let _ = writeln!(out, "    placeholder: {p}");
+        }
+    }
+    out
+}
+
+/// `docrun plan`: variables, prerequisites and the steps in order, commands resolved.
+pub fn plan(plan: &Plan) -> String {
+    let mut out = String::new();
+    let title = plan.title.as_deref().map(|t| format!(" ({t})")).unwrap_or_default();
+    let _ = writeln!(out, "Plan for {}{title}", plan.guide.display());
+    let _ = writeln!(out, "Dry run: nothing is executed.");
+    let selected = plan.steps.iter().filter(|s| s.selected).count();
+    let _ = writeln!(out, "{} steps, {selected} to run.", plan.steps.len());
+
+    let _ = writeln!(out, "\nVariables:");
+    if plan.vars.is_empty() {
+        let _ = writeln!(out, "  (none)");
+    }
+    for var in &plan.vars {
+        let value = match (&var.value, var.source) {
+            (Some(v), Some(s)) => format!("{v}  (from {})", s.describe()),
+            _ if var.required => "MISSING".to_owned(),
+            _ => "(set by the guide's steps)".to_owned(),
+        };
+        let _ = writeln!(out, "  {} = {value}  [{}]", var.name, var.kind.as_str());
+        if let Some(d) = &var.description {
+            let _ = writeln!(out, "      {d}");
+        }
+    }
+    if !plan.missing.is_empty() {
+        let _ = writeln!(out, "  Missing: {}", plan.missing.join(", "));
+    }
+
+    let _ = writeln!(out, "\nPrerequisites:");
+    if plan.prerequisites.is_empty() {
+        let _ = writeln!(out, "  (none declared)");
+    }
+    for p in &plan.prerequisites {
+        let section = if p.section.is_empty() { String::new() } else { format!("[{}] ", p.section) };
+        let _ = writeln!(out, "  - {section}{}  (line {}, {})", p.text, p.line, p.origin);
+        for check in &p.checks {
+            let check = serde_json::to_string(check).unwrap_or_default();
+            let _ = writeln!(out, "      check: {check}");
+        }
+    }
+
+    let _ = writeln!(out, "\nSteps:");
+    for (i, step) in plan.steps.iter().enumerate() {
+        let status = if step.selected {
+            "run".to_owned()
+        } else {
+            format!("not run: {}", step.reason.as_deref().unwrap_or("not runnable"))
+        };
+        let _ = writeln!(
+            out,
+            "  {}. {}  [{}]  {}:{}  section {}  ({status})",
+            i + 1,
+            step.id,
+            step.kind.as_str(),
+            step.file.display(),
+            step.line,
+            if step.section.is_empty() { "-" } else { &step.section },
+        );
+        for command in &step.commands {
+            for (n, line) in command.lines().enumerate() {
+                let _ = writeln!(out, "       {} {line}", if n == 0 { "$" } else { " " });
+            }
+        }
+        if let Some(expected) = &step.expected {
+            let _ = writeln!(out, "       expected output:");
+            for line in expected.lines() {
+                let _ = writeln!(out, "       | {line}");
+            }
+        }
+        if step.kind == StepKind::Callout {
+            if let Some(text) = &step.text {
+                let _ = writeln!(out, "       {}", text);
+            }
+        }
+    }
+    if !plan.warnings.is_empty() {
+        let _ = writeln!(out, "\nWarnings:");
+        for w in &plan.warnings {
+            let _ = writeln!(out, "  {w}");
+        }
+    }
+    out
+}

@@ -1,0 +1,555 @@
+//! Doc (+ overlay + site data) -> [`Runbook`]: the steps, variables and prerequisites of a guide.
+//!
+//! Building a runbook is pure: a function of the parsed guide, its overlay, the site data and
+//! the boilerplates it includes. Nothing here binds values or runs anything.
+
+pub mod overlay;
+pub mod subst;
+mod vars;
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+pub use vars::{VarKind, Variable};
+
+use crate::doc::bash::{self, Command, Expected};
+use crate::doc::{Doc, Item, TestMode, TextBlock};
+use crate::error::Error;
+use crate::site::{render_values, SiteData};
+use overlay::{LoadedOverlay, Overlay, StepOverlay};
+
+/// What kind of step a guide item is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum StepKind {
+    /// A shell block with commands (and maybe expected output).
+    Command,
+    /// A shell block with only output, no command.
+    Output,
+    /// A yaml, plain or other text block: shown, never run.
+    Text,
+    /// A tip, warning or idea: shown, never run.
+    Callout,
+}
+
+impl StepKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StepKind::Command => "command",
+            StepKind::Output => "output",
+            StepKind::Text => "text",
+            StepKind::Callout => "callout",
+        }
+    }
+}
+
+/// The section a step sits in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
+pub struct Section {
+    /// The heading's anchor (`configure-trust`), or a slug of its text; empty before any heading.
+    pub anchor: String,
+    pub title: String,
+}
+
+/// One step of a runbook.
+#[derive(Debug, Clone, Serialize)]
+pub struct Step {
+    /// Stable and readable: the `snip_id`, else `<section anchor>_<n>`.
+    pub id: String,
+    pub section: Section,
+    /// The file the step comes from (the guide, or an included boilerplate).
+    pub file: PathBuf,
+    pub line: usize,
+    pub kind: StepKind,
+    /// The block's syntax (`bash`, `yaml`, ...) or the callout's kind (`tip`, ...).
+    pub syntax: String,
+    /// The commands, value shortcodes rendered, placeholders still in place.
+    pub commands: Vec<Command>,
+    /// The output the guide shows after the commands, if any.
+    pub expected: Option<Expected>,
+    /// The text of a text block or callout.
+    pub text: Option<String>,
+    /// Whether a run takes this step unless told otherwise, and if not, why.
+    pub runs: bool,
+    pub skip_reason: Option<String>,
+    /// Overlay settings for this step.
+    #[serde(skip)]
+    pub settings: StepOverlay,
+}
+
+/// A requirement the guide states: a cluster, a version, a set-up done beforehand.
+#[derive(Debug, Clone, Serialize)]
+pub struct Prerequisite {
+    pub section: String,
+    pub line: usize,
+    pub text: String,
+    /// Kubernetes versions the requirement allows, when it is a version requirement.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub versions: Vec<String>,
+    /// Native checks that verify it, as declared.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub checks: Vec<serde_yaml::Value>,
+    /// `guide` when docrun read it from the guide itself, `overlay` when it was declared.
+    pub origin: &'static str,
+}
+
+/// A guide made ready to plan and run.
+#[derive(Debug, Clone)]
+pub struct Runbook {
+    pub path: PathBuf,
+    pub title: Option<String>,
+    pub test: TestMode,
+    pub steps: Vec<Step>,
+    pub vars: Vec<Variable>,
+    pub prerequisites: Vec<Prerequisite>,
+    /// Problems that do not stop a plan: an include not found, a shortcode without site data.
+    pub warnings: Vec<String>,
+    pub overlay: Overlay,
+    pub overlay_path: Option<PathBuf>,
+}
+
+impl Runbook {
+    pub fn step(&self, id: &str) -> Option<&Step> {
+        self.steps.iter().find(|s| s.id == id)
+    }
+
+    pub fn var(&self, name: &str) -> Option<&Variable> {
+        self.vars.iter().find(|v| v.name == name)
+    }
+}
+
+/// Everything a runbook is built from besides the guide.
+#[derive(Debug, Default)]
+pub struct BuildOptions<'a> {
+    pub site: Option<&'a SiteData>,
+    /// Use this overlay instead of looking for one beside the guide.
+    pub overlay: Option<LoadedOverlay>,
+}
+
+/// Builds the runbook of a guide: the overlay beside it is read when there is one, and
+/// included boilerplates are resolved when their files are found.
+pub fn build(doc: &Doc, options: BuildOptions<'_>) -> Result<Runbook, Error> {
+    let path = doc.path().to_path_buf();
+    let mut overlay = match options.overlay {
+        Some(o) => Some(o),
+        None => overlay::overlay_path(&path).map(|p| overlay::load(&p)).transpose()?,
+    };
+    if let Some((value, line)) = &doc.front_matter.runbook {
+        let declared = overlay::from_value(value.clone(), &path, *line)?;
+        overlay = Some(merge_front_matter(overlay, declared, &path, *line));
+    }
+    let (overlay, overlay_path) = match overlay {
+        Some(o) => (o.overlay, Some(o.path)),
+        None => (Overlay::default(), None),
+    };
+    let mut builder = Builder {
+        site: options.site,
+        warnings: Vec::new(),
+        steps: Vec::new(),
+        ids: HashSet::new(),
+        includes: Vec::new(),
+    };
+    builder.add_doc(doc, "", 0)?;
+    let Builder {
+        mut steps,
+        mut warnings,
+        ..
+    } = builder;
+
+    for (id, settings) in &overlay.steps {
+        match steps.iter_mut().find(|s| &s.id == id) {
+            Some(step) => {
+                step.settings = settings.clone();
+                if let Some(run) = settings.run {
+                    step.runs = run && step.kind == StepKind::Command;
+                    step.skip_reason = (!run).then(|| "the overlay says run: false".to_owned());
+                }
+            }
+            None => {
+                return Err(Error::Usage(format!(
+                    "{}: the overlay names step `{id}`, which the guide does not have{}",
+                    overlay_path.as_deref().unwrap_or(&path).display(),
+                    did_you_mean(id, steps.iter().map(|s| s.id.as_str()))
+                )))
+            }
+        }
+    }
+
+    let vars = vars::collect(doc, &steps, &overlay);
+    let prerequisites = prerequisites(doc, &vars, &overlay, options.site, &mut warnings);
+    Ok(Runbook {
+        path,
+        title: doc.front_matter.title.clone(),
+        test: doc.front_matter.test.clone(),
+        steps,
+        vars,
+        prerequisites,
+        warnings,
+        overlay,
+        overlay_path,
+    })
+}
+
+fn merge_front_matter(file: Option<LoadedOverlay>, declared: Overlay, path: &Path, line: usize) -> LoadedOverlay {
+    match file {
+        None => LoadedOverlay {
+            overlay: declared,
+            path: path.to_path_buf(),
+            line,
+        },
+        Some(mut loaded) => {
+            let o = &mut loaded.overlay;
+            o.vars.extend(declared.vars);
+            o.prerequisites.extend(declared.prerequisites);
+            o.steps.extend(declared.steps);
+            o.cleanup.extend(declared.cleanup);
+            loaded
+        }
+    }
+}
+
+/// " (did you mean `x`?)" when a known name is close to `wanted`.
+pub fn did_you_mean<'a>(wanted: &str, known: impl Iterator<Item = &'a str>) -> String {
+    known
+        .map(|k| (edit_distance(wanted, k), k))
+        .filter(|(d, k)| *d <= 3.max(k.len() / 3))
+        .min()
+        .map(|(_, k)| format!(" (did you mean `{k}`?)"))
+        .unwrap_or_default()
+}
+
+/// Levenshtein distance, for "did you mean" hints.
+pub fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            cur[j + 1] = (prev[j] + usize::from(ca != *cb)).min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+struct Builder<'a> {
+    site: Option<&'a SiteData>,
+    warnings: Vec<String>,
+    steps: Vec<Step>,
+    ids: HashSet<String>,
+    /// Boilerplates being included, to stop include cycles.
+    includes: Vec<PathBuf>,
+}
+
+impl Builder<'_> {
+    fn add_doc(&mut self, doc: &Doc, prefix: &str, depth: usize) -> Result<(), Error> {
+        let mut section = Section::default();
+        let mut block_count = 0;
+        let mut callout_count = 0;
+        let mut sections_seen = 0;
+        for item in &doc.items {
+            match item {
+                Item::Heading(h) if h.level >= 2 => {
+                    sections_seen += 1;
+                    let anchor = h.anchor.clone().unwrap_or_else(|| {
+                        let slug = slug(&h.text);
+                        if slug.is_empty() {
+                            format!("section{sections_seen}")
+                        } else {
+                            slug
+                        }
+                    });
+                    section = Section {
+                        anchor,
+                        title: h.text.clone(),
+                    };
+                    block_count = 0;
+                    callout_count = 0;
+                }
+                Item::Block(block) => {
+                    block_count += 1;
+                    let id = match block.snip_id.as_deref() {
+                        Some(id) if id != "none" => id.to_owned(),
+                        _ => format!("{}_{block_count}", section_key(&section)),
+                    };
+                    let step = self.block_step(doc, block, &section, &format!("{prefix}{id}"));
+                    self.push(step);
+                }
+                Item::Callout(c) => {
+                    callout_count += 1;
+                    let id = format!("{prefix}{}_{}_{callout_count}", section_key(&section), c.kind);
+                    self.push(Step {
+                        id,
+                        section: section.clone(),
+                        file: doc.path().to_path_buf(),
+                        line: c.line,
+                        kind: StepKind::Callout,
+                        syntax: c.kind.clone(),
+                        commands: Vec::new(),
+                        expected: None,
+                        text: Some(render_values(&c.text, self.site)),
+                        runs: false,
+                        skip_reason: Some("a callout is read, not run".to_owned()),
+                        settings: StepOverlay::default(),
+                    });
+                }
+                Item::Boilerplate(b) => self.include(doc, &b.name, b.line, depth)?,
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    fn push(&mut self, mut step: Step) {
+        if !self.ids.insert(step.id.clone()) {
+            let base = step.id.clone();
+            let mut n = 2;
+            while !self.ids.insert(format!("{base}_{n}")) {
+                n += 1;
+            }
+            step.id = format!("{base}_{n}");
+        }
+        self.steps.push(step);
+    }
+
+    fn block_step(&mut self, doc: &Doc, block: &TextBlock, section: &Section, id: &str) -> Step {
+        let mut step = Step {
+            id: id.to_owned(),
+            section: section.clone(),
+            file: doc.path().to_path_buf(),
+            line: block.line,
+            kind: StepKind::Text,
+            syntax: block.syntax.clone(),
+            commands: Vec::new(),
+            expected: None,
+            text: None,
+            runs: false,
+            skip_reason: None,
+            settings: StepOverlay::default(),
+        };
+        if block.is_shell() {
+            let segments = bash::split(&block.body);
+            for segment in segments {
+                for mut command in segment.commands {
+                    command.text = render_values(&strip_github_tokens(&command.text), self.site);
+                    step.commands.push(command);
+                }
+                if let Some(expected) = segment.expected {
+                    let text = render_values(&expected.text, self.site);
+                    match step.expected.as_mut() {
+                        Some(e) => e.text.push_str(&text),
+                        None => {
+                            step.expected = Some(Expected {
+                                text,
+                                line: expected.line,
+                            })
+                        }
+                    }
+                }
+            }
+            step.kind = if step.commands.is_empty() {
+                StepKind::Output
+            } else {
+                StepKind::Command
+            };
+            for command in &step.commands {
+                if command.text.contains("{{<") {
+                    self.warnings.push(format!(
+                        "{}:{}: step {} has a shortcode docrun cannot render{}",
+                        doc.path().display(),
+                        command.line,
+                        step.id,
+                        if self.site.is_none() { " (no site data found: give --site-data)" } else { "" }
+                    ));
+                }
+            }
+        } else {
+            let body: String = block.body.iter().map(|l| format!("{}\n", l.text)).collect();
+            step.text = Some(render_values(&body, self.site));
+        }
+        step.runs = step.kind == StepKind::Command;
+        if step.kind != StepKind::Command {
+            step.skip_reason = Some(format!("a {} block is shown, not run", block.syntax));
+        } else if block.commented {
+            step.runs = false;
+            step.skip_reason = Some("inside an HTML comment".to_owned());
+        } else if block.snip_id.as_deref() == Some("none") {
+            step.runs = false;
+            step.skip_reason = Some("marked snip_id=none".to_owned());
+        } else if let Some(tab) = block.tab.as_ref().filter(|t| t.index > 0) {
+            step.runs = false;
+            step.skip_reason = Some(format!("in tab \"{}\", an alternative to the first tab", tab.name));
+        }
+        step
+    }
+
+    fn include(&mut self, doc: &Doc, name: &str, line: usize, depth: usize) -> Result<(), Error> {
+        let Some(path) = find_boilerplate(doc.path(), name) else {
+            self.warnings.push(format!(
+                "{}:{line}: boilerplate `{name}` not found (looked for boilerplates/{name}.md above the guide); its steps are not included",
+                doc.path().display()
+            ));
+            return Ok(());
+        };
+        if depth >= 8 || self.includes.contains(&path) {
+            self.warnings.push(format!(
+                "{}:{line}: boilerplate `{name}` includes itself; included once",
+                doc.path().display()
+            ));
+            return Ok(());
+        }
+        let included = Doc::load(&path)?;
+        self.includes.push(path);
+        let prefix = format!("{}_", name.replace('-', "_"));
+        let result = self.add_doc(&included, &prefix, depth + 1);
+        self.includes.pop();
+        result
+    }
+}
+
+/// A heading's explicit anchor, or the one Hugo would generate from its text.
+pub fn effective_anchor(heading: &crate::doc::Heading) -> String {
+    heading.anchor.clone().unwrap_or_else(|| slug(&heading.text))
+}
+
+/// The id part of a section: its anchor with `-` as `_`, or `intro` before any heading.
+fn section_key(section: &Section) -> String {
+    if section.anchor.is_empty() {
+        "intro".to_owned()
+    } else {
+        section.anchor.replace('-', "_")
+    }
+}
+
+/// The anchor Hugo gives a heading without an explicit one: lower case, `-` for blanks, ASCII
+/// letters, digits, `-` and `_` kept (so `Environment Variables` -> `environment-variables`,
+/// the same as the explicit anchor the translation carries).
+fn slug(text: &str) -> String {
+    text.trim()
+        .to_lowercase()
+        .chars()
+        .filter_map(|c| match c {
+            ' ' => Some('-'),
+            c if c.is_ascii_alphanumeric() || c == '-' || c == '_' => Some(c),
+            _ => None,
+        })
+        .collect::<String>()
+        .trim_matches('-')
+        .to_owned()
+}
+
+/// `@path@` names a file of the Istio source tree: the path without the `@`s.
+fn strip_github_tokens(text: &str) -> String {
+    static TOKEN: std::sync::LazyLock<regex::Regex> =
+        std::sync::LazyLock::new(|| regex::Regex::new(r"(^|[^A-Za-z0-9])@([\w.\-/]+)@").unwrap());
+    if !text.contains('@') {
+        return text.to_owned();
+    }
+    TOKEN.replace_all(text, "$1$2").into_owned()
+}
+
+fn find_boilerplate(guide: &Path, name: &str) -> Option<PathBuf> {
+    let start = guide.parent()?;
+    start
+        .ancestors()
+        .map(|dir| dir.join("boilerplates").join(format!("{name}.md")))
+        .find(|p| p.is_file())
+}
+
+fn prerequisites(
+    doc: &Doc,
+    vars: &[Variable],
+    overlay: &Overlay,
+    site: Option<&SiteData>,
+    warnings: &mut Vec<String>,
+) -> Vec<Prerequisite> {
+    let mut found = Vec::new();
+    let contexts: Vec<&str> = vars
+        .iter()
+        .filter(|v| v.kind == VarKind::KubeContext)
+        .map(|v| v.name.as_str())
+        .collect();
+    let mut section = String::new();
+    let text = doc.source.text();
+    let blocks: Vec<(usize, usize)> = doc.blocks().map(|b| (b.line, b.end_line)).collect();
+    let mut heading_iter = doc.items.iter().filter_map(|i| match i {
+        Item::Heading(h) if h.level >= 2 => Some(h),
+        _ => None,
+    });
+    let mut next_heading = heading_iter.next();
+    for (index, line) in text.lines().enumerate() {
+        let line_no = index + 1;
+        while let Some(h) = next_heading.filter(|h| h.line <= line_no) {
+            section = effective_anchor(h);
+            next_heading = heading_iter.next();
+        }
+        if blocks.iter().any(|(s, e)| (*s..=*e).contains(&line_no)) {
+            continue;
+        }
+        if line.contains("{{< supported_kubernetes_versions >}}") {
+            let versions = site.map(|s| s.supported_kubernetes_versions().to_vec()).unwrap_or_default();
+            if versions.is_empty() {
+                warnings.push(format!(
+                    "{}:{line_no}: the guide requires a supported Kubernetes version, but no site data gives the list (give --site-data)",
+                    doc.path().display()
+                ));
+            }
+            let clusters = match contexts.len() {
+                0 | 1 => "each cluster".to_owned(),
+                n => format!("each of the {n} clusters ({})", contexts.join(", ")),
+            };
+            found.push(Prerequisite {
+                section: section.clone(),
+                line: line_no,
+                text: format!(
+                    "{clusters} runs a supported Kubernetes version: {}",
+                    if versions.is_empty() { "unknown without site data".to_owned() } else { versions.join(", ") }
+                ),
+                versions,
+                checks: Vec::new(),
+                origin: "guide",
+            });
+        }
+    }
+    if !contexts.is_empty() {
+        let first = vars.iter().find(|v| v.kind == VarKind::KubeContext).map_or(0, |v| v.line);
+        found.push(Prerequisite {
+            section: String::new(),
+            line: first,
+            text: format!(
+                "{} Kubernetes cluster{} reachable through the kube context{} in {}",
+                contexts.len(),
+                if contexts.len() == 1 { "" } else { "s" },
+                if contexts.len() == 1 { "" } else { "s" },
+                contexts.join(", ")
+            ),
+            versions: Vec::new(),
+            checks: Vec::new(),
+            origin: "guide",
+        });
+    }
+    for p in &overlay.prerequisites {
+        let line = p
+            .section
+            .as_deref()
+            .and_then(|anchor| {
+                doc.items.iter().find_map(|i| match i {
+                    Item::Heading(h) if effective_anchor(h) == anchor => Some(h.line),
+                    _ => None,
+                })
+            })
+            .unwrap_or(0);
+        found.push(Prerequisite {
+            section: p.section.clone().unwrap_or_default(),
+            line,
+            text: p.text.clone(),
+            versions: Vec::new(),
+            checks: p.checks.clone(),
+            origin: "overlay",
+        });
+    }
+    found.sort_by_key(|p| p.line);
+    found
+}

@@ -1,0 +1,216 @@
+//! The variables a guide needs: from its `Variable | Description` table (`变量 | 描述`), its
+//! `export NAME=<placeholder>` lines, placeholders inside commands, and the overlay.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+use serde::Serialize;
+
+use super::overlay::{Overlay, VarKindName};
+use super::subst::{self, Found};
+use super::{Step, StepKind};
+use crate::doc::{Doc, Item};
+
+/// What a variable's value is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum VarKind {
+    String,
+    /// The name of a context in the kubeconfig.
+    KubeContext,
+    /// A value never shown in any output or report.
+    Secret,
+}
+
+impl VarKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            VarKind::String => "string",
+            VarKind::KubeContext => "kube-context",
+            VarKind::Secret => "secret",
+        }
+    }
+}
+
+/// A variable of a guide.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Variable {
+    pub name: String,
+    pub description: Option<String>,
+    /// The placeholder texts that stand for it in commands (`your cluster1 context`).
+    pub placeholders: Vec<String>,
+    pub kind: VarKind,
+    /// The guide line that first declares it.
+    pub line: usize,
+    /// A value from the overlay, used when nothing else gives one.
+    pub default: Option<String>,
+    /// Whether the reader must give a value: a placeholder stands for it, or the guide's table
+    /// names it and no step of the guide sets it.
+    pub required: bool,
+    /// How the guide declares it: `table`, `export`, `placeholder`, `overlay`.
+    pub declared_by: Vec<&'static str>,
+}
+
+static TABLE_NAME: &[&str] = &["variable", "variables", "变量", "name", "env", "environment variable"];
+static TABLE_DESC: &[&str] = &["description", "描述", "说明", "meaning"];
+static ASSIGN_BEFORE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?:^|[\s;&|(])(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)=$").unwrap());
+static LITERAL_ASSIGN: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?m)(?:^|[;&|]\s*)\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)=(?:[^<\s]|$)").unwrap()
+});
+static LOOP_OR_READ: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?:\bfor\s+|\bread\s+(?:-[a-zA-Z]+\s+)*)([A-Za-z_][A-Za-z0-9_]*)").unwrap()
+});
+static SECRET_WORDS: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?i)password|passwd|token|secret|api[_ -]?key|密码|令牌").unwrap());
+static CONTEXT_WORDS: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i)\bcontext\b|上下文").unwrap());
+
+/// Collects the variables of a guide from its tables, its steps and the overlay.
+pub fn collect(doc: &Doc, steps: &[Step], overlay: &Overlay) -> Vec<Variable> {
+    let mut vars: Vec<Variable> = Vec::new();
+    for item in &doc.items {
+        let Item::Table(table) = item else { continue };
+        let header: Vec<String> = table.header.iter().map(|h| h.trim().to_lowercase()).collect();
+        let is_var_table = header.len() >= 2
+            && TABLE_NAME.contains(&header[0].as_str())
+            && TABLE_DESC.contains(&header[1].as_str());
+        if !is_var_table {
+            continue;
+        }
+        for row in &table.rows {
+            let name = row.cells.first().map(|c| c.trim().trim_start_matches('$')).unwrap_or("");
+            if !subst::is_var_name(name) {
+                continue;
+            }
+            let var = entry(&mut vars, name, row.line);
+            var.description = row.cells.get(1).map(|d| d.trim().to_owned()).filter(|d| !d.is_empty());
+            var.declared_by.push("table");
+        }
+    }
+
+    let mut set_by_steps: Vec<String> = Vec::new();
+    for step in steps.iter().filter(|s| s.kind == StepKind::Command) {
+        for command in &step.commands {
+            for occ in subst::scan(&command.text) {
+                let Found::Placeholder(text) = &occ.found else { continue };
+                let before = &command.text[..occ.range.start];
+                let (name, how) = match ASSIGN_BEFORE.captures(before) {
+                    Some(c) => (c[1].to_owned(), "export"),
+                    None => (find_by_placeholder(&vars, text).unwrap_or_else(|| subst::placeholder_var_name(text)), "placeholder"),
+                };
+                let line = command.line + before.matches('\n').count();
+                let var = entry(&mut vars, &name, line);
+                if !var.placeholders.contains(text) {
+                    var.placeholders.push(text.clone());
+                }
+                if !var.declared_by.contains(&how) {
+                    var.declared_by.push(how);
+                }
+            }
+            if step.runs {
+                for re in [&*LITERAL_ASSIGN, &*LOOP_OR_READ] {
+                    for c in re.captures_iter(&command.text) {
+                        set_by_steps.push(c[1].to_owned());
+                    }
+                }
+            }
+        }
+    }
+
+    // Variables the runnable steps use but neither the guide nor its steps define: the reader
+    // must have set them (often in an earlier guide).
+    for step in steps.iter().filter(|s| s.kind == StepKind::Command && s.runs) {
+        for command in &step.commands {
+            for occ in subst::scan(&command.text) {
+                let Found::VarRef(name) = &occ.found else { continue };
+                if vars.iter().any(|v| &v.name == name) || set_by_steps.contains(name) || is_environment_name(name) {
+                    continue;
+                }
+                let line = command.line + command.text[..occ.range.start].matches('\n').count();
+                let var = entry(&mut vars, name, line);
+                var.declared_by.push("reference");
+            }
+        }
+    }
+
+    for (name, o) in &overlay.vars {
+        let var = entry(&mut vars, name, 0);
+        var.declared_by.push("overlay");
+        if let Some(d) = &o.description {
+            var.description = Some(d.clone());
+        }
+        var.default = o.default.clone();
+        if let Some(kind) = o.kind {
+            var.kind = match kind {
+                VarKindName::String => VarKind::String,
+                VarKindName::KubeContext => VarKind::KubeContext,
+                VarKindName::Secret => VarKind::Secret,
+            };
+        }
+    }
+
+    for var in &mut vars {
+        if !overlay.vars.get(&var.name).is_some_and(|o| o.kind.is_some()) {
+            var.kind = guess_kind(var);
+        }
+        var.required = !var.placeholders.is_empty() || !set_by_steps.contains(&var.name);
+    }
+    vars.sort_by_key(|v| (v.line == 0, v.line));
+    vars
+}
+
+fn entry<'a>(vars: &'a mut Vec<Variable>, name: &str, line: usize) -> &'a mut Variable {
+    let index = match vars.iter().position(|v| v.name == name) {
+        Some(i) => i,
+        None => {
+            vars.push(Variable {
+                name: name.to_owned(),
+                description: None,
+                placeholders: Vec::new(),
+                kind: VarKind::String,
+                line,
+                default: None,
+                required: false,
+                declared_by: Vec::new(),
+            });
+            vars.len() - 1
+        }
+    };
+    let var = &mut vars[index];
+    if var.line == 0 {
+        var.line = line;
+    }
+    var
+}
+
+/// Names the shell or the system sets, which a guide may use without defining.
+fn is_environment_name(name: &str) -> bool {
+    const NAMES: &[&str] = &[
+        "HOME", "PATH", "PWD", "OLDPWD", "USER", "SHELL", "TMPDIR", "HOSTNAME", "LANG", "TERM",
+        "UID", "EUID", "RANDOM", "SECONDS", "LINENO", "IFS", "PPID", "KUBECONFIG", "OSTYPE",
+        "HOSTTYPE", "MACHTYPE", "REPLY", "OPTARG", "OPTIND", "PIPESTATUS", "GOPATH", "EDITOR",
+    ];
+    NAMES.contains(&name) || name.starts_with("BASH") || name.starts_with("DOCRUN_")
+}
+
+fn find_by_placeholder(vars: &[Variable], text: &str) -> Option<String> {
+    vars.iter()
+        .find(|v| v.placeholders.iter().any(|p| p == text))
+        .map(|v| v.name.clone())
+}
+
+fn guess_kind(var: &Variable) -> VarKind {
+    let words = format!(
+        "{} {} {}",
+        var.name,
+        var.description.as_deref().unwrap_or(""),
+        var.placeholders.join(" ")
+    );
+    if SECRET_WORDS.is_match(&var.name) || var.placeholders.iter().any(|p| SECRET_WORDS.is_match(p)) {
+        VarKind::Secret
+    } else if CONTEXT_WORDS.is_match(&words) || var.name.starts_with("CTX_") {
+        VarKind::KubeContext
+    } else {
+        VarKind::String
+    }
+}
