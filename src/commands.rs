@@ -95,7 +95,13 @@ fn write_stdout(bytes: &[u8]) -> Result<(), Error> {
 pub fn load_runbook(path: &Path, site_data: Option<&Path>) -> Result<Runbook, Error> {
     let doc = Doc::load(path)?;
     let site = load_site(site_data, path)?;
-    runbook::build(&doc, BuildOptions { site: site.as_ref(), overlay: None })
+    runbook::build(
+        &doc,
+        BuildOptions {
+            site: site.as_ref(),
+            overlay: None,
+        },
+    )
 }
 
 /// Builds the plan of a guide from the command line's variables and selection.
@@ -104,7 +110,10 @@ pub fn load_plan(path: &Path, vars: &VarArgs, selection: &Selection) -> Result<P
     let inputs = Inputs::parse(&vars.set, vars.values.as_deref())?;
     for (name, _) in &inputs.set {
         if runbook.var(name).is_none() {
-            eprintln!("warning: --set {name}: {} does not use this variable", path.display());
+            eprintln!(
+                "warning: --set {name}: {} does not use this variable",
+                path.display()
+            );
         }
     }
     let bindings = plan::bind(&runbook, &inputs, &|name| std::env::var(name).ok());
@@ -125,7 +134,8 @@ fn list(args: &ListArgs) -> Result<ExitCode, Error> {
         }
     }
     if args.format == Format::Json {
-        out = serde_json::to_string_pretty(&json).map_err(|e| Error::Internal(e.to_string()))? + "\n";
+        out =
+            serde_json::to_string_pretty(&json).map_err(|e| Error::Internal(e.to_string()))? + "\n";
     }
     write_stdout(out.as_bytes())?;
     Ok(ExitCode::SUCCESS)

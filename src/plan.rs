@@ -80,7 +80,10 @@ fn read_values(path: &Path) -> Result<BTreeMap<String, String>, Error> {
         source,
     })?;
     let value: serde_yaml::Value = serde_yaml::from_str(&text).map_err(|e| {
-        let at = e.location().map(|l| format!(":{}:{}", l.line(), l.column())).unwrap_or_default();
+        let at = e
+            .location()
+            .map(|l| format!(":{}:{}", l.line(), l.column()))
+            .unwrap_or_default();
         Error::Usage(format!("{}{at}: not valid YAML: {e}", path.display()))
     })?;
     let mut values = BTreeMap::new();
@@ -124,12 +127,35 @@ pub fn bind(
 ) -> BTreeMap<String, Binding> {
     let mut bound = BTreeMap::new();
     for var in &runbook.vars {
-        let flag = inputs.set.iter().rev().find(|(n, _)| n == &var.name).map(|(_, v)| v.clone());
+        let flag = inputs
+            .set
+            .iter()
+            .rev()
+            .find(|(n, _)| n == &var.name)
+            .map(|(_, v)| v.clone());
         let binding = flag
-            .map(|value| Binding { value, source: ValueSource::Flag })
-            .or_else(|| inputs.values.get(&var.name).map(|v| Binding { value: v.clone(), source: ValueSource::ValuesFile }))
-            .or_else(|| env(&var.name).map(|value| Binding { value, source: ValueSource::Environment }))
-            .or_else(|| var.default.clone().map(|value| Binding { value, source: ValueSource::Default }));
+            .map(|value| Binding {
+                value,
+                source: ValueSource::Flag,
+            })
+            .or_else(|| {
+                inputs.values.get(&var.name).map(|v| Binding {
+                    value: v.clone(),
+                    source: ValueSource::ValuesFile,
+                })
+            })
+            .or_else(|| {
+                env(&var.name).map(|value| Binding {
+                    value,
+                    source: ValueSource::Environment,
+                })
+            })
+            .or_else(|| {
+                var.default.clone().map(|value| Binding {
+                    value,
+                    source: ValueSource::Default,
+                })
+            });
         if let Some(b) = binding {
             bound.insert(var.name.clone(), b);
         }
@@ -241,7 +267,12 @@ pub fn build(
     bindings: BTreeMap<String, Binding>,
     selection: &Selection,
 ) -> Result<Plan, Error> {
-    for id in selection.from.iter().chain(&selection.only).chain(&selection.skip) {
+    for id in selection
+        .from
+        .iter()
+        .chain(&selection.only)
+        .chain(&selection.skip)
+    {
         if runbook.step(id).is_none() {
             return Err(Error::Usage(format!(
                 "{}: no step `{id}`{}\nhint: `docrun list {}` shows the step ids",
@@ -271,7 +302,13 @@ pub fn build(
                 placeholder: v.placeholders.first().map(|p| format!("<{p}>")),
                 kind: v.kind,
                 required: v.required,
-                value: b.map(|b| if v.kind == VarKind::Secret { "***".to_owned() } else { b.value.clone() }),
+                value: b.map(|b| {
+                    if v.kind == VarKind::Secret {
+                        "***".to_owned()
+                    } else {
+                        b.value.clone()
+                    }
+                }),
                 source: b.map(|b| b.source),
                 line: v.line,
             }
@@ -325,8 +362,17 @@ pub fn build(
                     Found::VarRef(name) => name.clone(),
                 };
                 bindings.get(&name).map(|b| {
-                    let secret = runbook.var(&name).is_some_and(|v| v.kind == VarKind::Secret);
-                    (name, if secret { "***".to_owned() } else { b.value.clone() })
+                    let secret = runbook
+                        .var(&name)
+                        .is_some_and(|v| v.kind == VarKind::Secret);
+                    (
+                        name,
+                        if secret {
+                            "***".to_owned()
+                        } else {
+                            b.value.clone()
+                        },
+                    )
                 })
             });
             match (script, display) {
@@ -335,7 +381,12 @@ pub fn build(
                     commands.push(mask(&display, &secrets));
                 }
                 (Err(e), _) | (_, Err(e)) => {
-                    warnings.push(format!("{}:{}: step {}: {e}", step.file.display(), command.line, step.id));
+                    warnings.push(format!(
+                        "{}:{}: step {}: {e}",
+                        step.file.display(),
+                        command.line,
+                        step.id
+                    ));
                     scripts.push(command.text.clone());
                     commands.push(mask(&command.text, &secrets));
                 }

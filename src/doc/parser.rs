@@ -80,11 +80,8 @@ impl<'a> LineScan<'a> {
     fn run(&mut self) -> Result<(), SourceError> {
         let text = self.src.text();
         // Blank the front matter so the Markdown pass does not read it.
-        self.masked.extend(
-            text[..self.body_start]
-                .chars()
-                .map(|c| if c == '\n' { '\n' } else { ' ' }),
-        );
+        let front = &text[..self.body_start];
+        self.mask(front);
         let mut open: Option<OpenBlock> = None;
         let mut offset = self.body_start;
         // The end of a shortcode tag that went on over several lines.
@@ -109,7 +106,7 @@ impl<'a> LineScan<'a> {
                         text: body.to_owned(),
                     });
                 }
-                self.mask_line(raw);
+                self.mask(raw);
                 offset += raw.len();
                 continue;
             }
@@ -135,7 +132,7 @@ impl<'a> LineScan<'a> {
             }
             if let Some(block) = opened {
                 open = Some(OpenBlock { block });
-                self.mask_line(raw);
+                self.mask(raw);
             } else {
                 self.masked.push_str(raw);
                 if !line.trim().is_empty() {
@@ -164,9 +161,10 @@ impl<'a> LineScan<'a> {
         Ok(())
     }
 
-    fn mask_line(&mut self, raw: &str) {
+    /// Blanks text for the Markdown pass byte for byte, so offsets stay the same.
+    fn mask(&mut self, raw: &str) {
         self.masked
-            .extend(raw.chars().map(|c| if c == '\n' { '\n' } else { ' ' }));
+            .extend(raw.bytes().map(|b| if b == b'\n' { '\n' } else { ' ' }));
     }
 
     /// Tracks fenced code so that shortcodes shown inside fences are left alone.
@@ -748,6 +746,21 @@ mod tests {
             .items
             .iter()
             .any(|i| matches!(i, Item::Boilerplate(b) if b.name == "args" && b.line == 27)));
+    }
+
+    #[test]
+    fn lines_stay_true_after_wide_characters_in_blocks() {
+        let d = doc(
+            "{{< text plain >}}\n配置信任关系配置信任关系\n{{< /text >}}\n\n## 部署 {#deploy}\n",
+        );
+        let line = d.items.iter().find_map(|i| {
+            if let Item::Heading(h) = i {
+                Some(h.line)
+            } else {
+                None
+            }
+        });
+        assert_eq!(line, Some(5));
     }
 
     #[test]

@@ -9,8 +9,18 @@ use crate::runbook::{Runbook, StepKind};
 pub fn list(runbook: &Runbook) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "{}", runbook.path.display());
-    let width = runbook.steps.iter().map(|s| s.id.len()).max().unwrap_or(2).max(2);
-    let _ = writeln!(out, "  {:<width$}  {:<11}  {:<5}  {:<24}  RUNS", "ID", "KIND", "LINE", "SECTION");
+    let width = runbook
+        .steps
+        .iter()
+        .map(|s| s.id.len())
+        .max()
+        .unwrap_or(2)
+        .max(2);
+    let _ = writeln!(
+        out,
+        "  {:<width$}  {:<11}  {:<5}  {:<24}  RUNS",
+        "ID", "KIND", "LINE", "SECTION"
+    );
     for step in &runbook.steps {
         let kind = match step.kind {
             StepKind::Text | StepKind::Callout => format!("{}:{}", step.kind.as_str(), step.syntax),
@@ -19,12 +29,22 @@ pub fn list(runbook: &Runbook) -> String {
         let runs = if step.runs {
             "yes".to_owned()
         } else {
-            format!("no ({})", step.skip_reason.as_deref().unwrap_or("not runnable"))
+            format!(
+                "no ({})",
+                step.skip_reason.as_deref().unwrap_or("not runnable")
+            )
         };
         let line = if step.file == runbook.path {
             step.line.to_string()
         } else {
-            format!("{}:{}", step.file.file_name().map(|f| f.to_string_lossy()).unwrap_or_default(), step.line)
+            format!(
+                "{}:{}",
+                step.file
+                    .file_name()
+                    .map(|f| f.to_string_lossy())
+                    .unwrap_or_default(),
+                step.line
+            )
         };
         let _ = writeln!(
             out,
@@ -32,7 +52,11 @@ pub fn list(runbook: &Runbook) -> String {
             step.id,
             kind,
             line,
-            if step.section.anchor.is_empty() { "-" } else { &step.section.anchor },
+            if step.section.anchor.is_empty() {
+                "-"
+            } else {
+                &step.section.anchor
+            },
         );
     }
     out
@@ -51,7 +75,13 @@ pub fn vars(vars: &[PlanVar]) -> String {
             _ if var.required => "(no value: required)".to_owned(),
             _ => "(no value: set by the guide's own steps)".to_owned(),
         };
-        let _ = writeln!(out, "{}  [{}]  line {}", var.name, var.kind.as_str(), var.line);
+        let _ = writeln!(
+            out,
+            "{}  [{}]  line {}",
+            var.name,
+            var.kind.as_str(),
+            var.line
+        );
         let _ = writeln!(out, "    value:       {value}");
         if let Some(d) = &var.description {
             let _ = writeln!(out, "    description: {d}");
@@ -66,7 +96,11 @@ pub fn vars(vars: &[PlanVar]) -> String {
 /// `docrun plan`: variables, prerequisites and the steps in order, commands resolved.
 pub fn plan(plan: &Plan) -> String {
     let mut out = String::new();
-    let title = plan.title.as_deref().map(|t| format!(" ({t})")).unwrap_or_default();
+    let title = plan
+        .title
+        .as_deref()
+        .map(|t| format!(" ({t})"))
+        .unwrap_or_default();
     let _ = writeln!(out, "Plan for {}{title}", plan.guide.display());
     let _ = writeln!(out, "Dry run: nothing is executed.");
     let selected = plan.steps.iter().filter(|s| s.selected).count();
@@ -96,8 +130,16 @@ pub fn plan(plan: &Plan) -> String {
         let _ = writeln!(out, "  (none declared)");
     }
     for p in &plan.prerequisites {
-        let section = if p.section.is_empty() { String::new() } else { format!("[{}] ", p.section) };
-        let _ = writeln!(out, "  - {section}{}  (line {}, {})", p.text, p.line, p.origin);
+        let section = if p.section.is_empty() {
+            String::new()
+        } else {
+            format!("[{}] ", p.section)
+        };
+        let _ = writeln!(
+            out,
+            "  - {section}{}  (line {}, {})",
+            p.text, p.line, p.origin
+        );
         for check in &p.checks {
             let check = serde_json::to_string(check).unwrap_or_default();
             let _ = writeln!(out, "      check: {check}");
@@ -109,7 +151,10 @@ pub fn plan(plan: &Plan) -> String {
         let status = if step.selected {
             "run".to_owned()
         } else {
-            format!("not run: {}", step.reason.as_deref().unwrap_or("not runnable"))
+            format!(
+                "not run: {}",
+                step.reason.as_deref().unwrap_or("not runnable")
+            )
         };
         let _ = writeln!(
             out,
@@ -119,7 +164,11 @@ pub fn plan(plan: &Plan) -> String {
             step.kind.as_str(),
             step.file.display(),
             step.line,
-            if step.section.is_empty() { "-" } else { &step.section },
+            if step.section.is_empty() {
+                "-"
+            } else {
+                &step.section
+            },
         );
         for command in &step.commands {
             for (n, line) in command.lines().enumerate() {

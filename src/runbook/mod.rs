@@ -134,7 +134,9 @@ pub fn build(doc: &Doc, options: BuildOptions<'_>) -> Result<Runbook, Error> {
     let path = doc.path().to_path_buf();
     let mut overlay = match options.overlay {
         Some(o) => Some(o),
-        None => overlay::overlay_path(&path).map(|p| overlay::load(&p)).transpose()?,
+        None => overlay::overlay_path(&path)
+            .map(|p| overlay::load(&p))
+            .transpose()?,
     };
     if let Some((value, line)) = &doc.front_matter.runbook {
         let declared = overlay::from_value(value.clone(), &path, *line)?;
@@ -192,7 +194,12 @@ pub fn build(doc: &Doc, options: BuildOptions<'_>) -> Result<Runbook, Error> {
     })
 }
 
-fn merge_front_matter(file: Option<LoadedOverlay>, declared: Overlay, path: &Path, line: usize) -> LoadedOverlay {
+fn merge_front_matter(
+    file: Option<LoadedOverlay>,
+    declared: Overlay,
+    path: &Path,
+    line: usize,
+) -> LoadedOverlay {
     match file {
         None => LoadedOverlay {
             overlay: declared,
@@ -227,7 +234,9 @@ pub fn edit_distance(a: &str, b: &str) -> usize {
     for (i, ca) in a.chars().enumerate() {
         let mut cur = vec![i + 1; b.len() + 1];
         for (j, cb) in b.iter().enumerate() {
-            cur[j + 1] = (prev[j] + usize::from(ca != *cb)).min(prev[j + 1] + 1).min(cur[j] + 1);
+            cur[j + 1] = (prev[j] + usize::from(ca != *cb))
+                .min(prev[j + 1] + 1)
+                .min(cur[j] + 1);
         }
         prev = cur;
     }
@@ -279,7 +288,11 @@ impl Builder<'_> {
                 }
                 Item::Callout(c) => {
                     callout_count += 1;
-                    let id = format!("{prefix}{}_{}_{callout_count}", section_key(&section), c.kind);
+                    let id = format!(
+                        "{prefix}{}_{}_{callout_count}",
+                        section_key(&section),
+                        c.kind
+                    );
                     self.push(Step {
                         id,
                         section: section.clone(),
@@ -361,7 +374,11 @@ impl Builder<'_> {
                         doc.path().display(),
                         command.line,
                         step.id,
-                        if self.site.is_none() { " (no site data found: give --site-data)" } else { "" }
+                        if self.site.is_none() {
+                            " (no site data found: give --site-data)"
+                        } else {
+                            ""
+                        }
                     ));
                 }
             }
@@ -380,7 +397,10 @@ impl Builder<'_> {
             step.skip_reason = Some("marked snip_id=none".to_owned());
         } else if let Some(tab) = block.tab.as_ref().filter(|t| t.index > 0) {
             step.runs = false;
-            step.skip_reason = Some(format!("in tab \"{}\", an alternative to the first tab", tab.name));
+            step.skip_reason = Some(format!(
+                "in tab \"{}\", an alternative to the first tab",
+                tab.name
+            ));
         }
         step
     }
@@ -411,15 +431,19 @@ impl Builder<'_> {
 
 /// A heading's explicit anchor, or the one Hugo would generate from its text.
 pub fn effective_anchor(heading: &crate::doc::Heading) -> String {
-    heading.anchor.clone().unwrap_or_else(|| slug(&heading.text))
+    heading
+        .anchor
+        .clone()
+        .unwrap_or_else(|| slug(&heading.text))
 }
 
-/// The id part of a section: its anchor with `-` as `_`, or `intro` before any heading.
+/// The id part of a section: its anchor in lower case with `-` as `_`, or `intro` before any
+/// heading.
 fn section_key(section: &Section) -> String {
     if section.anchor.is_empty() {
         "intro".to_owned()
     } else {
-        section.anchor.replace('-', "_")
+        section.anchor.replace('-', "_").to_lowercase()
     }
 }
 
@@ -489,7 +513,9 @@ fn prerequisites(
             continue;
         }
         if line.contains("{{< supported_kubernetes_versions >}}") {
-            let versions = site.map(|s| s.supported_kubernetes_versions().to_vec()).unwrap_or_default();
+            let versions = site
+                .map(|s| s.supported_kubernetes_versions().to_vec())
+                .unwrap_or_default();
             if versions.is_empty() {
                 warnings.push(format!(
                     "{}:{line_no}: the guide requires a supported Kubernetes version, but no site data gives the list (give --site-data)",
@@ -505,7 +531,11 @@ fn prerequisites(
                 line: line_no,
                 text: format!(
                     "{clusters} runs a supported Kubernetes version: {}",
-                    if versions.is_empty() { "unknown without site data".to_owned() } else { versions.join(", ") }
+                    if versions.is_empty() {
+                        "unknown without site data".to_owned()
+                    } else {
+                        versions.join(", ")
+                    }
                 ),
                 versions,
                 checks: Vec::new(),
@@ -514,7 +544,10 @@ fn prerequisites(
         }
     }
     if !contexts.is_empty() {
-        let first = vars.iter().find(|v| v.kind == VarKind::KubeContext).map_or(0, |v| v.line);
+        let first = vars
+            .iter()
+            .find(|v| v.kind == VarKind::KubeContext)
+            .map_or(0, |v| v.line);
         found.push(Prerequisite {
             section: String::new(),
             line: first,

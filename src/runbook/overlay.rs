@@ -130,9 +130,18 @@ pub fn from_value(value: serde_yaml::Value, path: &Path, line: usize) -> Result<
 
 fn yaml_error(e: &serde_yaml::Error, path: &Path, first_line: usize) -> Error {
     let message = e.to_string();
-    let message = message.split(" at line ").next().unwrap_or(&message).to_owned();
+    let message = message
+        .split(" at line ")
+        .next()
+        .unwrap_or(&message)
+        .to_owned();
     let location = match e.location() {
-        Some(l) => format!("{}:{}:{}", path.display(), l.line() + first_line - 1, l.column()),
+        Some(l) => format!(
+            "{}:{}:{}",
+            path.display(),
+            l.line() + first_line - 1,
+            l.column()
+        ),
         None => path.display().to_string(),
     };
     Error::Usage(format!(
@@ -146,7 +155,12 @@ mod tests {
 
     #[test]
     fn unknown_keys_are_errors_with_the_line() {
-        let err = parse("vars:\n  CTX:\n    kind: kube-context\nsteps:\n  a_1:\n    moed: like\n", Path::new("g.docrun.yaml"), 1).unwrap_err();
+        let err = parse(
+            "vars:\n  CTX:\n    kind: kube-context\nsteps:\n  a_1:\n    moed: like\n",
+            Path::new("g.docrun.yaml"),
+            1,
+        )
+        .unwrap_err();
         let text = err.to_string();
         assert!(text.starts_with("g.docrun.yaml:6:"), "{text}");
         assert!(text.contains("unknown field `moed`"), "{text}");
@@ -162,7 +176,10 @@ mod tests {
         )
         .unwrap();
         assert_eq!(o.vars["CTX_CLUSTER1"].kind, Some(VarKindName::KubeContext));
-        assert_eq!(o.prerequisites[0].section.as_deref(), Some("configure-trust"));
+        assert_eq!(
+            o.prerequisites[0].section.as_deref(),
+            Some("configure-trust")
+        );
         assert_eq!(o.steps["verify_1"].run, Some(true));
     }
 
@@ -171,7 +188,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("guide.docrun.yaml"), "").unwrap();
         for name in ["guide.md", "guide.zh.md", "guide.en.md", "guide.pt-br.md"] {
-            assert_eq!(overlay_path(&dir.path().join(name)), Some(dir.path().join("guide.docrun.yaml")), "{name}");
+            assert_eq!(
+                overlay_path(&dir.path().join(name)),
+                Some(dir.path().join("guide.docrun.yaml")),
+                "{name}"
+            );
         }
         assert_eq!(overlay_path(&dir.path().join("other.md")), None);
     }

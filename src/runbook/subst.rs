@@ -75,9 +75,17 @@ pub fn scan(command: &str) -> Vec<Occurrence> {
                 let end = command[i..].find('\n').map_or(command.len(), |n| i + n);
                 let line = &command[i..end];
                 if line.trim_start_matches('\t') == delim {
-                    heredoc_body = if heredocs.is_empty() { None } else { Some(heredocs.remove(0)) };
+                    heredoc_body = if heredocs.is_empty() {
+                        None
+                    } else {
+                        Some(heredocs.remove(0))
+                    };
                 } else {
-                    let ctx = if quoted { Context::HeredocLiteral } else { Context::HeredocExpanding };
+                    let ctx = if quoted {
+                        Context::HeredocLiteral
+                    } else {
+                        Context::HeredocExpanding
+                    };
                     scan_plain(command, i, end, ctx, !quoted, &mut found);
                 }
                 i = end + 1;
@@ -167,7 +175,14 @@ pub fn scan(command: &str) -> Vec<Occurrence> {
     found
 }
 
-fn scan_plain(command: &str, start: usize, end: usize, ctx: Context, refs: bool, found: &mut Vec<Occurrence>) {
+fn scan_plain(
+    command: &str,
+    start: usize,
+    end: usize,
+    ctx: Context,
+    refs: bool,
+    found: &mut Vec<Occurrence>,
+) {
     let bytes = command.as_bytes();
     let mut i = start;
     while i < end {
@@ -256,7 +271,12 @@ fn placeholder_text(command: &str, i: usize) -> Option<&str> {
     Some(text)
 }
 
-fn placeholder_at(command: &str, i: usize, context: Context, quote_open: usize) -> Option<Occurrence> {
+fn placeholder_at(
+    command: &str,
+    i: usize,
+    context: Context,
+    quote_open: usize,
+) -> Option<Occurrence> {
     let text = placeholder_text(command, i)?;
     let end = i + text.len() + 2;
     if matches!(context, Context::Single | Context::Double) {
@@ -304,7 +324,9 @@ fn heredoc_delimiter(command: &str, mut i: usize) -> (Option<(String, bool)>, us
         match b {
             b'\'' | b'"' => {
                 quoted = true;
-                let close = command[i + 1..].find(b as char).map_or(command.len(), |n| i + 1 + n);
+                let close = command[i + 1..]
+                    .find(b as char)
+                    .map_or(command.len(), |n| i + 1 + n);
                 word.push_str(&command[i + 1..close]);
                 i = close + 1;
             }
@@ -434,44 +456,74 @@ mod tests {
     fn placeholders_from_the_corpus_and_what_is_not_one() {
         use Context::*;
         let cases: &[(&str, &[(&str, Context)])] = &[
-            ("export CTX_CLUSTER1=<your cluster1 context>", &[("your cluster1 context", Unquoted)]),
-            ("gcloud container clusters create --name <my-cluster-name>", &[("my-cluster-name", Unquoted)]),
-            ("kubectl apply -f https://<repo URL>/x.yaml", &[("repo URL", Unquoted)]),
-            ("--password '<password you choose>'", &[("password you choose", WholeQuoted)]),
+            (
+                "export CTX_CLUSTER1=<your cluster1 context>",
+                &[("your cluster1 context", Unquoted)],
+            ),
+            (
+                "gcloud container clusters create --name <my-cluster-name>",
+                &[("my-cluster-name", Unquoted)],
+            ),
+            (
+                "kubectl apply -f https://<repo URL>/x.yaml",
+                &[("repo URL", Unquoted)],
+            ),
+            (
+                "--password '<password you choose>'",
+                &[("password you choose", WholeQuoted)],
+            ),
             ("curl -s x | grep -o \"<title>.*</title>\"", &[]),
             ("sed 's/Hash=[a-z0-9]*;/Hash=<redacted>;/'", &[]),
-            ("cat <<EOF > f.yaml\nkind: <none>\nEOF", &[("none", HeredocExpanding)]),
-            ("cat <<'EOF' > f.yaml\nname: <your name>\nEOF", &[("your name", HeredocLiteral)]),
+            (
+                "cat <<EOF > f.yaml\nkind: <none>\nEOF",
+                &[("none", HeredocExpanding)],
+            ),
+            (
+                "cat <<'EOF' > f.yaml\nname: <your name>\nEOF",
+                &[("your name", HeredocLiteral)],
+            ),
             ("echo \"host: <your host> ok\"", &[("your host", Double)]),
-            ("kubectl logs -n istio-system <gateway-service-pod>", &[("gateway-service-pod", Unquoted)]),
+            (
+                "kubectl logs -n istio-system <gateway-service-pod>",
+                &[("gateway-service-pod", Unquoted)],
+            ),
             ("echo $((1<2))", &[]),
             ("cat <<<word", &[]),
             ("echo x # see <your notes>", &[]),
         ];
         for (command, expected) in cases {
             let got = placeholders(command);
-            let expected: Vec<(String, Context)> = expected.iter().map(|(t, c)| (t.to_string(), *c)).collect();
+            let expected: Vec<(String, Context)> =
+                expected.iter().map(|(t, c)| (t.to_string(), *c)).collect();
             assert_eq!(got, expected, "{command}");
         }
     }
 
     #[test]
     fn variable_references_outside_single_quotes() {
-        let refs: Vec<(String, Context)> = scan("kubectl --context=\"${CTX_CLUSTER1}\" get ns $NS -o jsonpath='{$.x}' '$NOT'")
-            .into_iter()
-            .filter_map(|o| match o.found {
-                Found::VarRef(n) => Some((n, o.context)),
-                _ => None,
-            })
-            .collect();
+        let refs: Vec<(String, Context)> =
+            scan("kubectl --context=\"${CTX_CLUSTER1}\" get ns $NS -o jsonpath='{$.x}' '$NOT'")
+                .into_iter()
+                .filter_map(|o| match o.found {
+                    Found::VarRef(n) => Some((n, o.context)),
+                    _ => None,
+                })
+                .collect();
         assert_eq!(
             refs,
-            vec![("CTX_CLUSTER1".into(), Context::Double), ("NS".into(), Context::Unquoted)]
+            vec![
+                ("CTX_CLUSTER1".into(), Context::Double),
+                ("NS".into(), Context::Unquoted)
+            ]
         );
     }
 
     fn run_bash(script: &str) -> String {
-        let out = std::process::Command::new("bash").arg("-c").arg(script).output().unwrap();
+        let out = std::process::Command::new("bash")
+            .arg("-c")
+            .arg(script)
+            .output()
+            .unwrap();
         String::from_utf8(out.stdout).unwrap()
     }
 
@@ -497,7 +549,8 @@ mod tests {
             for value in evil {
                 let occs = scan(template);
                 assert_eq!(occs.len(), 1, "{template}");
-                let cmd = substitute(template, &occs, |_| Some(("V".into(), value.into()))).unwrap();
+                let cmd =
+                    substitute(template, &occs, |_| Some(("V".into(), value.into()))).unwrap();
                 let printed = run_bash(&cmd);
                 // Inside a longer quoted string the value stays quoted, in case it is code for
                 // another shell.
@@ -514,12 +567,18 @@ mod tests {
 
     #[test]
     fn a_value_inside_code_for_another_shell_stays_one_word() {
-        for template in ["sh -c 'printf \"[%s]\\n\" <your value>'", "sh -c \"printf '[%s]\\n' <your value>\""] {
+        for template in [
+            "sh -c 'printf \"[%s]\\n\" <your value>'",
+            "sh -c \"printf '[%s]\\n' <your value>\"",
+        ] {
             let value = "x; touch /tmp/docrun-pwned2";
             let occs = scan(template);
             let cmd = substitute(template, &occs, |_| Some(("V".into(), value.into()))).unwrap();
             assert_eq!(run_bash(&cmd), format!("[{value}]\n"), "{cmd}");
-            assert!(!std::path::Path::new("/tmp/docrun-pwned2").exists(), "{cmd}");
+            assert!(
+                !std::path::Path::new("/tmp/docrun-pwned2").exists(),
+                "{cmd}"
+            );
         }
     }
 
@@ -527,7 +586,10 @@ mod tests {
     fn a_line_break_cannot_enter_a_heredoc() {
         let cmd = "cat <<EOF\n<your value>\nEOF";
         let occs = scan(cmd);
-        let err = substitute(cmd, &occs, |_| Some(("V".into(), "x\nEOF\nrm -rf /".into()))).unwrap_err();
+        let err = substitute(cmd, &occs, |_| {
+            Some(("V".into(), "x\nEOF\nrm -rf /".into()))
+        })
+        .unwrap_err();
         assert_eq!(err.name, "V");
         let ok = substitute(cmd, &occs, |_| Some(("V".into(), "$HOME `x`".into()))).unwrap();
         assert_eq!(run_bash(&ok), "$HOME `x`\n");
@@ -536,7 +598,10 @@ mod tests {
     #[test]
     fn placeholder_names() {
         assert_eq!(placeholder_var_name("my-cluster-name"), "MY_CLUSTER_NAME");
-        assert_eq!(placeholder_var_name("your cluster1 context"), "YOUR_CLUSTER1_CONTEXT");
+        assert_eq!(
+            placeholder_var_name("your cluster1 context"),
+            "YOUR_CLUSTER1_CONTEXT"
+        );
         assert_eq!(placeholder_var_name("repo URL"), "REPO_URL");
         assert_eq!(placeholder_var_name("1st"), "VALUE_1ST");
     }

@@ -51,26 +51,40 @@ pub struct Variable {
     pub declared_by: Vec<&'static str>,
 }
 
-static TABLE_NAME: &[&str] = &["variable", "variables", "变量", "name", "env", "environment variable"];
+static TABLE_NAME: &[&str] = &[
+    "variable",
+    "variables",
+    "变量",
+    "name",
+    "env",
+    "environment variable",
+];
 static TABLE_DESC: &[&str] = &["description", "描述", "说明", "meaning"];
-static ASSIGN_BEFORE: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?:^|[\s;&|(])(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)=$").unwrap());
+static ASSIGN_BEFORE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?:^|[\s;&|(])(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)=$").unwrap()
+});
 static LITERAL_ASSIGN: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?m)(?:^|[;&|]\s*)\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)=(?:[^<\s]|$)").unwrap()
 });
 static LOOP_OR_READ: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?:\bfor\s+|\bread\s+(?:-[a-zA-Z]+\s+)*)([A-Za-z_][A-Za-z0-9_]*)").unwrap()
 });
-static SECRET_WORDS: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?i)password|passwd|token|secret|api[_ -]?key|密码|令牌").unwrap());
-static CONTEXT_WORDS: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i)\bcontext\b|上下文").unwrap());
+static SECRET_WORDS: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)password|passwd|token|secret|api[_ -]?key|密码|令牌").unwrap()
+});
+static CONTEXT_WORDS: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?i)\bcontext\b|上下文").unwrap());
 
 /// Collects the variables of a guide from its tables, its steps and the overlay.
 pub fn collect(doc: &Doc, steps: &[Step], overlay: &Overlay) -> Vec<Variable> {
     let mut vars: Vec<Variable> = Vec::new();
     for item in &doc.items {
         let Item::Table(table) = item else { continue };
-        let header: Vec<String> = table.header.iter().map(|h| h.trim().to_lowercase()).collect();
+        let header: Vec<String> = table
+            .header
+            .iter()
+            .map(|h| h.trim().to_lowercase())
+            .collect();
         let is_var_table = header.len() >= 2
             && TABLE_NAME.contains(&header[0].as_str())
             && TABLE_DESC.contains(&header[1].as_str());
@@ -78,12 +92,20 @@ pub fn collect(doc: &Doc, steps: &[Step], overlay: &Overlay) -> Vec<Variable> {
             continue;
         }
         for row in &table.rows {
-            let name = row.cells.first().map(|c| c.trim().trim_start_matches('$')).unwrap_or("");
+            let name = row
+                .cells
+                .first()
+                .map(|c| c.trim().trim_start_matches('$'))
+                .unwrap_or("");
             if !subst::is_var_name(name) {
                 continue;
             }
             let var = entry(&mut vars, name, row.line);
-            var.description = row.cells.get(1).map(|d| d.trim().to_owned()).filter(|d| !d.is_empty());
+            var.description = row
+                .cells
+                .get(1)
+                .map(|d| d.trim().to_owned())
+                .filter(|d| !d.is_empty());
             var.declared_by.push("table");
         }
     }
@@ -92,11 +114,17 @@ pub fn collect(doc: &Doc, steps: &[Step], overlay: &Overlay) -> Vec<Variable> {
     for step in steps.iter().filter(|s| s.kind == StepKind::Command) {
         for command in &step.commands {
             for occ in subst::scan(&command.text) {
-                let Found::Placeholder(text) = &occ.found else { continue };
+                let Found::Placeholder(text) = &occ.found else {
+                    continue;
+                };
                 let before = &command.text[..occ.range.start];
                 let (name, how) = match ASSIGN_BEFORE.captures(before) {
                     Some(c) => (c[1].to_owned(), "export"),
-                    None => (find_by_placeholder(&vars, text).unwrap_or_else(|| subst::placeholder_var_name(text)), "placeholder"),
+                    None => (
+                        find_by_placeholder(&vars, text)
+                            .unwrap_or_else(|| subst::placeholder_var_name(text)),
+                        "placeholder",
+                    ),
                 };
                 let line = command.line + before.matches('\n').count();
                 let var = entry(&mut vars, &name, line);
@@ -119,11 +147,19 @@ pub fn collect(doc: &Doc, steps: &[Step], overlay: &Overlay) -> Vec<Variable> {
 
     // Variables the runnable steps use but neither the guide nor its steps define: the reader
     // must have set them (often in an earlier guide).
-    for step in steps.iter().filter(|s| s.kind == StepKind::Command && s.runs) {
+    for step in steps
+        .iter()
+        .filter(|s| s.kind == StepKind::Command && s.runs)
+    {
         for command in &step.commands {
             for occ in subst::scan(&command.text) {
-                let Found::VarRef(name) = &occ.found else { continue };
-                if vars.iter().any(|v| &v.name == name) || set_by_steps.contains(name) || is_environment_name(name) {
+                let Found::VarRef(name) = &occ.found else {
+                    continue;
+                };
+                if vars.iter().any(|v| &v.name == name)
+                    || set_by_steps.contains(name)
+                    || is_environment_name(name)
+                {
                     continue;
                 }
                 let line = command.line + command.text[..occ.range.start].matches('\n').count();
@@ -150,7 +186,11 @@ pub fn collect(doc: &Doc, steps: &[Step], overlay: &Overlay) -> Vec<Variable> {
     }
 
     for var in &mut vars {
-        if !overlay.vars.get(&var.name).is_some_and(|o| o.kind.is_some()) {
+        if !overlay
+            .vars
+            .get(&var.name)
+            .is_some_and(|o| o.kind.is_some())
+        {
             var.kind = guess_kind(var);
         }
         var.required = !var.placeholders.is_empty() || !set_by_steps.contains(&var.name);
@@ -186,9 +226,33 @@ fn entry<'a>(vars: &'a mut Vec<Variable>, name: &str, line: usize) -> &'a mut Va
 /// Names the shell or the system sets, which a guide may use without defining.
 fn is_environment_name(name: &str) -> bool {
     const NAMES: &[&str] = &[
-        "HOME", "PATH", "PWD", "OLDPWD", "USER", "SHELL", "TMPDIR", "HOSTNAME", "LANG", "TERM",
-        "UID", "EUID", "RANDOM", "SECONDS", "LINENO", "IFS", "PPID", "KUBECONFIG", "OSTYPE",
-        "HOSTTYPE", "MACHTYPE", "REPLY", "OPTARG", "OPTIND", "PIPESTATUS", "GOPATH", "EDITOR",
+        "HOME",
+        "PATH",
+        "PWD",
+        "OLDPWD",
+        "USER",
+        "SHELL",
+        "TMPDIR",
+        "HOSTNAME",
+        "LANG",
+        "TERM",
+        "UID",
+        "EUID",
+        "RANDOM",
+        "SECONDS",
+        "LINENO",
+        "IFS",
+        "PPID",
+        "KUBECONFIG",
+        "OSTYPE",
+        "HOSTTYPE",
+        "MACHTYPE",
+        "REPLY",
+        "OPTARG",
+        "OPTIND",
+        "PIPESTATUS",
+        "GOPATH",
+        "EDITOR",
     ];
     NAMES.contains(&name) || name.starts_with("BASH") || name.starts_with("DOCRUN_")
 }
@@ -206,7 +270,8 @@ fn guess_kind(var: &Variable) -> VarKind {
         var.description.as_deref().unwrap_or(""),
         var.placeholders.join(" ")
     );
-    if SECRET_WORDS.is_match(&var.name) || var.placeholders.iter().any(|p| SECRET_WORDS.is_match(p)) {
+    if SECRET_WORDS.is_match(&var.name) || var.placeholders.iter().any(|p| SECRET_WORDS.is_match(p))
+    {
         VarKind::Secret
     } else if CONTEXT_WORDS.is_match(&words) || var.name.starts_with("CTX_") {
         VarKind::KubeContext

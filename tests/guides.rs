@@ -1,0 +1,360 @@
+//! `docrun list`, `vars` and `plan` on the seed guides, the corpus and bad input: what a reader
+//! or reviewer sees, and that nothing ever executes.
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+const ZH: &str = "runbooks/istio/multicluster/before-you-begin.zh.md";
+
+fn docrun() -> Command {
+    let mut cmd = Command::cargo_bin("docrun").unwrap();
+    cmd.current_dir(env!("CARGO_MANIFEST_DIR"));
+    cmd.env_remove("CTX_CLUSTER1")
+        .env_remove("CTX_CLUSTER2")
+        .env("NO_COLOR", "1");
+    cmd
+}
+
+fn stdout_json(cmd: &mut Command) -> Value {
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn vars_finds_both_contexts_with_their_chinese_descriptions() {
+    let vars = stdout_json(docrun().args(["vars", ZH, "--format", "json"]));
+    let vars = vars.as_array().unwrap();
+    let names: Vec<&str> = vars.iter().map(|v| v["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["CTX_CLUSTER1", "CTX_CLUSTER2"]);
+    for (var, cluster) in vars.iter().zip(["cluster1", "cluster2"]) {
+        let description = var["description"].as_str().unwrap();
+        assert!(
+            description.contains("上下文") && description.contains(cluster),
+            "{description}"
+        );
+        assert_eq!(var["kind"], "kube-context");
+        assert_eq!(var["placeholder"], format!("<your {cluster} context>"));
+        assert_eq!(var["value"], Value::Null);
+    }
+}
+
+#[test]
+fn plan_without_the_contexts_exits_2_naming_both() {
+    let out = docrun().args(["plan", ZH]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("CTX_CLUSTER1") && stderr.contains("CTX_CLUSTER2"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("用于访问集群 `cluster1`") || stderr.contains("用于访问集群 cluster1"),
+        "{stderr}"
+    );
+
+    let allowed = docrun()
+        .args(["plan", ZH, "--allow-missing"])
+        .output()
+        .unwrap();
+    assert_eq!(allowed.status.code(), Some(0));
+    assert!(
+        String::from_utf8_lossy(&allowed.stdout).contains("Missing: CTX_CLUSTER1, CTX_CLUSTER2")
+    );
+}
+
+#[test]
+fn plan_shows_resolved_exports_and_rendered_supported_versions() {
+    let out = docrun()
+        .args([
+            "plan",
+            ZH,
+            "--set",
+            "CTX_CLUSTER1=kind-c1",
+            "--set",
+            "CTX_CLUSTER2=kind c2",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("$ export CTX_CLUSTER1=kind-c1\n"), "{text}");
+    assert!(text.contains("$ export CTX_CLUSTER2='kind c2'\n"), "{text}");
+    assert!(text.contains("1.29, 1.30, 1.31, 1.32"), "{text}");
+    assert!(
+        text.contains("CTX_CLUSTER1 = kind-c1  (from --set)"),
+        "{text}"
+    );
+}
+
+#[test]
+fn an_injection_attempt_stays_data_and_plan_executes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let pwned = dir.path().join("PWNED");
+    let value = format!("x\"; touch {}; \"", pwned.display());
+    let out = docrun()
+        .args(["plan", ZH, "--set", "CTX_CLUSTER1=c1", "--set"])
+        .arg(format!("CTX_CLUSTER2={value}"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let line = text
+        .lines()
+        .find(|l| l.contains("export CTX_CLUSTER2="))
+        .unwrap()
+        .trim();
+    let command = line.strip_prefix("$ ").unwrap();
+    assert_eq!(command, format!("export CTX_CLUSTER2='{value}'"));
+    // Run the planned command in a shell: the value comes back whole, and nothing is touched.
+    let echoed = std::process::Command::new("bash")
+        .arg("-c")
+        .arg(format!("{command}; printf %s \"$CTX_CLUSTER2\""))
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8(echoed.stdout).unwrap(), value);
+    assert!(!pwned.exists());
+}
+
+#[test]
+fn precedence_is_set_then_values_then_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    let values = dir.path().join("values.yaml");
+    std::fs::write(
+        &values,
+        "CTX_CLUSTER1: from-file\nCTX_CLUSTER2: from-file\n",
+    )
+    .unwrap();
+    let plan = stdout_json(
+        docrun()
+            .args([
+                "plan",
+                ZH,
+                "--format",
+                "json",
+                "--set",
+                "CTX_CLUSTER1=from-flag",
+                "--values",
+            ])
+            .arg(&values)
+            .env("CTX_CLUSTER1", "from-env")
+            .env("CTX_CLUSTER2", "from-env"),
+    );
+    let vars = plan["vars"].as_array().unwrap();
+    assert_eq!(
+        (vars[0]["value"].as_str(), vars[0]["source"].as_str()),
+        (Some("from-flag"), Some("flag"))
+    );
+    assert_eq!(
+        (vars[1]["value"].as_str(), vars[1]["source"].as_str()),
+        (Some("from-file"), Some("values-file"))
+    );
+    let plan = stdout_json(
+        docrun()
+            .args(["plan", ZH, "--format", "json"])
+            .env("CTX_CLUSTER1", "e1")
+            .env("CTX_CLUSTER2", "e2"),
+    );
+    assert_eq!(plan["vars"][1]["source"], "environment");
+}
+
+#[test]
+fn plan_json_has_the_documented_shape() {
+    let plan = stdout_json(docrun().args([
+        "plan",
+        "runbooks/istio/multicluster/verify.en.md",
+        "--format",
+        "json",
+        "--set",
+        "CTX_CLUSTER1=c1",
+        "--set",
+        "CTX_CLUSTER2=c2",
+    ]));
+    assert_eq!(plan["schema"], "docrun.plan/v1");
+    let steps = plan["steps"].as_array().unwrap();
+    let get_pods = steps
+        .iter()
+        .find(|s| s["id"] == "deploy_helloworld_v1_2")
+        .unwrap();
+    assert_eq!(get_pods["section"], "deploy-helloworld-v1");
+    assert_eq!(get_pods["line"], 95);
+    assert_eq!(get_pods["selected"], true);
+    assert_eq!(
+        get_pods["commands"][0],
+        "kubectl get pod --context=\"c1\" -n sample -l app=helloworld"
+    );
+    assert!(get_pods["expected"]
+        .as_str()
+        .unwrap()
+        .contains("helloworld-v1-86f77cd7bd-cpxhv  2/2       Running"));
+    assert_eq!(plan["vars"][0]["name"], "CTX_CLUSTER1");
+    assert_eq!(plan["vars"][0]["source"], "flag");
+    assert_eq!(plan["missing"], serde_json::json!([]));
+}
+
+#[test]
+fn the_english_and_chinese_guides_yield_the_same_step_ids() {
+    let ids = |path: &str| -> Vec<String> {
+        let list = stdout_json(docrun().args(["list", path, "--format", "json"]));
+        list[0]["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|s| s["kind"] != "callout")
+            .map(|s| s["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    // verify.zh.md is left out: its V2 heading repeats the V1 anchor (`{#deploy-helloworld-v1}`),
+    // a slip in the translation that `docrun lint` reports.
+    for name in [
+        "before-you-begin",
+        "multi-primary",
+        "primary-remote",
+        "multi-primary_multi-network",
+        "primary-remote_multi-network",
+        "plugin-ca-cert",
+    ] {
+        let en = ids(&format!("runbooks/istio/multicluster/{name}.en.md"));
+        let zh = ids(&format!("runbooks/istio/multicluster/{name}.zh.md"));
+        assert!(!en.is_empty(), "{name}");
+        assert_eq!(en, zh, "{name}");
+    }
+}
+
+#[test]
+fn list_marks_snip_id_none_blocks_as_not_run() {
+    let out = docrun().args(["list", ZH]).output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    let line = text
+        .lines()
+        .find(|l| l.contains("environment_variables_1"))
+        .unwrap();
+    assert!(
+        line.contains("command")
+            && line.contains("42")
+            && line.contains("no (marked snip_id=none)"),
+        "{line}"
+    );
+}
+
+#[test]
+fn plain_markdown_guides_with_fenced_blocks() {
+    let plan = stdout_json(docrun().args([
+        "plan",
+        "tests/fixtures/plain.md",
+        "--format",
+        "json",
+        "--set",
+        "YOUR_NAME=Ada",
+    ]));
+    let steps = plan["steps"].as_array().unwrap();
+    assert_eq!(steps[0]["id"], "make_1");
+    assert_eq!(
+        steps[0]["commands"],
+        serde_json::json!(["echo hello > f.txt", "cat f.txt"])
+    );
+    assert_eq!(steps[0]["expected"], "hello\n");
+    assert_eq!(steps[1]["commands"][0], "echo \"hi Ada\"");
+}
+
+#[test]
+fn bad_input_is_exit_2_with_file_line_column_source_and_hint() {
+    let cases = [
+        (
+            "tests/fixtures/bad/unclosed-text.md",
+            "unclosed-text.md:8:1",
+            "text block is never closed",
+            "{{< text bash >}}",
+        ),
+        (
+            "tests/fixtures/bad/front-matter.md",
+            "front-matter.md:3:5",
+            "front matter is not valid YAML",
+            "title: [oops",
+        ),
+        (
+            "tests/fixtures/bad/shortcode-arg.md",
+            "shortcode-arg.md:5:17",
+            "quoted shortcode argument is not closed",
+            "{{< text syntax=\"bash >}}",
+        ),
+    ];
+    for (path, location, message, source_line) in cases {
+        for sub in ["list", "plan", "vars", "snips"] {
+            let out = docrun().args([sub, path]).output().unwrap();
+            assert_eq!(out.status.code(), Some(2), "{sub} {path}");
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert!(stderr.contains(location), "{sub} {path}: {stderr}");
+            assert!(stderr.contains(message), "{sub} {path}: {stderr}");
+            assert!(stderr.contains(source_line), "{sub} {path}: {stderr}");
+            assert!(stderr.contains("help:"), "{sub} {path}: {stderr}");
+        }
+    }
+    let out = docrun()
+        .args([
+            "plan",
+            ZH,
+            "--allow-missing",
+            "--only",
+            "enviroment_variables_1",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("did you mean `environment_variables_1`"));
+    let out = docrun()
+        .args(["plan", "no/such/guide.md"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no/such/guide.md"));
+}
+
+fn markdown_files(dir: &Path, found: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            markdown_files(&path, found);
+        } else if path.extension().is_some_and(|e| e == "md") {
+            found.push(path);
+        }
+    }
+}
+
+#[test]
+fn every_markdown_file_of_the_corpus_and_the_runbooks_reads_and_plans() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = Vec::new();
+    markdown_files(&root.join("tests/corpus/istio/content"), &mut files);
+    markdown_files(&root.join("runbooks"), &mut files);
+    assert!(files.len() >= 130 + 14, "{}", files.len());
+    let site = docrun::site::SiteData::load(&root.join("tests/corpus/istio/data")).unwrap();
+    let mut steps = 0;
+    for file in &files {
+        let doc =
+            docrun::doc::Doc::load(file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+        let runbook = docrun::runbook::build(
+            &doc,
+            docrun::runbook::BuildOptions {
+                site: Some(&site),
+                overlay: None,
+            },
+        )
+        .unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+        let plan = docrun::plan::build(&runbook, Default::default(), &Default::default()).unwrap();
+        steps += plan.steps.len();
+    }
+    assert!(steps > 1400, "{steps}");
+}
