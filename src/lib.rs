@@ -8,6 +8,7 @@ pub mod cli;
 mod commands;
 pub mod doc;
 pub mod error;
+pub mod exec;
 pub mod istio;
 pub mod plan;
 pub mod report;
