@@ -7,37 +7,35 @@ use std::fmt;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use miette::{NamedSource, SourceSpan};
+use miette::{MietteError, MietteSpanContents, SourceSpan, SpanContents};
 
 use crate::source::{Source, Span};
 
-/// An error located in a guide or another input file.
+/// An error located in a guide: shown as `file:line:column: message`, then the source line with
+/// a caret, then a hint.
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
-#[error("{location}: {message}")]
+#[error("{}: {message}", self.location())]
 pub struct SourceError {
-    /// `path:line:column`.
-    pub location: String,
     pub message: String,
     #[source_code]
-    code: NamedSource<Arc<str>>,
+    code: SourceText,
     #[label("{label}")]
     span: SourceSpan,
-    label: String,
+    label: &'static str,
     #[help]
     pub help: Option<String>,
 }
 
 impl SourceError {
-    pub(crate) fn new(src: &Source, span: Span, message: String, label: &str) -> Self {
+    pub(crate) fn new(src: &Source, span: Span, message: String, label: &'static str) -> Self {
         let len = src.text().len();
         let start = span.start.min(len);
         let end = span.end.clamp(start, len);
         SourceError {
-            location: src.location(start),
             message,
-            code: NamedSource::new(src.path().display().to_string(), src.shared_text()),
+            code: SourceText(src.shared()),
             span: SourceSpan::new(start.into(), end - start),
-            label: label.to_owned(),
+            label,
             help: None,
         }
     }
@@ -48,13 +46,40 @@ impl SourceError {
         self
     }
 
+    /// `path:line:column` of the error.
+    pub fn location(&self) -> String {
+        self.code.0.location(self.span.offset())
+    }
+
     /// The 1-based line the error points at.
     pub fn line(&self) -> usize {
-        self.location
-            .rsplitn(3, ':')
-            .nth(1)
-            .and_then(|l| l.parse().ok())
-            .unwrap_or(0)
+        self.code.0.line_of(self.span.offset())
+    }
+}
+
+/// A guide's text as miette reads it, named by the guide's path.
+#[derive(Debug, Clone)]
+struct SourceText(Arc<Source>);
+
+impl miette::SourceCode for SourceText {
+    fn read_span<'a>(
+        &'a self,
+        span: &SourceSpan,
+        context_lines_before: usize,
+        context_lines_after: usize,
+    ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
+        let inner = self
+            .0
+            .text()
+            .read_span(span, context_lines_before, context_lines_after)?;
+        Ok(Box::new(MietteSpanContents::new_named(
+            self.0.path().display().to_string(),
+            inner.data(),
+            *inner.span(),
+            inner.line(),
+            inner.column(),
+            inner.line_count(),
+        )))
     }
 }
 

@@ -26,7 +26,7 @@ impl Span {
 /// CRLF and lone CR line ends are turned into LF when the file is read (as Python's universal
 /// newlines do, which istio.io's extractor relies on), so offsets, lines and columns all refer to
 /// the normalised text. Line numbers are the same as in the file on disk.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Source {
     path: PathBuf,
     text: Arc<str>,
@@ -79,8 +79,9 @@ impl Source {
         &self.text
     }
 
-    pub(crate) fn shared_text(&self) -> Arc<str> {
-        self.text.clone()
+    /// A shared copy, for errors that outlive the caller's borrow.
+    pub(crate) fn shared(&self) -> Arc<Source> {
+        Arc::new(self.clone())
     }
 
     /// The 1-based line number of a byte offset.
@@ -115,7 +116,12 @@ impl Source {
     }
 
     /// An error pointing at `span`, shown with the source line and a caret.
-    pub fn error(&self, span: Span, message: impl Into<String>, label: &str) -> SourceError {
+    pub fn error(
+        &self,
+        span: Span,
+        message: impl Into<String>,
+        label: &'static str,
+    ) -> SourceError {
         SourceError::new(self, span, message.into(), label)
     }
 }

@@ -253,7 +253,10 @@ mod tests {
             .collect()
     }
 
-    fn shape(text: &str) -> Vec<(Vec<(&'static str, usize)>, Option<(String, usize)>)> {
+    /// Each segment as (commands with their lines, expected output with its line).
+    type Shape = Vec<(Vec<(&'static str, usize)>, Option<(String, usize)>)>;
+
+    fn shape(text: &str) -> Shape {
         split(&lines(text))
             .into_iter()
             .map(|s| {

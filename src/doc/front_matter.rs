@@ -206,9 +206,9 @@ mod tests {
     fn broken_front_matter_points_at_the_line() {
         let err = fm("---\ntitle: a\nkeywords: [a, b\n---\n").unwrap_err();
         assert!(err.message.contains("not valid YAML"), "{}", err.message);
-        assert!(err.line() >= 3, "{}", err.location);
+        assert!(err.line() >= 3, "{}", err.location());
         let err = fm("---\ntitle: a\n").unwrap_err();
-        assert_eq!(err.location, "g.md:1:1");
+        assert_eq!(err.location(), "g.md:1:1");
         assert!(err.message.contains("not closed"));
         let err = fm("---\n- a\n---\n").unwrap_err();
         assert!(err.message.contains("not a mapping"));

@@ -799,7 +799,7 @@ mod tests {
         for (text, message, location) in cases {
             let e = err(text);
             assert!(e.message.contains(message), "{text}: {}", e.message);
-            assert_eq!(e.location, location, "{text}");
+            assert_eq!(e.location(), location, "{text}");
             assert!(e.help.is_some(), "{text}");
         }
     }

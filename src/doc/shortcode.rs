@@ -255,7 +255,8 @@ mod tests {
 
     #[test]
     fn argument_forms_seen_in_the_corpus() {
-        let cases: &[(&str, &str, Vec<(Option<&str>, &str)>)] = &[
+        type Case<'a> = (&'a str, &'a str, Vec<(Option<&'a str>, &'a str)>);
+        let cases: &[Case] = &[
             ("{{< text bash >}}", "text", vec![(None, "bash")]),
             (
                 "{{< text syntax=bash snip_id=none >}}",
@@ -312,7 +313,7 @@ mod tests {
         for (line, message, column) in cases {
             let err = scan(line).unwrap_err();
             assert!(err.message.contains(message), "{line}: {}", err.message);
-            assert_eq!(err.location, format!("t.md:1:{column}"), "{line}");
+            assert_eq!(err.location(), format!("t.md:1:{column}"), "{line}");
             assert!(err.help.is_some());
         }
     }

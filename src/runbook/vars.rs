@@ -186,11 +186,7 @@ pub fn collect(doc: &Doc, steps: &[Step], overlay: &Overlay) -> Vec<Variable> {
     }
 
     for var in &mut vars {
-        if !overlay
-            .vars
-            .get(&var.name)
-            .is_some_and(|o| o.kind.is_some())
-        {
+        if overlay.vars.get(&var.name).is_none_or(|o| o.kind.is_none()) {
             var.kind = guess_kind(var);
         }
         var.required = !var.placeholders.is_empty() || !set_by_steps.contains(&var.name);
