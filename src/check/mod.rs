@@ -587,7 +587,7 @@ impl Checker {
         match tokio::time::timeout(self.per_call, fut).await {
             Ok(Ok(v)) => Ok(v),
             Ok(Err(kube::Error::Api(status))) => Err(CallError::Api(status)),
-            Ok(Err(e)) => Err(CallError::Transport(error_chain(&e))),
+            Ok(Err(e)) => Err(CallError::Transport(root_cause(&e))),
             Err(_) => Err(CallError::Timeout(self.per_call)),
         }
     }
@@ -600,9 +600,14 @@ impl Checker {
                 "{server} did not answer within {}: is the cluster running and reachable from here?",
                 fmt_duration(*d)
             ),
-            CallError::Transport(e) => format!(
-                "cannot reach {server}: {e}; is the cluster running and the address right?"
-            ),
+            CallError::Transport(e) => {
+                let hint = if e.contains("certificate") {
+                    "does the certificate-authority of the context's cluster match the server's certificate?"
+                } else {
+                    "is the cluster running and the address right?"
+                };
+                format!("cannot reach {server}: {e}; {hint}")
+            }
             CallError::Api(s) => {
                 let hint = match s.code {
                     401 => ": check the credentials of the context (token or client certificate)",
@@ -835,7 +840,7 @@ impl Checker {
             Ok(Err(kube::Error::Discovery(_))) => Ok(Err(not_served)),
             Ok(Err(kube::Error::Api(s))) if s.code == 404 => Ok(Err(not_served)),
             Ok(Err(kube::Error::Api(s))) => Err(self.explain(context, &CallError::Api(s))),
-            Ok(Err(e)) => Err(self.explain(context, &CallError::Transport(error_chain(&e)))),
+            Ok(Err(e)) => Err(self.explain(context, &CallError::Transport(root_cause(&e)))),
             Err(_) => Err(self.explain(context, &CallError::Timeout(self.per_call))),
         }
     }
@@ -1052,7 +1057,7 @@ impl Checker {
                         | watcher::Error::WatchStartFailed(kube::Error::Api(s)) => {
                             self.explain(context, &CallError::Api(s))
                         }
-                        other => self.explain(context, &CallError::Transport(error_chain(&other))),
+                        other => self.explain(context, &CallError::Transport(root_cause(&other))),
                     };
                     if !listed {
                         return Err(msg);
@@ -1346,6 +1351,17 @@ fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
         cur = s.source();
     }
     out
+}
+
+/// The innermost source of an error: for transport errors the one that says what happened
+/// (`Connection refused (os error 111)`, `invalid peer certificate: UnknownIssuer`), without the
+/// layers of client wrappers around it.
+fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut cur = e;
+    while let Some(s) = cur.source() {
+        cur = s;
+    }
+    cur.to_string()
 }
 
 /// `5s`, `1.5s`, `250ms`.
