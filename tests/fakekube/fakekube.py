@@ -546,6 +546,9 @@ class Store:
 class Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "fakekube"
+    # TCP_NODELAY, as Go's net/http (so the real API server) sets: without it, a response written
+    # as headers then body waits for the client's delayed ACK (~40 ms) on keep-alive connections.
+    disable_nagle_algorithm = True
     sys_version = ""
 
     def log_message(self, fmt, *args):
