@@ -202,6 +202,42 @@ async fn a_prepared_pair_of_clusters_passes_every_check() {
 }
 
 #[tokio::test]
+async fn the_kubeconfig_comes_from_several_files_in_kubeconfig() {
+    // The only test of this binary that touches KUBECONFIG.
+    let kube = FakeKube::start();
+    let (one, two) = (
+        kube.dir.path().join("one.yaml"),
+        kube.dir.path().join("two.yaml"),
+    );
+    let entry = |name: &str, server: &str, ca: bool, token: &str| ContextEntry {
+        name: name.into(),
+        server: server.into(),
+        ca: ca.then(|| kube.tls_ca.cert.clone()),
+        token: token.into(),
+    };
+    kube.write_kubeconfig(&one, &[entry("c1", &kube.c1.url, false, "x")]);
+    kube.write_kubeconfig(&two, &[entry("c2", &kube.c2.url, true, C2_TOKEN)]);
+    std::env::set_var("KUBECONFIG", format!("{}:{}", one.display(), two.display()));
+    let checker = Checker::from_env().unwrap();
+    assert_eq!(checker.contexts(), vec!["c1", "c2"]);
+    let r = run1(&checker, "{check: kube.distinct, contexts: [c1, c2]}").await;
+    assert_eq!(r.status, CheckStatus::Passed, "{}", r.message);
+
+    std::env::set_var("KUBECONFIG", kube.dir.path().join("missing.yaml"));
+    let err = Checker::from_env()
+        .err()
+        .expect("a missing kubeconfig is an error");
+    assert!(
+        err.to_string().starts_with(&format!(
+            "cannot read the kubeconfig (KUBECONFIG={}): ",
+            kube.dir.path().join("missing.yaml").display()
+        )),
+        "{err}"
+    );
+    std::env::remove_var("KUBECONFIG");
+}
+
+#[tokio::test]
 async fn a_wrong_server_version_fails_with_found_and_expected() {
     let kube = FakeKube::start_with(Options {
         c1_version: "v1.28.3".into(),
@@ -566,33 +602,26 @@ async fn a_pod_wait_passes_when_the_pod_becomes_ready() {
         "the wait lagged"
     );
 
-    // The other pod never becomes ready: the failure says what was seen last.
-    let r = checker
-        .run(
-            &spec("{check: kube.pods-ready, context: c2, namespace: sample, name-prefix: helloworld-v2}"),
-            Duration::from_millis(400),
-        )
-        .await;
+    // The other pod never becomes ready, and no pod matches app=nothing: the failures say what
+    // was seen last. (One second: the initial list must be in before the timeout.)
+    let v2 = spec(
+        "{check: kube.pods-ready, context: c2, namespace: sample, name-prefix: helloworld-v2}",
+    );
+    let nothing =
+        spec("{check: kube.pods-ready, context: c2, namespace: sample, selector: app=nothing}");
+    let specs = [v2, nothing];
+    let r = checker.run_all(&specs, Duration::from_secs(1)).await;
     assert_eq!(r[0].status, CheckStatus::Failed);
     assert_eq!(
         r[0].message,
-        "pods in sample (name prefix helloworld-v2) in context c2 are not ready: timed out after 400ms; last \
+        "pods in sample (name prefix helloworld-v2) in context c2 are not ready: timed out after 1s; last \
          seen: pod helloworld-v2-5d4f8b9c7d-x2x9q is Pending, 0/1 ready (app: ContainerCreating)"
     );
-    // No pods at all.
-    let r = checker
-        .run(
-            &spec(
-                "{check: kube.pods-ready, context: c2, namespace: sample, selector: app=nothing}",
-            ),
-            Duration::from_millis(300),
-        )
-        .await;
     assert!(
-        r[0].message
-            .ends_with("last seen: no matching pod in namespace sample"),
+        r[1].message
+            .ends_with("timed out after 1s; last seen: no matching pod in namespace sample"),
         "{}",
-        r[0].message
+        r[1].message
     );
 }
 
@@ -652,13 +681,13 @@ async fn rollouts_follow_workloads() {
     let r = checker
         .run(
             &spec("{check: kube.rollout, context: c2, namespace: sample, kind: Deployment, name: helloworld-v1}"),
-            Duration::from_millis(300),
+            Duration::from_secs(1),
         )
         .await;
     assert_eq!(r[0].status, CheckStatus::Failed);
     assert_eq!(
         r[0].message,
-        "deployment sample/helloworld-v1 in context c2 has not rolled out: timed out after 300ms; last seen: \
+        "deployment sample/helloworld-v1 in context c2 has not rolled out: timed out after 1s; last seen: \
          deployment helloworld-v1 has no status yet (no controller has seen it)"
     );
     let r = run1(
@@ -749,7 +778,7 @@ async fn objects_of_any_kind_exist_or_not() {
     let r = checker
         .run(
             &spec("{check: kube.condition, context: c2, api-version: example.com/v1, kind: Widget, namespace: istio-system, name: blue, condition: Ready}"),
-            Duration::from_millis(300),
+            Duration::from_secs(1),
         )
         .await;
     assert!(

@@ -662,14 +662,15 @@ impl Checker {
         match self.server(context) {
             Some(url) if server_host(&url).is_some_and(|h| is_loopback(&h)) => Outcome::new(
                 Some(context),
-                target.clone(),
+                target,
                 CheckStatus::Warning,
                 format!(
-                    "{answered}, but {server} is on loopback: other clusters cannot reach it; the multicluster \
-                     guides need each API server reachable from the other clusters"
+                    "{server} is on loopback: other clusters cannot reach it; the multicluster guides need each API \
+                     server reachable from the other clusters (it answered /version: {})",
+                    info.git_version
                 ),
             ),
-            _ => Outcome::new(Some(context), target.clone(), CheckStatus::Passed, answered),
+            _ => Outcome::new(Some(context), target, CheckStatus::Passed, answered),
         }
     }
 
