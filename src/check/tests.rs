@@ -316,3 +316,16 @@ async fn a_silent_server_times_out_per_call() {
         r[0].message
     );
 }
+
+#[test]
+fn checker_and_its_futures_can_cross_threads() {
+    fn send_sync<T: Send + Sync>(_: &T) {}
+    fn send<T: Send>(_: &T) {}
+    let checker = Checker::from_kubeconfig(Kubeconfig::default());
+    send_sync(&checker);
+    let spec = CheckSpec::Context {
+        context: "x".into(),
+    };
+    send(&checker.run(&spec, Duration::from_secs(1)));
+    send(&checker.run_all(std::slice::from_ref(&spec), Duration::from_secs(1)));
+}

@@ -13,8 +13,13 @@ Goal: be "real enough" for kubectl 1.3x and kube-rs (JSON) clients:
   --simulate-workloads: then Deployments/StatefulSets/DaemonSets get ready status
   and Running+Ready pods immediately.
 
-Usage: fakekube.py --port 16443 (0: any free port, printed after READY) [--tls-cert c --tls-key k [--client-ca ca]] [--token T]
+Vendored into docrun as tests/fakekube/ from the team's shared test tools; docrun owns this copy.
+Changes since: `--port 0` picks a free port (printed on the READY line); TCP_NODELAY on
+connections, as Go's net/http sets.
+
+Usage: fakekube.py --port 16443 [--tls-cert c --tls-key k [--client-ca ca]] [--token T]
                    [--k8s-version v1.33.0] [--simulate-workloads] [--log]
+       (--port 0: any free port, printed on the READY line)
 """
 import argparse
 import base64
