@@ -214,6 +214,7 @@ async fn the_kubeconfig_comes_from_several_files_in_kubeconfig() {
         server: server.into(),
         ca: ca.then(|| kube.tls_ca.cert.clone()),
         token: token.into(),
+        insecure: false,
     };
     kube.write_kubeconfig(&one, &[entry("c1", &kube.c1.url, false, "x")]);
     kube.write_kubeconfig(&two, &[entry("c2", &kube.c2.url, true, C2_TOKEN)]);
@@ -513,11 +514,28 @@ async fn bad_credentials_and_unknown_cas_are_explained() {
         server: kube.c2.url.clone(),
         ca: ca.then(|| kube.tls_ca.cert.clone()),
         token: token.into(),
+        insecure: false,
+    };
+    let insecure = ContextEntry {
+        insecure: true,
+        ..entry("insecure", false, C2_TOKEN)
     };
     let checker = Checker::from_kubeconfig(kube.kubeconfig_with_entries(vec![
         entry("untrusted", false, C2_TOKEN),
         entry("wrong-token", true, "nope"),
+        insecure,
     ]));
+    let r = run1(
+        &checker,
+        "{check: kube.version, context: insecure, versions: ['1.31']}",
+    )
+    .await;
+    assert_eq!(
+        r.status,
+        CheckStatus::Passed,
+        "insecure-skip-tls-verify: {}",
+        r.message
+    );
     let r = run1(&checker, "{check: kube.reachable, context: untrusted}").await;
     assert_eq!(r.status, CheckStatus::Failed);
     assert_eq!(

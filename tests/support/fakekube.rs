@@ -152,6 +152,8 @@ pub struct ContextEntry {
     pub name: String,
     pub server: String,
     pub ca: Option<PathBuf>,
+    /// `insecure-skip-tls-verify: true` (no server certificate check).
+    pub insecure: bool,
     pub token: String,
 }
 
@@ -223,12 +225,14 @@ impl FakeKube {
                 server: self.c1.url.clone(),
                 ca: None,
                 token: "anything".into(),
+                insecure: false,
             },
             ContextEntry {
                 name: "c2".into(),
                 server: self.c2.url.clone(),
                 ca: Some(self.tls_ca.cert.clone()),
                 token: C2_TOKEN.into(),
+                insecure: false,
             },
         ]
     }
@@ -246,6 +250,9 @@ impl FakeKube {
                     "    certificate-authority: \"{}\"\n",
                     ca.display()
                 ));
+            }
+            if e.insecure {
+                y.push_str("    insecure-skip-tls-verify: true\n");
             }
         }
         y.push_str("users:\n");
@@ -288,6 +295,7 @@ impl FakeKube {
                     .starts_with("https")
                     .then(|| self.tls_ca.cert.clone()),
                 token: C2_TOKEN.into(),
+                insecure: false,
             })
             .collect();
         self.kubeconfig_with_entries(entries)
