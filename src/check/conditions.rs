@@ -1,0 +1,549 @@
+//! Pure condition functions over Kubernetes objects, used by the waits of [`super::Checker`].
+//!
+//! None of these talk to a server: each looks at one object (as last seen by a watch) and says
+//! whether the condition holds and, if not, what it is waiting for, in words a reader of a
+//! failed check can act on.
+
+use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, StatefulSet};
+use k8s_openapi::api::core::v1::Pod;
+use kube::api::DynamicObject;
+use kube::ResourceExt;
+
+/// Where a rollout stands, as `kubectl rollout status` would report it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Rollout {
+    /// The rollout is complete; the text says what was observed.
+    Complete(String),
+    /// Still rolling out; the text says what it is waiting for.
+    Pending(String),
+    /// The rollout cannot complete or cannot be followed (progress deadline exceeded,
+    /// an update strategy without rollout status).
+    Failed(String),
+}
+
+impl Rollout {
+    /// True when the rollout is [`Rollout::Complete`].
+    pub fn is_complete(&self) -> bool {
+        matches!(self, Rollout::Complete(_))
+    }
+}
+
+/// A pod is ready when its phase is `Running` and its `Ready` condition is `True`.
+pub fn pod_ready(pod: &Pod) -> bool {
+    let Some(status) = &pod.status else {
+        return false;
+    };
+    status.phase.as_deref() == Some("Running")
+        && status
+            .conditions
+            .iter()
+            .flatten()
+            .any(|c| c.type_ == "Ready" && c.status == "True")
+}
+
+/// One line about a pod for messages: `pod helloworld-v1-abc is Pending, 0/1 ready`, plus the
+/// reason a container is waiting or terminated (`ImagePullBackOff`, `CrashLoopBackOff`, ...) when
+/// there is one, and `(being deleted)` for a pod with a deletion timestamp.
+pub fn pod_summary(pod: &Pod) -> String {
+    let name = pod.name_any();
+    let status = pod.status.as_ref();
+    let phase = status.and_then(|s| s.phase.as_deref()).unwrap_or("Pending");
+    let containers = pod.spec.as_ref().map(|s| s.containers.len()).unwrap_or(0);
+    let statuses = status.and_then(|s| s.container_statuses.as_ref());
+    let ready = statuses
+        .map(|cs| cs.iter().filter(|c| c.ready).count())
+        .unwrap_or(0);
+    let total = containers.max(statuses.map(|cs| cs.len()).unwrap_or(0));
+    let mut out = format!("pod {name} is {phase}, {ready}/{total} ready");
+    let reasons: Vec<String> = statuses
+        .into_iter()
+        .flatten()
+        .filter_map(|c| {
+            let state = c.state.as_ref()?;
+            let reason = state
+                .waiting
+                .as_ref()
+                .and_then(|w| w.reason.clone())
+                .or_else(|| state.terminated.as_ref().and_then(|t| t.reason.clone()))?;
+            Some(format!("{}: {reason}", c.name))
+        })
+        .collect();
+    if !reasons.is_empty() {
+        out.push_str(&format!(" ({})", reasons.join(", ")));
+    }
+    if phase == "Running" && !pod_ready(pod) && reasons.is_empty() {
+        out.push_str(" (Ready condition not True)");
+    }
+    if pod.metadata.deletion_timestamp.is_some() {
+        out.push_str(" (being deleted)");
+    }
+    out
+}
+
+/// Whether `name` is `prefix` followed by a suffix a controller generates, so that the prefix a
+/// guide shows (`helloworld-v1`) matches the pods it creates:
+/// - Deployment pods: `-<pod-template-hash>-<5 chars>` (`helloworld-v1-776f57d5f6-s7zfc`; the hash
+///   has 6 to 10 characters),
+/// - StatefulSet pods: `-<ordinal>` (`web-0`),
+/// - DaemonSet, Job and `generateName` pods: `-<5 chars>` (`ztunnel-x7k2p`),
+/// - or the name itself.
+///
+/// Suffix characters are lowercase letters and digits. `helloworld` does not match
+/// `helloworld-v1-abcde`: `v1` is too short to be a pod-template hash.
+pub fn name_has_prefix(name: &str, prefix: &str) -> bool {
+    if name == prefix {
+        return true;
+    }
+    let Some(rest) = name.strip_prefix(prefix).and_then(|r| r.strip_prefix('-')) else {
+        return false;
+    };
+    let alnum = |s: &str| {
+        s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+    };
+    let parts: Vec<&str> = rest.split('-').collect();
+    match parts.as_slice() {
+        [ordinal] if !ordinal.is_empty() && ordinal.bytes().all(|b| b.is_ascii_digit()) => true,
+        [random] => random.len() == 5 && alnum(random),
+        [hash, random] => {
+            (6..=10).contains(&hash.len()) && alnum(hash) && random.len() == 5 && alnum(random)
+        }
+        _ => false,
+    }
+}
+
+/// Where a Deployment's rollout stands, with the rules of `kubectl rollout status`: the controller
+/// has observed the latest generation, every desired replica is updated, no old replica is left,
+/// and every updated replica is available. A `Progressing` condition with reason
+/// `ProgressDeadlineExceeded` is a failure.
+pub fn deployment_progress(d: &Deployment) -> Rollout {
+    let name = d.name_any();
+    let generation = d.metadata.generation.unwrap_or(0);
+    let Some(status) = &d.status else {
+        return Rollout::Pending(format!(
+            "deployment {name} has no status yet (no controller has seen it)"
+        ));
+    };
+    if generation > status.observed_generation.unwrap_or(0) {
+        return Rollout::Pending(format!(
+            "deployment {name}: waiting for the controller to observe generation {generation}"
+        ));
+    }
+    if let Some(c) = status.conditions.iter().flatten().find(|c| {
+        c.type_ == "Progressing" && c.reason.as_deref() == Some("ProgressDeadlineExceeded")
+    }) {
+        return Rollout::Failed(format!(
+            "deployment {name} exceeded its progress deadline: {}",
+            c.message.as_deref().unwrap_or("no message")
+        ));
+    }
+    let want = d.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1);
+    let updated = status.updated_replicas.unwrap_or(0);
+    let replicas = status.replicas.unwrap_or(0);
+    let available = status.available_replicas.unwrap_or(0);
+    if updated < want {
+        return Rollout::Pending(format!(
+            "deployment {name}: {updated} of {want} new replicas have been updated"
+        ));
+    }
+    if replicas > updated {
+        return Rollout::Pending(format!(
+            "deployment {name}: {} old replicas are pending termination",
+            replicas - updated
+        ));
+    }
+    if available < updated {
+        return Rollout::Pending(format!(
+            "deployment {name}: {available} of {updated} updated replicas are available"
+        ));
+    }
+    Rollout::Complete(format!(
+        "deployment {name} rolled out: {available}/{want} replicas available"
+    ))
+}
+
+/// True when [`deployment_progress`] says the rollout is complete.
+pub fn deployment_rolled_out(d: &Deployment) -> bool {
+    deployment_progress(d).is_complete()
+}
+
+/// Where a StatefulSet's rollout stands, with the rules of `kubectl rollout status`: only the
+/// `RollingUpdate` strategy (the default) can be followed; the controller has observed the latest
+/// generation; every desired replica is ready; with a partition, the replicas above it are updated;
+/// otherwise the current revision has caught up with the update revision.
+pub fn statefulset_progress(s: &StatefulSet) -> Rollout {
+    let name = s.name_any();
+    let spec = s.spec.as_ref();
+    let strategy = spec.and_then(|s| s.update_strategy.as_ref());
+    let kind = strategy
+        .and_then(|u| u.type_.as_deref())
+        .unwrap_or("RollingUpdate");
+    if kind != "RollingUpdate" {
+        return Rollout::Failed(format!(
+            "statefulset {name} uses the {kind} update strategy: rollout status is only available for RollingUpdate"
+        ));
+    }
+    let Some(status) = &s.status else {
+        return Rollout::Pending(format!(
+            "statefulset {name} has no status yet (no controller has seen it)"
+        ));
+    };
+    let generation = s.metadata.generation.unwrap_or(0);
+    let observed = status.observed_generation.unwrap_or(0);
+    if observed == 0 || generation > observed {
+        return Rollout::Pending(format!(
+            "statefulset {name}: waiting for the controller to observe generation {generation}"
+        ));
+    }
+    let want = spec.and_then(|s| s.replicas).unwrap_or(1);
+    let ready = status.ready_replicas.unwrap_or(0);
+    if ready < want {
+        return Rollout::Pending(format!(
+            "statefulset {name}: {ready} of {want} pods are ready"
+        ));
+    }
+    let partition = strategy
+        .and_then(|u| u.rolling_update.as_ref())
+        .and_then(|r| r.partition);
+    if let Some(partition) = partition.filter(|p| *p > 0) {
+        let updated = status.updated_replicas.unwrap_or(0);
+        let target = (want - partition).max(0);
+        if updated < target {
+            return Rollout::Pending(format!(
+                "statefulset {name}: partitioned roll out, {updated} of {target} new pods have been updated"
+            ));
+        }
+        return Rollout::Complete(format!(
+            "statefulset {name}: partitioned roll out complete, {updated} new pods have been updated"
+        ));
+    }
+    if status.update_revision != status.current_revision {
+        return Rollout::Pending(format!(
+            "statefulset {name}: rolling update in progress, {} pods at revision {}",
+            status.updated_replicas.unwrap_or(0),
+            status.update_revision.as_deref().unwrap_or("?")
+        ));
+    }
+    Rollout::Complete(format!(
+        "statefulset {name} rolled out: {ready}/{want} pods ready"
+    ))
+}
+
+/// True when [`statefulset_progress`] says the rollout is complete.
+pub fn statefulset_rolled_out(s: &StatefulSet) -> bool {
+    statefulset_progress(s).is_complete()
+}
+
+/// Where a DaemonSet's rollout stands, with the rules of `kubectl rollout status`: only the
+/// `RollingUpdate` strategy (the default) can be followed; the controller has observed the latest
+/// generation; every scheduled pod is updated and available.
+pub fn daemonset_progress(d: &DaemonSet) -> Rollout {
+    let name = d.name_any();
+    let kind = d
+        .spec
+        .as_ref()
+        .and_then(|s| s.update_strategy.as_ref())
+        .and_then(|u| u.type_.as_deref())
+        .unwrap_or("RollingUpdate");
+    if kind != "RollingUpdate" {
+        return Rollout::Failed(format!(
+            "daemonset {name} uses the {kind} update strategy: rollout status is only available for RollingUpdate"
+        ));
+    }
+    let Some(status) = &d.status else {
+        return Rollout::Pending(format!(
+            "daemonset {name} has no status yet (no controller has seen it)"
+        ));
+    };
+    let generation = d.metadata.generation.unwrap_or(0);
+    if generation > status.observed_generation.unwrap_or(0) {
+        return Rollout::Pending(format!(
+            "daemonset {name}: waiting for the controller to observe generation {generation}"
+        ));
+    }
+    let desired = status.desired_number_scheduled;
+    let updated = status.updated_number_scheduled.unwrap_or(0);
+    let available = status.number_available.unwrap_or(0);
+    if updated < desired {
+        return Rollout::Pending(format!(
+            "daemonset {name}: {updated} of {desired} new pods have been updated"
+        ));
+    }
+    if available < desired {
+        return Rollout::Pending(format!(
+            "daemonset {name}: {available} of {desired} updated pods are available"
+        ));
+    }
+    Rollout::Complete(format!(
+        "daemonset {name} rolled out: {available}/{desired} pods available"
+    ))
+}
+
+/// True when [`daemonset_progress`] says the rollout is complete.
+pub fn daemonset_rolled_out(d: &DaemonSet) -> bool {
+    daemonset_progress(d).is_complete()
+}
+
+/// True when the object's `status.conditions` holds an entry of type `type_` whose status equals
+/// `status` (`"True"`, `"False"`, `"Unknown"`; compared case-insensitively, as kubectl does).
+pub fn has_condition(obj: &DynamicObject, type_: &str, status: &str) -> bool {
+    find_condition(obj, type_)
+        .and_then(|c| c.get("status").and_then(|s| s.as_str()))
+        .is_some_and(|s| s.eq_ignore_ascii_case(status))
+}
+
+/// What the object's conditions say, for messages: `condition Available is False
+/// (MinimumReplicasUnavailable: Deployment does not have minimum availability)`, or, when the
+/// condition is absent, the conditions that are there.
+pub fn describe_condition(obj: &DynamicObject, type_: &str) -> String {
+    match find_condition(obj, type_) {
+        Some(c) => {
+            let field = |k: &str| c.get(k).and_then(|v| v.as_str()).unwrap_or("");
+            let mut out = format!("condition {type_} is {}", field("status"));
+            match (field("reason"), field("message")) {
+                ("", "") => {}
+                (r, "") => out.push_str(&format!(" ({r})")),
+                ("", m) => out.push_str(&format!(" ({m})")),
+                (r, m) => out.push_str(&format!(" ({r}: {m})")),
+            }
+            out
+        }
+        None => {
+            let present: Vec<String> = conditions(obj)
+                .iter()
+                .filter_map(|c| {
+                    Some(format!(
+                        "{}={}",
+                        c.get("type")?.as_str()?,
+                        c.get("status").and_then(|s| s.as_str()).unwrap_or("?")
+                    ))
+                })
+                .collect();
+            if present.is_empty() {
+                format!("no condition {type_} (the object has no status conditions)")
+            } else {
+                format!("no condition {type_} (conditions: {})", present.join(", "))
+            }
+        }
+    }
+}
+
+fn conditions(obj: &DynamicObject) -> &[serde_json::Value] {
+    obj.data
+        .get("status")
+        .and_then(|s| s.get("conditions"))
+        .and_then(|c| c.as_array())
+        .map(Vec::as_slice)
+        .unwrap_or(&[])
+}
+
+fn find_condition<'a>(obj: &'a DynamicObject, type_: &str) -> Option<&'a serde_json::Value> {
+    conditions(obj)
+        .iter()
+        .find(|c| c.get("type").and_then(|t| t.as_str()) == Some(type_))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn pod(v: serde_json::Value) -> Pod {
+        serde_json::from_value(v).unwrap()
+    }
+
+    #[test]
+    fn pod_ready_needs_running_and_ready_condition() {
+        let running = pod(
+            json!({"metadata": {"name": "p"}, "spec": {"containers": [{"name": "c"}]},
+            "status": {"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}],
+                       "containerStatuses": [{"name": "c", "ready": true, "restartCount": 0, "image": "i", "imageID": ""}]}}),
+        );
+        assert!(pod_ready(&running));
+        assert_eq!(pod_summary(&running), "pod p is Running, 1/1 ready");
+
+        let not_ready = pod(
+            json!({"metadata": {"name": "p"}, "spec": {"containers": [{"name": "c"}]},
+            "status": {"phase": "Running", "conditions": [{"type": "Ready", "status": "False"}]}}),
+        );
+        assert!(!pod_ready(&not_ready));
+        assert_eq!(
+            pod_summary(&not_ready),
+            "pod p is Running, 0/1 ready (Ready condition not True)"
+        );
+
+        let pending = pod(
+            json!({"metadata": {"name": "helloworld-v1-abc"}, "spec": {"containers": [{"name": "c"}]},
+            "status": {"phase": "Pending", "containerStatuses": [{"name": "c", "ready": false, "restartCount": 0,
+                "image": "i", "imageID": "", "state": {"waiting": {"reason": "ImagePullBackOff"}}}]}}),
+        );
+        assert!(!pod_ready(&pending));
+        assert_eq!(
+            pod_summary(&pending),
+            "pod helloworld-v1-abc is Pending, 0/1 ready (c: ImagePullBackOff)"
+        );
+
+        let no_status = pod(json!({"metadata": {"name": "p"}}));
+        assert!(!pod_ready(&no_status));
+        assert_eq!(pod_summary(&no_status), "pod p is Pending, 0/0 ready");
+    }
+
+    #[test]
+    fn name_prefix_matches_generated_suffixes_only() {
+        assert!(name_has_prefix(
+            "helloworld-v1-776f57d5f6-s7zfc",
+            "helloworld-v1"
+        ));
+        assert!(name_has_prefix("helloworld-v1", "helloworld-v1"));
+        assert!(name_has_prefix("web-0", "web"));
+        assert!(name_has_prefix("web-12", "web"));
+        assert!(name_has_prefix("ztunnel-x7k2p", "ztunnel"));
+        assert!(!name_has_prefix(
+            "helloworld-v1-776f57d5f6-s7zfc",
+            "helloworld"
+        ));
+        assert!(!name_has_prefix(
+            "helloworld-v2-776f57d5f6-s7zfc",
+            "helloworld-v1"
+        ));
+        assert!(!name_has_prefix(
+            "helloworld-v10-776f57d5f6-s7zfc",
+            "helloworld-v1"
+        ));
+        assert!(!name_has_prefix("helloworld-v1x", "helloworld-v1"));
+        assert!(!name_has_prefix("sleep-abc", "sleep"));
+        assert!(!name_has_prefix("sleep-ABCDE", "sleep"));
+    }
+
+    fn deployment(v: serde_json::Value) -> Deployment {
+        serde_json::from_value(v).unwrap()
+    }
+
+    #[test]
+    fn deployment_rollout_follows_kubectl() {
+        let base = |status: serde_json::Value| {
+            deployment(
+                json!({"metadata": {"name": "web", "generation": 2}, "spec": {"replicas": 2,
+                "selector": {}, "template": {}}, "status": status}),
+            )
+        };
+        assert!(deployment_rolled_out(&base(
+            json!({"observedGeneration": 2, "replicas": 2,
+            "updatedReplicas": 2, "availableReplicas": 2})
+        )));
+        assert_eq!(
+            deployment_progress(&base(json!({"observedGeneration": 1, "replicas": 2,
+                "updatedReplicas": 2, "availableReplicas": 2}))),
+            Rollout::Pending(
+                "deployment web: waiting for the controller to observe generation 2".into()
+            )
+        );
+        assert_eq!(
+            deployment_progress(&base(
+                json!({"observedGeneration": 2, "replicas": 2, "updatedReplicas": 1,
+                "availableReplicas": 1})
+            )),
+            Rollout::Pending("deployment web: 1 of 2 new replicas have been updated".into())
+        );
+        assert_eq!(
+            deployment_progress(&base(
+                json!({"observedGeneration": 2, "replicas": 3, "updatedReplicas": 2,
+                "availableReplicas": 2})
+            )),
+            Rollout::Pending("deployment web: 1 old replicas are pending termination".into())
+        );
+        assert_eq!(
+            deployment_progress(&base(
+                json!({"observedGeneration": 2, "replicas": 2, "updatedReplicas": 2,
+                "availableReplicas": 1})
+            )),
+            Rollout::Pending("deployment web: 1 of 2 updated replicas are available".into())
+        );
+        assert!(matches!(
+            deployment_progress(&base(json!({"observedGeneration": 2, "conditions": [{"type": "Progressing",
+                "status": "False", "reason": "ProgressDeadlineExceeded", "message": "too slow"}]}))),
+            Rollout::Failed(m) if m.contains("too slow")
+        ));
+        let no_status = deployment(
+            json!({"metadata": {"name": "web"}, "spec": {"selector": {}, "template": {}}}),
+        );
+        assert!(!deployment_rolled_out(&no_status));
+    }
+
+    #[test]
+    fn statefulset_and_daemonset_rollouts() {
+        let sts = |spec: serde_json::Value, status: serde_json::Value| -> StatefulSet {
+            let mut s = json!({"selector": {}, "template": {}, "serviceName": "s", "replicas": 2});
+            s.as_object_mut()
+                .unwrap()
+                .extend(spec.as_object().unwrap().clone());
+            serde_json::from_value(
+                json!({"metadata": {"name": "db", "generation": 1}, "spec": s, "status": status}),
+            )
+            .unwrap()
+        };
+        let done = json!({"observedGeneration": 1, "replicas": 2, "readyReplicas": 2,
+            "currentRevision": "db-1", "updateRevision": "db-1"});
+        assert!(statefulset_rolled_out(&sts(json!({}), done.clone())));
+        assert!(!statefulset_rolled_out(&sts(
+            json!({}),
+            json!({"observedGeneration": 1, "replicas": 2,
+            "readyReplicas": 1})
+        )));
+        assert!(!statefulset_rolled_out(&sts(
+            json!({}),
+            json!({"observedGeneration": 1, "replicas": 2,
+            "readyReplicas": 2, "currentRevision": "db-1", "updateRevision": "db-2"})
+        )));
+        assert!(matches!(
+            statefulset_progress(&sts(json!({"updateStrategy": {"type": "OnDelete"}}), done)),
+            Rollout::Failed(_)
+        ));
+        assert!(statefulset_rolled_out(&sts(
+            json!({"updateStrategy": {"type": "RollingUpdate", "rollingUpdate": {"partition": 1}}}),
+            json!({"observedGeneration": 1, "replicas": 2, "readyReplicas": 2, "updatedReplicas": 1,
+                "currentRevision": "db-1", "updateRevision": "db-2"})
+        )));
+
+        let ds = |status: serde_json::Value| -> DaemonSet {
+            serde_json::from_value(json!({"metadata": {"name": "ztunnel", "generation": 3},
+                "spec": {"selector": {}, "template": {}}, "status": status}))
+            .unwrap()
+        };
+        let counts = |upd: i32, avail: i32| {
+            json!({"observedGeneration": 3, "desiredNumberScheduled": 2, "currentNumberScheduled": 2,
+                "numberMisscheduled": 0, "numberReady": avail, "updatedNumberScheduled": upd, "numberAvailable": avail})
+        };
+        assert!(daemonset_rolled_out(&ds(counts(2, 2))));
+        assert_eq!(
+            daemonset_progress(&ds(counts(1, 2))),
+            Rollout::Pending("daemonset ztunnel: 1 of 2 new pods have been updated".into())
+        );
+        assert_eq!(
+            daemonset_progress(&ds(counts(2, 1))),
+            Rollout::Pending("daemonset ztunnel: 1 of 2 updated pods are available".into())
+        );
+    }
+
+    #[test]
+    fn conditions_of_any_object() {
+        let obj: DynamicObject = serde_json::from_value(json!({"apiVersion": "gateway.networking.k8s.io/v1",
+            "kind": "Gateway", "metadata": {"name": "gw"}, "status": {"conditions": [
+                {"type": "Accepted", "status": "True"},
+                {"type": "Programmed", "status": "False", "reason": "Pending", "message": "no address"}]}}))
+        .unwrap();
+        assert!(has_condition(&obj, "Accepted", "True"));
+        assert!(has_condition(&obj, "Accepted", "true"));
+        assert!(!has_condition(&obj, "Programmed", "True"));
+        assert!(has_condition(&obj, "Programmed", "False"));
+        assert!(!has_condition(&obj, "Ready", "True"));
+        assert_eq!(
+            describe_condition(&obj, "Programmed"),
+            "condition Programmed is False (Pending: no address)"
+        );
+        assert_eq!(
+            describe_condition(&obj, "Ready"),
+            "no condition Ready (conditions: Accepted=True, Programmed=False)"
+        );
+    }
+}
