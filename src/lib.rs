@@ -1,1 +1,3 @@
 //! docrun: make documentation executable.
+
+pub mod exec;
