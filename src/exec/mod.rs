@@ -1,4 +1,5 @@
-//! Running a plan: executing a guide's steps and checking what they print
-//! against the output the guide shows.
+//! Running a plan: the shell session, checking what steps print against the output the guide
+//! shows, and the step loop.
 
 pub mod matching;
+pub mod shell;
