@@ -140,8 +140,15 @@ pub struct RunArgs {
     #[arg(long)]
     pub keep_going: bool,
     /// Default timeout of a step, e.g. 30s, 5m.
-    #[arg(long, value_name = "DUR")]
-    pub timeout: Option<String>,
+    #[arg(long, value_name = "DUR", default_value = "5m")]
+    pub timeout: String,
+    /// How long a verification step (expected output, commands that only look) is retried,
+    /// with exponential backoff, before it fails; 0 to never retry.
+    #[arg(long, value_name = "DUR", default_value = "30s")]
+    pub retry: String,
+    /// A step that cleans up: it runs even after a failure, a timeout or Ctrl-C (repeatable).
+    #[arg(long, value_name = "ID")]
+    pub cleanup: Vec<String>,
     /// JSON Lines events on stdout.
     #[arg(long)]
     pub json: bool,

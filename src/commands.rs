@@ -5,14 +5,23 @@ use std::process::ExitCode;
 
 use std::path::Path;
 
-use crate::cli::{Cli, Command, Format, ListArgs, PlanArgs, SnipsArgs, VarArgs, VarsArgs};
+use crate::cli::{
+    Cli, ColorChoice, Command, Format, GlobalArgs, ListArgs, PlanArgs, RunArgs, SnipsArgs, VarArgs,
+    VarsArgs,
+};
 use crate::doc::Doc;
 use crate::error::Error;
+use crate::exec::runner::{self, RunOptions};
 use crate::istio::{self, SnipsOptions};
 use crate::plan::{self, Inputs, Plan, Selection};
+use crate::plan::{Binding, ValueSource};
 use crate::report;
+use crate::report::events::{JsonLines, Reporter, RunStatus};
+use crate::report::human::{Human, HumanOptions};
+use crate::report::junit::JUnit;
 use crate::runbook::{self, BuildOptions, Runbook};
 use crate::site::SiteData;
+use std::io::IsTerminal;
 
 pub fn dispatch(cli: &Cli) -> Result<ExitCode, Error> {
     match &cli.command {
@@ -20,6 +29,7 @@ pub fn dispatch(cli: &Cli) -> Result<ExitCode, Error> {
         Command::List(args) => list(args),
         Command::Vars(args) => vars(args),
         Command::Plan(args) => plan_command(args),
+        Command::Run(args) => run_command(args, &cli.global),
         other => Err(Error::Usage(format!(
             "`docrun {}` is not implemented yet",
             command_name(other)
@@ -152,12 +162,7 @@ fn vars(args: &VarsArgs) -> Result<ExitCode, Error> {
 }
 
 fn plan_command(args: &PlanArgs) -> Result<ExitCode, Error> {
-    let selection = Selection {
-        from: args.selection.from.clone(),
-        only: args.selection.only.clone(),
-        skip: args.selection.skip.clone(),
-    };
-    let plan = load_plan(&args.doc, &args.vars, &selection)?;
+    let plan = load_plan(&args.doc, &args.vars, &selection(&args.selection))?;
     if !plan.missing.is_empty() && !args.allow_missing {
         return Err(Error::MissingVars(plan.missing_vars()));
     }
@@ -167,6 +172,108 @@ fn plan_command(args: &PlanArgs) -> Result<ExitCode, Error> {
     };
     write_stdout(out.as_bytes())?;
     Ok(ExitCode::SUCCESS)
+}
+
+fn selection(args: &crate::cli::Selection) -> Selection {
+    Selection {
+        from: args.from.clone(),
+        only: args.only.clone(),
+        skip: args.skip.clone(),
+    }
+}
+
+fn run_command(args: &RunArgs, global: &GlobalArgs) -> Result<ExitCode, Error> {
+    let duration = |flag: &str, text: &str| {
+        crate::duration::parse(text).map_err(|e| Error::Usage(format!("--{flag}: {e}")))
+    };
+    let options = RunOptions {
+        workdir: std::env::current_dir()
+            .map_err(|e| Error::Internal(format!("no working directory: {e}")))?,
+        default_timeout: duration("timeout", &args.timeout)?,
+        default_retry: duration("retry", &args.retry)?,
+        keep_going: args.keep_going,
+        resume: args.resume,
+        cleanup: args.cleanup.clone(),
+    };
+    let mut plan = load_plan(&args.doc, &args.vars, &selection(&args.selection))?;
+    for id in &args.cleanup {
+        if !plan.steps.iter().any(|s| &s.id == id) {
+            return Err(Error::Usage(format!(
+                "--cleanup {id}: {} has no such step",
+                args.doc.display()
+            )));
+        }
+    }
+    if !plan.missing.is_empty() {
+        let interactive =
+            !args.no_prompt && std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
+        if !interactive || args.dry_run {
+            return Err(Error::MissingVars(plan.missing_vars()));
+        }
+        let missing: Vec<&crate::plan::PlanVar> = plan
+            .vars
+            .iter()
+            .filter(|v| plan.missing.contains(&v.name))
+            .collect();
+        let contexts = || {
+            crate::check::Checker::from_env()
+                .map(|c| c.contexts())
+                .unwrap_or_default()
+        };
+        let answers = crate::prompt::ask(&missing, &contexts)?;
+        let runbook = load_runbook(&args.doc, args.vars.site_data.as_deref())?;
+        let mut bindings = plan.bindings.clone();
+        for (name, value) in answers {
+            bindings.insert(
+                name,
+                Binding {
+                    value,
+                    source: ValueSource::Prompt,
+                },
+            );
+        }
+        plan = plan::build(&runbook, bindings, &selection(&args.selection))?;
+    }
+    if args.dry_run {
+        write_stdout(report::plan::plan(&plan).as_bytes())?;
+        return Ok(ExitCode::SUCCESS);
+    }
+
+    let color = match global.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            std::env::var_os("NO_COLOR").is_none() && std::io::stderr().is_terminal()
+        }
+    };
+    let mut reporters: Vec<Box<dyn Reporter>> = vec![Box::new(Human::new(HumanOptions {
+        color,
+        quiet: global.quiet,
+        verbose: global.verbose,
+        progress: std::io::stderr().is_terminal() && !global.quiet,
+        live_output: !args.json,
+    }))];
+    if args.json {
+        reporters.push(Box::new(JsonLines));
+    }
+    if let Some(path) = &args.junit {
+        reporters.push(Box::new(JUnit::new(path)));
+    }
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Internal(format!("cannot start the async runtime: {e}")))?;
+    let summary = runtime.block_on(runner::run(&plan, &options, &mut reporters))?;
+    for r in reporters.iter_mut() {
+        if let Err(e) = r.finish() {
+            eprintln!("error: cannot write the report: {e}");
+        }
+    }
+    Ok(match summary.status {
+        RunStatus::Passed => ExitCode::SUCCESS,
+        RunStatus::Failed => ExitCode::from(1),
+        RunStatus::Interrupted => ExitCode::from(130),
+    })
 }
 
 fn to_json<T: serde::Serialize>(value: &T) -> Result<String, Error> {

@@ -6,10 +6,13 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use serde::Serialize;
 
 use crate::error::{Error, MissingVar};
+use crate::exec::matching::MatchMode;
+use crate::runbook::effects::is_read_only;
 use crate::runbook::subst::{self, Found};
 use crate::runbook::{did_you_mean, Prerequisite, Runbook, StepKind, VarKind};
 
@@ -205,6 +208,18 @@ pub struct PlanStep {
     pub expected: Option<String>,
     pub expected_line: Option<usize>,
     pub text: Option<String>,
+    /// How the output is compared with `expected`.
+    pub mode: MatchMode,
+    /// The step's own timeout (overlay `timeout:`), else the run's default.
+    #[serde(serialize_with = "serialize_opt_duration")]
+    pub timeout: Option<Duration>,
+    /// The step's own retry budget (overlay `retry:`), else the run's default for verification.
+    #[serde(serialize_with = "serialize_opt_duration")]
+    pub retry: Option<Duration>,
+    /// Every command only looks (so a verification step may be retried).
+    pub read_only: bool,
+    /// A cleanup step: it runs even after a failure, a timeout or Ctrl-C.
+    pub cleanup: bool,
     /// The scripts the shell session receives: never serialised, as they hold secret values.
     #[serde(skip)]
     pub scripts: Vec<String>,
@@ -392,7 +407,52 @@ pub fn build(
                 }
             }
         }
+        let settings = &step.settings;
+        let overlay_error = |what: &str, detail: String| {
+            Error::Usage(format!(
+                "{}: step `{}`: {what}: {detail}",
+                runbook
+                    .overlay_path
+                    .as_deref()
+                    .unwrap_or(&runbook.path)
+                    .display(),
+                step.id
+            ))
+        };
+        let mode = match settings.mode.as_deref() {
+            None => MatchMode::Like,
+            Some(name) => MatchMode::parse(name).ok_or_else(|| {
+                let known: Vec<&str> = MatchMode::ALL.iter().map(|m| m.name()).collect();
+                overlay_error(
+                    "mode",
+                    format!("`{name}` is not a mode (one of {})", known.join(", ")),
+                )
+            })?,
+        };
+        let timeout = settings
+            .timeout
+            .as_deref()
+            .map(crate::duration::parse)
+            .transpose()
+            .map_err(|e| overlay_error("timeout", e))?;
+        let retry = settings
+            .retry
+            .as_deref()
+            .map(crate::duration::parse)
+            .transpose()
+            .map_err(|e| overlay_error("retry", e))?;
+        let cleanup = runbook
+            .overlay
+            .cleanup
+            .iter()
+            .any(|c| c == &step.id || c == &step.section.anchor);
         steps.push(PlanStep {
+            mode,
+            timeout,
+            retry,
+            read_only: !step.commands.is_empty()
+                && step.commands.iter().all(|c| is_read_only(&c.text)),
+            cleanup,
             id: step.id.clone(),
             section: step.section.anchor.clone(),
             file: step.file.clone(),
@@ -432,4 +492,14 @@ fn placeholder_var(runbook: &Runbook, text: &str) -> String {
         .find(|v| v.placeholders.iter().any(|p| p == text))
         .map(|v| v.name.clone())
         .unwrap_or_else(|| subst::placeholder_var_name(text))
+}
+
+fn serialize_opt_duration<S: serde::Serializer>(
+    d: &Option<Duration>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    match d {
+        Some(d) => s.serialize_some(&crate::duration::human(*d)),
+        None => s.serialize_none(),
+    }
 }

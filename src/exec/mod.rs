@@ -2,4 +2,6 @@
 //! shows, and the step loop.
 
 pub mod matching;
+pub mod resume;
+pub mod runner;
 pub mod shell;

@@ -3,6 +3,7 @@
 //! Building a runbook is pure: a function of the parsed guide, its overlay, the site data and
 //! the boilerplates it includes. Nothing here binds values or runs anything.
 
+pub mod effects;
 pub mod overlay;
 pub mod subst;
 mod vars;

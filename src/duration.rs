@@ -1,0 +1,88 @@
+//! Durations as people write them on the command line and in overlays: `500ms`, `30s`, `5m`,
+//! `1h`, `1m30s`, or a bare number of seconds.
+
+use std::time::Duration;
+
+/// Parses a duration; the error says what was expected.
+pub fn parse(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    if let Ok(secs) = text.parse::<f64>() {
+        return seconds(secs, text);
+    }
+    let mut total = 0f64;
+    let mut rest = text;
+    if rest.is_empty() {
+        return Err(bad(text));
+    }
+    while !rest.is_empty() {
+        let number_len = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .ok_or_else(|| bad(text))?;
+        if number_len == 0 {
+            return Err(bad(text));
+        }
+        let number: f64 = rest[..number_len].parse().map_err(|_| bad(text))?;
+        rest = &rest[number_len..];
+        let unit_len = rest
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(rest.len());
+        let factor = match &rest[..unit_len] {
+            "ms" => 0.001,
+            "s" => 1.0,
+            "m" => 60.0,
+            "h" => 3600.0,
+            _ => return Err(bad(text)),
+        };
+        total += number * factor;
+        rest = &rest[unit_len..];
+    }
+    seconds(total, text)
+}
+
+fn seconds(secs: f64, text: &str) -> Result<Duration, String> {
+    if secs.is_finite() && secs >= 0.0 && secs < 1e9 {
+        Ok(Duration::from_secs_f64(secs))
+    } else {
+        Err(bad(text))
+    }
+}
+
+fn bad(text: &str) -> String {
+    format!("`{text}` is not a duration (write e.g. 500ms, 30s, 5m, 1h, 1m30s)")
+}
+
+/// Short human form: `0.21s`, `1m05s`.
+pub fn human(d: Duration) -> String {
+    let secs = d.as_secs_f64();
+    if secs < 60.0 {
+        format!("{secs:.2}s")
+    } else {
+        let m = (secs / 60.0).floor();
+        format!("{}m{:02.0}s", m as u64, secs - m * 60.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn forms() {
+        let cases = [
+            ("500ms", 0.5),
+            ("30s", 30.0),
+            ("5m", 300.0),
+            ("1h", 3600.0),
+            ("1m30s", 90.0),
+            ("2", 2.0),
+            ("0.5", 0.5),
+            ("0s", 0.0),
+        ];
+        for (text, secs) in cases {
+            assert_eq!(parse(text), Ok(Duration::from_secs_f64(secs)), "{text}");
+        }
+        for text in ["", "5x", "m", "-1", "1.2.3s", "inf"] {
+            assert!(parse(text).is_err(), "{text}");
+        }
+    }
+}

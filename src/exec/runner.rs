@@ -1,0 +1,527 @@
+//! The step loop: a plan's steps, in order, in one shell session.
+//!
+//! Each step's output streams to the reporters as it comes (secrets masked line by line) and is
+//! compared with the guide's expected output when the step ends. A verification step (expected
+//! output, commands that only look) is retried with exponential backoff until it passes or its
+//! retry budget is spent; a step that changes things is never retried. After a failure the run
+//! stops (unless `keep_going`), but cleanup steps still run; Ctrl-C kills the running step's
+//! processes, runs the cleanup steps and ends the run as interrupted.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use super::matching::{compare, MatchMode};
+use super::resume::{guide_state, Checkpoint, ResumeStore};
+use super::shell::{CommandResult, SessionConfig, SessionState, ShellError, ShellSession};
+use crate::error::Error;
+use crate::plan::{mask, Plan, PlanStep};
+use crate::report::events::{Event, Reporter, RunStatus, StepStatus};
+use crate::runbook::StepKind;
+
+/// How a run behaves.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// The session's starting directory.
+    pub workdir: PathBuf,
+    /// A step's timeout unless its overlay gives one.
+    pub default_timeout: Duration,
+    /// How long a verification step is retried unless its overlay gives a budget.
+    pub default_retry: Duration,
+    /// Go on after a failed step.
+    pub keep_going: bool,
+    /// Start after the last step that passed in an earlier run, with its state restored.
+    pub resume: bool,
+    /// More step ids to treat as cleanup steps.
+    pub cleanup: Vec<String>,
+}
+
+/// What a run came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunSummary {
+    pub status: RunStatus,
+    pub passed: usize,
+    pub failed: usize,
+    pub skipped: usize,
+}
+
+/// The first wait between two attempts of a verification step; it doubles up to [`MAX_BACKOFF`].
+pub const FIRST_BACKOFF: Duration = Duration::from_millis(200);
+pub const MAX_BACKOFF: Duration = Duration::from_secs(5);
+
+/// Runs the selected steps of a plan. The plan must have no missing variables.
+pub async fn run(
+    plan: &Plan,
+    options: &RunOptions,
+    reporters: &mut [Box<dyn Reporter>],
+) -> Result<RunSummary, Error> {
+    let started = Instant::now();
+    let store = ResumeStore::for_run(&plan.guide, &plan.bindings);
+    let checkpoint = if options.resume { store.load() } else { None };
+    let resume_index = checkpoint.as_ref().and_then(|cp| {
+        plan.steps
+            .iter()
+            .position(|s| s.id == cp.last_passed && s.selected)
+    });
+    if options.resume && resume_index.is_none() {
+        eprintln!(
+            "note: no checkpoint for {} with these values; starting from the first step",
+            plan.guide.display()
+        );
+    }
+    let env: Vec<(String, String)> = plan
+        .bindings
+        .iter()
+        .map(|(name, b)| (name.clone(), b.value.clone()))
+        .collect();
+    let mut config = SessionConfig::new(options.workdir.clone());
+    config.env = env;
+    let mut session = ShellSession::start(config)
+        .await
+        .map_err(|e| Error::Internal(format!("cannot start the shell session: {e}")))?;
+    let start_state = session.state().await.ok();
+    if let (Some(cp), Some(_)) = (&checkpoint, resume_index) {
+        session
+            .restore(&cp.state)
+            .await
+            .map_err(|e| Error::Internal(format!("cannot restore the saved session state: {e}")))?;
+    }
+
+    let total = plan.steps.iter().filter(|s| s.selected).count();
+    emit(
+        reporters,
+        &Event::RunStarted {
+            guide: plan.guide.clone(),
+            title: plan.title.clone(),
+            steps: total,
+            resumed_after: resume_index.map(|i| plan.steps[i].id.clone()),
+        },
+    );
+
+    let mut summary = RunSummary {
+        status: RunStatus::Passed,
+        passed: 0,
+        failed: 0,
+        skipped: 0,
+    };
+    let mut stopped_by: Option<String> = None;
+    let mut interrupted = false;
+    let mut last_passed: Option<(String, Option<SessionState>)> = None;
+    let mut index = 0;
+    for (position, step) in plan.steps.iter().enumerate() {
+        if step.kind != StepKind::Command {
+            continue;
+        }
+        if !step.selected {
+            let reason = step
+                .reason
+                .clone()
+                .unwrap_or_else(|| "not selected".to_owned());
+            skip(reporters, step, &reason, &mut summary);
+            continue;
+        }
+        index += 1;
+        if resume_index.is_some_and(|r| position <= r) {
+            skip(
+                reporters,
+                step,
+                "passed in an earlier run (--resume)",
+                &mut summary,
+            );
+            continue;
+        }
+        let is_cleanup = step.cleanup || options.cleanup.contains(&step.id);
+        if let Some(cause) = &stopped_by {
+            if !is_cleanup {
+                skip(
+                    reporters,
+                    step,
+                    &format!("not run after {cause}"),
+                    &mut summary,
+                );
+                continue;
+            }
+        }
+        let outcome = run_step(
+            plan,
+            step,
+            options,
+            &mut session,
+            reporters,
+            index,
+            total,
+            is_cleanup,
+        )
+        .await;
+        match outcome.status {
+            StepStatus::Passed => {
+                summary.passed += 1;
+                if !is_cleanup {
+                    let state = session.state().await.ok();
+                    last_passed = Some((step.id.clone(), state));
+                }
+            }
+            StepStatus::Interrupted => {
+                summary.failed += 1;
+                interrupted = true;
+                stopped_by.get_or_insert_with(|| "Ctrl-C".to_owned());
+            }
+            _ => {
+                summary.failed += 1;
+                if !options.keep_going {
+                    stopped_by.get_or_insert_with(|| format!("the failure of {}", step.id));
+                }
+            }
+        }
+        if outcome.session_lost {
+            if let Err(e) = session.restart().await {
+                stopped_by
+                    .get_or_insert_with(|| format!("the shell session could not restart: {e}"));
+            }
+        }
+    }
+
+    summary.status = if interrupted {
+        RunStatus::Interrupted
+    } else if summary.failed > 0 {
+        RunStatus::Failed
+    } else {
+        RunStatus::Passed
+    };
+    save_checkpoint(
+        &store,
+        plan,
+        summary.status,
+        last_passed,
+        start_state.as_ref(),
+    );
+    emit(
+        reporters,
+        &Event::RunFinished {
+            guide: plan.guide.clone(),
+            status: summary.status,
+            passed: summary.passed,
+            failed: summary.failed,
+            skipped: summary.skipped,
+            duration_ms: started.elapsed().as_millis() as u64,
+        },
+    );
+    let _ = session.close().await;
+    Ok(summary)
+}
+
+fn save_checkpoint(
+    store: &ResumeStore,
+    plan: &Plan,
+    status: RunStatus,
+    last_passed: Option<(String, Option<SessionState>)>,
+    start: Option<&SessionState>,
+) {
+    if status == RunStatus::Passed {
+        store.clear();
+        return;
+    }
+    let Some((id, Some(state))) = last_passed else {
+        return;
+    };
+    let state = match start {
+        Some(start) => guide_state(&state, start, &plan.secrets),
+        None => SessionState {
+            cwd: state.cwd,
+            exported: Vec::new(),
+        },
+    };
+    let checkpoint = Checkpoint {
+        guide: plan.guide.clone(),
+        last_passed: id,
+        state,
+    };
+    if let Err(e) = store.save(&checkpoint) {
+        eprintln!("warning: cannot save the checkpoint for --resume: {e}");
+    }
+}
+
+fn skip(
+    reporters: &mut [Box<dyn Reporter>],
+    step: &PlanStep,
+    reason: &str,
+    summary: &mut RunSummary,
+) {
+    summary.skipped += 1;
+    emit(
+        reporters,
+        &Event::StepFinished {
+            id: step.id.clone(),
+            section: step.section.clone(),
+            file: step.file.clone(),
+            line: step.line,
+            status: StepStatus::Skipped,
+            exit_status: None,
+            duration_ms: 0,
+            attempts: 0,
+            mode: None,
+            message: Some(reason.to_owned()),
+            diff: None,
+            output: String::new(),
+            commands: step.commands.clone(),
+        },
+    );
+}
+
+fn emit(reporters: &mut [Box<dyn Reporter>], event: &Event) {
+    for r in reporters.iter_mut() {
+        r.event(event);
+    }
+}
+
+struct StepOutcome {
+    status: StepStatus,
+    /// The step ended the shell (`exit`, `set -e`): the session must restart.
+    session_lost: bool,
+}
+
+/// The verdict on one attempt of a step.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verdict {
+    pub status: StepStatus,
+    pub message: Option<String>,
+    pub diff: Option<String>,
+}
+
+/// Judges a finished attempt: exit status, timeout, and the expected output under the step's mode.
+pub fn judge(step: &PlanStep, result: &CommandResult, timeout: Duration) -> Verdict {
+    if result.timed_out {
+        return Verdict {
+            status: StepStatus::TimedOut,
+            message: Some(format!(
+                "timed out after {}; the step's processes were killed",
+                crate::duration::human(timeout)
+            )),
+            diff: None,
+        };
+    }
+    if step.mode == MatchMode::Failure {
+        let outcome = compare(
+            &step.mode,
+            step.expected.as_deref().unwrap_or(""),
+            &result.output,
+            result.exit_status,
+        );
+        return Verdict {
+            status: if outcome.passed {
+                StepStatus::Passed
+            } else {
+                StepStatus::Failed
+            },
+            message: (!outcome.passed)
+                .then(|| "the guide expects this command to fail, but it exited 0".to_owned()),
+            diff: None,
+        };
+    }
+    let compared = step
+        .expected
+        .as_deref()
+        .map(|expected| compare(&step.mode, expected, &result.output, result.exit_status));
+    if result.exit_status != 0 {
+        return Verdict {
+            status: StepStatus::Failed,
+            message: Some(format!(
+                "the command exited with status {}",
+                result.exit_status
+            )),
+            diff: compared.and_then(|c| c.diff),
+        };
+    }
+    match compared {
+        Some(outcome) if !outcome.passed => Verdict {
+            status: StepStatus::Failed,
+            message: outcome
+                .reason
+                .or_else(|| Some("the output differs from the guide".to_owned())),
+            diff: outcome.diff,
+        },
+        _ => Verdict {
+            status: StepStatus::Passed,
+            message: None,
+            diff: None,
+        },
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn run_step(
+    plan: &Plan,
+    step: &PlanStep,
+    options: &RunOptions,
+    session: &mut ShellSession,
+    reporters: &mut [Box<dyn Reporter>],
+    index: usize,
+    total: usize,
+    cleanup: bool,
+) -> StepOutcome {
+    emit(
+        reporters,
+        &Event::StepStarted {
+            id: step.id.clone(),
+            section: step.section.clone(),
+            file: step.file.clone(),
+            line: step.line,
+            index,
+            total,
+            commands: step.commands.clone(),
+            cleanup,
+        },
+    );
+    let script = step.scripts.join("\n");
+    let timeout = step.timeout.unwrap_or(options.default_timeout);
+    let retry_budget = match step.retry {
+        Some(budget) => budget,
+        None if step.read_only && step.expected.is_some() => options.default_retry,
+        None => Duration::ZERO,
+    };
+    let started = Instant::now();
+    let mut attempts = 0u32;
+    let mut backoff = FIRST_BACKOFF;
+    let (verdict, output, exit_status, session_lost) = loop {
+        attempts += 1;
+        let mut sink = OutputSink::new(&step.id, &plan.secrets);
+        let result = {
+            let ctrl_c = tokio::signal::ctrl_c();
+            tokio::pin!(ctrl_c);
+            let mut on_output = |bytes: &[u8]| sink.push(bytes, reporters);
+            tokio::select! {
+                result = session.run(&script, timeout, &mut on_output) => Some(result),
+                _ = &mut ctrl_c => None,
+            }
+        };
+        let Some(result) = result else {
+            session.interrupt().await;
+            let output = sink.finish(reporters);
+            break (
+                Verdict {
+                    status: StepStatus::Interrupted,
+                    message: Some(
+                        "interrupted (Ctrl-C); the step's processes were killed".to_owned(),
+                    ),
+                    diff: None,
+                },
+                output,
+                None,
+                false,
+            );
+        };
+        let output = sink.finish(reporters);
+        match result {
+            Ok(result) => {
+                let verdict = judge(step, &result, timeout);
+                let retry = verdict.status == StepStatus::Failed
+                    && started.elapsed() + backoff <= retry_budget;
+                if retry {
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(MAX_BACKOFF);
+                    continue;
+                }
+                break (verdict, output, Some(result.exit_status), false);
+            }
+            Err(ShellError::SessionEnded {
+                status,
+                output: ended_output,
+            }) => {
+                break (
+                    Verdict {
+                        status: StepStatus::Failed,
+                        message: Some(format!(
+                            "the step ended the shell session (exit status {status}); docrun starts a new one with the exported variables"
+                        )),
+                        diff: None,
+                    },
+                    if output.is_empty() { mask(&ended_output, &plan.secrets) } else { output },
+                    Some(status),
+                    true,
+                );
+            }
+            Err(e) => {
+                break (
+                    Verdict {
+                        status: StepStatus::Failed,
+                        message: Some(format!("the shell session failed: {e}")),
+                        diff: None,
+                    },
+                    output,
+                    None,
+                    true,
+                );
+            }
+        }
+    };
+    emit(
+        reporters,
+        &Event::StepFinished {
+            id: step.id.clone(),
+            section: step.section.clone(),
+            file: step.file.clone(),
+            line: step.line,
+            status: verdict.status,
+            exit_status,
+            duration_ms: started.elapsed().as_millis() as u64,
+            attempts,
+            mode: step.expected.as_ref().map(|_| step.mode.name().to_owned()),
+            message: verdict.message.map(|m| mask(&m, &plan.secrets)),
+            diff: verdict.diff.map(|d| mask(&d, &plan.secrets)),
+            output,
+            commands: step.commands.clone(),
+        },
+    );
+    StepOutcome {
+        status: verdict.status,
+        session_lost,
+    }
+}
+
+/// Collects a step's output, masks secrets line by line, and hands each complete line to the
+/// reporters as an `output` event as soon as it arrives.
+struct OutputSink<'a> {
+    id: &'a str,
+    secrets: &'a [String],
+    pending: Vec<u8>,
+    whole: String,
+}
+
+impl<'a> OutputSink<'a> {
+    fn new(id: &'a str, secrets: &'a [String]) -> Self {
+        OutputSink {
+            id,
+            secrets,
+            pending: Vec::new(),
+            whole: String::new(),
+        }
+    }
+
+    fn push(&mut self, bytes: &[u8], reporters: &mut [Box<dyn Reporter>]) {
+        self.pending.extend_from_slice(bytes);
+        if let Some(end) = self.pending.iter().rposition(|b| *b == b'\n') {
+            let complete: Vec<u8> = self.pending.drain(..=end).collect();
+            self.send(&complete, reporters);
+        }
+    }
+
+    fn send(&mut self, bytes: &[u8], reporters: &mut [Box<dyn Reporter>]) {
+        let text = mask(&String::from_utf8_lossy(bytes), self.secrets);
+        self.whole.push_str(&text);
+        emit(
+            reporters,
+            &Event::Output {
+                id: self.id.to_owned(),
+                text,
+            },
+        );
+    }
+
+    /// Sends what is left (a last line without a newline) and returns the whole masked output.
+    fn finish(mut self, reporters: &mut [Box<dyn Reporter>]) -> String {
+        if !self.pending.is_empty() {
+            let rest = std::mem::take(&mut self.pending);
+            self.send(&rest, reporters);
+        }
+        self.whole
+    }
+}

@@ -1,0 +1,237 @@
+//! The terminal report: one line per step (status, id, section, duration), the steps' output as
+//! it comes, and on failure the source location, the commands, the exit status and the diff. On
+//! a terminal an indicatif progress line shows the current step, elapsed time and steps done.
+//! Everything goes to stderr: stdout is for results.
+
+use std::io::Write;
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use super::events::{Event, Reporter, RunStatus, StepStatus};
+use crate::duration::human;
+
+/// How much the terminal report says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HumanOptions {
+    pub color: bool,
+    /// Only failures and the summary.
+    pub quiet: bool,
+    /// Also steps that are skipped.
+    pub verbose: bool,
+    /// Draw a progress line (stderr is a terminal).
+    pub progress: bool,
+    /// Show the steps' output as it comes.
+    pub live_output: bool,
+}
+
+pub struct Human {
+    options: HumanOptions,
+    bar: Option<ProgressBar>,
+    /// Output of the current step not yet ended by a newline.
+    partial: bool,
+}
+
+impl Human {
+    pub fn new(options: HumanOptions) -> Self {
+        Human {
+            options,
+            bar: None,
+            partial: false,
+        }
+    }
+
+    fn print(&mut self, text: &str) {
+        let write = |text: &str| {
+            let mut err = std::io::stderr().lock();
+            let _ = err.write_all(text.as_bytes());
+            let _ = err.flush();
+        };
+        match &self.bar {
+            Some(bar) => bar.suspend(|| write(text)),
+            None => write(text),
+        }
+    }
+
+    fn paint(&self, text: &str, code: &str) -> String {
+        if self.options.color {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_owned()
+        }
+    }
+
+    fn status_label(&self, status: StepStatus) -> String {
+        let label = format!("{:<4}", status.label());
+        match status {
+            StepStatus::Passed => self.paint(&label, "32"),
+            StepStatus::Skipped => self.paint(&label, "2"),
+            _ => self.paint(&label, "31;1"),
+        }
+    }
+}
+
+impl Reporter for Human {
+    fn event(&mut self, event: &Event) {
+        match event {
+            Event::RunStarted {
+                guide,
+                title,
+                steps,
+                resumed_after,
+            } => {
+                if !self.options.quiet {
+                    let title = title
+                        .as_deref()
+                        .map(|t| format!(" ({t})"))
+                        .unwrap_or_default();
+                    let resumed = resumed_after
+                        .as_deref()
+                        .map(|id| format!(", resuming after {id}"))
+                        .unwrap_or_default();
+                    self.print(&format!(
+                        "Running {}{title}: {steps} steps{resumed}\n",
+                        guide.display()
+                    ));
+                }
+                if self.options.progress {
+                    let bar = ProgressBar::with_draw_target(
+                        Some(*steps as u64),
+                        ProgressDrawTarget::stderr(),
+                    );
+                    bar.set_style(
+                        ProgressStyle::with_template(
+                            "{spinner} [{elapsed_precise}] {pos}/{len} {wide_msg}",
+                        )
+                        .unwrap_or_else(|_| ProgressStyle::default_bar()),
+                    );
+                    bar.enable_steady_tick(Duration::from_millis(120));
+                    self.bar = Some(bar);
+                }
+            }
+            Event::StepStarted {
+                id, index, total, ..
+            } => {
+                if let Some(bar) = &self.bar {
+                    bar.set_message(format!("{id} ({index}/{total})"));
+                }
+                self.partial = false;
+            }
+            Event::Output { text, .. } => {
+                if self.options.live_output && !self.options.quiet {
+                    self.partial = !text.ends_with('\n');
+                    self.print(text);
+                }
+            }
+            Event::StepFinished {
+                id,
+                section,
+                file,
+                line,
+                status,
+                exit_status,
+                duration_ms,
+                attempts,
+                mode,
+                message,
+                diff,
+                commands,
+                ..
+            } => {
+                if let Some(bar) = &self.bar {
+                    if *status != StepStatus::Skipped {
+                        bar.inc(1);
+                    }
+                }
+                let show = match status {
+                    StepStatus::Skipped => self.options.verbose,
+                    StepStatus::Passed => !self.options.quiet,
+                    _ => true,
+                };
+                if !show {
+                    return;
+                }
+                let mut text = String::new();
+                if self.partial {
+                    text.push('\n');
+                    self.partial = false;
+                }
+                let section = if section.is_empty() { "-" } else { section };
+                let tries = if *attempts > 1 {
+                    format!(", {attempts} attempts")
+                } else {
+                    String::new()
+                };
+                let duration = human(Duration::from_millis(*duration_ms));
+                text.push_str(&format!(
+                    "{} {id}  ({section})  {duration}{tries}",
+                    self.status_label(*status)
+                ));
+                if *status == StepStatus::Skipped {
+                    if let Some(m) = message {
+                        text.push_str(&format!("  {m}"));
+                    }
+                }
+                text.push('\n');
+                if status.is_failure() {
+                    text.push_str(&format!("  at {}:{line}\n", file.display()));
+                    for c in commands {
+                        for (n, l) in c.lines().enumerate() {
+                            text.push_str(&format!("  {} {l}\n", if n == 0 { "$" } else { " " }));
+                        }
+                    }
+                    if let Some(code) = exit_status {
+                        text.push_str(&format!("  exit status {code}\n"));
+                    }
+                    if let Some(m) = message {
+                        text.push_str(&format!("  {m}\n"));
+                    }
+                    if let Some(d) = diff {
+                        if let Some(mode) = mode {
+                            text.push_str(&format!("  output differs from the guide (mode {mode}; - expected, + actual):\n"));
+                        }
+                        for l in d.lines() {
+                            let painted = if l.starts_with('-') {
+                                self.paint(l, "31")
+                            } else if l.starts_with('+') {
+                                self.paint(l, "32")
+                            } else {
+                                l.to_owned()
+                            };
+                            text.push_str(&format!("    {painted}\n"));
+                        }
+                    }
+                }
+                self.print(&text);
+            }
+            Event::RunFinished {
+                status,
+                passed,
+                failed,
+                skipped,
+                duration_ms,
+                ..
+            } => {
+                if let Some(bar) = self.bar.take() {
+                    bar.finish_and_clear();
+                }
+                let word = match status {
+                    RunStatus::Passed => self.paint("passed", "32;1"),
+                    RunStatus::Failed => self.paint("failed", "31;1"),
+                    RunStatus::Interrupted => self.paint("interrupted", "33;1"),
+                };
+                self.print(&format!(
+                    "{word}: {passed} passed, {failed} failed, {skipped} skipped in {}\n",
+                    human(Duration::from_millis(*duration_ms))
+                ));
+            }
+        }
+    }
+
+    fn finish(&mut self) -> std::io::Result<()> {
+        if let Some(bar) = self.bar.take() {
+            bar.finish_and_clear();
+        }
+        Ok(())
+    }
+}

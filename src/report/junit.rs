@@ -1,0 +1,133 @@
+//! JUnit XML: one testsuite per guide, one testcase per step, with failures and captured output.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
+
+use super::events::{Event, Reporter, StepStatus};
+
+/// Collects the events of one or more guides and writes one JUnit file at the end.
+pub struct JUnit {
+    path: PathBuf,
+    report: Report,
+    suite: Option<TestSuite>,
+}
+
+impl JUnit {
+    pub fn new(path: &Path) -> Self {
+        JUnit {
+            path: path.to_path_buf(),
+            report: Report::new("docrun"),
+            suite: None,
+        }
+    }
+
+    /// Adds the testsuite of a guide run elsewhere (doc CI collects them from parallel runs).
+    pub fn add_suite(&mut self, suite: TestSuite) {
+        self.report.add_test_suite(suite);
+    }
+
+    /// Builds the testsuite of one guide from its events.
+    pub fn suite(events: &[Event]) -> Option<TestSuite> {
+        let mut junit = JUnit::new(Path::new(""));
+        for e in events {
+            junit.event(e);
+        }
+        junit.suite.take()
+    }
+
+    pub fn to_xml(&self) -> std::io::Result<String> {
+        self.report
+            .to_string()
+            .map_err(|e| std::io::Error::other(e.to_string()))
+    }
+}
+
+impl Reporter for JUnit {
+    fn event(&mut self, event: &Event) {
+        match event {
+            Event::RunStarted { guide, .. } => {
+                self.suite = Some(TestSuite::new(guide.display().to_string()));
+            }
+            Event::StepFinished {
+                id,
+                section,
+                file,
+                line,
+                status,
+                exit_status,
+                duration_ms,
+                message,
+                diff,
+                output,
+                commands,
+                attempts,
+                ..
+            } => {
+                let mut case_status = match status {
+                    StepStatus::Passed => TestCaseStatus::success(),
+                    StepStatus::Skipped => TestCaseStatus::skipped(),
+                    StepStatus::Failed | StepStatus::TimedOut | StepStatus::Interrupted => {
+                        TestCaseStatus::non_success(NonSuccessKind::Failure)
+                    }
+                };
+                if status.is_failure() || *status == StepStatus::Skipped {
+                    if let Some(m) = message {
+                        case_status.set_message(m.as_str());
+                    }
+                }
+                if status.is_failure() {
+                    case_status.set_type(match status {
+                        StepStatus::TimedOut => "timeout",
+                        StepStatus::Interrupted => "interrupted",
+                        _ => "failure",
+                    });
+                    let mut description = format!("{}:{line}\n", file.display());
+                    for c in commands {
+                        description.push_str(&format!("$ {c}\n"));
+                    }
+                    if let Some(code) = exit_status {
+                        description
+                            .push_str(&format!("exit status {code}, {attempts} attempt(s)\n"));
+                    }
+                    if let Some(d) = diff {
+                        description.push_str(d);
+                    }
+                    case_status.set_description(description);
+                }
+                let mut case = TestCase::new(id.as_str(), case_status);
+                case.set_classname(if section.is_empty() {
+                    "intro"
+                } else {
+                    section.as_str()
+                });
+                case.set_time(Duration::from_millis(*duration_ms));
+                if !output.is_empty() {
+                    case.set_system_out(output.as_str());
+                }
+                if let Some(suite) = self.suite.as_mut() {
+                    suite.add_test_case(case);
+                }
+            }
+            Event::RunFinished { duration_ms, .. } => {
+                if let Some(mut suite) = self.suite.take() {
+                    suite.set_time(Duration::from_millis(*duration_ms));
+                    self.report.add_test_suite(suite);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn finish(&mut self) -> std::io::Result<()> {
+        if let Some(suite) = self.suite.take() {
+            self.report.add_test_suite(suite);
+        }
+        if self.path.as_os_str().is_empty() {
+            return Ok(());
+        }
+        let xml = self.to_xml()?;
+        std::fs::write(&self.path, xml)
+    }
+}

@@ -1,0 +1,193 @@
+//! Whether a command only looks at things or may change them.
+//!
+//! A verification step (one with expected output) whose commands all only look may be retried
+//! until the cluster catches up; a step that changes things never is. The test is deliberately
+//! conservative: a command docrun does not know is taken to change things.
+
+/// Programs that only read, whatever their arguments (within reason).
+const READ_ONLY_PROGRAMS: &[&str] = &[
+    "cat", "echo", "printf", "grep", "egrep", "fgrep", "head", "tail", "wc", "jq", "yq", "sort",
+    "uniq", "cut", "tr", "awk", "ls", "test", "[", "true", "false", "diff", "sleep", "date",
+    "base64", "column", "nslookup", "dig", "host", "ping", "stat", "file", "which", "env", "pwd",
+    "id", "whoami", "hostname", "uname", "nc", "openssl", "xargs", "timeout",
+];
+
+/// kubectl subcommands that only read. `exec` runs a command in a pod, which guides use to
+/// look (`kubectl exec ... -- curl ...`).
+const KUBECTL_READ: &[&str] = &[
+    "get",
+    "describe",
+    "logs",
+    "wait",
+    "top",
+    "version",
+    "api-resources",
+    "api-versions",
+    "cluster-info",
+    "explain",
+    "exec",
+    "auth",
+    "events",
+];
+
+/// istioctl subcommands that only read.
+const ISTIOCTL_READ: &[&str] = &[
+    "proxy-status",
+    "ps",
+    "proxy-config",
+    "pc",
+    "analyze",
+    "version",
+    "remote-clusters",
+    "precheck",
+    "x",
+    "experimental",
+    "describe",
+    "ztunnel-config",
+    "waypoint",
+    "verify-install",
+];
+
+/// Whether every simple command of `command` only reads.
+pub fn is_read_only(command: &str) -> bool {
+    let command = &blank_quotes(command);
+    if command.contains("<<") || has_write_redirect(command) {
+        return false;
+    }
+    command
+        .split(['|', ';', '\n'])
+        .flat_map(|part| part.split("&&"))
+        .flat_map(|part| part.split("||"))
+        .all(simple_command_reads)
+}
+
+/// The command with the inside of quoted strings blanked, so `>` or `|` in them mean nothing.
+fn blank_quotes(command: &str) -> String {
+    let mut out = String::with_capacity(command.len());
+    let mut quote = None;
+    let mut escaped = false;
+    for c in command.chars() {
+        match quote {
+            Some(q) if c == q && !escaped => {
+                quote = None;
+                out.push(c);
+            }
+            Some(_) => {
+                escaped = c == '\\' && !escaped;
+                out.push(if c == '\n' { '\n' } else { ' ' });
+            }
+            None => {
+                if (c == '\'' || c == '"') && !escaped {
+                    quote = Some(c);
+                }
+                escaped = c == '\\' && !escaped;
+                out.push(c);
+            }
+        }
+    }
+    out
+}
+
+fn has_write_redirect(command: &str) -> bool {
+    let bytes = command.as_bytes();
+    bytes.iter().enumerate().any(|(i, &b)| {
+        b == b'>'
+            && bytes.get(i + 1) != Some(&b'&')
+            && !command[i + 1..].trim_start().starts_with("/dev/null")
+            && (i == 0 || !matches!(bytes[i - 1], b'2' | b'-' | b'='))
+    })
+}
+
+fn simple_command_reads(part: &str) -> bool {
+    let words: Vec<&str> = part
+        .split_whitespace()
+        .skip_while(|w| {
+            w.contains('=') && !w.starts_with('-') || *w == "!" || *w == "{" || *w == "("
+        })
+        .collect();
+    let Some(program) = words.first() else {
+        return true;
+    };
+    let program = program
+        .trim_start_matches(['(', '{', '"', '\''])
+        .rsplit('/')
+        .next()
+        .unwrap_or("");
+    match program {
+        "kubectl" => {
+            let sub = words[1..]
+                .iter()
+                .find(|w| !w.starts_with('-') && !w.contains('='));
+            match sub {
+                Some(&"rollout") => words.contains(&"status") || words.contains(&"history"),
+                Some(&"config") => {
+                    words.contains(&"view")
+                        || words.contains(&"get-contexts")
+                        || words.contains(&"current-context")
+                }
+                Some(s) => KUBECTL_READ.contains(s),
+                None => false,
+            }
+        }
+        "istioctl" => words[1..]
+            .iter()
+            .find(|w| !w.starts_with('-'))
+            .is_some_and(|s| ISTIOCTL_READ.contains(s)),
+        "curl" | "wget" => !words.iter().any(|w| {
+            matches!(
+                *w,
+                "-X" | "--request"
+                    | "-d"
+                    | "--data"
+                    | "-T"
+                    | "--upload-file"
+                    | "-o"
+                    | "-O"
+                    | "--output"
+            )
+        }),
+        "sed" => !words.iter().any(|w| w.starts_with("-i")),
+        "}" | ")" | "fi" | "done" => true,
+        p => READ_ONLY_PROGRAMS.contains(&p),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn commands_that_only_look() {
+        for c in [
+            "kubectl get pod --context=\"${CTX_CLUSTER1}\" -n sample -l app=helloworld",
+            "kubectl exec \"$POD\" -c curl -- curl -sS helloworld.sample:5000/hello",
+            "kubectl rollout status deployment/x -n y",
+            "openssl verify -CAfile root-cert.pem a.pem",
+            "istioctl proxy-status",
+            "curl -s http://x | grep -o \"<title>.*</title>\"",
+            "kubectl get pods 2>/dev/null || true",
+            "ls cluster1",
+        ] {
+            assert!(is_read_only(c), "{c}");
+        }
+    }
+
+    #[test]
+    fn commands_that_change_things() {
+        for c in [
+            "kubectl apply -f x.yaml",
+            "kubectl create namespace sample",
+            "kubectl rollout restart deployment/x",
+            "istioctl install --set profile=demo -y",
+            "curl -X POST http://x",
+            "echo hi > file",
+            "cat <<EOF | kubectl apply -f -\nkind: X\nEOF",
+            "rm -rf /tmp/x",
+            "sed -i s/a/b/ f",
+            "export A=1",
+            "unknown-tool --flag",
+        ] {
+            assert!(!is_read_only(c), "{c}");
+        }
+    }
+}
