@@ -156,7 +156,12 @@ pub async fn run(
             StepStatus::Passed => {
                 summary.passed += 1;
                 if !is_cleanup {
-                    let state = session.state().await.ok();
+                    // A step that only looks changes neither exported variables nor the
+                    // directory, so the state captured after an earlier step still holds.
+                    let state = match last_passed.take() {
+                        Some((_, state)) if step.read_only => state,
+                        _ => session.state().await.ok(),
+                    };
                     last_passed = Some((step.id.clone(), state));
                 }
             }

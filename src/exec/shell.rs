@@ -159,12 +159,13 @@ __dr_e() {
 }
 __dr_st() {
   local __dr_k
+  local -a __dr_a=("$1" "$PWD") __dr_n
   builtin compgen -e >|"$__dr_d/names" || :
-  builtin printf '%s\0%s\0' "$1" "$PWD" >&61
-  while IFS= builtin read -r __dr_k; do
-    [[ -z ${!__dr_k+x} ]] || builtin printf '%s\0%s\0' "$__dr_k" "${!__dr_k}" >&61
-  done <"$__dr_d/names"
-  builtin printf 'end:%s\0' "$1" >&61
+  builtin mapfile -t __dr_n <"$__dr_d/names"
+  for __dr_k in "${__dr_n[@]}"; do
+    [[ -z ${!__dr_k+x} ]] || __dr_a+=("$__dr_k" "${!__dr_k}")
+  done
+  builtin printf '%s\0' "${__dr_a[@]}" "end:$1" >&61
   return 0
 }
 __dr_rs() {
