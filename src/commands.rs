@@ -194,6 +194,7 @@ fn run_command(args: &RunArgs, global: &GlobalArgs) -> Result<ExitCode, Error> {
         keep_going: args.keep_going,
         resume: args.resume,
         cleanup: args.cleanup.clone(),
+        checkpoint: true,
     };
     let mut plan = load_plan(&args.doc, &args.vars, &selection(&args.selection))?;
     for id in &args.cleanup {

@@ -23,6 +23,8 @@ pub enum ValueSource {
     Flag,
     ValuesFile,
     Environment,
+    /// The `vars:` of a doc tree's `docrun.yaml`.
+    Config,
     Default,
     Prompt,
 }
@@ -33,6 +35,7 @@ impl ValueSource {
             ValueSource::Flag => "--set",
             ValueSource::ValuesFile => "--values",
             ValueSource::Environment => "environment",
+            ValueSource::Config => "docrun.yaml",
             ValueSource::Default => "default",
             ValueSource::Prompt => "prompt",
         }
@@ -51,6 +54,8 @@ pub struct Binding {
 pub struct Inputs {
     pub set: Vec<(String, String)>,
     pub values: BTreeMap<String, String>,
+    /// Values a doc tree's `docrun.yaml` gives: below the environment, above guide defaults.
+    pub config: BTreeMap<String, String>,
 }
 
 impl Inputs {
@@ -77,7 +82,7 @@ impl Inputs {
     }
 }
 
-fn read_values(path: &Path) -> Result<BTreeMap<String, String>, Error> {
+pub fn read_values(path: &Path) -> Result<BTreeMap<String, String>, Error> {
     let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
         path: path.to_path_buf(),
         source,

@@ -33,6 +33,8 @@ pub struct RunOptions {
     pub resume: bool,
     /// More step ids to treat as cleanup steps.
     pub cleanup: Vec<String>,
+    /// Leave a checkpoint for `--resume` when the run does not pass.
+    pub checkpoint: bool,
 }
 
 /// What a run came to.

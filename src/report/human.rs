@@ -136,6 +136,7 @@ impl Reporter for Human {
                 message,
                 diff,
                 commands,
+                output,
                 ..
             } => {
                 if let Some(bar) = &self.bar {
@@ -185,6 +186,12 @@ impl Reporter for Human {
                     }
                     if let Some(m) = message {
                         text.push_str(&format!("  {m}\n"));
+                    }
+                    if !self.options.live_output && diff.is_none() && !output.is_empty() {
+                        text.push_str("  output:\n");
+                        for l in output.lines() {
+                            text.push_str(&format!("    {l}\n"));
+                        }
                     }
                     if let Some(d) = diff {
                         if let Some(mode) = mode {
