@@ -5,11 +5,15 @@ use std::process::ExitCode;
 
 use std::path::Path;
 
-use crate::cli::{Cli, Command, Format, ListArgs, PlanArgs, SnipsArgs, VarArgs, VarsArgs};
+use crate::check::Checker;
+use crate::cli::{
+    CheckArgs, Cli, Command, Format, ListArgs, PlanArgs, SnipsArgs, VarArgs, VarsArgs,
+};
 use crate::doc::Doc;
 use crate::error::Error;
 use crate::istio::{self, SnipsOptions};
 use crate::plan::{self, Inputs, Plan, Selection};
+use crate::preflight::{self, Summary};
 use crate::report;
 use crate::runbook::{self, BuildOptions, Runbook};
 use crate::site::SiteData;
@@ -20,6 +24,7 @@ pub fn dispatch(cli: &Cli) -> Result<ExitCode, Error> {
         Command::List(args) => list(args),
         Command::Vars(args) => vars(args),
         Command::Plan(args) => plan_command(args),
+        Command::Check(args) => check_command(args),
         other => Err(Error::Usage(format!(
             "`docrun {}` is not implemented yet",
             command_name(other)
@@ -166,6 +171,49 @@ fn plan_command(args: &PlanArgs) -> Result<ExitCode, Error> {
         Format::Json => to_json(&plan)?,
     };
     write_stdout(out.as_bytes())?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `docrun check`: the preflight. Exit 0 when every check passed (warnings allowed), 1 when one
+/// failed, 2 when the guide, the variables or the kubeconfig are wrong.
+fn check_command(args: &CheckArgs) -> Result<ExitCode, Error> {
+    let plan = load_plan(&args.doc, &args.vars, &Selection::default())?;
+    if !plan.missing.is_empty() {
+        return Err(Error::MissingVars(plan.missing_vars()));
+    }
+    let mut groups = preflight::groups(&plan);
+    if !groups.is_empty() {
+        let checker = Checker::from_env()
+            .map_err(|e| {
+                Error::Usage(format!(
+                    "{e}\nhint: point KUBECONFIG at the kubeconfig that holds the guide's contexts"
+                ))
+            })?
+            .with_timeout(args.timeout);
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| Error::Internal(format!("cannot start the async runtime: {e}")))?;
+        runtime.block_on(preflight::run(&checker, &mut groups, args.timeout));
+    }
+    let summary = Summary::of(&groups);
+    let out = match args.format {
+        Format::Text => report::check::preflight(&plan.guide, plan.title.as_deref(), &groups),
+        Format::Json => to_json(&serde_json::json!({
+            "schema": "docrun.check/v1",
+            "guide": plan.guide,
+            "groups": groups,
+            "summary": summary,
+        }))?,
+    };
+    write_stdout(out.as_bytes())?;
+    if summary.failed > 0 {
+        return Err(Error::Failed(format!(
+            "{} of {} checks failed",
+            summary.failed,
+            summary.total()
+        )));
+    }
     Ok(ExitCode::SUCCESS)
 }
 

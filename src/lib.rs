@@ -12,6 +12,7 @@ pub mod error;
 pub mod exec;
 pub mod istio;
 pub mod plan;
+pub mod preflight;
 pub mod report;
 pub mod runbook;
 pub mod site;
