@@ -5,9 +5,10 @@ use std::process::ExitCode;
 
 use std::path::Path;
 
+use crate::check::Checker;
 use crate::cli::{
-    Cli, ColorChoice, Command, Format, GlobalArgs, ListArgs, PlanArgs, RunArgs, SnipsArgs, VarArgs,
-    VarsArgs,
+    CheckArgs, Cli, ColorChoice, Command, Format, GlobalArgs, ListArgs, PlanArgs, RunArgs,
+    SnipsArgs, VarArgs, VarsArgs,
 };
 use crate::doc::Doc;
 use crate::error::Error;
@@ -15,6 +16,7 @@ use crate::exec::runner::{self, RunOptions};
 use crate::istio::{self, SnipsOptions};
 use crate::plan::{self, Inputs, Plan, Selection};
 use crate::plan::{Binding, ValueSource};
+use crate::preflight::{self, Summary};
 use crate::report;
 use crate::report::events::{JsonLines, Reporter, RunStatus};
 use crate::report::human::{Human, HumanOptions};
@@ -30,6 +32,7 @@ pub fn dispatch(cli: &Cli) -> Result<ExitCode, Error> {
         Command::Vars(args) => vars(args),
         Command::Plan(args) => plan_command(args),
         Command::Run(args) => run_command(args, &cli.global),
+        Command::Check(args) => check_command(args),
         other => Err(Error::Usage(format!(
             "`docrun {}` is not implemented yet",
             command_name(other)
@@ -275,6 +278,49 @@ fn run_command(args: &RunArgs, global: &GlobalArgs) -> Result<ExitCode, Error> {
         RunStatus::Failed => ExitCode::from(1),
         RunStatus::Interrupted => ExitCode::from(130),
     })
+}
+
+/// `docrun check`: the preflight. Exit 0 when every check passed (warnings allowed), 1 when one
+/// failed, 2 when the guide, the variables or the kubeconfig are wrong.
+fn check_command(args: &CheckArgs) -> Result<ExitCode, Error> {
+    let plan = load_plan(&args.doc, &args.vars, &Selection::default())?;
+    if !plan.missing.is_empty() {
+        return Err(Error::MissingVars(plan.missing_vars()));
+    }
+    let mut groups = preflight::groups(&plan);
+    if !groups.is_empty() {
+        let checker = Checker::from_env()
+            .map_err(|e| {
+                Error::Usage(format!(
+                    "{e}\nhint: point KUBECONFIG at the kubeconfig that holds the guide's contexts"
+                ))
+            })?
+            .with_timeout(args.timeout);
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| Error::Internal(format!("cannot start the async runtime: {e}")))?;
+        runtime.block_on(preflight::run(&checker, &mut groups, args.timeout));
+    }
+    let summary = Summary::of(&groups);
+    let out = match args.format {
+        Format::Text => report::check::preflight(&plan.guide, plan.title.as_deref(), &groups),
+        Format::Json => to_json(&serde_json::json!({
+            "schema": "docrun.check/v1",
+            "guide": plan.guide,
+            "groups": groups,
+            "summary": summary,
+        }))?,
+    };
+    write_stdout(out.as_bytes())?;
+    if summary.failed > 0 {
+        return Err(Error::Failed(format!(
+            "{} of {} checks failed",
+            summary.failed,
+            summary.total()
+        )));
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn to_json<T: serde::Serialize>(value: &T) -> Result<String, Error> {

@@ -13,6 +13,7 @@ pub mod error;
 pub mod exec;
 pub mod istio;
 pub mod plan;
+pub mod preflight;
 pub mod prompt;
 pub mod report;
 pub mod runbook;

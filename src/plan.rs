@@ -10,8 +10,10 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+use crate::check::CheckSpec;
 use crate::error::{Error, MissingVar};
 use crate::exec::matching::MatchMode;
+use crate::runbook::checkrefs;
 use crate::runbook::effects::is_read_only;
 use crate::runbook::subst::{self, Found};
 use crate::runbook::{did_you_mean, Prerequisite, Runbook, StepKind, VarKind};
@@ -193,6 +195,17 @@ pub struct PlanVar {
     pub line: usize,
 }
 
+/// How a run takes a command step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RunsAs {
+    /// The step's commands run in the shell session.
+    Command,
+    /// The step's native checks ([`PlanStep::native`]) run instead of its commands, unless the
+    /// run is told `--no-native`.
+    Native,
+}
+
 /// One step as a run would take it.
 #[derive(Debug, Clone, Serialize)]
 pub struct PlanStep {
@@ -225,6 +238,11 @@ pub struct PlanStep {
     pub read_only: bool,
     /// A cleanup step: it runs even after a failure, a timeout or Ctrl-C.
     pub cleanup: bool,
+    /// Whether a run takes the step as its commands or as its native checks.
+    pub runs_as: RunsAs,
+    /// The native checks that replace the commands, variables resolved; empty when the step
+    /// runs as commands. Kept whatever `--no-native` says: the runner decides.
+    pub native: Vec<CheckSpec>,
     /// The scripts the shell session receives: never serialised, as they hold secret values.
     #[serde(skip)]
     pub scripts: Vec<String>,
@@ -238,8 +256,11 @@ pub struct Plan {
     pub title: Option<String>,
     pub test: String,
     pub vars: Vec<PlanVar>,
-    /// Names of required variables without a value.
+    /// Names of required variables without a value (including those a prerequisite's checks
+    /// refer to).
     pub missing: Vec<String>,
+    /// The prerequisites, their checks' variables resolved (references without a value stay
+    /// as written and are listed in `missing`).
     pub prerequisites: Vec<Prerequisite>,
     pub steps: Vec<PlanStep>,
     pub warnings: Vec<String>,
@@ -334,7 +355,7 @@ pub fn build(
             }
         })
         .collect();
-    let missing: Vec<String> = runbook
+    let mut missing: Vec<String> = runbook
         .vars
         .iter()
         .filter(|v| v.required && !bindings.contains_key(&v.name))
@@ -345,6 +366,21 @@ pub fn build(
         .from
         .as_ref()
         .and_then(|id| runbook.steps.iter().position(|s| &s.id == id));
+    let value = |name: &str| bindings.get(name).map(|b| b.value.clone());
+    let mut prerequisites = runbook.prerequisites.clone();
+    for check in prerequisites.iter_mut().flat_map(|p| p.checks.iter_mut()) {
+        match checkrefs::resolve(check, &value) {
+            Ok(resolved) => *check = resolved,
+            Err(unbound) => {
+                for name in unbound {
+                    if !missing.contains(&name) {
+                        missing.push(name);
+                    }
+                }
+            }
+        }
+    }
+
     let mut steps = Vec::new();
     let mut warnings = runbook.warnings.clone();
     for (index, step) in runbook.steps.iter().enumerate() {
@@ -451,6 +487,7 @@ pub fn build(
             .cleanup
             .iter()
             .any(|c| c == &step.id || c == &step.section.anchor);
+        let (runs_as, native) = native_checks(step, &value, &missing, &mut warnings);
         steps.push(PlanStep {
             mode,
             timeout,
@@ -471,6 +508,8 @@ pub fn build(
             expected: step.expected.as_ref().map(|e| e.text.clone()),
             expected_line: step.expected.as_ref().map(|e| e.line),
             text: step.text.clone(),
+            runs_as,
+            native,
             scripts,
         });
     }
@@ -481,12 +520,50 @@ pub fn build(
         test: runbook.test.as_str().to_owned(),
         vars,
         missing,
-        prerequisites: runbook.prerequisites.clone(),
+        prerequisites,
         steps,
         warnings,
         bindings,
         secrets,
     })
+}
+
+/// How a run takes a step, with its native checks resolved. A step runs as native checks when
+/// it has some and each reference in them has a value, or belongs to a required variable (which
+/// is then reported missing). A reference to a value only the guide's own steps set cannot be
+/// resolved before the run: the step runs as commands, with a warning.
+fn native_checks(
+    step: &crate::runbook::Step,
+    value: &dyn Fn(&str) -> Option<String>,
+    missing: &[String],
+    warnings: &mut Vec<String>,
+) -> (RunsAs, Vec<CheckSpec>) {
+    if step.kind != StepKind::Command || step.native.is_empty() {
+        return (RunsAs::Command, Vec::new());
+    }
+    let mut resolved = Vec::new();
+    let mut unbound: Vec<String> = Vec::new();
+    for check in &step.native {
+        match checkrefs::resolve(check, value) {
+            Ok(r) => resolved.push(r),
+            Err(names) => {
+                unbound.extend(names.into_iter().filter(|n| !missing.contains(n)));
+                resolved.push(check.clone());
+            }
+        }
+    }
+    if unbound.is_empty() {
+        return (RunsAs::Native, resolved);
+    }
+    unbound.dedup();
+    warnings.push(format!(
+        "{}:{}: step {} runs its commands, not native checks: they need ${}, which has no value before the run",
+        step.file.display(),
+        step.line,
+        step.id,
+        unbound.join(", $")
+    ));
+    (RunsAs::Command, Vec::new())
 }
 
 /// The variable a placeholder stands for.

@@ -358,3 +358,154 @@ fn every_markdown_file_of_the_corpus_and_the_runbooks_reads_and_plans() {
     }
     assert!(steps > 1400, "{steps}");
 }
+
+const VERIFY: &str = "runbooks/istio/multicluster/verify.en.md";
+
+#[test]
+fn plan_shows_which_steps_run_as_native_checks() {
+    let plan = stdout_json(docrun().args([
+        "plan",
+        VERIFY,
+        "--set",
+        "CTX_CLUSTER1=c1",
+        "--set",
+        "CTX_CLUSTER2=c2",
+        "--format",
+        "json",
+    ]));
+    let steps = plan["steps"].as_array().unwrap();
+    let step = |id: &str| steps.iter().find(|s| s["id"] == id).unwrap();
+    let pods = step("deploy_helloworld_v1_2");
+    assert_eq!(pods["runs_as"], "native");
+    assert_eq!(
+        pods["native"],
+        serde_json::json!([{"check": "kube.pods-ready", "context": "c1", "namespace": "sample",
+            "selector": "app=helloworld", "name-prefix": "helloworld-v1", "count": 1}])
+    );
+    let apply = step("deploy_helloworld_v1_1");
+    assert_eq!(apply["runs_as"], "command");
+    assert_eq!(apply["native"], serde_json::json!([]));
+
+    let text = docrun()
+        .args([
+            "plan",
+            VERIFY,
+            "--set",
+            "CTX_CLUSTER1=c1",
+            "--set",
+            "CTX_CLUSTER2=c2",
+        ])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(
+        text.contains("native: kube.pods-ready context=c1 namespace=sample selector=app=helloworld name-prefix=helloworld-v1 count=1"),
+        "{text}"
+    );
+    assert!(text.contains("run as native checks"), "{text}");
+}
+
+#[test]
+fn plan_lists_typed_prerequisite_checks_declared_and_derived() {
+    let plan = stdout_json(docrun().args([
+        "plan",
+        ZH,
+        "--set",
+        "CTX_CLUSTER1=c1",
+        "--set",
+        "CTX_CLUSTER2=c2",
+        "--format",
+        "json",
+    ]));
+    let checks: Vec<(String, String)> = plan["prerequisites"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|p| p["checks"].as_array().cloned().unwrap_or_default())
+        .map(|c| {
+            let on = c
+                .get("context")
+                .map(|c| c.as_str().unwrap().to_owned())
+                .unwrap_or_else(|| c["contexts"].to_string());
+            (c["check"].as_str().unwrap().to_owned(), on)
+        })
+        .collect();
+    let want: Vec<(String, String)> = [
+        ("kube.distinct", r#"["c1","c2"]"#),
+        ("kube.version", "c1"),
+        ("kube.version", "c2"),
+        ("kube.reachable", "c1"),
+        ("kube.reachable", "c2"),
+        ("kube.context", "c1"),
+        ("kube.context", "c2"),
+        ("kube.secret", "c1"),
+        ("kube.secret", "c2"),
+        ("trust.common-root", r#"["c1","c2"]"#),
+    ]
+    .iter()
+    .map(|(a, b)| (a.to_string(), b.to_string()))
+    .collect();
+    assert_eq!(checks, want);
+}
+
+fn guide_with_overlay(dir: &Path, overlay: &str) -> PathBuf {
+    let guide = dir.join("g.md");
+    std::fs::write(
+        &guide,
+        "---\ntitle: g\n---\nVariable | Description\n--- | ---\n`CTX` | the context of the cluster\n\n## Deploy {#deploy}\n\n{{< text bash >}}\n$ kubectl apply --context=\"${CTX}\" -f a.yaml\n{{< /text >}}\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join("g.docrun.yaml"), overlay).unwrap();
+    guide
+}
+
+#[test]
+fn a_check_naming_an_unknown_variable_is_an_input_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let guide = guide_with_overlay(
+        dir.path(),
+        "prerequisites:\n  - text: x\n    checks:\n      - {check: kube.reachable, context: $CTX}\n      - {check: kube.context, context: \"${CXT}\"}\n",
+    );
+    let out = docrun()
+        .args(["plan", guide.to_str().unwrap(), "--set", "CTX=c1"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("g.docrun.yaml:5: check kube.context refers to $CXT, which is not a variable of the guide (did you mean `CTX`?)"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_variable_a_check_needs_is_reported_missing() {
+    let dir = tempfile::tempdir().unwrap();
+    let guide = guide_with_overlay(
+        dir.path(),
+        "vars:\n  OTHER: {kind: kube-context}\nsteps:\n  deploy_1:\n    native:\n      - {check: kube.exists, context: $OTHER, api-version: v1, kind: Namespace, name: x}\n",
+    );
+    let out = docrun()
+        .args(["plan", guide.to_str().unwrap(), "--set", "CTX=c1"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("variable without a value: OTHER"),
+        "{stderr}"
+    );
+    // Given a value, the step runs as its declared native check.
+    let plan = stdout_json(docrun().args([
+        "plan",
+        guide.to_str().unwrap(),
+        "--set",
+        "CTX=c1",
+        "--set",
+        "OTHER=c2",
+        "--format",
+        "json",
+    ]));
+    assert_eq!(plan["steps"][0]["runs_as"], "native");
+    assert_eq!(plan["steps"][0]["native"][0]["context"], "c2");
+}

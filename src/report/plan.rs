@@ -2,7 +2,8 @@
 
 use std::fmt::Write;
 
-use crate::plan::{Plan, PlanVar};
+use crate::plan::{Plan, PlanVar, RunsAs};
+use crate::report::check::spec;
 use crate::runbook::{Runbook, StepKind};
 
 /// `docrun list`: one line per step: id, kind, section, line, and whether a run takes it.
@@ -141,14 +142,15 @@ pub fn plan(plan: &Plan) -> String {
             p.text, p.line, p.origin
         );
         for check in &p.checks {
-            let check = serde_json::to_string(check).unwrap_or_default();
-            let _ = writeln!(out, "      check: {check}");
+            let _ = writeln!(out, "      check: {}", plan.mask(&spec(check)));
         }
     }
 
     let _ = writeln!(out, "\nSteps:");
     for (i, step) in plan.steps.iter().enumerate() {
-        let status = if step.selected {
+        let status = if step.selected && step.runs_as == RunsAs::Native {
+            "run as native checks; --no-native runs the commands".to_owned()
+        } else if step.selected {
             "run".to_owned()
         } else {
             format!(
@@ -180,6 +182,9 @@ pub fn plan(plan: &Plan) -> String {
             for line in expected.lines() {
                 let _ = writeln!(out, "       | {line}");
             }
+        }
+        for check in &step.native {
+            let _ = writeln!(out, "       native: {}", plan.mask(&spec(check)));
         }
         if step.kind == StepKind::Callout {
             if let Some(text) = &step.text {

@@ -3,6 +3,8 @@
 //! Building a runbook is pure: a function of the parsed guide, its overlay, the site data and
 //! the boilerplates it includes. Nothing here binds values or runs anything.
 
+pub mod checkrefs;
+pub mod derive;
 pub mod effects;
 pub mod overlay;
 pub mod subst;
@@ -15,6 +17,7 @@ use serde::Serialize;
 
 pub use vars::{VarKind, Variable};
 
+use crate::check::CheckSpec;
 use crate::doc::bash::{self, Command, Expected};
 use crate::doc::{Doc, Item, TestMode, TextBlock};
 use crate::error::Error;
@@ -75,6 +78,12 @@ pub struct Step {
     /// Whether a run takes this step unless told otherwise, and if not, why.
     pub runs: bool,
     pub skip_reason: Option<String>,
+    /// Native checks that can replace the step's commands: the overlay's `native:` when it
+    /// gives one, else the checks derived from the commands (see [`derive::step_checks`]);
+    /// empty when the step has no native equivalent. Variable references are unresolved; the
+    /// plan resolves them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub native: Vec<CheckSpec>,
     /// Overlay settings for this step.
     #[serde(skip)]
     pub settings: StepOverlay,
@@ -89,9 +98,10 @@ pub struct Prerequisite {
     /// Kubernetes versions the requirement allows, when it is a version requirement.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub versions: Vec<String>,
-    /// Native checks that verify it, as declared.
+    /// Native checks that verify it: declared by the overlay, or derived from the guide (see
+    /// [`derive`]). Variable references are unresolved; the plan resolves them.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub checks: Vec<serde_yaml::Value>,
+    pub checks: Vec<CheckSpec>,
     /// `guide` when docrun read it from the guide itself, `overlay` when it was declared.
     pub origin: &'static str,
 }
@@ -165,6 +175,9 @@ pub fn build(doc: &Doc, options: BuildOptions<'_>) -> Result<Runbook, Error> {
         match steps.iter_mut().find(|s| &s.id == id) {
             Some(step) => {
                 step.settings = settings.clone();
+                if !settings.native.is_empty() {
+                    step.native = settings.native.clone();
+                }
                 if let Some(run) = settings.run {
                     step.runs = run && step.kind == StepKind::Command;
                     step.skip_reason = (!run).then(|| "the overlay says run: false".to_owned());
@@ -181,6 +194,7 @@ pub fn build(doc: &Doc, options: BuildOptions<'_>) -> Result<Runbook, Error> {
     }
 
     let vars = vars::collect(doc, &steps, &overlay);
+    check_references(&overlay, &vars, overlay_path.as_deref().unwrap_or(&path))?;
     let prerequisites = prerequisites(doc, &vars, &overlay, options.site, &mut warnings);
     Ok(Runbook {
         path,
@@ -306,6 +320,7 @@ impl Builder<'_> {
                         text: Some(render_values(&c.text, self.site)),
                         runs: false,
                         skip_reason: Some("a callout is read, not run".to_owned()),
+                        native: Vec::new(),
                         settings: StepOverlay::default(),
                     });
                 }
@@ -341,17 +356,24 @@ impl Builder<'_> {
             text: None,
             runs: false,
             skip_reason: None,
+            native: Vec::new(),
             settings: StepOverlay::default(),
         };
         if block.is_shell() {
             let segments = bash::split(&block.body);
+            // Each command with the output shown right after it, for derived native checks.
+            let mut shown: Vec<(usize, Option<String>)> = Vec::new();
             for segment in segments {
                 for mut command in segment.commands {
                     command.text = render_values(&strip_github_tokens(&command.text), self.site);
+                    shown.push((step.commands.len(), None));
                     step.commands.push(command);
                 }
                 if let Some(expected) = segment.expected {
                     let text = render_values(&expected.text, self.site);
+                    if let Some(last) = shown.last_mut().filter(|s| s.1.is_none()) {
+                        last.1 = Some(text.clone());
+                    }
                     match step.expected.as_mut() {
                         Some(e) => e.text.push_str(&text),
                         None => {
@@ -368,6 +390,11 @@ impl Builder<'_> {
             } else {
                 StepKind::Command
             };
+            let pairs: Vec<(&str, Option<&str>)> = shown
+                .iter()
+                .map(|(i, out)| (step.commands[*i].text.as_str(), out.as_deref()))
+                .collect();
+            step.native = derive::step_checks(&pairs).unwrap_or_default();
             for command in &step.commands {
                 if command.text.contains("{{<") {
                     self.warnings.push(format!(
@@ -538,8 +565,8 @@ fn prerequisites(
                         versions.join(", ")
                     }
                 ),
+                checks: derive::version_checks(&contexts, &versions),
                 versions,
-                checks: Vec::new(),
                 origin: "guide",
             });
         }
@@ -560,7 +587,7 @@ fn prerequisites(
                 contexts.join(", ")
             ),
             versions: Vec::new(),
-            checks: Vec::new(),
+            checks: derive::context_checks(&contexts),
             origin: "guide",
         });
     }
@@ -584,6 +611,53 @@ fn prerequisites(
             origin: "overlay",
         });
     }
+    // A derived check the overlay also declares is checked once, where the overlay puts it.
+    let declared: Vec<CheckSpec> = overlay
+        .prerequisites
+        .iter()
+        .flat_map(|p| p.checks.iter().map(checkrefs::canonical))
+        .collect();
+    for p in found.iter_mut().filter(|p| p.origin == "guide") {
+        p.checks
+            .retain(|c| !declared.contains(&checkrefs::canonical(c)));
+    }
     found.sort_by_key(|p| p.line);
     found
+}
+
+/// Every `$NAME` in the overlay's checks must name a variable of the guide (or of the overlay's
+/// `vars:`); the error names the overlay file and the first line that mentions the reference.
+fn check_references(
+    overlay: &Overlay,
+    vars: &[Variable],
+    overlay_file: &Path,
+) -> Result<(), Error> {
+    let declared = overlay
+        .prerequisites
+        .iter()
+        .flat_map(|p| p.checks.iter())
+        .chain(overlay.steps.values().flat_map(|s| s.native.iter()));
+    for check in declared {
+        for name in checkrefs::references(check) {
+            if vars.iter().any(|v| v.name == name) {
+                continue;
+            }
+            let line = std::fs::read_to_string(overlay_file)
+                .ok()
+                .and_then(|text| {
+                    let mention =
+                        regex::Regex::new(&format!(r"\$(?:{name}\b|\{{{name}\}})")).ok()?;
+                    text.lines().position(|l| mention.is_match(l))
+                })
+                .map(|i| format!(":{}", i + 1))
+                .unwrap_or_default();
+            return Err(Error::Usage(format!(
+                "{}{line}: check {} refers to ${name}, which is not a variable of the guide{}\nhint: declare it under `vars:` in the overlay, or fix the name",
+                overlay_file.display(),
+                check.name(),
+                did_you_mean(&name, vars.iter().map(|v| v.name.as_str()))
+            )));
+        }
+    }
+    Ok(())
 }

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use crate::check::CheckSpec;
 use crate::error::Error;
 
 /// The whole overlay.
@@ -53,9 +54,10 @@ pub struct PrerequisiteOverlay {
     pub section: Option<String>,
     /// What the guide requires, in words.
     pub text: String,
-    /// Native checks that verify it (see the README for their fields).
+    /// Native checks that verify it (see [`CheckSpec`] and the README for their fields).
+    /// `$NAME` / `${NAME}` references in their fields stay unresolved until the plan.
     #[serde(default)]
-    pub checks: Vec<serde_yaml::Value>,
+    pub checks: Vec<CheckSpec>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
@@ -71,9 +73,10 @@ pub struct StepOverlay {
     /// `false`: do not run this step by default; `true`: run it although the guide marks it
     /// `snip_id=none`.
     pub run: Option<bool>,
-    /// Native checks that replace this step's commands (unless `--no-native`).
+    /// Native checks that replace this step's commands (unless `--no-native`); when given,
+    /// they replace the checks docrun would derive from the step.
     #[serde(default)]
-    pub native: Vec<serde_yaml::Value>,
+    pub native: Vec<CheckSpec>,
 }
 
 /// Where an overlay came from, for error messages.
@@ -121,9 +124,12 @@ pub fn parse(text: &str, path: &Path, first_line: usize) -> Result<Overlay, Erro
 /// An overlay given as a value (the front matter's `runbook:` key).
 pub fn from_value(value: serde_yaml::Value, path: &Path, line: usize) -> Result<Overlay, Error> {
     serde_yaml::from_value(value).map_err(|e| {
+        let message = e.to_string();
         Error::Usage(format!(
-            "{}:{line}: the `runbook:` front matter is not a valid overlay: {e}\nhint: see \"Overlays\" in the README for the keys it takes",
-            path.display()
+            "{}:{line}: the `runbook:` front matter is not a valid overlay: {message}{}\nhint: {}",
+            path.display(),
+            variant_hint(&message),
+            readme_hint(&message)
         ))
     })
 }
@@ -145,8 +151,35 @@ fn yaml_error(e: &serde_yaml::Error, path: &Path, first_line: usize) -> Error {
         None => path.display().to_string(),
     };
     Error::Usage(format!(
-        "{location}: invalid overlay: {message}\nhint: see \"Overlays\" in the README for the keys it takes"
+        "{location}: invalid overlay: {message}{}\nhint: {}",
+        variant_hint(&message),
+        readme_hint(&message)
     ))
+}
+
+/// " (did you mean `kube.reachable`?)" for serde's "unknown variant `kube.reachabel`, expected
+/// one of ..." message.
+fn variant_hint(message: &str) -> String {
+    let Some(rest) = message.split("unknown variant `").nth(1) else {
+        return String::new();
+    };
+    let wanted = rest.split('`').next().unwrap_or_default();
+    let known = rest
+        .split_once("expected")
+        .map_or("", |(_, k)| k)
+        .split('`')
+        .skip(1)
+        .step_by(2);
+    super::did_you_mean(wanted, known)
+}
+
+/// Where the README explains what went wrong: the check catalogue for checks, else overlays.
+fn readme_hint(message: &str) -> &'static str {
+    if message.contains(".checks") || message.contains(".native") {
+        "see \"Native checks\" in the README for the checks and their fields"
+    } else {
+        "see \"Overlays\" in the README for the keys it takes"
+    }
 }
 
 #[cfg(test)]
@@ -170,7 +203,7 @@ mod tests {
     #[test]
     fn a_full_overlay_reads() {
         let o = parse(
-            "vars:\n  CTX_CLUSTER1: {kind: kube-context}\nprerequisites:\n  - section: configure-trust\n    text: common root\n    checks: [{check: trust.common-root}]\nsteps:\n  verify_1: {mode: contains, timeout: 30s, run: true}\n",
+            "vars:\n  CTX_CLUSTER1: {kind: kube-context}\nprerequisites:\n  - section: configure-trust\n    text: common root\n    checks: [{check: trust.common-root, contexts: [$CTX_CLUSTER1, $CTX_CLUSTER2]}]\nsteps:\n  verify_1: {mode: contains, timeout: 30s, run: true}\n",
             Path::new("x"),
             1,
         )
@@ -181,6 +214,73 @@ mod tests {
             Some("configure-trust")
         );
         assert_eq!(o.steps["verify_1"].run, Some(true));
+    }
+
+    #[test]
+    fn checks_are_typed_and_wrong_ones_are_errors_with_the_line() {
+        let o = parse(
+            "prerequisites:\n  - text: x\n    checks:\n      - {check: kube.reachable, context: $CTX}\nsteps:\n  a_1:\n    native:\n      - {check: kube.rollout, context: c, namespace: n, kind: Deployment, name: d}\n",
+            Path::new("o.yaml"),
+            1,
+        )
+        .unwrap();
+        assert_eq!(
+            o.prerequisites[0].checks,
+            vec![CheckSpec::Reachable {
+                context: "$CTX".into()
+            }]
+        );
+        assert_eq!(o.steps["a_1"].native[0].name(), "kube.rollout");
+        for (yaml, location, wanted) in [
+            (
+                "prerequisites:\n  - text: x\n    checks:\n      - {check: kube.reachabel, context: a}\n",
+                "o.yaml:4:",
+                "unknown variant `kube.reachabel`, expected one of",
+            ),
+            (
+                "prerequisites:\n  - text: x\n    checks:\n      - check: kube.reachable\n        contxt: a\n",
+                "o.yaml:4:",
+                "unknown field `contxt`, expected `context`",
+            ),
+            (
+                "steps:\n  a_1:\n    native:\n      - {check: kube.rollout, context: a, namespace: b, kind: Deployment}\n",
+                "o.yaml:4:",
+                "missing field `name`",
+            ),
+        ] {
+            let err = parse(yaml, Path::new("o.yaml"), 1).unwrap_err();
+            let text = err.to_string();
+            assert!(text.starts_with(location), "{text}");
+            assert!(text.contains(wanted), "{text}");
+            assert!(text.contains("\"Native checks\" in the README"), "{text}");
+            assert_eq!(err.exit_code(), 2);
+        }
+        let err = parse(
+            "prerequisites:\n  - text: x\n    checks:\n      - {check: kube.reachabel, context: a}\n",
+            Path::new("o.yaml"),
+            1,
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string().contains("(did you mean `kube.reachable`?)"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn front_matter_checks_report_the_guide_and_the_runbook_line() {
+        let value: serde_yaml::Value = serde_yaml::from_str(
+            "prerequisites:\n  - text: x\n    checks: [{check: kube.version, context: a}]\n",
+        )
+        .unwrap();
+        let err = from_value(value, Path::new("guide.md"), 7).unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.starts_with("guide.md:7: the `runbook:` front matter"),
+            "{text}"
+        );
+        assert!(text.contains("missing field `versions`"), "{text}");
+        assert_eq!(err.exit_code(), 2);
     }
 
     #[test]

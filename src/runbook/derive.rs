@@ -1,0 +1,694 @@
+//! Native checks derived from the guide itself: what a careful reader checks by hand, made
+//! explicit.
+//!
+//! - a kube-context variable: the context exists and its API server answers (`kube.context`,
+//!   `kube.reachable`); two or more contexts must be different clusters (`kube.distinct`);
+//! - a `{{< supported_kubernetes_versions >}}` requirement: `kube.version` on each context;
+//! - a step whose commands all have a native equivalent: `kubectl get pods ... -l SELECTOR` with
+//!   expected output listing Running pods becomes `kube.pods-ready`, `kubectl rollout status`
+//!   becomes `kube.rollout`, `kubectl wait --for=condition=X` becomes `kube.condition` (or
+//!   `kube.pods-ready` for pods by selector).
+//!
+//! Pure: a function of variable names and command text, no server. The checks keep the guide's
+//! variable references (`$CTX_CLUSTER1`, `${CTX_CLUSTER1}`) unresolved; the plan resolves them.
+//! Translation is conservative: a command with anything docrun does not understand (a pipe, a
+//! redirection, a command substitution, an unknown flag, no `--context`) has no native
+//! equivalent, and its step stays a shell step.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use crate::check::CheckSpec;
+
+/// `kube.context` and `kube.reachable` for each context variable (named as `$NAME`), then
+/// `kube.distinct` across them when there are two or more.
+pub fn context_checks(context_vars: &[&str]) -> Vec<CheckSpec> {
+    let refs: Vec<String> = context_vars.iter().map(|v| format!("${v}")).collect();
+    let mut checks = Vec::new();
+    for context in &refs {
+        checks.push(CheckSpec::Context {
+            context: context.clone(),
+        });
+        checks.push(CheckSpec::Reachable {
+            context: context.clone(),
+        });
+    }
+    if refs.len() >= 2 {
+        checks.push(CheckSpec::Distinct { contexts: refs });
+    }
+    checks
+}
+
+/// `kube.version` with the allowed `versions` on each context variable; none without versions.
+pub fn version_checks(context_vars: &[&str], versions: &[String]) -> Vec<CheckSpec> {
+    if versions.is_empty() {
+        return Vec::new();
+    }
+    context_vars
+        .iter()
+        .map(|v| CheckSpec::Version {
+            context: format!("${v}"),
+            versions: versions.to_vec(),
+        })
+        .collect()
+}
+
+/// The native checks that replace a step, given each command with the output the guide shows
+/// right after it (`None` when another command follows first). `None` unless every command has
+/// a native equivalent.
+pub fn step_checks(commands: &[(&str, Option<&str>)]) -> Option<Vec<CheckSpec>> {
+    if commands.is_empty() {
+        return None;
+    }
+    let mut checks = Vec::new();
+    for (command, output) in commands {
+        checks.extend(command_checks(command, *output)?);
+    }
+    Some(checks)
+}
+
+/// The native checks equivalent to one shell command, or `None` when it has none.
+pub fn command_checks(command: &str, output: Option<&str>) -> Option<Vec<CheckSpec>> {
+    let words = words(command)?;
+    let (program, args) = words.split_first()?;
+    if program != "kubectl" {
+        return None;
+    }
+    let k = Kubectl::parse(args)?;
+    let context = k.context.clone()?;
+    let positional: Vec<&str> = k.positional.iter().map(String::as_str).collect();
+    match positional.as_slice() {
+        ["get", resource] if is_pods(resource) => {
+            if k.all_namespaces || k.wait_for.is_some() {
+                return None;
+            }
+            if !matches!(k.output.as_deref(), None | Some("wide")) {
+                return None;
+            }
+            let pods = running_pods(output?)?;
+            Some(
+                pods.into_iter()
+                    .map(|(prefix, count)| CheckSpec::PodsReady {
+                        context: context.clone(),
+                        namespace: k.namespace_or_default(),
+                        selector: k.selector.clone(),
+                        name_prefix: Some(prefix),
+                        count: Some(count),
+                    })
+                    .collect(),
+            )
+        }
+        ["rollout", "status", rest @ ..] => {
+            if k.selector.is_some() || k.output.is_some() || k.wait_for.is_some() {
+                return None;
+            }
+            let (kind, name) = kind_and_name(rest)?;
+            let kind = match kind.to_ascii_lowercase().as_str() {
+                "deployment" | "deployments" | "deploy" | "deployment.apps" => "Deployment",
+                "statefulset" | "statefulsets" | "sts" | "statefulset.apps" => "StatefulSet",
+                "daemonset" | "daemonsets" | "ds" | "daemonset.apps" => "DaemonSet",
+                _ => return None,
+            };
+            Some(vec![CheckSpec::Rollout {
+                namespace: k.namespace_or_default(),
+                context,
+                kind: kind.to_owned(),
+                name,
+            }])
+        }
+        ["wait", rest @ ..] => {
+            let wait_for = k.wait_for.as_deref()?;
+            let spec = wait_for.strip_prefix("condition=")?;
+            let (condition, status) = match spec.split_once('=') {
+                Some((c, s)) => (c, Some(s.to_owned())),
+                None => (spec, None),
+            };
+            if condition.is_empty() || k.output.is_some() {
+                return None;
+            }
+            let condition = capitalized(condition);
+            if let (Some(selector), [kind]) = (&k.selector, rest) {
+                // `kubectl wait --for=condition=Ready pod -l app=x`: the pods by selector.
+                if !is_pods(kind) || condition != "Ready" || status.is_some() {
+                    return None;
+                }
+                return Some(vec![CheckSpec::PodsReady {
+                    namespace: k.namespace_or_default(),
+                    context,
+                    selector: Some(selector.clone()),
+                    name_prefix: None,
+                    count: None,
+                }]);
+            }
+            if k.selector.is_some() {
+                return None;
+            }
+            let (kind, name) = kind_and_name(rest)?;
+            let (api_version, kind, namespaced) = known_kind(&kind)?;
+            Some(vec![CheckSpec::Condition {
+                context,
+                api_version: api_version.to_owned(),
+                kind: kind.to_owned(),
+                namespace: if namespaced {
+                    k.namespace.clone()
+                } else {
+                    None
+                },
+                name,
+                condition,
+                status,
+            }])
+        }
+        _ => None,
+    }
+}
+
+/// The flags and arguments of a kubectl command line that docrun understands.
+#[derive(Debug, Default)]
+struct Kubectl {
+    context: Option<String>,
+    namespace: Option<String>,
+    selector: Option<String>,
+    output: Option<String>,
+    wait_for: Option<String>,
+    all_namespaces: bool,
+    positional: Vec<String>,
+}
+
+impl Kubectl {
+    /// Reads kubectl's arguments; `None` at a flag with no native meaning.
+    fn parse(args: &[String]) -> Option<Kubectl> {
+        let mut k = Kubectl::default();
+        let mut i = 0;
+        while i < args.len() {
+            let arg = &args[i];
+            i += 1;
+            let (name, inline) = if let Some(long) = arg.strip_prefix("--") {
+                match long.split_once('=') {
+                    Some((n, v)) => (n.to_owned(), Some(v.to_owned())),
+                    None => (long.to_owned(), None),
+                }
+            } else if arg.len() >= 2 && arg.starts_with('-') && arg != "-" {
+                let (flag, rest) = arg[1..].split_at(1);
+                let rest = rest.strip_prefix('=').unwrap_or(rest);
+                (flag.to_owned(), (!rest.is_empty()).then(|| rest.to_owned()))
+            } else {
+                k.positional.push(arg.clone());
+                continue;
+            };
+            match name.as_str() {
+                "A" | "all-namespaces" if inline.is_none() => {
+                    k.all_namespaces = true;
+                    continue;
+                }
+                "context" | "namespace" | "n" | "selector" | "l" | "output" | "o" | "for"
+                | "timeout" => {}
+                _ => return None,
+            }
+            let value = match inline {
+                Some(v) => v,
+                None => {
+                    let v = args.get(i)?.clone();
+                    i += 1;
+                    v
+                }
+            };
+            let slot = match name.as_str() {
+                "context" => &mut k.context,
+                "namespace" | "n" => &mut k.namespace,
+                "selector" | "l" => &mut k.selector,
+                "output" | "o" => &mut k.output,
+                "for" => &mut k.wait_for,
+                // The run's wait timeout governs native waits.
+                _ => continue,
+            };
+            *slot = Some(value);
+        }
+        Some(k)
+    }
+
+    /// The namespace given, else `default` (a context's own namespace is not known here).
+    fn namespace_or_default(&self) -> String {
+        self.namespace
+            .clone()
+            .unwrap_or_else(|| "default".to_owned())
+    }
+}
+
+/// Splits a command into words the way the shell would, or `None` when the command is more
+/// than one simple command with literal words and `$NAME` / `${NAME}` references: heredocs,
+/// pipes, lists, redirections, command substitutions, single-quoted `$`, globs.
+fn words(command: &str) -> Option<Vec<String>> {
+    static VAR_REF: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"\$(?:[A-Za-z_][A-Za-z0-9_]*|\{[A-Za-z_][A-Za-z0-9_]*\})").unwrap()
+    });
+    let joined = command.replace("\\\n", " ");
+    if joined.contains('\n')
+        || joined.contains('`')
+        || (joined.contains('\'') && joined.contains('$'))
+    {
+        return None;
+    }
+    let words = shlex::split(&joined)?;
+    let plain = |w: &String| {
+        !w.contains(['|', ';', '&', '<', '>', '*', '?', '\\'])
+            && !VAR_REF.replace_all(w, "").contains('$')
+    };
+    words.iter().all(plain).then_some(words)
+}
+
+fn is_pods(resource: &str) -> bool {
+    matches!(resource, "pod" | "pods" | "po")
+}
+
+/// `KIND/NAME` or `KIND NAME`.
+fn kind_and_name(rest: &[&str]) -> Option<(String, String)> {
+    match rest {
+        [one] => {
+            let (kind, name) = one.split_once('/')?;
+            (!kind.is_empty() && !name.is_empty() && !name.contains('/'))
+                .then(|| (kind.to_owned(), name.to_owned()))
+        }
+        [kind, name] if !kind.contains('/') && !name.contains('/') => {
+            Some(((*kind).to_owned(), (*name).to_owned()))
+        }
+        _ => None,
+    }
+}
+
+/// The API version, kind and scope (namespaced or not) of the kinds guides wait on.
+fn known_kind(resource: &str) -> Option<(&'static str, &'static str, bool)> {
+    Some(match resource.to_ascii_lowercase().as_str() {
+        "pod" | "pods" | "po" => ("v1", "Pod", true),
+        "service" | "services" | "svc" => ("v1", "Service", true),
+        "namespace" | "namespaces" | "ns" => ("v1", "Namespace", false),
+        "node" | "nodes" | "no" => ("v1", "Node", false),
+        "persistentvolumeclaim" | "persistentvolumeclaims" | "pvc" => {
+            ("v1", "PersistentVolumeClaim", true)
+        }
+        "deployment" | "deployments" | "deploy" | "deployment.apps" => {
+            ("apps/v1", "Deployment", true)
+        }
+        "statefulset" | "statefulsets" | "sts" | "statefulset.apps" => {
+            ("apps/v1", "StatefulSet", true)
+        }
+        "daemonset" | "daemonsets" | "ds" | "daemonset.apps" => ("apps/v1", "DaemonSet", true),
+        "replicaset" | "replicasets" | "rs" => ("apps/v1", "ReplicaSet", true),
+        "job" | "jobs" | "job.batch" => ("batch/v1", "Job", true),
+        "crd" | "crds" | "customresourcedefinition" | "customresourcedefinitions" => {
+            ("apiextensions.k8s.io/v1", "CustomResourceDefinition", false)
+        }
+        "gateway"
+        | "gateways"
+        | "gtw"
+        | "gateway.gateway.networking.k8s.io"
+        | "gateways.gateway.networking.k8s.io" => ("gateway.networking.k8s.io/v1", "Gateway", true),
+        "httproute" | "httproutes" | "httproute.gateway.networking.k8s.io" => {
+            ("gateway.networking.k8s.io/v1", "HTTPRoute", true)
+        }
+        _ => return None,
+    })
+}
+
+/// `ready` -> `Ready`: kubectl matches condition types without regard to case, the check
+/// compares exactly, and condition types are written capitalised.
+fn capitalized(condition: &str) -> String {
+    let mut chars = condition.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+/// The pods a `kubectl get pods` output lists, as (name prefix, number of pods) in the order
+/// they appear, when every listed pod is Running and, if a READY column shows, fully ready.
+/// `None` for anything else: no header with NAME and STATUS, no pod, a pod in another state.
+/// Elision lines (`...`) are skipped.
+fn running_pods(output: &str) -> Option<Vec<(String, usize)>> {
+    let mut lines = output
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && *l != "...");
+    let header: Vec<&str> = lines.next()?.split_whitespace().collect();
+    if header.first() != Some(&"NAME") {
+        return None;
+    }
+    let status_col = header.iter().position(|c| *c == "STATUS")?;
+    let ready_col = header.iter().position(|c| *c == "READY");
+    let mut pods: Vec<(String, usize)> = Vec::new();
+    for line in lines {
+        let cells: Vec<&str> = line.split_whitespace().collect();
+        if cells.get(status_col) != Some(&"Running") {
+            return None;
+        }
+        if let Some(ready) = ready_col.and_then(|c| cells.get(c)) {
+            let (have, want) = ready.split_once('/')?;
+            if have != want {
+                return None;
+            }
+        }
+        let prefix = name_prefix(cells[0]);
+        match pods.iter_mut().find(|(p, _)| *p == prefix) {
+            Some((_, n)) => *n += 1,
+            None => pods.push((prefix, 1)),
+        }
+    }
+    (!pods.is_empty()).then_some(pods)
+}
+
+/// The name a controller's pod name starts with, without the suffix it generated: the inverse of
+/// [`crate::check::conditions::name_has_prefix`] (`helloworld-v1-86f77cd7bd-cpxhv` ->
+/// `helloworld-v1`, `web-0` -> `web`, `ztunnel-x7k2p` -> `ztunnel`); a name without such a
+/// suffix is its own prefix.
+pub fn name_prefix(pod: &str) -> String {
+    let alnum = |s: &str| {
+        s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+    };
+    let parts: Vec<&str> = pod.split('-').collect();
+    let keep = match parts.as_slice() {
+        [.., base, hash, random]
+            if !base.is_empty()
+                && (6..=10).contains(&hash.len())
+                && alnum(hash)
+                && random.len() == 5
+                && alnum(random) =>
+        {
+            parts.len() - 2
+        }
+        [.., base, last] if !base.is_empty() => {
+            let ordinal = !last.is_empty() && last.bytes().all(|b| b.is_ascii_digit());
+            if ordinal || (last.len() == 5 && alnum(last)) {
+                parts.len() - 1
+            } else {
+                parts.len()
+            }
+        }
+        _ => parts.len(),
+    };
+    parts[..keep].join("-")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::conditions::name_has_prefix;
+
+    fn pods(
+        context: &str,
+        ns: &str,
+        selector: Option<&str>,
+        prefix: &str,
+        count: usize,
+    ) -> CheckSpec {
+        CheckSpec::PodsReady {
+            context: context.into(),
+            namespace: ns.into(),
+            selector: selector.map(Into::into),
+            name_prefix: Some(prefix.into()),
+            count: Some(count),
+        }
+    }
+
+    const HELLO: &str = "NAME                             READY     STATUS    RESTARTS   AGE\nhelloworld-v1-86f77cd7bd-cpxhv   2/2       Running   0          40s\n";
+
+    #[test]
+    fn kubectl_get_pods_with_running_output_becomes_a_pod_wait() {
+        let want = vec![pods(
+            "${CTX_CLUSTER1}",
+            "sample",
+            Some("app=helloworld"),
+            "helloworld-v1",
+            1,
+        )];
+        for command in [
+            r#"kubectl get pod --context="${CTX_CLUSTER1}" -n sample -l app=helloworld"#,
+            r#"kubectl get pods --context "${CTX_CLUSTER1}" --namespace sample -l app=helloworld"#,
+            r#"kubectl -n sample get pod -l app=helloworld --context=${CTX_CLUSTER1}"#,
+            r#"kubectl get pod -lapp=helloworld --namespace=sample --context="${CTX_CLUSTER1}""#,
+            "kubectl get pod --context=\"${CTX_CLUSTER1}\" \\\n    -n sample -l app=helloworld",
+            r#"kubectl --context="${CTX_CLUSTER1}" get po --selector app=helloworld -n sample -o wide"#,
+        ] {
+            assert_eq!(
+                command_checks(command, Some(HELLO)),
+                Some(want.clone()),
+                "{command}"
+            );
+        }
+    }
+
+    #[test]
+    fn pods_are_counted_per_prefix() {
+        let out = "NAME                      READY   STATUS    RESTARTS   AGE\n\
+                   istiod-5b8b4cb4b6-qhnqx   1/1     Running   0          2m\n\
+                   web-0                     1/1     Running   0          2m\n\
+                   web-1                     1/1     Running   0          2m\n\
+                   ...\n";
+        assert_eq!(
+            command_checks("kubectl get pods -n istio-system --context=$CTX", Some(out)),
+            Some(vec![
+                pods("$CTX", "istio-system", None, "istiod", 1),
+                pods("$CTX", "istio-system", None, "web", 2),
+            ])
+        );
+    }
+
+    #[test]
+    fn what_has_no_native_equivalent_stays_a_command() {
+        let cases: &[(&str, Option<&str>)] = &[
+            // No context: the check would not know which cluster.
+            ("kubectl get pod -n sample -l app=helloworld", Some(HELLO)),
+            // No output to say what is expected, or a pod that is not Running or not ready.
+            ("kubectl get pod --context=c -n sample -l app=x", None),
+            (
+                "kubectl get pod --context=c -n sample -l app=x",
+                Some("NAME READY STATUS\nx-abcde 0/1 Pending\n"),
+            ),
+            (
+                "kubectl get pod --context=c -n sample -l app=x",
+                Some("NAME READY STATUS\nx-abcde 1/2 Running\n"),
+            ),
+            (
+                "kubectl get pod --context=c -n sample -l app=x",
+                Some("NAME READY STATUS\n"),
+            ),
+            (
+                "kubectl get pod --context=c -n sample -l app=x",
+                Some("helloworld\n"),
+            ),
+            // Shell around the command.
+            (
+                "kubectl get pod --context=c -n sample -l app=x | grep Running",
+                Some(HELLO),
+            ),
+            (
+                "kubectl get pod --context=c -n sample -l app=x > pods.txt",
+                Some(HELLO),
+            ),
+            (
+                "kubectl get pod --context=$(kubectl config current-context) -l app=x",
+                Some(HELLO),
+            ),
+            ("kubectl get pod --context='$CTX' -l app=x", Some(HELLO)),
+            (
+                "kubectl get pod --context=c -l app=x && echo ok",
+                Some(HELLO),
+            ),
+            // Other flags, resources and verbs.
+            ("kubectl get pod --context=c -A", Some(HELLO)),
+            ("kubectl get pod --context=c -n x -o yaml", Some(HELLO)),
+            ("kubectl get pod --context=c -n x -w", Some(HELLO)),
+            ("kubectl get svc --context=c -n x", Some(HELLO)),
+            ("kubectl get pod mypod --context=c -n x", Some(HELLO)),
+            ("kubectl apply --context=c -f x.yaml", None),
+            ("kubectl rollout status --context=c -n x job/j", None),
+            ("kubectl rollout status --context=c -n x deployment", None),
+            (
+                "kubectl rollout restart --context=c -n x deployment/d",
+                None,
+            ),
+            ("kubectl wait --context=c -n x --for=delete pod/p", None),
+            (
+                "kubectl wait --context=c -n x --for=jsonpath={.status.phase}=Running pod/p",
+                None,
+            ),
+            (
+                "kubectl wait --context=c -n x --for=condition=Ready pod --all",
+                None,
+            ),
+            (
+                "kubectl wait --context=c -n x --for=condition=Ready widget/w",
+                None,
+            ),
+            ("kubectl wait --context=c -n x pod/p", None),
+            ("istioctl install --context=c", None),
+            ("echo kubectl rollout status --context=c deployment/d", None),
+        ];
+        for (command, output) in cases {
+            assert_eq!(command_checks(command, *output), None, "{command}");
+        }
+    }
+
+    #[test]
+    fn rollout_status_becomes_a_rollout_wait() {
+        let rollout = |ns: &str, kind: &str, name: &str| CheckSpec::Rollout {
+            context: "${CTX_CLUSTER2}".into(),
+            namespace: ns.into(),
+            kind: kind.into(),
+            name: name.into(),
+        };
+        for (command, want) in [
+            (
+                r#"kubectl rollout status deployment/helloworld-v2 -n sample --context="${CTX_CLUSTER2}""#,
+                rollout("sample", "Deployment", "helloworld-v2"),
+            ),
+            (
+                r#"kubectl --context="${CTX_CLUSTER2}" rollout status deploy/istiod -n istio-system --timeout=5m"#,
+                rollout("istio-system", "Deployment", "istiod"),
+            ),
+            (
+                r#"kubectl rollout status deployment istiod --namespace istio-system --context "${CTX_CLUSTER2}""#,
+                rollout("istio-system", "Deployment", "istiod"),
+            ),
+            (
+                r#"kubectl rollout status statefulset/web --context=${CTX_CLUSTER2}"#,
+                rollout("default", "StatefulSet", "web"),
+            ),
+            (
+                r#"kubectl rollout status ds/ztunnel -n istio-system --context=${CTX_CLUSTER2}"#,
+                rollout("istio-system", "DaemonSet", "ztunnel"),
+            ),
+        ] {
+            assert_eq!(
+                command_checks(command, Some("deployment \"x\" successfully rolled out\n")),
+                Some(vec![want]),
+                "{command}"
+            );
+        }
+    }
+
+    #[test]
+    fn kubectl_wait_becomes_a_condition_wait() {
+        let cond =
+            |api: &str, kind: &str, ns: Option<&str>, name: &str, c: &str, s: Option<&str>| {
+                CheckSpec::Condition {
+                    context: "$CTX".into(),
+                    api_version: api.into(),
+                    kind: kind.into(),
+                    namespace: ns.map(Into::into),
+                    name: name.into(),
+                    condition: c.into(),
+                    status: s.map(Into::into),
+                }
+            };
+        for (command, want) in [
+            (
+                "kubectl wait --context=$CTX --for=condition=available --timeout=600s deployment/istiod -n istio-system",
+                cond("apps/v1", "Deployment", Some("istio-system"), "istiod", "Available", None),
+            ),
+            (
+                "kubectl wait --context=$CTX --for=condition=Established crd/gateways.gateway.networking.k8s.io",
+                cond("apiextensions.k8s.io/v1", "CustomResourceDefinition", None, "gateways.gateway.networking.k8s.io", "Established", None),
+            ),
+            (
+                "kubectl wait --context $CTX -n istio-system --for condition=programmed gtw cross-network-gateway",
+                cond("gateway.networking.k8s.io/v1", "Gateway", Some("istio-system"), "cross-network-gateway", "Programmed", None),
+            ),
+            (
+                "kubectl wait --context=$CTX --for=condition=Ready=false pod/p",
+                cond("v1", "Pod", None, "p", "Ready", Some("false")),
+            ),
+        ] {
+            assert_eq!(command_checks(command, None), Some(vec![want]), "{command}");
+        }
+        assert_eq!(
+            command_checks(
+                "kubectl wait --context=$CTX -n sample --for=condition=ready pod -l app=sleep",
+                None
+            ),
+            Some(vec![CheckSpec::PodsReady {
+                context: "$CTX".into(),
+                namespace: "sample".into(),
+                selector: Some("app=sleep".into()),
+                name_prefix: None,
+                count: None,
+            }])
+        );
+    }
+
+    #[test]
+    fn a_step_is_native_only_if_every_command_is() {
+        let rollout = "kubectl rollout status deployment/a -n x --context=$C";
+        let wait = "kubectl wait --for=condition=Ready pod/p -n x --context=$C";
+        assert_eq!(
+            step_checks(&[(rollout, None), (wait, None)]).map(|c| c.len()),
+            Some(2)
+        );
+        assert_eq!(
+            step_checks(&[
+                (rollout, None),
+                ("kubectl apply -f x.yaml --context=$C", None)
+            ]),
+            None
+        );
+        assert_eq!(step_checks(&[]), None);
+    }
+
+    #[test]
+    fn contexts_and_versions_become_prerequisite_checks() {
+        assert_eq!(
+            context_checks(&["CTX_CLUSTER1", "CTX_CLUSTER2"]),
+            vec![
+                CheckSpec::Context {
+                    context: "$CTX_CLUSTER1".into()
+                },
+                CheckSpec::Reachable {
+                    context: "$CTX_CLUSTER1".into()
+                },
+                CheckSpec::Context {
+                    context: "$CTX_CLUSTER2".into()
+                },
+                CheckSpec::Reachable {
+                    context: "$CTX_CLUSTER2".into()
+                },
+                CheckSpec::Distinct {
+                    contexts: vec!["$CTX_CLUSTER1".into(), "$CTX_CLUSTER2".into()]
+                },
+            ]
+        );
+        assert_eq!(
+            context_checks(&["CTX"]).len(),
+            2,
+            "one context: nothing to tell apart"
+        );
+        let versions = vec!["1.31".to_owned(), "1.32".to_owned()];
+        assert_eq!(
+            version_checks(&["A"], &versions),
+            vec![CheckSpec::Version {
+                context: "$A".into(),
+                versions: versions.clone()
+            }]
+        );
+        assert_eq!(version_checks(&["A"], &[]), vec![]);
+    }
+
+    #[test]
+    fn name_prefixes_drop_generated_suffixes() {
+        for (pod, prefix) in [
+            ("helloworld-v1-86f77cd7bd-cpxhv", "helloworld-v1"),
+            ("istiod-5b8b4cb4b6-qhnqx", "istiod"),
+            (
+                "istio-eastwestgateway-7f6c8b9d4-abcde",
+                "istio-eastwestgateway",
+            ),
+            ("web-0", "web"),
+            ("ztunnel-x7k2p", "ztunnel"),
+            ("sleep", "sleep"),
+            ("helloworld-v1", "helloworld-v1"),
+        ] {
+            assert_eq!(name_prefix(pod), prefix, "{pod}");
+            assert!(name_has_prefix(pod, prefix), "{pod} should match {prefix}");
+        }
+    }
+}
