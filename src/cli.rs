@@ -147,6 +147,10 @@ pub struct RunArgs {
     /// with exponential backoff, before it fails; 0 to never retry.
     #[arg(long, value_name = "DUR", default_value = "30s")]
     pub retry: String,
+    /// How long a native wait (pods ready, rollout, condition) may take unless the step's
+    /// overlay gives a timeout.
+    #[arg(long, value_name = "DUR", default_value = "5m")]
+    pub wait_timeout: String,
     /// A step that cleans up: it runs even after a failure, a timeout or Ctrl-C (repeatable).
     #[arg(long, value_name = "ID")]
     pub cleanup: Vec<String>,
@@ -165,6 +169,9 @@ pub struct RunArgs {
     /// Never ask for missing variables.
     #[arg(long)]
     pub no_prompt: bool,
+    /// Do not check the guide's prerequisites (contexts, versions, trust) before the first step.
+    #[arg(long)]
+    pub no_preflight: bool,
 }
 
 #[derive(Debug, Args)]

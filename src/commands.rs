@@ -198,6 +198,8 @@ fn run_command(args: &RunArgs, global: &GlobalArgs) -> Result<ExitCode, Error> {
         resume: args.resume,
         cleanup: args.cleanup.clone(),
         checkpoint: true,
+        no_native: args.no_native,
+        wait_timeout: duration("wait-timeout", &args.wait_timeout)?,
     };
     let mut plan = load_plan(&args.doc, &args.vars, &selection(&args.selection))?;
     for id in &args.cleanup {
@@ -243,6 +245,13 @@ fn run_command(args: &RunArgs, global: &GlobalArgs) -> Result<ExitCode, Error> {
         return Ok(ExitCode::SUCCESS);
     }
 
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Internal(format!("cannot start the async runtime: {e}")))?;
+    if !args.no_preflight {
+        runtime.block_on(preflight_before_run(&plan, global.quiet))?;
+    }
     let color = match global.color {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
@@ -263,10 +272,6 @@ fn run_command(args: &RunArgs, global: &GlobalArgs) -> Result<ExitCode, Error> {
     if let Some(path) = &args.junit {
         reporters.push(Box::new(JUnit::new(path)));
     }
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Error::Internal(format!("cannot start the async runtime: {e}")))?;
     let summary = runtime.block_on(runner::run(&plan, &options, &mut reporters))?;
     for r in reporters.iter_mut() {
         if let Err(e) = r.finish() {
@@ -278,6 +283,40 @@ fn run_command(args: &RunArgs, global: &GlobalArgs) -> Result<ExitCode, Error> {
         RunStatus::Failed => ExitCode::from(1),
         RunStatus::Interrupted => ExitCode::from(130),
     })
+}
+
+/// Before a run: the guide's prerequisite checks. A failed one stops the run before its first
+/// step (exit 1); warnings are shown and the run goes on.
+async fn preflight_before_run(plan: &Plan, quiet: bool) -> Result<(), Error> {
+    let mut groups: Vec<preflight::Group> = preflight::groups(plan)
+        .into_iter()
+        .filter(|g| g.kind == preflight::GroupKind::Prerequisite)
+        .collect();
+    if groups.is_empty() {
+        return Ok(());
+    }
+    let checker = Checker::from_env().map_err(|e| {
+        Error::Usage(format!(
+            "{e}\nhint: the guide's prerequisites need the kubeconfig of its contexts; point KUBECONFIG at it, or give --no-preflight"
+        ))
+    })?;
+    let timeout = std::time::Duration::from_secs(5);
+    preflight::run(&checker.with_timeout(timeout), &mut groups, timeout).await;
+    let summary = Summary::of(&groups);
+    if !quiet || summary.failed > 0 {
+        eprint!(
+            "{}",
+            report::check::preflight(&plan.guide, plan.title.as_deref(), &groups)
+        );
+    }
+    if summary.failed > 0 {
+        return Err(Error::Failed(format!(
+            "preflight: {} of {} checks failed; no step ran\nhint: fix what they say, or give --no-preflight to run anyway",
+            summary.failed,
+            summary.total()
+        )));
+    }
+    Ok(())
 }
 
 /// `docrun check`: the preflight. Exit 0 when every check passed (warnings allowed), 1 when one

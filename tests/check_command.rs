@@ -8,12 +8,8 @@ use std::path::Path;
 use std::process::Output;
 
 use assert_cmd::Command;
-use k8s_openapi::api::core::v1::{Namespace, Secret};
-use k8s_openapi::ByteString;
-use kube::api::{Api, PostParams};
-use kube::Client;
 use support::fakekube::{free_port, ContextEntry, FakeKube, Options, C2_TOKEN};
-use support::pki::Cert;
+use support::trust::{cacerts, prepare, put_cacerts};
 
 const GUIDE: &str = "runbooks/istio/multicluster/before-you-begin.zh.md";
 
@@ -67,59 +63,6 @@ fn lines<'a>(text: &'a str, status: &str, check: &str) -> Vec<&'a str> {
             words.next() == Some(status) && words.next() == Some(check)
         })
         .collect()
-}
-
-async fn put_cacerts(client: &Client, data: &[(&str, String)]) {
-    let namespaces: Api<Namespace> = Api::all(client.clone());
-    let ns = serde_json::from_value(serde_json::json!({"metadata": {"name": "istio-system"}}));
-    namespaces
-        .create(&PostParams::default(), &ns.unwrap())
-        .await
-        .unwrap();
-    let secret = Secret {
-        metadata: kube::api::ObjectMeta {
-            name: Some("cacerts".into()),
-            ..Default::default()
-        },
-        data: Some(
-            data.iter()
-                .map(|(k, v)| (k.to_string(), ByteString(v.as_bytes().to_vec())))
-                .collect(),
-        ),
-        ..Default::default()
-    };
-    let secrets: Api<Secret> = Api::namespaced(client.clone(), "istio-system");
-    secrets
-        .create(&PostParams::default(), &secret)
-        .await
-        .unwrap();
-}
-
-/// The four keys of a plug-in CA secret: an intermediate, its key, the root, the chain.
-fn cacerts(root: &Cert, inter: &Cert) -> Vec<(&'static str, String)> {
-    vec![
-        ("ca-cert.pem", inter.cert_pem.clone()),
-        ("ca-key.pem", inter.key_pem.clone()),
-        ("root-cert.pem", root.cert_pem.clone()),
-        (
-            "cert-chain.pem",
-            format!("{}{}", inter.cert_pem, root.cert_pem),
-        ),
-    ]
-}
-
-/// Plug-in CAs in both clusters: intermediates of one root, as the guide asks.
-async fn prepare(kube: &FakeKube) -> Cert {
-    let root = kube.pki.root("root-a", "Root A");
-    let inter1 = kube
-        .pki
-        .intermediate("inter-1", "Intermediate cluster1", &root);
-    let inter2 = kube
-        .pki
-        .intermediate("inter-2", "Intermediate cluster2", &root);
-    put_cacerts(&kube.client("c1").await, &cacerts(&root, &inter1)).await;
-    put_cacerts(&kube.client("c2").await, &cacerts(&root, &inter2)).await;
-    root
 }
 
 #[tokio::test]
@@ -187,6 +130,7 @@ async fn an_unsupported_version_fails_naming_the_context_and_version() {
     let kube = FakeKube::start_with(Options {
         c1_version: "v1.30.2".into(),
         c2_version: "v1.26.5".into(),
+        ..Options::default()
     });
     prepare(&kube).await;
     let (out, text) = check(&kube, &kube.kubeconfig_path, &[]);

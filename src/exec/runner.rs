@@ -13,8 +13,9 @@ use std::time::{Duration, Instant};
 use super::matching::{compare, MatchMode};
 use super::resume::{guide_state, Checkpoint, ResumeStore};
 use super::shell::{CommandResult, SessionConfig, SessionState, ShellError, ShellSession};
+use crate::check::{CheckStatus, Checker};
 use crate::error::Error;
-use crate::plan::{mask, Plan, PlanStep};
+use crate::plan::{mask, Plan, PlanStep, RunsAs};
 use crate::report::events::{Event, Reporter, RunStatus, StepStatus};
 use crate::runbook::StepKind;
 
@@ -35,6 +36,10 @@ pub struct RunOptions {
     pub cleanup: Vec<String>,
     /// Leave a checkpoint for `--resume` when the run does not pass.
     pub checkpoint: bool,
+    /// Run the guide's own commands even where native checks could replace them.
+    pub no_native: bool,
+    /// How long a native wait (pods ready, rollout, condition) may take.
+    pub wait_timeout: Duration,
 }
 
 /// What a run came to.
@@ -105,6 +110,7 @@ pub async fn run(
         failed: 0,
         skipped: 0,
     };
+    let mut checker: Option<Result<Checker, String>> = None;
     let mut stopped_by: Option<String> = None;
     let mut interrupted = false;
     let mut last_passed: Option<(String, Option<SessionState>)> = None;
@@ -143,17 +149,28 @@ pub async fn run(
                 continue;
             }
         }
-        let outcome = run_step(
-            plan,
-            step,
-            options,
-            &mut session,
-            reporters,
-            index,
-            total,
-            is_cleanup,
-        )
-        .await;
+        let outcome = if step.runs_as == RunsAs::Native && !options.no_native {
+            let checker = checker.get_or_insert_with(|| {
+                Checker::from_env().map_err(|e| format!("cannot read the kubeconfig: {e}"))
+            });
+            let checker = checker.as_ref();
+            run_native(
+                plan, step, options, checker, reporters, index, total, is_cleanup,
+            )
+            .await
+        } else {
+            run_step(
+                plan,
+                step,
+                options,
+                &mut session,
+                reporters,
+                index,
+                total,
+                is_cleanup,
+            )
+            .await
+        };
         match outcome.status {
             StepStatus::Passed => {
                 summary.passed += 1;
@@ -481,6 +498,112 @@ async fn run_step(
     StepOutcome {
         status: verdict.status,
         session_lost,
+    }
+}
+
+/// Runs a step as its native checks: watches instead of the guide's polling commands, and reads
+/// through the Kubernetes API instead of kubectl. Ctrl-C ends the wait.
+#[allow(clippy::too_many_arguments)]
+async fn run_native(
+    plan: &Plan,
+    step: &PlanStep,
+    options: &RunOptions,
+    checker: Result<&Checker, &String>,
+    reporters: &mut [Box<dyn Reporter>],
+    index: usize,
+    total: usize,
+    cleanup: bool,
+) -> StepOutcome {
+    let described: Vec<String> = step
+        .native
+        .iter()
+        .map(|c| format!("native {}", crate::report::check::spec(c)))
+        .collect();
+    emit(
+        reporters,
+        &Event::StepStarted {
+            id: step.id.clone(),
+            section: step.section.clone(),
+            file: step.file.clone(),
+            line: step.line,
+            index,
+            total,
+            commands: described.clone(),
+            cleanup,
+        },
+    );
+    let started = Instant::now();
+    let wait = step.timeout.unwrap_or(options.wait_timeout);
+    let (status, message, output) = match checker {
+        Err(e) => (StepStatus::Failed, Some(e.clone()), String::new()),
+        Ok(checker) => {
+            let ctrl_c = tokio::signal::ctrl_c();
+            tokio::pin!(ctrl_c);
+            tokio::select! {
+                results = checker.run_all(&step.native, wait) => {
+                    let mut output = String::new();
+                    for r in &results {
+                        output.push_str(&format!(
+                            "{} {} {} {}: {}\n",
+                            crate::report::check::status_word(r.status),
+                            r.check,
+                            r.context.as_deref().unwrap_or("-"),
+                            r.target,
+                            r.message
+                        ));
+                    }
+                    let failed: Vec<&str> = results
+                        .iter()
+                        .filter(|r| r.status == CheckStatus::Failed)
+                        .map(|r| r.message.as_str())
+                        .collect();
+                    if failed.is_empty() && !results.is_empty() {
+                        (StepStatus::Passed, None, output)
+                    } else if results.is_empty() {
+                        (StepStatus::Failed, Some("no native check gave a result".to_owned()), output)
+                    } else {
+                        (StepStatus::Failed, Some(failed.join("; ")), output)
+                    }
+                }
+                _ = &mut ctrl_c => (
+                    StepStatus::Interrupted,
+                    Some("interrupted (Ctrl-C) while waiting".to_owned()),
+                    String::new(),
+                ),
+            }
+        }
+    };
+    let output = mask(&output, &plan.secrets);
+    if !output.is_empty() {
+        emit(
+            reporters,
+            &Event::Output {
+                id: step.id.clone(),
+                text: output.clone(),
+            },
+        );
+    }
+    emit(
+        reporters,
+        &Event::StepFinished {
+            id: step.id.clone(),
+            section: step.section.clone(),
+            file: step.file.clone(),
+            line: step.line,
+            status,
+            exit_status: None,
+            duration_ms: started.elapsed().as_millis() as u64,
+            attempts: 1,
+            mode: Some("native".to_owned()),
+            message: message.map(|m| mask(&m, &plan.secrets)),
+            diff: None,
+            output,
+            commands: described,
+        },
+    );
+    StepOutcome {
+        status,
+        session_lost: false,
     }
 }
 

@@ -136,6 +136,8 @@ impl Drop for Server {
 pub struct Options {
     pub c1_version: String,
     pub c2_version: String,
+    /// c2 makes workloads ready too (`--simulate-workloads`), as c1 always does.
+    pub c2_simulate: bool,
 }
 
 impl Default for Options {
@@ -143,6 +145,7 @@ impl Default for Options {
         Options {
             c1_version: "v1.30.2".into(),
             c2_version: "v1.31.0".into(),
+            c2_simulate: false,
         }
     }
 }
@@ -191,17 +194,26 @@ impl FakeKube {
             &["--simulate-workloads", "--k8s-version", &opts.c1_version],
             &dir.path().join("c1.log"),
         );
+        let simulate: &[&str] = if opts.c2_simulate {
+            &["--simulate-workloads"]
+        } else {
+            &[]
+        };
         let c2 = Starting::spawn(
             &[
-                "--tls-cert",
-                srv.cert.to_str().unwrap(),
-                "--tls-key",
-                srv.key.to_str().unwrap(),
-                "--token",
-                C2_TOKEN,
-                "--k8s-version",
-                &opts.c2_version,
-            ],
+                simulate,
+                &[
+                    "--tls-cert",
+                    srv.cert.to_str().unwrap(),
+                    "--tls-key",
+                    srv.key.to_str().unwrap(),
+                    "--token",
+                    C2_TOKEN,
+                    "--k8s-version",
+                    &opts.c2_version,
+                ],
+            ]
+            .concat(),
             &dir.path().join("c2.log"),
         );
         let (c1, c2) = (c1.ready(), c2.ready());

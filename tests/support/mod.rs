@@ -4,3 +4,4 @@
 
 pub mod fakekube;
 pub mod pki;
+pub mod trust;
