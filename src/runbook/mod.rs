@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+pub(crate) use vars::{is_environment_name, placeholder_var};
 pub use vars::{VarKind, Variable};
 
 use crate::doc::bash::{self, Command, Expected};
