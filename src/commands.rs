@@ -5,10 +5,13 @@ use std::process::ExitCode;
 
 use std::path::Path;
 
-use crate::cli::{Cli, Command, Format, ListArgs, PlanArgs, SnipsArgs, VarArgs, VarsArgs};
+use crate::cli::{
+    Cli, Command, Format, LintArgs, ListArgs, PlanArgs, SnipsArgs, VarArgs, VarsArgs,
+};
 use crate::doc::Doc;
 use crate::error::Error;
 use crate::istio::{self, SnipsOptions};
+use crate::lint;
 use crate::plan::{self, Inputs, Plan, Selection};
 use crate::report;
 use crate::runbook::{self, BuildOptions, Runbook};
@@ -20,6 +23,7 @@ pub fn dispatch(cli: &Cli) -> Result<ExitCode, Error> {
         Command::List(args) => list(args),
         Command::Vars(args) => vars(args),
         Command::Plan(args) => plan_command(args),
+        Command::Lint(args) => lint_command(args),
         other => Err(Error::Usage(format!(
             "`docrun {}` is not implemented yet",
             command_name(other)
@@ -167,6 +171,21 @@ fn plan_command(args: &PlanArgs) -> Result<ExitCode, Error> {
     };
     write_stdout(out.as_bytes())?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Findings on stdout; paths that cannot be read on stderr. Exit 2 for an unreadable path, 1 for
+/// an error finding, else 0 (warnings alone do not fail).
+fn lint_command(args: &LintArgs) -> Result<ExitCode, Error> {
+    let report = lint::run(&args.paths);
+    for err in &report.unreadable {
+        eprintln!("error: {err}");
+    }
+    let out = match args.format {
+        Format::Text => report.render_text(),
+        Format::Json => to_json(&report.to_json())?,
+    };
+    write_stdout(out.as_bytes())?;
+    Ok(ExitCode::from(report.exit_code()))
 }
 
 fn to_json<T: serde::Serialize>(value: &T) -> Result<String, Error> {

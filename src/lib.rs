@@ -11,6 +11,7 @@ pub mod doc;
 pub mod error;
 pub mod exec;
 pub mod istio;
+pub mod lint;
 pub mod plan;
 pub mod report;
 pub mod runbook;
