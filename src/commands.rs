@@ -7,13 +7,14 @@ use std::path::Path;
 
 use crate::check::Checker;
 use crate::cli::{
-    CheckArgs, Cli, ColorChoice, Command, Format, GlobalArgs, ListArgs, PlanArgs, RunArgs,
-    SnipsArgs, VarArgs, VarsArgs,
+    CheckArgs, Cli, ColorChoice, Command, Format, GlobalArgs, LintArgs, ListArgs, PlanArgs,
+    RunArgs, SnipsArgs, VarArgs, VarsArgs,
 };
 use crate::doc::Doc;
 use crate::error::Error;
 use crate::exec::runner::{self, RunOptions};
 use crate::istio::{self, SnipsOptions};
+use crate::lint;
 use crate::plan::{self, Inputs, Plan, Selection};
 use crate::plan::{Binding, ValueSource};
 use crate::preflight::{self, Summary};
@@ -33,6 +34,7 @@ pub fn dispatch(cli: &Cli) -> Result<ExitCode, Error> {
         Command::Plan(args) => plan_command(args),
         Command::Run(args) => run_command(args, &cli.global),
         Command::Check(args) => check_command(args),
+        Command::Lint(args) => lint_command(args),
         other => Err(Error::Usage(format!(
             "`docrun {}` is not implemented yet",
             command_name(other)
@@ -360,6 +362,21 @@ fn check_command(args: &CheckArgs) -> Result<ExitCode, Error> {
         )));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Findings on stdout; paths that cannot be read on stderr. Exit 2 for an unreadable path, 1 for
+/// an error finding, else 0 (warnings alone do not fail).
+fn lint_command(args: &LintArgs) -> Result<ExitCode, Error> {
+    let report = lint::run(&args.paths);
+    for err in &report.unreadable {
+        eprintln!("error: {err}");
+    }
+    let out = match args.format {
+        Format::Text => report.render_text(),
+        Format::Json => to_json(&report.to_json())?,
+    };
+    write_stdout(out.as_bytes())?;
+    Ok(ExitCode::from(report.exit_code()))
 }
 
 fn to_json<T: serde::Serialize>(value: &T) -> Result<String, Error> {

@@ -55,6 +55,16 @@ impl SourceError {
     pub fn line(&self) -> usize {
         self.code.0.line_of(self.span.offset())
     }
+
+    /// The 1-based line and column (in characters) the error points at.
+    pub fn line_col(&self) -> (usize, usize) {
+        self.code.0.line_col(self.span.offset())
+    }
+
+    /// The file the error is in.
+    pub fn path(&self) -> &std::path::Path {
+        self.code.0.path()
+    }
 }
 
 /// A guide's text as miette reads it, named by the guide's path.

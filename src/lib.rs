@@ -12,6 +12,7 @@ pub mod duration;
 pub mod error;
 pub mod exec;
 pub mod istio;
+pub mod lint;
 pub mod plan;
 pub mod preflight;
 pub mod prompt;

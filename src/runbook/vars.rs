@@ -118,14 +118,7 @@ pub fn collect(doc: &Doc, steps: &[Step], overlay: &Overlay) -> Vec<Variable> {
                     continue;
                 };
                 let before = &command.text[..occ.range.start];
-                let (name, how) = match ASSIGN_BEFORE.captures(before) {
-                    Some(c) => (c[1].to_owned(), "export"),
-                    None => (
-                        find_by_placeholder(&vars, text)
-                            .unwrap_or_else(|| subst::placeholder_var_name(text)),
-                        "placeholder",
-                    ),
-                };
+                let (name, how) = placeholder_var(before, text, &vars);
                 let line = command.line + before.matches('\n').count();
                 let var = entry(&mut vars, &name, line);
                 if !var.placeholders.contains(text) {
@@ -219,8 +212,25 @@ fn entry<'a>(vars: &'a mut Vec<Variable>, name: &str, line: usize) -> &'a mut Va
     var
 }
 
+/// The variable a placeholder stands for, given the command text `before` it: the name it is
+/// assigned to (`export NAME=<...>`, how: `export`), else the variable already known by the
+/// same placeholder, else a name made from its text (how: `placeholder`).
+pub(crate) fn placeholder_var(
+    before: &str,
+    text: &str,
+    vars: &[Variable],
+) -> (String, &'static str) {
+    match ASSIGN_BEFORE.captures(before) {
+        Some(c) => (c[1].to_owned(), "export"),
+        None => (
+            find_by_placeholder(vars, text).unwrap_or_else(|| subst::placeholder_var_name(text)),
+            "placeholder",
+        ),
+    }
+}
+
 /// Names the shell or the system sets, which a guide may use without defining.
-fn is_environment_name(name: &str) -> bool {
+pub(crate) fn is_environment_name(name: &str) -> bool {
     const NAMES: &[&str] = &[
         "HOME",
         "PATH",

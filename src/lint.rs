@@ -1,0 +1,1163 @@
+//! `docrun lint`: static problems in guides, found without running anything.
+//!
+//! Each guide is parsed and made into a runbook as `docrun plan` makes it (overlay, site data
+//! and boilerplates included); the rules then look at the document and at the steps a run would
+//! take. A [`Finding`] names `file:line:column`, a [`Severity`], a stable rule id, a message and a
+//! hint. The rules:
+//!
+//! | rule | severity | what |
+//! |---|---|---|
+//! | `parse` | error | the guide does not parse (front matter, shortcodes, unclosed blocks) |
+//! | `overlay` | error | the overlay or the `runbook:` front matter is invalid |
+//! | `no-command` | warning | a shell block whose first line reads as a command but has no `$ ` prompt |
+//! | `orphan-output` | warning | output in a shell block that follows no shell block, before any command |
+//! | `not-shell` | warning | a block that is not a shell block (`{{< text bask >}}`) starts with a `$ ` command |
+//! | `exec-it` | error in `test: yes` guides, else warning | `kubectl exec -it` in a step a run takes |
+//! | `undefined-var` | warning | `$VAR` used before any step, the variable table or the overlay defines it |
+//! | `placeholder` | error | a `<placeholder>` in a step of a `test: yes` guide with no declared variable |
+//! | `bash-syntax` | error (warning for a heredoc without its end) | `bash -n` rejects a step |
+//! | `duplicate-snip-id` | error | two blocks with the same `snip_id=` |
+//! | `duplicate-anchor` | error | two headings with the same explicit `{#anchor}` |
+//!
+//! Besides reading the guides (and their overlays, site data and boilerplates), the only effect
+//! is `bash-syntax`, which hands each guide's steps to `bash -n`: bash parses them and executes
+//! nothing.
+
+use std::collections::{HashMap, HashSet};
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command as Process, Stdio};
+use std::sync::{Arc, LazyLock, Once};
+
+use regex::Regex;
+use serde::Serialize;
+
+use crate::doc::{self, bash, Doc, Item, TestMode, TextBlock};
+use crate::error::{Error, SourceError};
+use crate::runbook::subst::{self, Found};
+use crate::runbook::{self, BuildOptions, Runbook, Step, StepKind};
+use crate::site::SiteData;
+use crate::source::Source;
+
+/// How bad a finding is. Any error makes `docrun lint` exit 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        }
+    }
+}
+
+/// One problem in a guide.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+pub struct Finding {
+    pub file: PathBuf,
+    /// 1-based.
+    pub line: usize,
+    /// 1-based, in characters.
+    pub column: usize,
+    pub severity: Severity,
+    /// A stable id: `parse`, `exec-it`, `undefined-var`, ... (see the module documentation).
+    pub rule: &'static str,
+    pub message: String,
+    /// What to do about it.
+    pub hint: String,
+}
+
+/// The findings over all the guides under the paths given.
+#[derive(Debug, Default)]
+pub struct Report {
+    /// By guide in the order they were linted; within a guide by line, column and rule.
+    pub findings: Vec<Finding>,
+    /// How many guides were read (those that do not parse included).
+    pub guides: usize,
+    /// Paths that do not exist or cannot be read.
+    pub unreadable: Vec<Error>,
+}
+
+impl Report {
+    pub fn errors(&self) -> usize {
+        self.count(Severity::Error)
+    }
+
+    pub fn warnings(&self) -> usize {
+        self.count(Severity::Warning)
+    }
+
+    fn count(&self, severity: Severity) -> usize {
+        self.findings
+            .iter()
+            .filter(|f| f.severity == severity)
+            .count()
+    }
+
+    /// 2 when a path could not be read; else 1 when any finding is an error; else 0.
+    pub fn exit_code(&self) -> u8 {
+        if !self.unreadable.is_empty() {
+            2
+        } else if self.errors() > 0 {
+            1
+        } else {
+            0
+        }
+    }
+
+    /// `path:line:col: severity[rule]: message`, an indented hint, and a summary line.
+    pub fn render_text(&self) -> String {
+        let mut out = String::new();
+        for f in &self.findings {
+            let _ = writeln!(
+                out,
+                "{}:{}:{}: {}[{}]: {}\n  hint: {}",
+                f.file.display(),
+                f.line,
+                f.column,
+                f.severity.as_str(),
+                f.rule,
+                f.message,
+                f.hint
+            );
+        }
+        let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+        let _ = writeln!(
+            out,
+            "{}, {} in {}",
+            plural(self.errors(), "error"),
+            plural(self.warnings(), "warning"),
+            plural(self.guides, "guide")
+        );
+        out
+    }
+
+    /// The `docrun.lint/v1` JSON document.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "schema": "docrun.lint/v1",
+            "findings": self.findings,
+            "summary": {
+                "errors": self.errors(),
+                "warnings": self.warnings(),
+                "guides": self.guides,
+            },
+        })
+    }
+}
+
+/// Lints every guide under `paths`; see [`guides`] for which files that is.
+pub fn run(paths: &[PathBuf]) -> Report {
+    let (files, unreadable) = guides(paths);
+    let mut report = Report {
+        unreadable,
+        ..Report::default()
+    };
+    let mut sites = SiteCache::default();
+    let mut seen = HashSet::new();
+    for path in files {
+        let source = match Source::load(&path) {
+            Ok(source) => source,
+            Err(Error::Source(err)) => {
+                report.guides += 1;
+                report.findings.push(parse_finding(&err));
+                continue;
+            }
+            Err(err) => {
+                report.unreadable.push(err);
+                continue;
+            }
+        };
+        report.guides += 1;
+        let site = sites.for_guide(&path);
+        for finding in lint_source(source, site) {
+            // An include's parse error is found again when the include is linted itself.
+            if seen.insert(finding.clone()) {
+                report.findings.push(finding);
+            }
+        }
+    }
+    report
+}
+
+/// The guides under `paths`, in order: a file is taken as it is; a directory is walked for
+/// `*.md` files in sorted order, skipping hidden entries and `target` folders. Paths that do not
+/// exist or cannot be listed come back as errors.
+pub fn guides(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<Error>) {
+    let mut files = Vec::new();
+    let mut errors = Vec::new();
+    for path in paths {
+        match std::fs::metadata(path) {
+            Ok(meta) if meta.is_dir() => walk(path, &mut files, &mut errors),
+            Ok(_) => files.push(path.clone()),
+            Err(source) => errors.push(Error::Io {
+                path: path.clone(),
+                source,
+            }),
+        }
+    }
+    (files, errors)
+}
+
+fn walk(dir: &Path, files: &mut Vec<PathBuf>, errors: &mut Vec<Error>) {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(source) => {
+            errors.push(Error::Io {
+                path: dir.to_path_buf(),
+                source,
+            });
+            return;
+        }
+    };
+    let mut entries: Vec<_> = entries.filter_map(Result::ok).collect();
+    entries.sort_by_key(|e| e.file_name());
+    for entry in entries {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with('.') {
+            continue;
+        }
+        let path = entry.path();
+        // Symbolic links to folders are not followed, so a link cycle cannot loop.
+        match entry.file_type() {
+            Ok(t) if t.is_dir() && name != "target" => walk(&path, files, errors),
+            Ok(_) if name.ends_with(".md") => files.push(path),
+            _ => {}
+        }
+    }
+}
+
+/// Site data by the `data` folder found above a guide, loaded once.
+#[derive(Default)]
+struct SiteCache {
+    loaded: HashMap<PathBuf, Option<SiteData>>,
+}
+
+impl SiteCache {
+    /// The site data above `guide`; none when there is none or it does not load (value
+    /// shortcodes then stay as written, which `bash -n` accepts).
+    fn for_guide(&mut self, guide: &Path) -> Option<&SiteData> {
+        let dir = SiteData::find_for(guide)?;
+        self.loaded
+            .entry(dir.clone())
+            .or_insert_with(|| SiteData::load(&dir).ok())
+            .as_ref()
+    }
+}
+
+/// Lints one guide's text: every rule, findings sorted by line, column and rule.
+pub fn lint_source(source: Arc<Source>, site: Option<&SiteData>) -> Vec<Finding> {
+    match doc::parse(source) {
+        Ok(doc) => lint_doc(
+            &doc,
+            BuildOptions {
+                site,
+                overlay: None,
+            },
+        ),
+        Err(err) => vec![parse_finding(&err)],
+    }
+}
+
+/// Lints a parsed guide, with the runbook built from `options`.
+pub fn lint_doc(doc: &Doc, options: BuildOptions<'_>) -> Vec<Finding> {
+    let mut lint = GuideLint::new(doc);
+    lint.duplicate_anchors();
+    lint.duplicate_snip_ids();
+    lint.block_shapes();
+    match runbook::build(doc, options) {
+        Ok(runbook) => {
+            let own: Vec<&Step> = runbook
+                .steps
+                .iter()
+                .filter(|s| s.runs && s.file == doc.path())
+                .collect();
+            lint.exec_it(&own);
+            lint.undefined_vars(&runbook);
+            if lint.tested {
+                lint.placeholders(&runbook, &own);
+            }
+            lint.bash_syntax(&own);
+        }
+        Err(Error::Source(err)) => lint.findings.push(parse_finding(&err)),
+        Err(err) => lint
+            .findings
+            .push(overlay_finding(doc.path(), &err.to_string())),
+    }
+    let mut findings = lint.findings;
+    findings.sort_by(|a, b| {
+        (&a.file, a.line, a.column, a.rule).cmp(&(&b.file, b.line, b.column, b.rule))
+    });
+    findings
+}
+
+fn parse_finding(err: &SourceError) -> Finding {
+    let (line, column) = err.line_col();
+    Finding {
+        file: err.path().to_path_buf(),
+        line,
+        column,
+        severity: Severity::Error,
+        rule: "parse",
+        message: err.message.clone(),
+        hint: err
+            .help
+            .clone()
+            .unwrap_or_else(|| "fix the guide so that it reads as a guide".to_owned()),
+    }
+}
+
+/// An overlay error, whose text reads `file:line[:col]: message` and maybe `\nhint: ...`.
+fn overlay_finding(guide: &Path, text: &str) -> Finding {
+    static LOCATED: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"^([^\n]+?):(\d+)(?::(\d+))?: ").unwrap());
+    let (text, hint) = match text.split_once("\nhint: ") {
+        Some((t, h)) => (t, h.to_owned()),
+        None => (
+            text,
+            "see \"Overlays\" in the README for the keys it takes".to_owned(),
+        ),
+    };
+    let (file, line, column, message) = match LOCATED.captures(text) {
+        Some(c) => (
+            PathBuf::from(&c[1]),
+            c[2].parse().unwrap_or(1),
+            c.get(3).and_then(|m| m.as_str().parse().ok()).unwrap_or(1),
+            text[c[0].len()..].to_owned(),
+        ),
+        None => {
+            let prefix = format!("{}: ", guide.display());
+            let message = text.strip_prefix(&prefix).unwrap_or(text).to_owned();
+            (guide.to_path_buf(), 1, 1, message)
+        }
+    };
+    Finding {
+        file,
+        line,
+        column,
+        severity: Severity::Error,
+        rule: "overlay",
+        message,
+        hint,
+    }
+}
+
+/// The rules over one guide, collecting findings.
+struct GuideLint<'a> {
+    doc: &'a Doc,
+    /// `test: yes`: doc CI runs the guide unattended.
+    tested: bool,
+    findings: Vec<Finding>,
+}
+
+impl<'a> GuideLint<'a> {
+    fn new(doc: &'a Doc) -> Self {
+        GuideLint {
+            doc,
+            tested: doc.front_matter.test == TestMode::Yes,
+            findings: Vec::new(),
+        }
+    }
+
+    fn push(
+        &mut self,
+        (line, column): (usize, usize),
+        severity: Severity,
+        rule: &'static str,
+        message: String,
+        hint: impl Into<String>,
+    ) {
+        self.findings.push(Finding {
+            file: self.doc.path().to_path_buf(),
+            line,
+            column,
+            severity,
+            rule,
+            message,
+            hint: hint.into(),
+        });
+    }
+
+    /// The text of a 1-based line of the guide.
+    fn line_text(&self, line: usize) -> &str {
+        let text = self.doc.source.text();
+        let start = self.doc.source.line_start(line);
+        let rest = &text[start..];
+        &rest[..rest.find('\n').unwrap_or(rest.len())]
+    }
+
+    /// Where `needle` is on a line: its column, or the line's first non-blank one when the line
+    /// does not hold it (commands are compared after value shortcodes are rendered).
+    fn at(&self, line: usize, needle: &str) -> (usize, usize) {
+        let text = self.line_text(line);
+        let byte = (!needle.is_empty())
+            .then(|| text.find(needle))
+            .flatten()
+            .unwrap_or(text.len() - text.trim_start().len());
+        (line, text[..byte].chars().count() + 1)
+    }
+
+    fn duplicate_anchors(&mut self) {
+        let mut first: HashMap<&str, usize> = HashMap::new();
+        for item in &self.doc.items {
+            let Item::Heading(h) = item else { continue };
+            let Some(anchor) = h.anchor.as_deref() else {
+                continue;
+            };
+            match first.get(anchor) {
+                Some(&line) => self.push(
+                    self.at(h.line, "{#"),
+                    Severity::Error,
+                    "duplicate-anchor",
+                    format!("anchor `#{anchor}` is already the anchor of the heading at line {line}"),
+                    "give this heading an anchor of its own: links to the anchor reach only the first heading, and step ids and overlays keyed on it mix the two sections",
+                ),
+                None => {
+                    first.insert(anchor, h.line);
+                }
+            }
+        }
+    }
+
+    fn duplicate_snip_ids(&mut self) {
+        let mut first: HashMap<&str, usize> = HashMap::new();
+        for block in self.doc.blocks() {
+            let Some(id) = block.snip_id.as_deref().filter(|id| *id != "none") else {
+                continue;
+            };
+            match first.get(id) {
+                Some(&line) => self.push(
+                    self.at(block.line, "snip_id"),
+                    Severity::Error,
+                    "duplicate-snip-id",
+                    format!("snip_id `{id}` is already the id of the block at line {line}"),
+                    "give each block its own snip_id: it names the step, and istio.io's snips.sh would define the same function twice",
+                ),
+                None => {
+                    first.insert(id, block.line);
+                }
+            }
+        }
+    }
+
+    /// `no-command`, `orphan-output` and `not-shell`: blocks whose shape says something was
+    /// left out. A block shown as output is fine when it follows another shell block of its
+    /// section (the output of that block's commands, shown apart).
+    fn block_shapes(&mut self) {
+        let mut previous: Option<&TextBlock> = None;
+        for item in &self.doc.items {
+            match item {
+                Item::Heading(_) | Item::Table(_) => previous = None,
+                Item::Block(block) => {
+                    if !block.commented {
+                        self.block_shape(block, previous);
+                    }
+                    previous = Some(block);
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn block_shape(&mut self, block: &TextBlock, previous: Option<&TextBlock>) {
+        let Some(first) = block.body.iter().find(|l| !l.text.trim().is_empty()) else {
+            return;
+        };
+        let prompted = first.text.starts_with("$ ") || first.text == "$";
+        if !block.is_shell() {
+            if prompted && block.form == doc::BlockForm::Shortcode {
+                let near = ["bash", "sh", "shell", "console"]
+                    .into_iter()
+                    .find(|s| runbook::edit_distance(&block.syntax, s) <= 2);
+                self.push(
+                    self.at(block.line, &block.syntax),
+                    Severity::Warning,
+                    "not-shell",
+                    format!(
+                        "this `{}` block starts with a `$ ` command, but `{}` is not a shell syntax: the command is shown, never run",
+                        block.syntax, block.syntax
+                    ),
+                    match near {
+                        Some(s) => format!("did you mean `{s}`? write `{{{{< text {s} >}}}}`"),
+                        None => "write `{{< text bash >}}` if it is meant to run, or drop the `$ ` prompt if it is only shown".to_owned(),
+                    },
+                );
+            }
+            return;
+        }
+        if prompted {
+            return;
+        }
+        let has_commands = bash::split(&block.body)
+            .iter()
+            .any(|s| !s.commands.is_empty());
+        let at = self.at(first.line, "");
+        if looks_like_command(&first.text) {
+            self.push(
+                at,
+                Severity::Warning,
+                "no-command",
+                format!(
+                    "`{}` reads as a command but has no `$ ` prompt: docrun takes it for expected output and never runs it",
+                    first.text.trim()
+                ),
+                "start each command with `$ `; lines without it are the output the commands print",
+            );
+        } else if !previous.is_some_and(TextBlock::is_shell) {
+            let message = if has_commands {
+                "this shell block starts with output before its first `$ ` command, and no shell block comes before it: no command prints that output"
+            } else {
+                "this shell block has output but no `$ ` command, and no shell block comes before it: no command prints that output"
+            };
+            self.push(
+                at,
+                Severity::Warning,
+                "orphan-output",
+                message.to_owned(),
+                "put the output after the `$ ` command that prints it, in the same block; if it is not output, give the block the syntax of what it shows (e.g. `{{< text plain >}}`)",
+            );
+        }
+    }
+
+    /// `kubectl exec -it` (`-ti`, `-i -t`, `--stdin --tty`) in a step a run takes.
+    fn exec_it(&mut self, steps: &[&Step]) {
+        let severity = if self.tested {
+            Severity::Error
+        } else {
+            Severity::Warning
+        };
+        for command in steps.iter().flat_map(|s| &s.commands) {
+            let Some((offset, flags)) = exec_it_at(&command.text) else {
+                continue;
+            };
+            let line = command.line + command.text[..offset].matches('\n').count();
+            self.push(
+                self.at(line, &flags),
+                severity,
+                "exec-it",
+                format!(
+                    "`kubectl exec {flags}` asks for a terminal and keeps stdin open: a run has no terminal (and doc CI runs `test: yes` guides unattended), so the step hangs or fails"
+                ),
+                "drop `-i` and `-t` when a command follows `--`; a step that opens an interactive shell cannot run unattended: mark its block `snip_id=none`",
+            );
+        }
+    }
+
+    /// `$VAR` in a step a run takes that nothing defines before it: not an earlier step (one
+    /// a run skips too, such as `export CTX=<your context>` marked `snip_id=none` or the other
+    /// tab of a tabset: the reader runs it), the variable table, the overlay, nor the shell
+    /// itself. One finding per name.
+    fn undefined_vars(&mut self, runbook: &Runbook) {
+        let commands = |s: &&Step| s.kind == StepKind::Command;
+        let mut defined: HashSet<String> = runbook
+            .vars
+            .iter()
+            .filter(|v| {
+                v.declared_by
+                    .iter()
+                    .any(|d| *d == "table" || *d == "overlay")
+            })
+            .map(|v| v.name.clone())
+            .collect();
+        // Where each name is set at all, to say so when it is set too late.
+        let mut set_at: HashMap<String, usize> = HashMap::new();
+        for step in runbook.steps.iter().filter(commands) {
+            for command in &step.commands {
+                for (offset, name) in assignments(&command.text) {
+                    let line = command.line + command.text[..offset].matches('\n').count();
+                    set_at.entry(name).or_insert(line);
+                }
+            }
+        }
+        let mut reported = HashSet::new();
+        for step in runbook.steps.iter().filter(commands) {
+            let checked = step.runs && step.file == self.doc.path();
+            for command in &step.commands {
+                let assigned = assignments(&command.text);
+                for occ in subst::scan(&command.text) {
+                    let Found::VarRef(name) = &occ.found else {
+                        continue;
+                    };
+                    let set_before = assigned
+                        .iter()
+                        .any(|(at, n)| n == name && *at < occ.range.start);
+                    if !checked
+                        || defined.contains(name)
+                        || set_before
+                        || runbook::is_environment_name(name)
+                        || !reported.insert(name.clone())
+                    {
+                        continue;
+                    }
+                    let line = command.line + command.text[..occ.range.start].matches('\n').count();
+                    let later = match set_at.get(name) {
+                        Some(set) => format!(" (a step sets it later, at line {set})"),
+                        None => String::new(),
+                    };
+                    let (heredoc, hint) = if occ.context == subst::Context::HeredocExpanding {
+                        (
+                            ", in a heredoc whose delimiter is not quoted, so the shell expands it when the step runs",
+                            "if the text is meant for another shell or a file (`$` kept as written), quote the delimiter: `<<'EOF'`; "
+                        )
+                    } else {
+                        ("", "")
+                    };
+                    self.push(
+                        self.at(line, &command.text[occ.range.clone()]),
+                        Severity::Warning,
+                        "undefined-var",
+                        format!(
+                            "`${name}` is used before any step, the variable table or the overlay defines it{later}{heredoc}; a run takes it from the environment, and `docrun plan` lists it as a variable the reader must set"
+                        ),
+                        format!(
+                            "{hint}if the reader is meant to set it, list `{name}` in the guide's `Variable | Description` table or the overlay's `vars:`; otherwise set it in an earlier step"
+                        ),
+                    );
+                }
+                defined.extend(assigned.into_iter().map(|(_, n)| n));
+            }
+        }
+    }
+
+    /// A `<placeholder>` in a step of a `test: yes` guide whose variable neither the table
+    /// nor the overlay declares: doc CI has no value for it. One finding per variable.
+    fn placeholders(&mut self, runbook: &Runbook, steps: &[&Step]) {
+        let mut reported = HashSet::new();
+        for command in steps.iter().flat_map(|s| &s.commands) {
+            for occ in subst::scan(&command.text) {
+                let Found::Placeholder(text) = &occ.found else {
+                    continue;
+                };
+                let before = &command.text[..occ.range.start];
+                let (name, _) = runbook::placeholder_var(before, text, &runbook.vars);
+                let declared = runbook.var(&name).is_some_and(|v| {
+                    v.declared_by
+                        .iter()
+                        .any(|d| *d == "table" || *d == "overlay")
+                });
+                if declared || !reported.insert(name.clone()) {
+                    continue;
+                }
+                let line = command.line + before.matches('\n').count();
+                self.push(
+                    self.at(line, &format!("<{text}>")),
+                    Severity::Error,
+                    "placeholder",
+                    format!(
+                        "placeholder `<{text}>` is left in a step of a tested guide (`test: yes`), and no variable table row or overlay declares `{name}` for it: doc CI has no value to put here"
+                    ),
+                    format!(
+                        "declare `{name}` in the guide's `Variable | Description` table or in the overlay's `vars:` (with a default for CI), or mark the block `snip_id=none` if it is not meant to run"
+                    ),
+                );
+            }
+        }
+    }
+
+    /// `bash -n` over the steps a run takes. The guide's steps go to one bash as functions;
+    /// only when bash has something to say is each step checked alone, as a run sources it,
+    /// so that every finding names the right step and line.
+    fn bash_syntax(&mut self, steps: &[&Step]) {
+        let scripts: Vec<StepScript> = steps.iter().map(|s| StepScript::new(s)).collect();
+        if scripts.is_empty() {
+            return;
+        }
+        let mut whole = String::new();
+        for (i, script) in scripts.iter().enumerate() {
+            // `:` keeps a body of only comments valid; the blank line ends a trailing `\`.
+            let _ = write!(whole, "__docrun_step_{i}() {{\n:\n{}\n\n}}\n", script.text);
+        }
+        match bash_n(&whole) {
+            Some(stderr) if !stderr.trim().is_empty() => {}
+            _ => return,
+        }
+        for script in &scripts {
+            let Some(stderr) = bash_n(&script.text) else {
+                return;
+            };
+            for diag in diagnostics(&stderr) {
+                let line = script.guide_line(diag.line);
+                let token = diag.token.as_deref().unwrap_or("");
+                self.push(
+                    self.at(line, token),
+                    diag.severity,
+                    "bash-syntax",
+                    format!("bash -n: {}", diag.message),
+                    if diag.severity == Severity::Error {
+                        "bash stops reading the step here when a run sources it; look for an unclosed quote, bracket or `$(`, or a missing `fi`, `done` or `esac`"
+                    } else {
+                        "end the heredoc with its delimiter on a line of its own, as the first thing on the line"
+                    },
+                );
+            }
+        }
+    }
+}
+
+/// The first words of lines that are commands, not output.
+const COMMAND_WORDS: &[&str] = &[
+    "kubectl", "istioctl", "helm", "curl", "kind", "docker", "export", "cat", "echo", "for",
+    "while", "if", "cd", "git", "make", "sed", "awk", "grep", "go", "minikube", "gcloud", "aws",
+    "az", "openssl", "mkdir", "rm", "cp", "mv", "source", "wget", "chmod", "tar", "unset", "sleep",
+    "watch", "bash", "sh", "ln", "touch", "printf", "kubectx",
+];
+
+/// Whether a line without a prompt reads as a command someone forgot to prompt.
+fn looks_like_command(line: &str) -> bool {
+    let line = line.trim();
+    let word = line.split_whitespace().next().unwrap_or("");
+    COMMAND_WORDS.contains(&word) && line.len() > word.len()
+}
+
+/// The first `kubectl exec` with both `-i` and `-t`: the offset of the first of those flags in
+/// the command, and the flags as written (`-it`, `-i -t`, ...).
+fn exec_it_at(command: &str) -> Option<(usize, String)> {
+    static EXEC: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"\bkubectl\s+(?:[^|;&\n]*?\s)?exec\s([^|;&\n]*)").unwrap());
+    // A line continuation is a blank; replacing it keeps the offsets.
+    let flat = command.replace("\\\n", "  ");
+    for caps in EXEC.captures_iter(&flat) {
+        let args = caps.get(1)?;
+        let (mut stdin, mut tty) = (None, None);
+        let mut flags = Vec::new();
+        let mut pos = args.start();
+        for word in args.as_str().split(' ') {
+            let start = pos;
+            pos += word.len() + 1;
+            if word == "--" {
+                break;
+            }
+            let (i, t) = match word {
+                "--stdin" | "--stdin=true" => (true, false),
+                "--tty" | "--tty=true" => (false, true),
+                w if w.starts_with('-')
+                    && !w.starts_with("--")
+                    && w.len() > 1
+                    && w[1..].chars().all(|c| c.is_ascii_alphabetic()) =>
+                {
+                    (w.contains('i'), w.contains('t'))
+                }
+                _ => (false, false),
+            };
+            if i || t {
+                flags.push(word);
+                stdin = stdin.or(i.then_some(start));
+                tty = tty.or(t.then_some(start));
+            }
+        }
+        if let (Some(i), Some(t)) = (stdin, tty) {
+            return Some((i.min(t), flags.join(" ")));
+        }
+    }
+    None
+}
+
+/// The names a command sets, with the offset of each: assignments (`NAME=`, `export NAME=`,
+/// `local NAME=`), `for NAME in` and `read NAME`.
+fn assignments(command: &str) -> Vec<(usize, String)> {
+    static ASSIGN: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"(?:^|[\s;&|(`{])([A-Za-z_][A-Za-z0-9_]*)\+?=").unwrap());
+    static LOOP_OR_READ: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"(?:\bfor\s+|\bselect\s+|\bread\s+(?:-[a-zA-Z]+\s+)*)([A-Za-z_][A-Za-z0-9_]*)")
+            .unwrap()
+    });
+    let mut found: Vec<(usize, String)> = [&*ASSIGN, &*LOOP_OR_READ]
+        .into_iter()
+        .flat_map(|re| re.captures_iter(command))
+        .filter_map(|c| c.get(1))
+        .map(|m| (m.start(), m.as_str().to_owned()))
+        .collect();
+    found.sort();
+    found
+}
+
+/// One step as a run sources it: its commands one per line, placeholders filled with a word
+/// (`export CTX=<your context>` is not a syntax error once the reader has filled it in).
+struct StepScript {
+    text: String,
+    /// The guide line of each script line.
+    lines: Vec<usize>,
+}
+
+impl StepScript {
+    fn new(step: &Step) -> Self {
+        let mut text = String::new();
+        let mut lines = Vec::new();
+        for command in &step.commands {
+            let occurrences = subst::scan(&command.text);
+            let filled = subst::substitute(&command.text, &occurrences, |occ| match occ.found {
+                Found::Placeholder(_) => Some(("placeholder".to_owned(), "placeholder".to_owned())),
+                Found::VarRef(_) => None,
+            })
+            .unwrap_or_else(|_| command.text.clone());
+            lines.extend((0..filled.split('\n').count()).map(|i| command.line + i));
+            text.push_str(&filled);
+            text.push('\n');
+        }
+        StepScript { text, lines }
+    }
+
+    /// The guide line of a 1-based script line; past the end (bash reports an unexpected end
+    /// of file there), the step's last line.
+    fn guide_line(&self, line: usize) -> usize {
+        self.lines
+            .get(line.saturating_sub(1))
+            .or(self.lines.last())
+            .copied()
+            .unwrap_or(1)
+    }
+}
+
+/// Runs `bash -n` on a script; its stderr, or `None` when bash cannot be started (the rule is
+/// then skipped, with one note on stderr).
+fn bash_n(script: &str) -> Option<String> {
+    static MISSING: Once = Once::new();
+    let child = Process::new("bash")
+        .args(["--norc", "--noprofile", "-O", "extglob", "-n", "/dev/stdin"])
+        .env_remove("BASH_ENV")
+        .env_remove("ENV")
+        .env("LC_ALL", "C")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn();
+    let mut child = match child {
+        Ok(child) => child,
+        Err(err) => {
+            MISSING.call_once(|| {
+                eprintln!("warning: cannot start bash ({err}); the bash-syntax rule is skipped")
+            });
+            return None;
+        }
+    };
+    if let Some(mut stdin) = child.stdin.take() {
+        // bash stops reading at the first syntax error; a closed pipe then is expected.
+        let _ = stdin.write_all(script.as_bytes());
+    }
+    let output = child.wait_with_output().ok()?;
+    Some(String::from_utf8_lossy(&output.stderr).into_owned())
+}
+
+/// One message of `bash -n`.
+#[derive(Debug, PartialEq, Eq)]
+struct Diagnostic {
+    /// The script line it is about.
+    line: usize,
+    severity: Severity,
+    message: String,
+    /// The token bash complains about, to find its column.
+    token: Option<String>,
+}
+
+/// Reads `bash -n` messages (`/dev/stdin: line N: message`). The line bash quotes after a
+/// syntax error is left out; a heredoc ended by the end of the step is a warning, placed at
+/// the heredoc's opening line.
+fn diagnostics(stderr: &str) -> Vec<Diagnostic> {
+    static LINE: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"^(?:/dev/stdin|bash): line (\d+): (.*)$").unwrap());
+    static HEREDOC: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"^warning: here-document at line (\d+) ").unwrap());
+    static TOKEN: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"unexpected token `(.+)'$|matching `(.)'$").unwrap());
+    let mut found = Vec::new();
+    for text in stderr.lines() {
+        let Some(caps) = LINE.captures(text) else {
+            continue;
+        };
+        let line: usize = caps[1].parse().unwrap_or(1);
+        let message = caps[2].to_owned();
+        if message.starts_with('`') && message.ends_with('\'') {
+            continue;
+        }
+        if let Some(h) = HEREDOC.captures(&message) {
+            found.push(Diagnostic {
+                line: h[1].parse().unwrap_or(line),
+                severity: Severity::Warning,
+                message: message.trim_start_matches("warning: ").to_owned(),
+                token: Some("<<".to_owned()),
+            });
+            continue;
+        }
+        let token = TOKEN
+            .captures(&message)
+            .and_then(|c| c.get(1).or(c.get(2)))
+            .map(|m| m.as_str().to_owned())
+            .filter(|t| t != "newline");
+        found.push(Diagnostic {
+            line,
+            severity: Severity::Error,
+            message,
+            token,
+        });
+    }
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lint(text: &str) -> Vec<Finding> {
+        lint_source(Arc::new(Source::new("g.md", text)), None)
+    }
+
+    /// Each finding as (rule, line, column).
+    fn shape(text: &str) -> Vec<(&'static str, usize, usize)> {
+        lint(text)
+            .into_iter()
+            .map(|f| (f.rule, f.line, f.column))
+            .collect()
+    }
+
+    const TESTED: &str = "---\ntitle: T\ntest: yes\n---\n";
+    const UNTESTED: &str = "---\ntitle: T\n---\n";
+
+    #[test]
+    fn a_clean_guide_has_no_findings() {
+        let text = format!(
+            "{TESTED}\n## A {{#a}}\n\n| Variable | Description |\n|---|---|\n| `CTX` | the context |\n\n{{{{< text bash >}}}}\n$ export CTX=<your context>\n$ kubectl --context=\"$CTX\" get pods\nNAME READY\n{{{{< /text >}}}}\n\n{{{{< text bash >}}}}\n$ for i in 1 2; do echo \"$i $HOME\"; done\n{{{{< /text >}}}}\n\nIt prints:\n\n{{{{< text plain >}}}}\n1\n{{{{< /text >}}}}\n"
+        );
+        assert_eq!(lint(&text), vec![]);
+    }
+
+    #[test]
+    fn parse_errors_keep_the_parsers_location_and_hint() {
+        let found = lint(&format!("{TESTED}\n{{{{< text bash >}}}}\n$ echo\n"));
+        assert_eq!(found.len(), 1);
+        assert_eq!(
+            (found[0].rule, found[0].line, found[0].column),
+            ("parse", 6, 1)
+        );
+        assert_eq!(found[0].severity, Severity::Error);
+        assert!(found[0].message.contains("never closed"), "{found:?}");
+        assert!(found[0].hint.contains("{{< /text >}}"), "{found:?}");
+    }
+
+    #[test]
+    fn no_command_when_a_line_reads_as_a_command_without_a_prompt() {
+        let text = format!(
+            "{UNTESTED}\n{{{{< text bash >}}}}\nkubectl apply -f x.yaml\n{{{{< /text >}}}}\n"
+        );
+        assert_eq!(shape(&text), vec![("no-command", 6, 1)]);
+        // Output shown in a block of its own after the command's block is fine.
+        let text = format!("{UNTESTED}\n{{{{< text bash >}}}}\n$ kubectl get pods\n{{{{< /text >}}}}\n\nYou see:\n\n{{{{< text bash >}}}}\nNAME READY\n{{{{< /text >}}}}\n");
+        assert_eq!(shape(&text), vec![]);
+    }
+
+    #[test]
+    fn orphan_output_when_no_shell_block_comes_before() {
+        let text = format!("{UNTESTED}\n## A\n\n{{{{< text bash >}}}}\n$ echo hi\n{{{{< /text >}}}}\n\n## B\n\n    {{{{< text bash >}}}}\n    NAME READY\n    {{{{< /text >}}}}\n");
+        assert_eq!(shape(&text), vec![("orphan-output", 14, 5)]);
+        let text =
+            format!("{UNTESTED}\n{{{{< text bash >}}}}\nNAME\n$ echo hi\n{{{{< /text >}}}}\n");
+        let found = lint(&text);
+        assert_eq!(found.len(), 1);
+        assert_eq!((found[0].rule, found[0].line), ("orphan-output", 6));
+        assert!(found[0].message.contains("before its first"), "{found:?}");
+    }
+
+    #[test]
+    fn not_shell_for_a_misspelt_syntax_with_a_command() {
+        let text = format!("{UNTESTED}\n    {{{{< text bask >}}}}\n    $ istioctl install\n    {{{{< /text >}}}}\n\n{{{{< text yaml >}}}}\nkind: X\n{{{{< /text >}}}}\n");
+        let found = lint(&text);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(
+            (found[0].rule, found[0].line, found[0].column),
+            ("not-shell", 5, 14)
+        );
+        assert!(found[0].hint.contains("did you mean `bash`"), "{found:?}");
+    }
+
+    #[test]
+    fn exec_it_is_an_error_in_tested_guides_and_a_warning_elsewhere() {
+        let body = "\n{{< text bash >}}\n$ kubectl exec deploy/curl -- true\n$ kubectl -n x exec -it deploy/curl -- sh\n$ kubectl exec deploy/curl -i -t -- sh\n$ kubectl exec \\\n    --stdin --tty pod -- sh\n$ kubectl exec pod -c c -- curl -i -t x\n{{< /text >}}\n";
+        let found = lint(&format!("{TESTED}{body}"));
+        let got: Vec<_> = found
+            .iter()
+            .map(|f| (f.rule, f.line, f.column, f.severity))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("exec-it", 8, 21, Severity::Error),
+                ("exec-it", 9, 28, Severity::Error),
+                ("exec-it", 11, 5, Severity::Error),
+            ]
+        );
+        assert!(
+            found[1].message.contains("`kubectl exec -i -t`"),
+            "{found:?}"
+        );
+        let found = lint(&format!("{UNTESTED}{body}"));
+        assert!(found.iter().all(|f| f.severity == Severity::Warning));
+        assert_eq!(found.len(), 3);
+        // A block a run does not take is not linted for it.
+        let text = format!("{TESTED}\n{{{{< text syntax=bash snip_id=none >}}}}\n$ kubectl exec -it pod -- sh\n{{{{< /text >}}}}\n");
+        assert_eq!(shape(&text), vec![]);
+    }
+
+    #[test]
+    fn undefined_var_once_per_name_unless_defined_before() {
+        let text = format!(
+            "{UNTESTED}\n| Variable | Description |\n|---|---|\n| `CTX` | a context |\n\n{{{{< text bash >}}}}\n$ echo \"$CTX $HOME $LATER\"\n$ export A=1; echo $A ${{B}}\n$ echo $B\n{{{{< /text >}}}}\n\n{{{{< text bash >}}}}\n$ LATER=x\n$ read -r name; echo $name\n$ echo '$SINGLE'\n{{{{< /text >}}}}\n"
+        );
+        let found = lint(&text);
+        let got: Vec<_> = found.iter().map(|f| (f.rule, f.line, f.column)).collect();
+        assert_eq!(
+            got,
+            vec![("undefined-var", 10, 20), ("undefined-var", 11, 23)]
+        );
+        assert!(found[0].message.contains("`$LATER`"), "{found:?}");
+        assert!(found[0].message.contains("later, at line 16"), "{found:?}");
+        assert!(found[1].message.contains("`$B`"), "{found:?}");
+        assert!(found.iter().all(|f| f.severity == Severity::Warning));
+    }
+
+    #[test]
+    fn a_variable_set_in_a_block_a_run_skips_is_defined_for_the_reader() {
+        let text = format!(
+            "{UNTESTED}\n{{{{< text syntax=bash snip_id=none >}}}}\n$ export CTX=<your context>\n{{{{< /text >}}}}\n\n{{{{< tabset >}}}}\n{{{{< tab name=a >}}}}\nSet `HOST` as shown elsewhere.\n{{{{< /tab >}}}}\n{{{{< tab name=b >}}}}\n{{{{< text bash >}}}}\n$ export HOST=h\n{{{{< /text >}}}}\n{{{{< /tab >}}}}\n{{{{< /tabset >}}}}\n\n{{{{< text bash >}}}}\n$ kubectl --context=$CTX get pods -o $HOST\n{{{{< /text >}}}}\n"
+        );
+        assert_eq!(shape(&text), vec![]);
+    }
+
+    #[test]
+    fn undefined_var_in_an_expanding_heredoc_says_how_to_keep_it_literal() {
+        let text = format!(
+            "{UNTESTED}\n{{{{< text bash >}}}}\n$ cat <<EOF > a.yaml\nrun: echo ${{CHECK}}\nEOF\n$ cat <<'EOF' > b.yaml\nrun: echo ${{KEPT}}\nEOF\n{{{{< /text >}}}}\n"
+        );
+        let found = lint(&text);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(
+            (found[0].rule, found[0].line, found[0].column),
+            ("undefined-var", 7, 11)
+        );
+        assert!(found[0].message.contains("`$CHECK`"), "{found:?}");
+        assert!(found[0].hint.contains("<<'EOF'"), "{found:?}");
+    }
+
+    #[test]
+    fn placeholder_without_a_declared_variable_in_a_tested_guide() {
+        let body = "\n| Variable | Description |\n|---|---|\n| `CTX_CLUSTER1` | a context |\n\n{{< text bash >}}\n$ export CTX_CLUSTER1=<your cluster1 context>\n$ gcloud container clusters create --name <my-cluster-name> \\\n    --zone <zone>\n$ echo <my-cluster-name>\n{{< /text >}}\n";
+        let got = shape(&format!("{TESTED}{body}"));
+        assert_eq!(got, vec![("placeholder", 12, 43), ("placeholder", 13, 12)]);
+        assert_eq!(shape(&format!("{UNTESTED}{body}")), vec![]);
+    }
+
+    #[test]
+    fn a_declared_overlay_var_covers_a_placeholder() {
+        let text = format!(
+            "{TESTED}\n{{{{< text bash >}}}}\n$ echo <my-cluster-name>\n{{{{< /text >}}}}\n"
+        );
+        let doc = doc::parse(Arc::new(Source::new("g.md", &text))).unwrap();
+        let overlay = runbook::overlay::parse(
+            "vars:\n  MY_CLUSTER_NAME: {default: c1}\n",
+            Path::new("g.docrun.yaml"),
+            1,
+        )
+        .unwrap();
+        let options = |overlay| BuildOptions {
+            site: None,
+            overlay: Some(runbook::overlay::LoadedOverlay {
+                overlay,
+                path: PathBuf::from("g.docrun.yaml"),
+                line: 1,
+            }),
+        };
+        assert_eq!(lint_doc(&doc, options(overlay)), vec![]);
+        let found = lint_doc(&doc, BuildOptions::default());
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].rule, "placeholder");
+        let bad = runbook::overlay::parse("steps:\n  nope_1: {}\n", Path::new("x"), 1).unwrap();
+        let found = lint_doc(&doc, options(bad));
+        assert_eq!((found[0].rule, found[0].line), ("overlay", 1), "{found:?}");
+        assert!(found[0].message.contains("`nope_1`"), "{found:?}");
+    }
+
+    #[test]
+    fn bash_syntax_names_the_step_and_the_guide_line() {
+        let text = format!(
+            "{UNTESTED}\n{{{{< text bash >}}}}\n$ for i in 1 2; do \\\n    echo $i; \\\n  done done\n{{{{< /text >}}}}\n\n{{{{< text bash >}}}}\n$ echo ok\n$ echo \"open\n  quote\n{{{{< /text >}}}}\n\n{{{{< text bash >}}}}\n$ export X=<your value> # comment only\n$ cat <<EOF\nbody\n{{{{< /text >}}}}\n"
+        );
+        let found = lint(&text);
+        let got: Vec<_> = found
+            .iter()
+            .map(|f| (f.rule, f.line, f.column, f.severity))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("bash-syntax", 8, 3, Severity::Error),
+                ("bash-syntax", 13, 8, Severity::Error),
+                ("bash-syntax", 19, 7, Severity::Warning),
+            ],
+            "{found:#?}"
+        );
+        assert!(
+            found[0].message.contains("unexpected token `done'"),
+            "{found:?}"
+        );
+        assert!(found[1].message.contains("matching `\"'"), "{found:?}");
+        assert!(found[2].message.contains("here-document"), "{found:?}");
+    }
+
+    #[test]
+    fn duplicate_snip_ids_and_anchors_point_at_the_second() {
+        let text = format!(
+            "{UNTESTED}\n## One {{#one}}\n\n{{{{< text syntax=bash snip_id=a >}}}}\n$ echo\n{{{{< /text >}}}}\n\n## Two {{#one}}\n\n{{{{< text syntax=bash snip_id=a >}}}}\n$ echo\n{{{{< /text >}}}}\n\n{{{{< text syntax=bash snip_id=none >}}}}\n$ echo\n{{{{< /text >}}}}\n\n{{{{< text syntax=bash snip_id=none >}}}}\n$ echo\n{{{{< /text >}}}}\n"
+        );
+        let found = lint(&text);
+        let got: Vec<_> = found.iter().map(|f| (f.rule, f.line, f.column)).collect();
+        assert_eq!(
+            got,
+            vec![("duplicate-anchor", 11, 8), ("duplicate-snip-id", 13, 22)]
+        );
+        assert!(found[0].message.contains("line 5"), "{found:?}");
+        assert!(found[1].message.contains("line 7"), "{found:?}");
+    }
+
+    #[test]
+    fn exec_it_flags_are_read_from_the_exec_arguments_only() {
+        let cases = [
+            ("kubectl exec -it pod -- sh", Some((13, "-it"))),
+            ("kubectl exec -ti pod -- sh", Some((13, "-ti"))),
+            ("kubectl exec pod -i -t -- sh", Some((17, "-i -t"))),
+            ("kubectl exec pod -- curl -it x", None),
+            ("kubectl exec -i pod -- sh", None),
+            ("kubectl get pods | grep -it x", None),
+            ("kubectl -n ns exec -c c -it pod", Some((24, "-it"))),
+        ];
+        for (command, expected) in cases {
+            let got = exec_it_at(command);
+            let got = got.as_ref().map(|(o, f)| (*o, f.as_str()));
+            assert_eq!(got, expected, "{command}");
+        }
+    }
+
+    #[test]
+    fn a_report_renders_text_and_json() {
+        let report = Report {
+            findings: lint(&format!("{UNTESTED}\n## A {{#a}}\n\n## B {{#a}}\n")),
+            guides: 1,
+            unreadable: Vec::new(),
+        };
+        assert_eq!(
+            report.render_text(),
+            "g.md:7:6: error[duplicate-anchor]: anchor `#a` is already the anchor of the heading at line 5\n  hint: give this heading an anchor of its own: links to the anchor reach only the first heading, and step ids and overlays keyed on it mix the two sections\n1 error, 0 warnings in 1 guide\n"
+        );
+        assert_eq!(report.exit_code(), 1);
+        let json = report.to_json();
+        assert_eq!(json["schema"], "docrun.lint/v1");
+        assert_eq!(json["summary"]["errors"], 1);
+        assert_eq!(json["findings"][0]["rule"], "duplicate-anchor");
+        assert_eq!(json["findings"][0]["column"], 6);
+        assert_eq!(json["findings"][0]["severity"], "error");
+    }
+}
