@@ -220,14 +220,38 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
 
 #[derive(Debug, Args)]
 pub struct TestArgs {
+    /// Guides or folders (walked for `*.md`).
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
+    /// Guides run at once (default: the number of CPUs).
     #[arg(short = 'j', long, value_name = "N")]
     pub jobs: Option<usize>,
+    /// Run shard K of N (1-based): each guide belongs to exactly one shard, by a hash of its path.
     #[arg(long, value_name = "K/N")]
     pub partition: Option<String>,
+    /// Write one JUnit file for the whole run.
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
+    /// Only guides whose path contains this text (repeatable: any of them).
+    #[arg(long, value_name = "TEXT")]
+    pub filter: Vec<String>,
+    /// Run every guide with runnable steps, whatever its `test:` says.
+    #[arg(long)]
+    pub all: bool,
+    /// Show what would run and why the rest is skipped; run nothing.
+    #[arg(long)]
+    pub list: bool,
+    /// Output of --list.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+    #[command(flatten)]
+    pub vars: VarArgs,
+    /// Default timeout of a step.
+    #[arg(long, value_name = "DUR")]
+    pub timeout: Option<String>,
+    /// How long a verification step is retried.
+    #[arg(long, value_name = "DUR")]
+    pub retry: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -8,7 +8,7 @@ use std::path::Path;
 use crate::check::Checker;
 use crate::cli::{
     CheckArgs, Cli, ColorChoice, Command, Format, GlobalArgs, LintArgs, ListArgs, PlanArgs,
-    RunArgs, SnipsArgs, VarArgs, VarsArgs,
+    RunArgs, SnipsArgs, TestArgs, VarArgs, VarsArgs,
 };
 use crate::doc::Doc;
 use crate::error::Error;
@@ -35,23 +35,7 @@ pub fn dispatch(cli: &Cli) -> Result<ExitCode, Error> {
         Command::Run(args) => run_command(args, &cli.global),
         Command::Check(args) => check_command(args),
         Command::Lint(args) => lint_command(args),
-        other => Err(Error::Usage(format!(
-            "`docrun {}` is not implemented yet",
-            command_name(other)
-        ))),
-    }
-}
-
-fn command_name(command: &Command) -> &'static str {
-    match command {
-        Command::List(_) => "list",
-        Command::Vars(_) => "vars",
-        Command::Plan(_) => "plan",
-        Command::Run(_) => "run",
-        Command::Check(_) => "check",
-        Command::Test(_) => "test",
-        Command::Lint(_) => "lint",
-        Command::Snips(_) => "snips",
+        Command::Test(args) => test_command(args, &cli.global),
     }
 }
 
@@ -377,6 +361,142 @@ fn lint_command(args: &LintArgs) -> Result<ExitCode, Error> {
     };
     write_stdout(out.as_bytes())?;
     Ok(ExitCode::from(report.exit_code()))
+}
+
+/// `docrun test`: doc CI over whole trees. Exit 0 when every guide that ran passed, 1 when one
+/// failed, 2 when a guide cannot be read (then nothing runs), 130 when interrupted.
+fn test_command(args: &TestArgs, global: &GlobalArgs) -> Result<ExitCode, Error> {
+    use crate::suite::{self, Decision, Settings, SuiteOptions};
+
+    let settings = match args.paths.first() {
+        Some(path) => Settings::find(path)?,
+        None => None,
+    };
+    let (settings_path, settings) = match settings {
+        Some((path, s)) => (Some(path), s),
+        None => (None, Settings::default()),
+    };
+    let mut inputs = Inputs::parse(&args.vars.set, args.vars.values.as_deref())?;
+    inputs.config = settings.vars.clone();
+    let options = SuiteOptions {
+        filters: args.filter.clone(),
+        all: args.all,
+        partition: args.partition.as_deref().map(str::parse).transpose()?,
+        inputs,
+        site_data: args.vars.site_data.clone().or(settings.site_data.clone()),
+    };
+    let candidates = suite::discover(&args.paths, &options)?;
+    if args.list {
+        let out = match args.format {
+            Format::Text => suite::render_list(&candidates),
+            Format::Json => to_json(&serde_json::json!({
+                "schema": "docrun.test-list/v1",
+                "settings": settings_path,
+                "partition": args.partition,
+                "guides": candidates,
+                "coverage": suite::coverage(&candidates),
+            }))?,
+        };
+        write_stdout(out.as_bytes())?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let duration = |flag: &str, given: Option<&str>, from_settings: Option<&str>, default: &str| {
+        let text = given.or(from_settings).unwrap_or(default);
+        crate::duration::parse(text).map_err(|e| Error::Usage(format!("--{flag}: {e}")))
+    };
+    let template = RunOptions {
+        workdir: std::env::temp_dir(),
+        default_timeout: duration(
+            "timeout",
+            args.timeout.as_deref(),
+            settings.timeout.as_deref(),
+            "5m",
+        )?,
+        default_retry: duration(
+            "retry",
+            args.retry.as_deref(),
+            settings.retry.as_deref(),
+            "30s",
+        )?,
+        keep_going: false,
+        resume: false,
+        cleanup: Vec::new(),
+        checkpoint: false,
+        no_native: false,
+        wait_timeout: std::time::Duration::from_secs(300),
+    };
+    let jobs = args
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let to_run = candidates
+        .iter()
+        .filter(|c| c.decision == Decision::Run)
+        .count();
+    let skipped = candidates.len() - to_run;
+    let terminal = std::io::stderr().is_terminal();
+    let human = HumanOptions {
+        color: match global.color {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => std::env::var_os("NO_COLOR").is_none() && terminal,
+        },
+        quiet: global.quiet,
+        verbose: global.verbose,
+        progress: false,
+        live_output: false,
+    };
+    if !global.quiet {
+        eprintln!("Testing {to_run} guides ({skipped} skipped), {jobs} at a time");
+    }
+    let progress = (terminal && !global.quiet).then(|| {
+        let bar = indicatif::ProgressBar::new(to_run as u64);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{spinner} [{elapsed_precise}] {pos}/{len} guides",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        bar.enable_steady_tick(std::time::Duration::from_millis(120));
+        bar
+    });
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Internal(format!("cannot start the async runtime: {e}")))?;
+    let results = runtime.block_on(suite::run(
+        candidates,
+        jobs,
+        template,
+        human,
+        progress.clone(),
+    ))?;
+    if let Some(bar) = progress {
+        bar.finish_and_clear();
+    }
+    eprint!("{}", suite::render_summary(&results, skipped));
+    if std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true") {
+        write_stdout(suite::github_annotations(&results).as_bytes())?;
+    }
+    if let Some(path) = &args.junit {
+        let mut junit = JUnit::new(path);
+        for r in &results {
+            if let Some(s) = JUnit::suite(&r.events) {
+                junit.add_suite(s);
+            }
+        }
+        junit.finish().map_err(|e| {
+            Error::Internal(format!("{}: cannot write the report: {e}", path.display()))
+        })?;
+    }
+    let interrupted = results.iter().any(|r| r.status == RunStatus::Interrupted);
+    let failed = results.iter().any(|r| r.status != RunStatus::Passed);
+    Ok(if interrupted {
+        ExitCode::from(130)
+    } else if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 fn to_json<T: serde::Serialize>(value: &T) -> Result<String, Error> {

@@ -20,6 +20,8 @@ pub mod report;
 pub mod runbook;
 pub mod site;
 pub mod source;
+pub mod suite;
+pub mod tree;
 
 use std::io::IsTerminal;
 use std::process::ExitCode;

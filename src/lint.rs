@@ -152,14 +152,14 @@ impl Report {
     }
 }
 
-/// Lints every guide under `paths`; see [`guides`] for which files that is.
+/// Lints every guide under `paths`; see [`crate::tree::guides`] for which files that is.
 pub fn run(paths: &[PathBuf]) -> Report {
-    let (files, unreadable) = guides(paths);
+    let (files, unreadable) = crate::tree::guides(paths);
     let mut report = Report {
         unreadable,
         ..Report::default()
     };
-    let mut sites = SiteCache::default();
+    let mut sites = crate::tree::SiteCache::default();
     let mut seen = HashSet::new();
     for path in files {
         let source = match Source::load(&path) {
@@ -184,72 +184,6 @@ pub fn run(paths: &[PathBuf]) -> Report {
         }
     }
     report
-}
-
-/// The guides under `paths`, in order: a file is taken as it is; a directory is walked for
-/// `*.md` files in sorted order, skipping hidden entries and `target` folders. Paths that do not
-/// exist or cannot be listed come back as errors.
-pub fn guides(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<Error>) {
-    let mut files = Vec::new();
-    let mut errors = Vec::new();
-    for path in paths {
-        match std::fs::metadata(path) {
-            Ok(meta) if meta.is_dir() => walk(path, &mut files, &mut errors),
-            Ok(_) => files.push(path.clone()),
-            Err(source) => errors.push(Error::Io {
-                path: path.clone(),
-                source,
-            }),
-        }
-    }
-    (files, errors)
-}
-
-fn walk(dir: &Path, files: &mut Vec<PathBuf>, errors: &mut Vec<Error>) {
-    let entries = match std::fs::read_dir(dir) {
-        Ok(entries) => entries,
-        Err(source) => {
-            errors.push(Error::Io {
-                path: dir.to_path_buf(),
-                source,
-            });
-            return;
-        }
-    };
-    let mut entries: Vec<_> = entries.filter_map(Result::ok).collect();
-    entries.sort_by_key(|e| e.file_name());
-    for entry in entries {
-        let name = entry.file_name();
-        let name = name.to_string_lossy();
-        if name.starts_with('.') {
-            continue;
-        }
-        let path = entry.path();
-        // Symbolic links to folders are not followed, so a link cycle cannot loop.
-        match entry.file_type() {
-            Ok(t) if t.is_dir() && name != "target" => walk(&path, files, errors),
-            Ok(_) if name.ends_with(".md") => files.push(path),
-            _ => {}
-        }
-    }
-}
-
-/// Site data by the `data` folder found above a guide, loaded once.
-#[derive(Default)]
-struct SiteCache {
-    loaded: HashMap<PathBuf, Option<SiteData>>,
-}
-
-impl SiteCache {
-    /// The site data above `guide`; none when there is none or it does not load (value
-    /// shortcodes then stay as written, which `bash -n` accepts).
-    fn for_guide(&mut self, guide: &Path) -> Option<&SiteData> {
-        let dir = SiteData::find_for(guide)?;
-        self.loaded
-            .entry(dir.clone())
-            .or_insert_with(|| SiteData::load(&dir).ok())
-            .as_ref()
-    }
 }
 
 /// Lints one guide's text: every rule, findings sorted by line, column and rule.

@@ -161,6 +161,12 @@ pub fn bind(
                 })
             })
             .or_else(|| {
+                inputs.config.get(&var.name).map(|v| Binding {
+                    value: v.clone(),
+                    source: ValueSource::Config,
+                })
+            })
+            .or_else(|| {
                 var.default.clone().map(|value| Binding {
                     value,
                     source: ValueSource::Default,

@@ -30,6 +30,9 @@ pub struct Human {
     bar: Option<ProgressBar>,
     /// Output of the current step not yet ended by a newline.
     partial: bool,
+    /// When set, the report is written here instead of stderr (doc CI prints each guide's
+    /// report whole, when the guide ends).
+    buffer: Option<String>,
 }
 
 impl Human {
@@ -38,10 +41,34 @@ impl Human {
             options,
             bar: None,
             partial: false,
+            buffer: None,
         }
     }
 
+    /// A report written to a string, without progress line or live output.
+    pub fn buffered(options: HumanOptions) -> Self {
+        Human {
+            options: HumanOptions {
+                progress: false,
+                live_output: false,
+                ..options
+            },
+            bar: None,
+            partial: false,
+            buffer: Some(String::new()),
+        }
+    }
+
+    /// The text a buffered report has written so far.
+    pub fn take_text(&mut self) -> String {
+        self.buffer.as_mut().map(std::mem::take).unwrap_or_default()
+    }
+
     fn print(&mut self, text: &str) {
+        if let Some(buffer) = self.buffer.as_mut() {
+            buffer.push_str(text);
+            return;
+        }
         let write = |text: &str| {
             let mut err = std::io::stderr().lock();
             let _ = err.write_all(text.as_bytes());

@@ -34,7 +34,10 @@ impl JUnit {
         for e in events {
             junit.event(e);
         }
-        junit.suite.take()
+        junit
+            .suite
+            .take()
+            .or_else(|| junit.report.test_suites.pop())
     }
 
     /// The report as XML, valid against the JUnit schema of Jenkins' xUnit plugin. That schema

@@ -1,0 +1,514 @@
+//! Doc CI (`docrun test`): every tested guide under some paths, each in its own shell session and
+//! temporary working directory, several at once, with one JUnit report and a summary.
+//!
+//! A guide runs when its front matter says `test: yes` (or with `--all`) and it has a runnable
+//! step; the rest is skipped with the reason. `--partition K/N` keeps the guides whose path hashes
+//! to shard K, so N CI jobs cover every guide exactly once, and adding a guide moves no other.
+//! Settings for a tree live in a `docrun.yaml` at its root.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use futures::stream::{self, StreamExt};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::doc::{Doc, TestMode};
+use crate::error::Error;
+use crate::exec::runner::{self, RunOptions};
+use crate::plan::{self, Inputs, Plan, Selection};
+use crate::report::events::{Event, Reporter, RunStatus, StepStatus};
+use crate::report::human::{Human, HumanOptions};
+use crate::runbook::{self, BuildOptions, StepKind};
+use crate::site::SiteData;
+use crate::tree::SiteCache;
+
+/// A doc tree's `docrun.yaml`.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Settings {
+    /// Variable values for every guide of the tree (below the environment in precedence).
+    #[serde(default)]
+    pub vars: BTreeMap<String, String>,
+    /// Default step timeout, e.g. `2m`.
+    pub timeout: Option<String>,
+    /// Default retry budget of verification steps, e.g. `30s`.
+    pub retry: Option<String>,
+    /// The Hugo `data` folder, relative to the `docrun.yaml`.
+    pub site_data: Option<PathBuf>,
+}
+
+impl Settings {
+    /// The nearest `docrun.yaml` at or above `path`, read and checked.
+    pub fn find(path: &Path) -> Result<Option<(PathBuf, Settings)>, Error> {
+        let start = if path.is_dir() {
+            path
+        } else {
+            path.parent().unwrap_or(Path::new("."))
+        };
+        let start = start.canonicalize().unwrap_or_else(|_| start.to_path_buf());
+        let Some(file) = start
+            .ancestors()
+            .map(|d| d.join("docrun.yaml"))
+            .find(|f| f.is_file())
+        else {
+            return Ok(None);
+        };
+        let text = std::fs::read_to_string(&file).map_err(|source| Error::Io {
+            path: file.clone(),
+            source,
+        })?;
+        let mut settings: Settings = serde_yaml::from_str::<Option<Settings>>(&text)
+            .map_err(|e| {
+                let at = e.location().map(|l| format!(":{}:{}", l.line(), l.column())).unwrap_or_default();
+                Error::Usage(format!(
+                    "{}{at}: invalid docrun.yaml: {}\nhint: it takes vars, timeout, retry and site-data",
+                    file.display(),
+                    e.to_string().split(" at line ").next().unwrap_or("")
+                ))
+            })?
+            .unwrap_or_default();
+        if let (Some(dir), Some(data)) = (file.parent(), settings.site_data.as_ref()) {
+            settings.site_data = Some(dir.join(data));
+        }
+        Ok(Some((file, settings)))
+    }
+}
+
+/// `--partition K/N`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Partition {
+    /// 1-based shard number.
+    pub shard: u64,
+    pub shards: u64,
+}
+
+impl std::str::FromStr for Partition {
+    type Err = Error;
+
+    fn from_str(text: &str) -> Result<Self, Error> {
+        let bad = || {
+            Error::Usage(format!(
+                "--partition {text}: expected K/N with 1 <= K <= N, e.g. 2/8"
+            ))
+        };
+        let (k, n) = text.split_once('/').ok_or_else(bad)?;
+        let (shard, shards): (u64, u64) = (
+            k.trim().parse().map_err(|_| bad())?,
+            n.trim().parse().map_err(|_| bad())?,
+        );
+        if shard == 0 || shards == 0 || shard > shards {
+            return Err(bad());
+        }
+        Ok(Partition { shard, shards })
+    }
+}
+
+/// The shard (1-based) of a guide among `shards`: a hash of its path, so a guide keeps its
+/// shard when others come and go.
+pub fn shard_of(path: &Path, shards: u64) -> u64 {
+    let text = path.to_string_lossy();
+    let text = text.strip_prefix("./").unwrap_or(&text);
+    let digest = Sha256::digest(text.as_bytes());
+    let mut first = [0u8; 8];
+    first.copy_from_slice(&digest[..8]);
+    u64::from_be_bytes(first) % shards + 1
+}
+
+/// Whether a guide runs, and if not, why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "decision", content = "reason", rename_all = "kebab-case")]
+pub enum Decision {
+    Run,
+    Skip(String),
+}
+
+/// A guide found under the paths, with what a run would do with it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Candidate {
+    pub path: PathBuf,
+    pub test: String,
+    /// Shell steps a run takes.
+    pub runnable_steps: usize,
+    pub shard: u64,
+    #[serde(flatten)]
+    pub decision: Decision,
+    #[serde(skip)]
+    pub plan: Option<Plan>,
+}
+
+/// What `docrun test` was asked.
+#[derive(Debug, Clone)]
+pub struct SuiteOptions {
+    pub filters: Vec<String>,
+    pub all: bool,
+    pub partition: Option<Partition>,
+    pub inputs: Inputs,
+    pub site_data: Option<PathBuf>,
+}
+
+/// Finds and plans the guides. A guide that does not read (bad front matter, an unclosed
+/// block) is an input error: all of them are reported together and nothing runs.
+pub fn discover(paths: &[PathBuf], options: &SuiteOptions) -> Result<Vec<Candidate>, Error> {
+    let (files, mut errors) = crate::tree::guides(paths);
+    let mut sites = SiteCache::default();
+    let given_site = options
+        .site_data
+        .as_deref()
+        .map(SiteData::load)
+        .transpose()?;
+    let mut found = Vec::new();
+    for path in files {
+        if !options.filters.is_empty()
+            && !options
+                .filters
+                .iter()
+                .any(|f| path.to_string_lossy().contains(f.as_str()))
+        {
+            continue;
+        }
+        let shard = options.partition.map_or(1, |p| shard_of(&path, p.shards));
+        if options.partition.is_some_and(|p| p.shard != shard) {
+            continue;
+        }
+        let doc = match Doc::load(&path) {
+            Ok(doc) => doc,
+            Err(e) => {
+                errors.push(e);
+                continue;
+            }
+        };
+        let site = given_site.as_ref().or_else(|| sites.for_guide(&path));
+        let runbook = match runbook::build(
+            &doc,
+            BuildOptions {
+                site,
+                overlay: None,
+            },
+        ) {
+            Ok(r) => r,
+            Err(e) => {
+                errors.push(e);
+                continue;
+            }
+        };
+        let bindings = plan::bind(&runbook, &options.inputs, &|name| std::env::var(name).ok());
+        let plan = plan::build(&runbook, bindings, &Selection::default())?;
+        let runnable_steps = plan
+            .steps
+            .iter()
+            .filter(|s| s.selected && s.kind == StepKind::Command)
+            .count();
+        let test = runbook.test.clone();
+        let decision = if !options.all && test != TestMode::Yes {
+            Decision::Skip(format!("test: {}", test.as_str()))
+        } else if runnable_steps == 0 {
+            Decision::Skip("no runnable step".to_owned())
+        } else if !plan.missing.is_empty() {
+            Decision::Skip(format!("needs variables: {}", plan.missing.join(", ")))
+        } else {
+            Decision::Run
+        };
+        found.push(Candidate {
+            path,
+            test: test.as_str().to_owned(),
+            runnable_steps,
+            shard,
+            decision,
+            plan: Some(plan),
+        });
+    }
+    if !errors.is_empty() {
+        let text: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
+        return Err(Error::Usage(format!(
+            "{} guide{} cannot be read; nothing ran:\n{}",
+            errors.len(),
+            if errors.len() == 1 { "" } else { "s" },
+            text.join("\n")
+        )));
+    }
+    Ok(found)
+}
+
+/// Counts for `--list`: guides by `test:` value, and runnable steps.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Coverage {
+    pub guides: usize,
+    pub by_test: BTreeMap<String, usize>,
+    pub to_run: usize,
+    pub runnable_steps: usize,
+    pub runnable_steps_to_run: usize,
+}
+
+pub fn coverage(candidates: &[Candidate]) -> Coverage {
+    let mut c = Coverage::default();
+    for g in candidates {
+        c.guides += 1;
+        *c.by_test.entry(g.test.clone()).or_default() += 1;
+        c.runnable_steps += g.runnable_steps;
+        if g.decision == Decision::Run {
+            c.to_run += 1;
+            c.runnable_steps_to_run += g.runnable_steps;
+        }
+    }
+    c
+}
+
+/// `--list` as text.
+pub fn render_list(candidates: &[Candidate]) -> String {
+    let mut out = String::new();
+    for g in candidates {
+        let what = match &g.decision {
+            Decision::Run => format!("run   {} steps", g.runnable_steps),
+            Decision::Skip(reason) => format!("skip  {reason}"),
+        };
+        out.push_str(&format!("{what:<40}  {}\n", g.path.display()));
+    }
+    let c = coverage(candidates);
+    let by_test: Vec<String> = c.by_test.iter().map(|(k, v)| format!("{k}: {v}")).collect();
+    out.push_str(&format!(
+        "{} guides ({}); {} to run with {} of {} runnable steps\n",
+        c.guides,
+        by_test.join(", "),
+        c.to_run,
+        c.runnable_steps_to_run,
+        c.runnable_steps
+    ));
+    out
+}
+
+/// One guide's run: its events, in order.
+#[derive(Debug, Clone)]
+pub struct GuideResult {
+    pub path: PathBuf,
+    pub status: RunStatus,
+    pub passed: usize,
+    pub failed: usize,
+    pub skipped: usize,
+    pub duration: Duration,
+    pub events: Vec<Event>,
+}
+
+/// Collects a guide's events where the caller can take them after the run.
+struct Collect(std::sync::Arc<std::sync::Mutex<Vec<Event>>>);
+
+impl Reporter for Collect {
+    fn event(&mut self, event: &Event) {
+        if let Ok(mut events) = self.0.lock() {
+            events.push(event.clone());
+        }
+    }
+}
+
+/// Runs the guides, `jobs` at a time, each in its own session and temporary directory. Each
+/// guide's report is printed whole when it ends; results come back in path order.
+pub async fn run(
+    candidates: Vec<Candidate>,
+    jobs: usize,
+    template: RunOptions,
+    human: HumanOptions,
+    progress: Option<indicatif::ProgressBar>,
+) -> Result<Vec<GuideResult>, Error> {
+    let runs = candidates
+        .into_iter()
+        .filter(|c| c.decision == Decision::Run)
+        .filter_map(|c| c.plan.map(|p| (c.path, p)));
+    let mut results = Vec::new();
+    let mut stream = stream::iter(runs)
+        .map(|(path, plan)| {
+            let template = template.clone();
+            async move {
+                let started = Instant::now();
+                let dir = tempfile::Builder::new()
+                    .prefix("docrun-test-")
+                    .tempdir()
+                    .map_err(|e| {
+                        Error::Internal(format!("cannot make a working directory: {e}"))
+                    })?;
+                let options = RunOptions {
+                    workdir: dir.path().to_path_buf(),
+                    ..template
+                };
+                let events = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+                let mut reporters: Vec<Box<dyn Reporter>> = vec![Box::new(Collect(events.clone()))];
+                let summary = runner::run(&plan, &options, &mut reporters).await;
+                drop(reporters);
+                let events = std::mem::take(&mut *events.lock().unwrap_or_else(|e| e.into_inner()));
+                Ok::<_, Error>((path, summary, started.elapsed(), events))
+            }
+        })
+        .buffer_unordered(jobs.max(1));
+    while let Some(done) = stream.next().await {
+        let (path, summary, duration, events) = done?;
+        let summary = match summary {
+            Ok(s) => s,
+            Err(e) => {
+                let text = format!("ERROR {}: {e}\n", path.display());
+                print_above(progress.as_ref(), &text);
+                runner::RunSummary {
+                    status: RunStatus::Failed,
+                    passed: 0,
+                    failed: 1,
+                    skipped: 0,
+                }
+            }
+        };
+        let mut report = Human::buffered(human);
+        for e in &events {
+            report.event(e);
+        }
+        print_above(progress.as_ref(), &report.take_text());
+        if let Some(bar) = &progress {
+            bar.inc(1);
+        }
+        results.push(GuideResult {
+            path,
+            status: summary.status,
+            passed: summary.passed,
+            failed: summary.failed,
+            skipped: summary.skipped,
+            duration,
+            events,
+        });
+    }
+    results.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(results)
+}
+
+fn print_above(bar: Option<&indicatif::ProgressBar>, text: &str) {
+    use std::io::Write;
+    let write = || {
+        let mut err = std::io::stderr().lock();
+        let _ = err.write_all(text.as_bytes());
+        let _ = err.flush();
+    };
+    match bar {
+        Some(bar) => bar.suspend(write),
+        None => write(),
+    }
+}
+
+/// The table at the end of a run: guide, steps passed/failed/skipped, duration.
+pub fn render_summary(results: &[GuideResult], skipped_guides: usize) -> String {
+    let mut out = String::from("\n");
+    let width = results
+        .iter()
+        .map(|r| r.path.to_string_lossy().len())
+        .max()
+        .unwrap_or(5)
+        .max(5);
+    out.push_str(&format!(
+        "{:<width$}  {:>6}  {:>6}  {:>7}  {:>9}  STATUS\n",
+        "GUIDE", "PASSED", "FAILED", "SKIPPED", "DURATION"
+    ));
+    for r in results {
+        out.push_str(&format!(
+            "{:<width$}  {:>6}  {:>6}  {:>7}  {:>9}  {}\n",
+            r.path.display(),
+            r.passed,
+            r.failed,
+            r.skipped,
+            crate::duration::human(r.duration),
+            match r.status {
+                RunStatus::Passed => "passed",
+                RunStatus::Failed => "FAILED",
+                RunStatus::Interrupted => "interrupted",
+            }
+        ));
+    }
+    let failed = results
+        .iter()
+        .filter(|r| r.status != RunStatus::Passed)
+        .count();
+    out.push_str(&format!(
+        "{} guides run: {} passed, {failed} failed; {skipped_guides} skipped\n",
+        results.len(),
+        results.len() - failed
+    ));
+    out
+}
+
+/// GitHub Actions annotations (`::error file=...,line=...::message`) for failed steps.
+pub fn github_annotations(results: &[GuideResult]) -> String {
+    let escape = |s: &str| {
+        s.replace('%', "%25")
+            .replace('\r', "%0D")
+            .replace('\n', "%0A")
+    };
+    let escape_prop = |s: &str| escape(s).replace(':', "%3A").replace(',', "%2C");
+    let mut out = String::new();
+    for e in results.iter().flat_map(|r| &r.events) {
+        if let Event::StepFinished {
+            id,
+            file,
+            line,
+            status,
+            message,
+            ..
+        } = e
+        {
+            if status.is_failure() {
+                let message = message.as_deref().unwrap_or("the step failed");
+                out.push_str(&format!(
+                    "::error file={},line={line},title={}::{}\n",
+                    escape_prop(&file.to_string_lossy()),
+                    escape_prop(&format!("docrun: step {id} {}", status_text(*status))),
+                    escape(message)
+                ));
+            }
+        }
+    }
+    out
+}
+
+fn status_text(status: StepStatus) -> &'static str {
+    match status {
+        StepStatus::TimedOut => "timed out",
+        StepStatus::Interrupted => "was interrupted",
+        _ => "failed",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn partitions_are_parsed_and_checked() {
+        assert_eq!(
+            "2/8".parse::<Partition>().unwrap(),
+            Partition {
+                shard: 2,
+                shards: 8
+            }
+        );
+        for bad in ["0/3", "4/3", "x/2", "3", "1/0"] {
+            assert!(bad.parse::<Partition>().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_guide_keeps_its_shard_and_shards_spread() {
+        let paths: Vec<PathBuf> = (0..200)
+            .map(|i| PathBuf::from(format!("content/g{i}/index.md")))
+            .collect();
+        for n in 1..=5 {
+            let mut counts = vec![0; n as usize];
+            for p in &paths {
+                let s = shard_of(p, n);
+                assert!((1..=n).contains(&s));
+                assert_eq!(s, shard_of(p, n));
+                counts[(s - 1) as usize] += 1;
+            }
+            assert!(
+                counts.iter().all(|c| *c > 200 / (n as usize) / 2),
+                "{counts:?}"
+            );
+        }
+        assert_eq!(
+            shard_of(Path::new("./a.md"), 7),
+            shard_of(Path::new("a.md"), 7)
+        );
+    }
+}
