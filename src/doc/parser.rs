@@ -774,6 +774,17 @@ mod tests {
     }
 
     #[test]
+    fn crlf_and_a_missing_final_newline_read_the_same() {
+        let lf = "---\ntest: yes\n---\n## A {#a}\n\n{{< text bash >}}\n$ echo x\nx\n{{< /text >}}\n\nVariable | Description\n--- | ---\n`V` | v\n";
+        let crlf = lf.replace('\n', "\r\n");
+        let bare = lf.trim_end_matches('\n');
+        let (a, b, c) = (doc(lf), doc(&crlf), doc(bare));
+        assert_eq!(a.items, b.items);
+        assert_eq!(a.items, c.items);
+        assert_eq!(b.front_matter.test, crate::doc::TestMode::Yes);
+    }
+
+    #[test]
     fn commented_blocks_are_marked() {
         let d = doc("<!-- {{< text syntax=bash snip_id=x >}} -->\n$ a\n<!-- {{< /text >}} -->\n");
         assert!(d.blocks().next().unwrap().commented);
