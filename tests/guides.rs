@@ -509,3 +509,69 @@ fn a_variable_a_check_needs_is_reported_missing() {
     assert_eq!(plan["steps"][0]["runs_as"], "native");
     assert_eq!(plan["steps"][0]["native"][0]["context"], "c2");
 }
+
+#[test]
+fn the_verify_overlay_serves_both_languages() {
+    // verify.zh.md repeats the V1 anchor on its V2 heading, so its V2 step ids differ from the
+    // English ones; the overlay names only ids both guides have, and both plan with it.
+    for (guide, v2_pods) in [
+        (VERIFY, "deploy_helloworld_v2_2"),
+        (
+            "runbooks/istio/multicluster/verify.zh.md",
+            "deploy_helloworld_v1_2_2",
+        ),
+    ] {
+        let plan = stdout_json(docrun().args([
+            "plan",
+            guide,
+            "--set",
+            "CTX_CLUSTER1=c1",
+            "--set",
+            "CTX_CLUSTER2=c2",
+            "--format",
+            "json",
+        ]));
+        let kinds: Vec<&str> = plan["vars"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v["kind"].as_str().unwrap())
+            .collect();
+        assert_eq!(kinds, ["kube-context", "kube-context"], "{guide}");
+        let istio = plan["prerequisites"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["origin"] == "overlay")
+            .unwrap_or_else(|| panic!("{guide}: no prerequisite from the overlay"));
+        assert!(
+            istio["text"]
+                .as_str()
+                .unwrap()
+                .starts_with("Istio is installed in both clusters"),
+            "{guide}"
+        );
+        assert_eq!(
+            istio["checks"][0],
+            serde_json::json!({"check": "kube.rollout", "context": "c1",
+                "namespace": "istio-system", "kind": "Deployment", "name": "istiod"}),
+            "{guide}"
+        );
+        let steps = plan["steps"].as_array().unwrap();
+        for (id, context, prefix) in [
+            ("deploy_helloworld_v1_2", "c1", "helloworld-v1"),
+            (v2_pods, "c2", "helloworld-v2"),
+            ("deploy_curl_2", "c1", "curl"),
+            ("deploy_curl_3", "c2", "curl"),
+        ] {
+            let step = steps.iter().find(|s| s["id"] == id).unwrap();
+            assert_eq!(step["runs_as"], "native", "{guide} {id}");
+            assert_eq!(
+                step["native"][0]["check"], "kube.pods-ready",
+                "{guide} {id}"
+            );
+            assert_eq!(step["native"][0]["context"], context, "{guide} {id}");
+            assert_eq!(step["native"][0]["name-prefix"], prefix, "{guide} {id}");
+        }
+    }
+}
