@@ -57,9 +57,15 @@ pub fn preflight(guide: &Path, title: Option<&str>, groups: &[Group]) -> String 
     let mut out = String::new();
     let title = title.map(|t| format!(" ({t})")).unwrap_or_default();
     let _ = writeln!(out, "Preflight for {}{title}", guide.display());
+    let only_prerequisites = groups.iter().all(|g| g.kind == GroupKind::Prerequisite);
     let _ = writeln!(
         out,
-        "Prerequisite checks and the read-only native checks of the steps; no command of the guide runs."
+        "{}",
+        if only_prerequisites && !groups.is_empty() {
+            "The guide's prerequisite checks; no command of the guide runs."
+        } else {
+            "Prerequisite checks and the read-only native checks of the steps; no command of the guide runs."
+        }
     );
     if groups.is_empty() {
         let _ = writeln!(

@@ -136,11 +136,12 @@ pub fn plan(plan: &Plan) -> String {
         } else {
             format!("[{}] ", p.section)
         };
-        let _ = writeln!(
-            out,
-            "  - {section}{}  (line {}, {})",
-            p.text, p.line, p.origin
-        );
+        let place = if p.line == 0 {
+            p.origin.to_owned()
+        } else {
+            format!("line {}, {}", p.line, p.origin)
+        };
+        let _ = writeln!(out, "  - {section}{}  ({place})", p.text);
         for check in &p.checks {
             let _ = writeln!(out, "      check: {}", plan.mask(&spec(check)));
         }
