@@ -28,9 +28,16 @@ pub struct SourceError {
 
 impl SourceError {
     pub(crate) fn new(src: &Source, span: Span, message: String, label: &'static str) -> Self {
-        let len = src.text().len();
-        let start = span.start.min(len);
-        let end = span.end.clamp(start, len);
+        let text = src.text();
+        let len = text.len();
+        let mut start = span.start.min(len);
+        while !text.is_char_boundary(start) {
+            start -= 1;
+        }
+        let mut end = span.end.clamp(start, len);
+        while !text.is_char_boundary(end) {
+            end += 1;
+        }
         SourceError {
             message,
             code: SourceText(src.shared()),

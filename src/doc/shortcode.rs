@@ -201,9 +201,10 @@ fn parse_arg(text: &str, start: usize, close: &str) -> Result<(Arg, usize), TagE
         }
         _ => {
             let mut j = i;
+            // Compared as bytes: the value may hold characters of any width.
             while j < bytes.len()
                 && !bytes[j].is_ascii_whitespace()
-                && !text[j..].starts_with(close)
+                && !bytes[j..].starts_with(close.as_bytes())
             {
                 if bytes[j] == b'"' {
                     return Err((
@@ -325,6 +326,14 @@ mod tests {
         assert_eq!(found[0].named("link"), Some("x.svg"));
         assert_eq!(found[0].span.end, 46);
         assert!(scan("{{< image width=1\n\n>}}").is_err());
+    }
+
+    #[test]
+    fn wide_characters_in_values_are_no_trouble() {
+        let found = scan("{{< tab name=配置 >}}").unwrap();
+        assert_eq!(found[0].named("name"), Some("配置"));
+        let err = scan("{{< x 配\u{FFFD}").unwrap_err();
+        assert!(err.message.contains("not closed"));
     }
 
     #[test]
