@@ -447,3 +447,58 @@ fn the_local_configure_trust_guide_runs_green() {
         "{got:?}"
     );
 }
+
+/// Runs docrun on a terminal (a pty from `script`), typing `answer` after a second.
+fn on_a_terminal(dir: &Path, args: &str, answer: &str) -> Output {
+    let command = format!("{} {args}", env!("CARGO_BIN_EXE_docrun"));
+    let mut child = Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .env("DOCRUN_STATE_DIR", dir.join(".state"))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_secs(1));
+    let mut stdin = child.stdin.take().unwrap();
+    // docrun may have ended already (when it asks nothing).
+    let _ = std::io::Write::write_all(&mut stdin, format!("{answer}\n").as_bytes());
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn on_a_terminal_missing_variables_are_asked_for_and_secrets_are_not_echoed() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = on_a_terminal(
+        dir.path(),
+        &format!("run {} --only one_1", fixture("steps.md").display()),
+        "asked.txt",
+    );
+    let screen = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{screen}");
+    assert!(screen.contains("LOG (string)"), "{screen}");
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("asked.txt")).unwrap(),
+        "one\n"
+    );
+
+    let out = on_a_terminal(
+        dir.path(),
+        &format!("run {} --retry 0", fixture("secret.md").display()),
+        "typed-s3cret",
+    );
+    let screen = text(&out.stdout);
+    assert!(screen.contains("DB_PASSWORD (secret)"), "{screen}");
+    assert!(!screen.contains("typed-s3cret"), "{screen}");
+    assert!(screen.contains("connecting with ***"), "{screen}");
+
+    // Without a terminal, or with --no-prompt, nothing is asked.
+    let out = on_a_terminal(
+        dir.path(),
+        &format!("run {} --no-prompt", fixture("steps.md").display()),
+        "x",
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stdout));
+}
