@@ -190,7 +190,10 @@ impl Kubectl {
                     None => (long.to_owned(), None),
                 }
             } else if arg.len() >= 2 && arg.starts_with('-') && arg != "-" {
-                let (flag, rest) = arg[1..].split_at(1);
+                // A short flag is one character, whatever its width (`-é` must not split it).
+                let body = &arg[1..];
+                let width = body.chars().next().map_or(0, char::len_utf8);
+                let (flag, rest) = body.split_at(width);
                 let rest = rest.strip_prefix('=').unwrap_or(rest);
                 (flag.to_owned(), (!rest.is_empty()).then(|| rest.to_owned()))
             } else {
@@ -392,6 +395,15 @@ pub fn name_prefix(pod: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_wide_short_flag_is_read_whole() {
+        assert_eq!(
+            command_checks("kubectl get pods -é -n x", Some("NAME READY STATUS\n")),
+            None
+        );
+    }
+
     use super::*;
     use crate::check::conditions::name_has_prefix;
 
