@@ -1,6 +1,7 @@
 //! The command line: subcommands and flags (clap derive). Validation of what clap cannot check
 //! happens when the command runs, before anything is read or executed.
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -27,6 +28,20 @@ pub struct GlobalArgs {
     /// Print more about what docrun is doing.
     #[arg(short, long, global = true)]
     pub verbose: bool,
+}
+
+impl GlobalArgs {
+    /// Whether stderr gets colours: `--color always|never`, else only on a terminal without
+    /// `NO_COLOR`.
+    pub fn color(&self) -> bool {
+        match self.color {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => {
+                std::env::var_os("NO_COLOR").is_none() && std::io::stderr().is_terminal()
+            }
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

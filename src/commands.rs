@@ -7,8 +7,8 @@ use std::path::Path;
 
 use crate::check::Checker;
 use crate::cli::{
-    CheckArgs, Cli, ColorChoice, Command, Format, GlobalArgs, LintArgs, ListArgs, PlanArgs,
-    RunArgs, SnipsArgs, TestArgs, VarArgs, VarsArgs,
+    CheckArgs, Cli, Command, Format, GlobalArgs, LintArgs, ListArgs, PlanArgs, RunArgs, SnipsArgs,
+    TestArgs, VarArgs, VarsArgs,
 };
 use crate::doc::Doc;
 use crate::error::Error;
@@ -238,13 +238,7 @@ fn run_command(args: &RunArgs, global: &GlobalArgs) -> Result<ExitCode, Error> {
     if !args.no_preflight {
         runtime.block_on(preflight_before_run(&plan, global.quiet))?;
     }
-    let color = match global.color {
-        ColorChoice::Always => true,
-        ColorChoice::Never => false,
-        ColorChoice::Auto => {
-            std::env::var_os("NO_COLOR").is_none() && std::io::stderr().is_terminal()
-        }
-    };
+    let color = global.color();
     let mut reporters: Vec<Box<dyn Reporter>> = vec![Box::new(Human::new(HumanOptions {
         color,
         quiet: global.quiet,
@@ -435,11 +429,7 @@ fn test_command(args: &TestArgs, global: &GlobalArgs) -> Result<ExitCode, Error>
     let skipped = candidates.len() - to_run;
     let terminal = std::io::stderr().is_terminal();
     let human = HumanOptions {
-        color: match global.color {
-            ColorChoice::Always => true,
-            ColorChoice::Never => false,
-            ColorChoice::Auto => std::env::var_os("NO_COLOR").is_none() && terminal,
-        },
+        color: global.color(),
         quiet: global.quiet,
         verbose: global.verbose,
         progress: false,

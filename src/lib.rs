@@ -23,23 +23,16 @@ pub mod source;
 pub mod suite;
 pub mod tree;
 
-use std::io::IsTerminal;
 use std::process::ExitCode;
 
-use cli::{Cli, ColorChoice};
+use cli::Cli;
 use error::Error;
 
 /// Runs one command line and turns its outcome into the process exit code.
 ///
 /// Results go to stdout; progress and diagnostics go to stderr.
 pub fn run(cli: Cli) -> ExitCode {
-    let color = match cli.global.color {
-        ColorChoice::Always => true,
-        ColorChoice::Never => false,
-        ColorChoice::Auto => {
-            std::env::var_os("NO_COLOR").is_none() && std::io::stderr().is_terminal()
-        }
-    };
+    let color = cli.global.color();
     match commands::dispatch(&cli) {
         Ok(code) => code,
         Err(err) => {
