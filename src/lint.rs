@@ -339,45 +339,34 @@ impl<'a> GuideLint<'a> {
     }
 
     fn duplicate_anchors(&mut self) {
-        let mut first: HashMap<&str, usize> = HashMap::new();
-        for item in &self.doc.items {
-            let Item::Heading(h) = item else { continue };
-            let Some(anchor) = h.anchor.as_deref() else {
-                continue;
-            };
-            match first.get(anchor) {
-                Some(&line) => self.push(
-                    self.at(h.line, "{#"),
-                    Severity::Error,
-                    "duplicate-anchor",
-                    format!("anchor `#{anchor}` is already the anchor of the heading at line {line}"),
-                    "give this heading an anchor of its own: links to the anchor reach only the first heading, and step ids and overlays keyed on it mix the two sections",
-                ),
-                None => {
-                    first.insert(anchor, h.line);
-                }
-            }
+        let anchors = self.doc.items.iter().filter_map(|item| match item {
+            Item::Heading(h) => h.anchor.as_deref().map(|a| (a, h.line)),
+            _ => None,
+        });
+        for (anchor, line, first) in repeated(anchors) {
+            self.push(
+                self.at(line, "{#"),
+                Severity::Error,
+                "duplicate-anchor",
+                format!("anchor `#{anchor}` is already the anchor of the heading at line {first}"),
+                "give this heading an anchor of its own: links to the anchor reach only the first heading, and step ids and overlays keyed on it mix the two sections",
+            );
         }
     }
 
     fn duplicate_snip_ids(&mut self) {
-        let mut first: HashMap<&str, usize> = HashMap::new();
-        for block in self.doc.blocks() {
-            let Some(id) = block.snip_id.as_deref().filter(|id| *id != "none") else {
-                continue;
-            };
-            match first.get(id) {
-                Some(&line) => self.push(
-                    self.at(block.line, "snip_id"),
-                    Severity::Error,
-                    "duplicate-snip-id",
-                    format!("snip_id `{id}` is already the id of the block at line {line}"),
-                    "give each block its own snip_id: it names the step, and istio.io's snips.sh would define the same function twice",
-                ),
-                None => {
-                    first.insert(id, block.line);
-                }
-            }
+        let ids = self.doc.blocks().filter_map(|block| {
+            let id = block.snip_id.as_deref().filter(|id| *id != "none")?;
+            Some((id, block.line))
+        });
+        for (id, line, first) in repeated(ids) {
+            self.push(
+                self.at(line, "snip_id"),
+                Severity::Error,
+                "duplicate-snip-id",
+                format!("snip_id `{id}` is already the id of the block at line {first}"),
+                "give each block its own snip_id: it names the step, and istio.io's snips.sh would define the same function twice",
+            );
         }
     }
 
@@ -832,6 +821,21 @@ fn diagnostics(stderr: &str) -> Vec<Diagnostic> {
         });
     }
     found
+}
+
+/// The names seen before, as (name, line, line of its first use), in order.
+fn repeated<'a>(names: impl Iterator<Item = (&'a str, usize)>) -> Vec<(&'a str, usize, usize)> {
+    let mut first: HashMap<&str, usize> = HashMap::new();
+    let mut again = Vec::new();
+    for (name, line) in names {
+        match first.get(name) {
+            Some(&at) => again.push((name, line, at)),
+            None => {
+                first.insert(name, line);
+            }
+        }
+    }
+    again
 }
 
 #[cfg(test)]

@@ -1198,57 +1198,41 @@ impl Checker {
             Err(m) => return fail(m),
         };
         let config = watcher::Config::default().fields(&format!("metadata.name={name}"));
-        let missing = || Verdict::Pending(format!("{lower} {namespace}/{name} does not exist"));
-        fn verdict(r: Rollout) -> Verdict {
-            match r {
-                Rollout::Complete(m) => Verdict::Done(m),
-                Rollout::Pending(m) => Verdict::Pending(m),
-                Rollout::Failed(m) => Verdict::Failed(m),
-            }
-        }
+        let missing = format!("{lower} {namespace}/{name} does not exist");
         let result = match lower.as_str() {
             "deployment" | "deployments" | "deploy" => {
                 let api: Api<Deployment> = Api::namespaced(client, namespace);
-                self.watch_until(
+                self.watch_rollout(
                     context,
                     api,
                     config,
                     wait,
-                    |m: &BTreeMap<String, Deployment>| {
-                        m.values()
-                            .next()
-                            .map_or_else(missing, |d| verdict(conditions::deployment_progress(d)))
-                    },
+                    &missing,
+                    conditions::deployment_progress,
                 )
                 .await
             }
             "statefulset" | "statefulsets" | "sts" => {
                 let api: Api<StatefulSet> = Api::namespaced(client, namespace);
-                self.watch_until(
+                self.watch_rollout(
                     context,
                     api,
                     config,
                     wait,
-                    |m: &BTreeMap<String, StatefulSet>| {
-                        m.values()
-                            .next()
-                            .map_or_else(missing, |s| verdict(conditions::statefulset_progress(s)))
-                    },
+                    &missing,
+                    conditions::statefulset_progress,
                 )
                 .await
             }
             "daemonset" | "daemonsets" | "ds" => {
                 let api: Api<DaemonSet> = Api::namespaced(client, namespace);
-                self.watch_until(
+                self.watch_rollout(
                     context,
                     api,
                     config,
                     wait,
-                    |m: &BTreeMap<String, DaemonSet>| {
-                        m.values()
-                            .next()
-                            .map_or_else(missing, |d| verdict(conditions::daemonset_progress(d)))
-                    },
+                    &missing,
+                    conditions::daemonset_progress,
                 )
                 .await
             }
@@ -1269,6 +1253,34 @@ impl Checker {
                 "{target} in context {context} has not rolled out: {m}"
             )),
         }
+    }
+
+    /// Watches one workload of kind `K` until `progress` says it has rolled out (or failed).
+    async fn watch_rollout<K>(
+        &self,
+        context: &str,
+        api: Api<K>,
+        config: watcher::Config,
+        wait: Duration,
+        missing: &str,
+        progress: fn(&K) -> Rollout,
+    ) -> Result<String, String>
+    where
+        K: kube::Resource + Clone + DeserializeOwned + Debug + Send + 'static,
+    {
+        self.watch_until(
+            context,
+            api,
+            config,
+            wait,
+            |m: &BTreeMap<String, K>| match m.values().next().map(progress) {
+                None => Verdict::Pending(missing.to_owned()),
+                Some(Rollout::Complete(m)) => Verdict::Done(m),
+                Some(Rollout::Pending(m)) => Verdict::Pending(m),
+                Some(Rollout::Failed(m)) => Verdict::Failed(m),
+            },
+        )
+        .await
     }
 
     #[allow(clippy::too_many_arguments)]
