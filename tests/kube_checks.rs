@@ -9,9 +9,8 @@ use std::time::{Duration, Instant};
 
 use docrun::check::{CheckResult, CheckSpec, CheckStatus, Checker};
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, StatefulSet};
-use k8s_openapi::api::core::v1::{ConfigMap, Namespace, Pod, Secret};
+use k8s_openapi::api::core::v1::{ConfigMap, Namespace, Pod};
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
-use k8s_openapi::ByteString;
 use kube::api::{
     Api, ApiResource, DynamicObject, GroupVersionKind, Patch, PatchParams, PostParams,
 };
@@ -21,6 +20,7 @@ use serde::Serialize;
 use serde_json::json;
 use support::fakekube::{free_port, ContextEntry, FakeKube, Options, C2_TOKEN};
 use support::pki::{Cert, Pki};
+use support::trust::{cacerts, put_cacerts};
 
 const WAIT: Duration = Duration::from_secs(10);
 
@@ -61,37 +61,6 @@ impl Trust {
             root_b,
         }
     }
-}
-
-/// The four keys of a plug-in CA secret, as istio's Makefile makes them.
-fn cacerts(root: &Cert, inter: &Cert) -> Vec<(&'static str, String)> {
-    vec![
-        ("ca-cert.pem", inter.cert_pem.clone()),
-        ("ca-key.pem", inter.key_pem.clone()),
-        ("root-cert.pem", root.cert_pem.clone()),
-        (
-            "cert-chain.pem",
-            format!("{}{}", inter.cert_pem, root.cert_pem),
-        ),
-    ]
-}
-
-async fn put_cacerts(client: &Client, data: &[(&str, String)]) {
-    namespace(client, "istio-system").await;
-    let secret = Secret {
-        metadata: kube::api::ObjectMeta {
-            name: Some("cacerts".into()),
-            ..Default::default()
-        },
-        data: Some(
-            data.iter()
-                .map(|(k, v)| (k.to_string(), ByteString(v.as_bytes().to_vec())))
-                .collect(),
-        ),
-        ..Default::default()
-    };
-    let api: Api<Secret> = Api::namespaced(client.clone(), "istio-system");
-    api.create(&PostParams::default(), &secret).await.unwrap();
 }
 
 fn spec(yaml: &str) -> CheckSpec {

@@ -9,13 +9,16 @@ use kube::Client;
 use super::fakekube::FakeKube;
 use super::pki::Cert;
 
+/// Puts a `cacerts` secret holding `data` in `istio-system`, making the namespace if needed.
 pub async fn put_cacerts(client: &Client, data: &[(&str, String)]) {
     let namespaces: Api<Namespace> = Api::all(client.clone());
-    let ns = serde_json::from_value(serde_json::json!({"metadata": {"name": "istio-system"}}));
-    namespaces
-        .create(&PostParams::default(), &ns.unwrap())
-        .await
-        .unwrap();
+    if namespaces.get_opt("istio-system").await.unwrap().is_none() {
+        let ns = serde_json::from_value(serde_json::json!({"metadata": {"name": "istio-system"}}));
+        namespaces
+            .create(&PostParams::default(), &ns.unwrap())
+            .await
+            .unwrap();
+    }
     let secret = Secret {
         metadata: kube::api::ObjectMeta {
             name: Some("cacerts".into()),
