@@ -413,14 +413,14 @@ pub fn build(
             let occurrences = subst::scan(&command.text);
             let script = subst::substitute(&command.text, &occurrences, |occ| match &occ.found {
                 Found::Placeholder(text) => {
-                    let name = placeholder_var(runbook, text);
+                    let name = runbook.placeholder_var(text);
                     bindings.get(&name).map(|b| (name, b.value.clone()))
                 }
                 Found::VarRef(_) => None,
             });
             let display = subst::substitute(&command.text, &occurrences, |occ| {
                 let name = match &occ.found {
-                    Found::Placeholder(text) => placeholder_var(runbook, text),
+                    Found::Placeholder(text) => runbook.placeholder_var(text),
                     Found::VarRef(name) => name.clone(),
                 };
                 bindings.get(&name).map(|b| {
@@ -570,16 +570,6 @@ fn native_checks(
         unbound.join(", $")
     ));
     (RunsAs::Command, Vec::new())
-}
-
-/// The variable a placeholder stands for.
-fn placeholder_var(runbook: &Runbook, text: &str) -> String {
-    runbook
-        .vars
-        .iter()
-        .find(|v| v.placeholders.iter().any(|p| p == text))
-        .map(|v| v.name.clone())
-        .unwrap_or_else(|| subst::placeholder_var_name(text))
 }
 
 fn serialize_opt_duration<S: serde::Serializer>(

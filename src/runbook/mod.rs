@@ -130,6 +130,16 @@ impl Runbook {
     pub fn var(&self, name: &str) -> Option<&Variable> {
         self.vars.iter().find(|v| v.name == name)
     }
+
+    /// The variable a placeholder stands for: the one it was found for, else the name the
+    /// placeholder's words make (`<my-cluster-name>` -> `MY_CLUSTER_NAME`).
+    pub fn placeholder_var(&self, text: &str) -> String {
+        self.vars
+            .iter()
+            .find(|v| v.placeholders.iter().any(|p| p == text))
+            .map(|v| v.name.clone())
+            .unwrap_or_else(|| subst::placeholder_var_name(text))
+    }
 }
 
 /// Everything a runbook is built from besides the guide.
