@@ -10,6 +10,8 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+use tokio::signal::unix::{signal, Signal, SignalKind};
+
 use super::matching::{compare, MatchMode};
 use super::resume::{guide_state, Checkpoint, ResumeStore};
 use super::shell::{CommandResult, SessionConfig, SessionState, ShellError, ShellSession};
@@ -62,6 +64,10 @@ pub async fn run(
     reporters: &mut [Box<dyn Reporter>],
 ) -> Result<RunSummary, Error> {
     let started = Instant::now();
+    // One listener for the whole run, installed before the session starts: a Ctrl-C between
+    // two steps is not lost (the next step sees it at once), and none leaves the session behind.
+    let mut interrupt = signal(SignalKind::interrupt())
+        .map_err(|e| Error::Internal(format!("cannot listen for Ctrl-C: {e}")))?;
     let store = ResumeStore::for_run(&plan.guide, &plan.bindings);
     let checkpoint = if options.resume { store.load() } else { None };
     let resume_index = checkpoint.as_ref().and_then(|cp| {
@@ -155,7 +161,15 @@ pub async fn run(
             });
             let checker = checker.as_ref();
             run_native(
-                plan, step, options, checker, reporters, index, total, is_cleanup,
+                plan,
+                step,
+                options,
+                &mut interrupt,
+                checker,
+                reporters,
+                index,
+                total,
+                is_cleanup,
             )
             .await
         } else {
@@ -163,6 +177,7 @@ pub async fn run(
                 plan,
                 step,
                 options,
+                &mut interrupt,
                 &mut session,
                 reporters,
                 index,
@@ -376,6 +391,7 @@ async fn run_step(
     plan: &Plan,
     step: &PlanStep,
     options: &RunOptions,
+    interrupt: &mut Signal,
     session: &mut ShellSession,
     reporters: &mut [Box<dyn Reporter>],
     index: usize,
@@ -409,12 +425,10 @@ async fn run_step(
         attempts += 1;
         let mut sink = OutputSink::new(&step.id, &plan.secrets);
         let result = {
-            let ctrl_c = tokio::signal::ctrl_c();
-            tokio::pin!(ctrl_c);
             let mut on_output = |bytes: &[u8]| sink.push(bytes, reporters);
             tokio::select! {
                 result = session.run(&script, timeout, &mut on_output) => Some(result),
-                _ = &mut ctrl_c => None,
+                _ = interrupt.recv() => None,
             }
         };
         let Some(result) = result else {
@@ -508,6 +522,7 @@ async fn run_native(
     plan: &Plan,
     step: &PlanStep,
     options: &RunOptions,
+    interrupt: &mut Signal,
     checker: Result<&Checker, &String>,
     reporters: &mut [Box<dyn Reporter>],
     index: usize,
@@ -537,8 +552,6 @@ async fn run_native(
     let (status, message, output) = match checker {
         Err(e) => (StepStatus::Failed, Some(e.clone()), String::new()),
         Ok(checker) => {
-            let ctrl_c = tokio::signal::ctrl_c();
-            tokio::pin!(ctrl_c);
             tokio::select! {
                 results = checker.run_all(&step.native, wait) => {
                     let mut output = String::new();
@@ -565,7 +578,7 @@ async fn run_native(
                         (StepStatus::Failed, Some(failed.join("; ")), output)
                     }
                 }
-                _ = &mut ctrl_c => (
+                _ = interrupt.recv() => (
                     StepStatus::Interrupted,
                     Some("interrupted (Ctrl-C) while waiting".to_owned()),
                     String::new(),
