@@ -100,7 +100,7 @@ pub struct Prerequisite {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub versions: Vec<String>,
     /// Native checks that verify it: declared by the overlay, or derived from the guide (see
-    /// [`derive`]). Variable references are unresolved; the plan resolves them.
+    /// [`derive`](mod@derive)). Variable references are unresolved; the plan resolves them.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub checks: Vec<CheckSpec>,
     /// `guide` when docrun read it from the guide itself, `overlay` when it was declared.
