@@ -157,7 +157,7 @@ fn plan_command(args: &PlanArgs) -> Result<ExitCode, Error> {
     }
     let out = match args.format {
         Format::Text => report::plan::plan(&plan),
-        Format::Json => to_json(&plan)?,
+        Format::Json => to_json_masked(&plan, &plan.secrets)?,
     };
     write_stdout(out.as_bytes())?;
     Ok(ExitCode::SUCCESS)
@@ -286,7 +286,11 @@ async fn preflight_before_run(plan: &Plan, quiet: bool) -> Result<(), Error> {
     if !quiet || summary.failed > 0 {
         eprint!(
             "{}",
-            report::check::preflight(&plan.guide, plan.title.as_deref(), &groups)
+            plan.mask(&report::check::preflight(
+                &plan.guide,
+                plan.title.as_deref(),
+                &groups
+            ))
         );
     }
     if summary.failed > 0 {
@@ -323,13 +327,20 @@ fn check_command(args: &CheckArgs) -> Result<ExitCode, Error> {
     }
     let summary = Summary::of(&groups);
     let out = match args.format {
-        Format::Text => report::check::preflight(&plan.guide, plan.title.as_deref(), &groups),
-        Format::Json => to_json(&serde_json::json!({
-            "schema": "docrun.check/v1",
-            "guide": plan.guide,
-            "groups": groups,
-            "summary": summary,
-        }))?,
+        Format::Text => plan.mask(&report::check::preflight(
+            &plan.guide,
+            plan.title.as_deref(),
+            &groups,
+        )),
+        Format::Json => to_json_masked(
+            &serde_json::json!({
+                "schema": "docrun.check/v1",
+                "guide": plan.guide,
+                "groups": groups,
+                "summary": summary,
+            }),
+            &plan.secrets,
+        )?,
     };
     write_stdout(out.as_bytes())?;
     if summary.failed > 0 {
@@ -487,6 +498,27 @@ fn test_command(args: &TestArgs, global: &GlobalArgs) -> Result<ExitCode, Error>
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// JSON with every secret value replaced by `***`, wherever it stands (a check's field, a
+/// message, a command).
+fn to_json_masked<T: serde::Serialize>(value: &T, secrets: &[String]) -> Result<String, Error> {
+    fn mask_strings(value: &mut serde_json::Value, secrets: &[String]) {
+        match value {
+            serde_json::Value::String(s) => *s = plan::mask(s, secrets),
+            serde_json::Value::Array(items) => {
+                items.iter_mut().for_each(|v| mask_strings(v, secrets))
+            }
+            serde_json::Value::Object(map) => {
+                map.values_mut().for_each(|v| mask_strings(v, secrets))
+            }
+            _ => {}
+        }
+    }
+    let mut value = serde_json::to_value(value)
+        .map_err(|e| Error::Internal(format!("cannot write JSON: {e}")))?;
+    mask_strings(&mut value, secrets);
+    to_json(&value)
 }
 
 fn to_json<T: serde::Serialize>(value: &T) -> Result<String, Error> {

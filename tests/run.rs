@@ -255,6 +255,19 @@ fn a_secret_never_reaches_the_terminal_json_or_junit() {
         .output()
         .unwrap();
     assert!(!text(&plan.stdout).contains(secret));
+    // Nor a plan, text or JSON, where the secret is a field of a declared check.
+    for format in ["text", "json"] {
+        let plan = docrun(dir.path())
+            .args(["plan", "--format", format])
+            .arg(fixture("secret-check.md"))
+            .args(["--set", "API_TOKEN=tok-s3cret"])
+            .output()
+            .unwrap();
+        assert_eq!(plan.status.code(), Some(0), "{}", text(&plan.stderr));
+        let shown = text(&plan.stdout);
+        assert!(shown.contains("kube.secret"), "{shown}");
+        assert!(!shown.contains("tok-s3cret"), "{format}: {shown}");
+    }
 }
 
 #[test]
