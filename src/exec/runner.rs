@@ -532,7 +532,12 @@ async fn run_native(
     let described: Vec<String> = step
         .native
         .iter()
-        .map(|c| format!("native {}", crate::report::check::spec(c)))
+        .map(|c| {
+            mask(
+                &format!("native {}", crate::report::check::spec(c)),
+                &plan.secrets,
+            )
+        })
         .collect();
     emit(
         reporters,
