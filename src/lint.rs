@@ -493,7 +493,7 @@ impl<'a> GuideLint<'a> {
         let mut set_at: HashMap<String, usize> = HashMap::new();
         for step in runbook.steps.iter().filter(commands) {
             for command in &step.commands {
-                for (offset, name) in assignments(&command.text) {
+                for (offset, name) in crate::runbook::assignments(&command.text) {
                     let line = command.line + command.text[..offset].matches('\n').count();
                     set_at.entry(name).or_insert(line);
                 }
@@ -503,7 +503,7 @@ impl<'a> GuideLint<'a> {
         for step in runbook.steps.iter().filter(commands) {
             let checked = step.runs && step.file == self.doc.path();
             for command in &step.commands {
-                let assigned = assignments(&command.text);
+                let assigned = crate::runbook::assignments(&command.text);
                 for occ in subst::scan(&command.text) {
                     let Found::VarRef(name) = &occ.found else {
                         continue;
@@ -680,25 +680,6 @@ fn exec_it_at(command: &str) -> Option<(usize, String)> {
         }
     }
     None
-}
-
-/// The names a command sets, with the offset of each: assignments (`NAME=`, `export NAME=`,
-/// `local NAME=`), `for NAME in` and `read NAME`.
-fn assignments(command: &str) -> Vec<(usize, String)> {
-    static ASSIGN: LazyLock<Regex> =
-        LazyLock::new(|| Regex::new(r"(?:^|[\s;&|(`{])([A-Za-z_][A-Za-z0-9_]*)\+?=").unwrap());
-    static LOOP_OR_READ: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"(?:\bfor\s+|\bselect\s+|\bread\s+(?:-[a-zA-Z]+\s+)*)([A-Za-z_][A-Za-z0-9_]*)")
-            .unwrap()
-    });
-    let mut found: Vec<(usize, String)> = [&*ASSIGN, &*LOOP_OR_READ]
-        .into_iter()
-        .flat_map(|re| re.captures_iter(command))
-        .filter_map(|c| c.get(1))
-        .map(|m| (m.start(), m.as_str().to_owned()))
-        .collect();
-    found.sort();
-    found
 }
 
 /// One step as a run sources it: its commands one per line, placeholders filled with a word

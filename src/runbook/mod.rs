@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-pub(crate) use vars::{is_environment_name, placeholder_var};
+pub(crate) use vars::{assignments, is_environment_name, placeholder_var};
 pub use vars::{VarKind, Variable};
 
 use crate::check::CheckSpec;

@@ -63,12 +63,6 @@ static TABLE_DESC: &[&str] = &["description", "描述", "说明", "meaning"];
 static ASSIGN_BEFORE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?:^|[\s;&|(])(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)=$").unwrap()
 });
-static LITERAL_ASSIGN: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?m)(?:^|[;&|]\s*)\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)=(?:[^<\s]|$)").unwrap()
-});
-static LOOP_OR_READ: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?:\bfor\s+|\bread\s+(?:-[a-zA-Z]+\s+)*)([A-Za-z_][A-Za-z0-9_]*)").unwrap()
-});
 static SECRET_WORDS: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)password|passwd|token|secret|api[_ -]?key|密码|令牌").unwrap()
 });
@@ -129,11 +123,7 @@ pub fn collect(doc: &Doc, steps: &[Step], overlay: &Overlay) -> Vec<Variable> {
                 }
             }
             if step.runs {
-                for re in [&*LITERAL_ASSIGN, &*LOOP_OR_READ] {
-                    for c in re.captures_iter(&command.text) {
-                        set_by_steps.push(c[1].to_owned());
-                    }
-                }
+                set_by_steps.extend(assignments(&command.text).into_iter().map(|(_, name)| name));
             }
         }
     }
@@ -261,6 +251,25 @@ pub(crate) fn is_environment_name(name: &str) -> bool {
         "EDITOR",
     ];
     NAMES.contains(&name) || name.starts_with("BASH") || name.starts_with("DOCRUN_")
+}
+
+/// The names a command sets, with the offset of each: assignments (`NAME=`, `export NAME=`,
+/// `local NAME=`), `for NAME in` and `read NAME`.
+pub(crate) fn assignments(command: &str) -> Vec<(usize, String)> {
+    static ASSIGN: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"(?:^|[\s;&|(`{])([A-Za-z_][A-Za-z0-9_]*)\+?=").unwrap());
+    static LOOP_OR_READ: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"(?:\bfor\s+|\bselect\s+|\bread\s+(?:-[a-zA-Z]+\s+)*)([A-Za-z_][A-Za-z0-9_]*)")
+            .unwrap()
+    });
+    let mut found: Vec<(usize, String)> = [&*ASSIGN, &*LOOP_OR_READ]
+        .into_iter()
+        .flat_map(|re| re.captures_iter(command))
+        .filter_map(|c| c.get(1))
+        .map(|m| (m.start(), m.as_str().to_owned()))
+        .collect();
+    found.sort();
+    found
 }
 
 fn find_by_placeholder(vars: &[Variable], text: &str) -> Option<String> {
