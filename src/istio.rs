@@ -278,6 +278,30 @@ fn section_head(line: &str) -> Option<&str> {
     }
 }
 
+/// `@path@` names a file of the Istio source tree: every such token of `text` (any number of
+/// lines) becomes `path`, by the extractor's rule.
+pub fn strip_path_tokens(text: &str) -> String {
+    if !text.contains('@') {
+        return text.to_owned();
+    }
+    let mut out = String::with_capacity(text.len());
+    for line in text.split_inclusive('\n') {
+        let had_newline = line.ends_with('\n');
+        let mut line = line.to_owned();
+        let mut changed = false;
+        while let Some(stripped) = strip_github_token(&line) {
+            line = stripped;
+            changed = true;
+        }
+        // The extractor's rule ends every line it rewrites with a newline.
+        if changed && !had_newline {
+            line.pop();
+        }
+        out.push_str(&line);
+    }
+    out
+}
+
 /// One step of the extractor's `@path@` rule: the last `@word@` not preceded by a letter or
 /// digit loses its `@`s. Returns `None` when there is none left.
 fn strip_github_token(line: &str) -> Option<String> {
@@ -345,6 +369,15 @@ mod tests {
         for (line, expected) in cases {
             assert_eq!(strip_github_token(line).as_deref(), expected, "{line}");
         }
+    }
+
+    #[test]
+    fn every_path_token_of_a_command_goes() {
+        assert_eq!(
+            strip_path_tokens("kubectl apply -f @a/x.yaml@ \\\n  -f @b.yaml@"),
+            "kubectl apply -f a/x.yaml \\\n  -f b.yaml"
+        );
+        assert_eq!(strip_path_tokens("mail me@host.com"), "mail me@host.com");
     }
 
     #[test]

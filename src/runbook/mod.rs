@@ -376,7 +376,8 @@ impl Builder<'_> {
             let mut shown: Vec<(usize, Option<String>)> = Vec::new();
             for segment in segments {
                 for mut command in segment.commands {
-                    command.text = render_values(&strip_github_tokens(&command.text), self.site);
+                    command.text =
+                        render_values(&crate::istio::strip_path_tokens(&command.text), self.site);
                     shown.push((step.commands.len(), None));
                     step.commands.push(command);
                 }
@@ -501,16 +502,6 @@ fn slug(text: &str) -> String {
         .collect::<String>()
         .trim_matches('-')
         .to_owned()
-}
-
-/// `@path@` names a file of the Istio source tree: the path without the `@`s.
-fn strip_github_tokens(text: &str) -> String {
-    static TOKEN: std::sync::LazyLock<regex::Regex> =
-        std::sync::LazyLock::new(|| regex::Regex::new(r"(^|[^A-Za-z0-9])@([\w.\-/]+)@").unwrap());
-    if !text.contains('@') {
-        return text.to_owned();
-    }
-    TOKEN.replace_all(text, "$1$2").into_owned()
 }
 
 fn find_boilerplate(guide: &Path, name: &str) -> Option<PathBuf> {
