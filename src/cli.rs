@@ -139,6 +139,9 @@ pub struct Selection {
     /// Skip these steps (repeatable).
     #[arg(long, value_name = "ID")]
     pub skip: Vec<String>,
+    /// A step that cleans up: it runs even after a failure, a timeout or Ctrl-C (repeatable).
+    #[arg(long, value_name = "ID")]
+    pub cleanup: Vec<String>,
 }
 
 #[derive(Debug, Args)]
@@ -166,9 +169,6 @@ pub struct RunArgs {
     /// overlay gives a timeout.
     #[arg(long, value_name = "DUR", default_value = "5m")]
     pub wait_timeout: String,
-    /// A step that cleans up: it runs even after a failure, a timeout or Ctrl-C (repeatable).
-    #[arg(long, value_name = "ID")]
-    pub cleanup: Vec<String>,
     /// JSON Lines events on stdout.
     #[arg(long)]
     pub json: bool,

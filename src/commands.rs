@@ -168,6 +168,7 @@ fn selection(args: &crate::cli::Selection) -> Selection {
         from: args.from.clone(),
         only: args.only.clone(),
         skip: args.skip.clone(),
+        cleanup: args.cleanup.clone(),
     }
 }
 
@@ -182,20 +183,11 @@ fn run_command(args: &RunArgs, global: &GlobalArgs) -> Result<ExitCode, Error> {
         default_retry: duration("retry", &args.retry)?,
         keep_going: args.keep_going,
         resume: args.resume,
-        cleanup: args.cleanup.clone(),
         checkpoint: true,
         no_native: args.no_native,
         wait_timeout: duration("wait-timeout", &args.wait_timeout)?,
     };
     let mut plan = load_plan(&args.doc, &args.vars, &selection(&args.selection))?;
-    for id in &args.cleanup {
-        if !plan.steps.iter().any(|s| &s.id == id) {
-            return Err(Error::Usage(format!(
-                "--cleanup {id}: {} has no such step",
-                args.doc.display()
-            )));
-        }
-    }
     if !plan.missing.is_empty() {
         let interactive =
             !args.no_prompt && std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
@@ -231,10 +223,7 @@ fn run_command(args: &RunArgs, global: &GlobalArgs) -> Result<ExitCode, Error> {
         return Ok(ExitCode::SUCCESS);
     }
 
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Error::Internal(format!("cannot start the async runtime: {e}")))?;
+    let runtime = runtime()?;
     if !args.no_preflight {
         runtime.block_on(preflight_before_run(&plan, global.quiet))?;
     }
@@ -319,10 +308,7 @@ fn check_command(args: &CheckArgs) -> Result<ExitCode, Error> {
                 ))
             })?
             .with_timeout(args.timeout);
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|e| Error::Internal(format!("cannot start the async runtime: {e}")))?;
+        let runtime = runtime()?;
         runtime.block_on(preflight::run(&checker, &mut groups, args.timeout));
     }
     let summary = Summary::of(&groups);
@@ -425,7 +411,6 @@ fn test_command(args: &TestArgs, global: &GlobalArgs) -> Result<ExitCode, Error>
         )?,
         keep_going: false,
         resume: false,
-        cleanup: Vec::new(),
         checkpoint: false,
         no_native: false,
         wait_timeout: std::time::Duration::from_secs(300),
@@ -460,10 +445,7 @@ fn test_command(args: &TestArgs, global: &GlobalArgs) -> Result<ExitCode, Error>
         bar.enable_steady_tick(std::time::Duration::from_millis(120));
         bar
     });
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Error::Internal(format!("cannot start the async runtime: {e}")))?;
+    let runtime = runtime()?;
     let results = runtime.block_on(suite::run(
         candidates,
         jobs,
@@ -502,6 +484,15 @@ fn test_command(args: &TestArgs, global: &GlobalArgs) -> Result<ExitCode, Error>
 
 /// JSON with every secret value replaced by `***`, wherever it stands (a check's field, a
 /// message, a command).
+/// The async runtime of a command: one thread is enough, the work is waiting on processes and
+/// API servers.
+fn runtime() -> Result<tokio::runtime::Runtime, Error> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Internal(format!("cannot start the async runtime: {e}")))
+}
+
 fn to_json_masked<T: serde::Serialize>(value: &T, secrets: &[String]) -> Result<String, Error> {
     fn mask_strings(value: &mut serde_json::Value, secrets: &[String]) {
         match value {

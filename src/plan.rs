@@ -185,6 +185,8 @@ pub struct Selection {
     pub from: Option<String>,
     pub only: Vec<String>,
     pub skip: Vec<String>,
+    /// More steps that clean up, beyond those the overlay names (`--cleanup`).
+    pub cleanup: Vec<String>,
 }
 
 /// A variable as the plan shows it.
@@ -319,6 +321,7 @@ pub fn build(
         .iter()
         .chain(&selection.only)
         .chain(&selection.skip)
+        .chain(&selection.cleanup)
     {
         if runbook.step(id).is_none() {
             return Err(Error::Usage(format!(
@@ -492,7 +495,8 @@ pub fn build(
             .overlay
             .cleanup
             .iter()
-            .any(|c| c == &step.id || c == &step.section.anchor);
+            .any(|c| c == &step.id || c == &step.section.anchor)
+            || selection.cleanup.contains(&step.id);
         let (runs_as, native) = native_checks(step, &value, &missing, &mut warnings);
         steps.push(PlanStep {
             mode,

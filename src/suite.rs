@@ -345,7 +345,7 @@ pub async fn run(
             Ok(s) => s,
             Err(e) => {
                 let text = format!("ERROR {}: {e}\n", path.display());
-                print_above(progress.as_ref(), &text);
+                crate::report::write_stderr(progress.as_ref(), &text);
                 runner::RunSummary {
                     status: RunStatus::Failed,
                     passed: 0,
@@ -358,7 +358,7 @@ pub async fn run(
         for e in &events {
             report.event(e);
         }
-        print_above(progress.as_ref(), &report.take_text());
+        crate::report::write_stderr(progress.as_ref(), &report.take_text());
         if let Some(bar) = &progress {
             bar.inc(1);
         }
@@ -374,19 +374,6 @@ pub async fn run(
     }
     results.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(results)
-}
-
-fn print_above(bar: Option<&indicatif::ProgressBar>, text: &str) {
-    use std::io::Write;
-    let write = || {
-        let mut err = std::io::stderr().lock();
-        let _ = err.write_all(text.as_bytes());
-        let _ = err.flush();
-    };
-    match bar {
-        Some(bar) => bar.suspend(write),
-        None => write(),
-    }
 }
 
 /// The table at the end of a run: guide, steps passed/failed/skipped, duration.

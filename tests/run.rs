@@ -278,6 +278,8 @@ fn from_only_skip_and_keep_going_choose_the_steps() {
         (&["--from", "three_1"], "three\nfour\n", 0),
         (&["--only", "four_1", "--only", "one_1"], "one\nfour\n", 0),
         (&["--skip", "two_1"], "one\nthree\nfour\n", 0),
+        // A --cleanup step still runs after the failure of two_1.
+        (&["--cleanup", "four_1"], "one\ntwo\nfour\n", 1),
     ];
     for (args, log, code) in cases {
         let dir = tempfile::tempdir().unwrap();
@@ -306,6 +308,13 @@ fn from_only_skip_and_keep_going_choose_the_steps() {
     );
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("did you mean `three_1`"));
+    let out = run(
+        dir.path(),
+        "steps.md",
+        &["--set", "LOG=x", "--cleanup", "fuor_1"],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("did you mean `four_1`"));
 }
 
 #[test]

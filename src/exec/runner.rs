@@ -34,8 +34,6 @@ pub struct RunOptions {
     pub keep_going: bool,
     /// Start after the last step that passed in an earlier run, with its state restored.
     pub resume: bool,
-    /// More step ids to treat as cleanup steps.
-    pub cleanup: Vec<String>,
     /// Leave a checkpoint for `--resume` when the run does not pass.
     pub checkpoint: bool,
     /// Run the guide's own commands even where native checks could replace them.
@@ -143,9 +141,8 @@ pub async fn run(
             );
             continue;
         }
-        let is_cleanup = step.cleanup || options.cleanup.contains(&step.id);
         if let Some(cause) = &stopped_by {
-            if !is_cleanup {
+            if !step.cleanup {
                 skip(
                     reporters,
                     step,
@@ -155,7 +152,26 @@ pub async fn run(
                 continue;
             }
         }
-        let outcome = if step.runs_as == RunsAs::Native && !options.no_native {
+        let native = step.runs_as == RunsAs::Native && !options.no_native;
+        let commands = if native {
+            native_commands(plan, step)
+        } else {
+            step.commands.clone()
+        };
+        emit(
+            reporters,
+            &Event::StepStarted {
+                id: step.id.clone(),
+                section: step.section.clone(),
+                file: step.file.clone(),
+                line: step.line,
+                index,
+                total,
+                commands: commands.clone(),
+                cleanup: step.cleanup,
+            },
+        );
+        let outcome = if native {
             let checker = checker.get_or_insert_with(|| {
                 Checker::from_env().map_err(|e| format!("cannot read the kubeconfig: {e}"))
             });
@@ -167,29 +183,16 @@ pub async fn run(
                 &mut interrupt,
                 checker,
                 reporters,
-                index,
-                total,
-                is_cleanup,
+                commands,
             )
             .await
         } else {
-            run_step(
-                plan,
-                step,
-                options,
-                &mut interrupt,
-                &mut session,
-                reporters,
-                index,
-                total,
-                is_cleanup,
-            )
-            .await
+            run_step(plan, step, options, &mut interrupt, &mut session, reporters).await
         };
         match outcome.status {
             StepStatus::Passed => {
                 summary.passed += 1;
-                if !is_cleanup {
+                if !step.cleanup {
                     // A step that only looks changes neither exported variables nor the
                     // directory, so the state captured after an earlier step still holds.
                     let state = match last_passed.take() {
@@ -386,7 +389,7 @@ pub fn judge(step: &PlanStep, result: &CommandResult, timeout: Duration) -> Verd
     }
 }
 
-#[allow(clippy::too_many_arguments)]
+/// Runs a step's commands in the session, retrying a verification step within its budget.
 async fn run_step(
     plan: &Plan,
     step: &PlanStep,
@@ -394,23 +397,7 @@ async fn run_step(
     interrupt: &mut Signal,
     session: &mut ShellSession,
     reporters: &mut [Box<dyn Reporter>],
-    index: usize,
-    total: usize,
-    cleanup: bool,
 ) -> StepOutcome {
-    emit(
-        reporters,
-        &Event::StepStarted {
-            id: step.id.clone(),
-            section: step.section.clone(),
-            file: step.file.clone(),
-            line: step.line,
-            index,
-            total,
-            commands: step.commands.clone(),
-            cleanup,
-        },
-    );
     let script = step.scripts.join("\n");
     let timeout = step.timeout.unwrap_or(options.default_timeout);
     let retry_budget = match step.retry {
@@ -515,22 +502,9 @@ async fn run_step(
     }
 }
 
-/// Runs a step as its native checks: watches instead of the guide's polling commands, and reads
-/// through the Kubernetes API instead of kubectl. Ctrl-C ends the wait.
-#[allow(clippy::too_many_arguments)]
-async fn run_native(
-    plan: &Plan,
-    step: &PlanStep,
-    options: &RunOptions,
-    interrupt: &mut Signal,
-    checker: Result<&Checker, &String>,
-    reporters: &mut [Box<dyn Reporter>],
-    index: usize,
-    total: usize,
-    cleanup: bool,
-) -> StepOutcome {
-    let described: Vec<String> = step
-        .native
+/// How a step that runs as native checks is shown: one line per check, secrets masked.
+fn native_commands(plan: &Plan, step: &PlanStep) -> Vec<String> {
+    step.native
         .iter()
         .map(|c| {
             mask(
@@ -538,20 +512,20 @@ async fn run_native(
                 &plan.secrets,
             )
         })
-        .collect();
-    emit(
-        reporters,
-        &Event::StepStarted {
-            id: step.id.clone(),
-            section: step.section.clone(),
-            file: step.file.clone(),
-            line: step.line,
-            index,
-            total,
-            commands: described.clone(),
-            cleanup,
-        },
-    );
+        .collect()
+}
+
+/// Runs a step as its native checks: watches instead of the guide's polling commands, and reads
+/// through the Kubernetes API instead of kubectl. Ctrl-C ends the wait.
+async fn run_native(
+    plan: &Plan,
+    step: &PlanStep,
+    options: &RunOptions,
+    interrupt: &mut Signal,
+    checker: Result<&Checker, &String>,
+    reporters: &mut [Box<dyn Reporter>],
+    commands: Vec<String>,
+) -> StepOutcome {
     let started = Instant::now();
     let wait = step.timeout.unwrap_or(options.wait_timeout);
     let (status, message, output) = match checker {
@@ -616,7 +590,7 @@ async fn run_native(
             message: message.map(|m| mask(&m, &plan.secrets)),
             diff: None,
             output,
-            commands: described,
+            commands,
         },
     );
     StepOutcome {

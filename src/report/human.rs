@@ -3,7 +3,6 @@
 //! a terminal an indicatif progress line shows the current step, elapsed time and steps done.
 //! Everything goes to stderr: stdout is for results.
 
-use std::io::Write;
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -69,15 +68,7 @@ impl Human {
             buffer.push_str(text);
             return;
         }
-        let write = |text: &str| {
-            let mut err = std::io::stderr().lock();
-            let _ = err.write_all(text.as_bytes());
-            let _ = err.flush();
-        };
-        match &self.bar {
-            Some(bar) => bar.suspend(|| write(text)),
-            None => write(text),
-        }
+        super::write_stderr(self.bar.as_ref(), text);
     }
 
     fn paint(&self, text: &str, code: &str) -> String {
