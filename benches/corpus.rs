@@ -61,6 +61,8 @@ fn bench(c: &mut Criterion) {
     });
     group.bench_function("parse and plan 95 guides", |b| {
         b.iter(|| {
+            // One pass reads each included boilerplate once, as `docrun test` and `lint` do.
+            let includes = runbook::Includes::default();
             for (path, text) in &guides {
                 let doc = doc::parse(Arc::new(Source::new(path, text))).unwrap();
                 let rb = runbook::build(
@@ -68,6 +70,7 @@ fn bench(c: &mut Criterion) {
                     BuildOptions {
                         site: Some(&site),
                         overlay: None,
+                        includes: Some(&includes),
                     },
                 )
                 .unwrap();

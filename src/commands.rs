@@ -98,7 +98,7 @@ pub fn load_runbook(path: &Path, site_data: Option<&Path>) -> Result<Runbook, Er
         &doc,
         BuildOptions {
             site: site.as_ref(),
-            overlay: None,
+            ..BuildOptions::default()
         },
     )
 }

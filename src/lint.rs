@@ -160,6 +160,7 @@ pub fn run(paths: &[PathBuf]) -> Report {
         ..Report::default()
     };
     let mut sites = crate::tree::SiteCache::default();
+    let includes = runbook::Includes::default();
     let mut seen = HashSet::new();
     for path in files {
         let source = match Source::load(&path) {
@@ -176,7 +177,7 @@ pub fn run(paths: &[PathBuf]) -> Report {
         };
         report.guides += 1;
         let site = sites.for_guide(&path);
-        for finding in lint_source(source, site) {
+        for finding in lint_source(source, site, Some(&includes)) {
             // An include's parse error is found again when the include is linted itself.
             if seen.insert(finding.clone()) {
                 report.findings.push(finding);
@@ -187,13 +188,19 @@ pub fn run(paths: &[PathBuf]) -> Report {
 }
 
 /// Lints one guide's text: every rule, findings sorted by line, column and rule.
-pub fn lint_source(source: Arc<Source>, site: Option<&SiteData>) -> Vec<Finding> {
+/// `includes` shares the boilerplates read across the guides of a tree.
+pub fn lint_source(
+    source: Arc<Source>,
+    site: Option<&SiteData>,
+    includes: Option<&runbook::Includes>,
+) -> Vec<Finding> {
     match doc::parse(source) {
         Ok(doc) => lint_doc(
             &doc,
             BuildOptions {
                 site,
                 overlay: None,
+                includes,
             },
         ),
         Err(err) => vec![parse_finding(&err)],
@@ -493,7 +500,7 @@ impl<'a> GuideLint<'a> {
         let mut set_at: HashMap<String, usize> = HashMap::new();
         for step in runbook.steps.iter().filter(commands) {
             for command in &step.commands {
-                for (offset, name) in crate::runbook::assignments(&command.text) {
+                for (offset, name) in runbook::assignments(&command.text) {
                     let line = command.line + command.text[..offset].matches('\n').count();
                     set_at.entry(name).or_insert(line);
                 }
@@ -503,7 +510,7 @@ impl<'a> GuideLint<'a> {
         for step in runbook.steps.iter().filter(commands) {
             let checked = step.runs && step.file == self.doc.path();
             for command in &step.commands {
-                let assigned = crate::runbook::assignments(&command.text);
+                let assigned = runbook::assignments(&command.text);
                 for occ in subst::scan(&command.text) {
                     let Found::VarRef(name) = &occ.found else {
                         continue;
@@ -824,7 +831,7 @@ mod tests {
     use super::*;
 
     fn lint(text: &str) -> Vec<Finding> {
-        lint_source(Arc::new(Source::new("g.md", text)), None)
+        lint_source(Arc::new(Source::new("g.md", text)), None, None)
     }
 
     /// Each finding as (rule, line, column).
@@ -989,6 +996,7 @@ mod tests {
                 path: PathBuf::from("g.docrun.yaml"),
                 line: 1,
             }),
+            includes: None,
         };
         assert_eq!(lint_doc(&doc, options(overlay)), vec![]);
         let found = lint_doc(&doc, BuildOptions::default());

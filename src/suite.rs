@@ -153,6 +153,7 @@ pub struct SuiteOptions {
 pub fn discover(paths: &[PathBuf], options: &SuiteOptions) -> Result<Vec<Candidate>, Error> {
     let (files, mut errors) = crate::tree::guides(paths);
     let mut sites = SiteCache::default();
+    let includes = runbook::Includes::default();
     let given_site = options
         .site_data
         .as_deref()
@@ -185,6 +186,7 @@ pub fn discover(paths: &[PathBuf], options: &SuiteOptions) -> Result<Vec<Candida
             BuildOptions {
                 site,
                 overlay: None,
+                includes: Some(&includes),
             },
         ) {
             Ok(r) => r,

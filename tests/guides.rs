@@ -349,7 +349,7 @@ fn every_markdown_file_of_the_corpus_and_the_runbooks_reads_and_plans() {
             &doc,
             docrun::runbook::BuildOptions {
                 site: Some(&site),
-                overlay: None,
+                ..Default::default()
             },
         )
         .unwrap_or_else(|e| panic!("{}: {e}", file.display()));

@@ -20,7 +20,7 @@ fuzz_target!(|data: &[u8]| {
     let source = Arc::new(Source::new("/nonexistent/fuzz/guide.md", &text));
     let _ = istio::extract(&source, &SITE, &SnipsOptions::default());
     let Ok(doc) = docrun::doc::parse(source) else { return };
-    let Ok(rb) = runbook::build(&doc, BuildOptions { site: Some(&SITE), overlay: None }) else { return };
+    let Ok(rb) = runbook::build(&doc, BuildOptions { site: Some(&SITE), ..Default::default() }) else { return };
     let bindings = rb
         .vars
         .iter()

@@ -12,6 +12,7 @@ mod vars;
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use serde::Serialize;
 
@@ -148,6 +149,28 @@ pub struct BuildOptions<'a> {
     pub site: Option<&'a SiteData>,
     /// Use this overlay instead of looking for one beside the guide.
     pub overlay: Option<LoadedOverlay>,
+    /// Boilerplates already read, shared by the guides of a tree; `None` reads each include.
+    pub includes: Option<&'a Includes>,
+}
+
+/// Boilerplates read once for all the guides of a tree that include them (`docrun test`,
+/// `docrun lint`), instead of once per guide.
+#[derive(Debug, Default)]
+pub struct Includes {
+    read: std::cell::RefCell<std::collections::HashMap<PathBuf, Arc<Doc>>>,
+}
+
+impl Includes {
+    fn load(&self, path: &Path) -> Result<Arc<Doc>, Error> {
+        if let Some(doc) = self.read.borrow().get(path) {
+            return Ok(doc.clone());
+        }
+        let doc = Arc::new(Doc::load(path)?);
+        self.read
+            .borrow_mut()
+            .insert(path.to_path_buf(), doc.clone());
+        Ok(doc)
+    }
 }
 
 /// Builds the runbook of a guide: the overlay beside it is read when there is one, and
@@ -168,8 +191,10 @@ pub fn build(doc: &Doc, options: BuildOptions<'_>) -> Result<Runbook, Error> {
         Some(o) => (o.overlay, Some(o.path)),
         None => (Overlay::default(), None),
     };
+    let own_includes = Includes::default();
     let mut builder = Builder {
         site: options.site,
+        read: options.includes.unwrap_or(&own_includes),
         warnings: Vec::new(),
         steps: Vec::new(),
         ids: HashSet::new(),
@@ -271,6 +296,7 @@ pub fn edit_distance(a: &str, b: &str) -> usize {
 
 struct Builder<'a> {
     site: Option<&'a SiteData>,
+    read: &'a Includes,
     warnings: Vec<String>,
     steps: Vec<Step>,
     ids: HashSet<String>,
@@ -460,7 +486,7 @@ impl Builder<'_> {
             ));
             return Ok(());
         }
-        let included = Doc::load(&path)?;
+        let included = self.read.load(&path)?;
         self.includes.push(path);
         let prefix = format!("{}_", name.replace('-', "_"));
         let result = self.add_doc(&included, &prefix, depth + 1);
