@@ -106,6 +106,12 @@ pub fn load_runbook(path: &Path, site_data: Option<&Path>) -> Result<Runbook, Er
 /// Builds the plan of a guide from the command line's variables and selection.
 pub fn load_plan(path: &Path, vars: &VarArgs, selection: &Selection) -> Result<Plan, Error> {
     let runbook = load_runbook(path, vars.site_data.as_deref())?;
+    plan_runbook(&runbook, vars, selection)
+}
+
+/// The plan of a runbook already built, with the command line's variables.
+fn plan_runbook(runbook: &Runbook, vars: &VarArgs, selection: &Selection) -> Result<Plan, Error> {
+    let path = &runbook.path;
     let inputs = Inputs::parse(&vars.set, vars.values.as_deref())?;
     for (name, _) in &inputs.set {
         if runbook.var(name).is_none() {
@@ -115,8 +121,8 @@ pub fn load_plan(path: &Path, vars: &VarArgs, selection: &Selection) -> Result<P
             );
         }
     }
-    let bindings = plan::bind(&runbook, &inputs, &|name| std::env::var(name).ok());
-    plan::build(&runbook, bindings, selection)
+    let bindings = plan::bind(runbook, &inputs, &|name| std::env::var(name).ok());
+    plan::build(runbook, bindings, selection)
 }
 
 fn list(args: &ListArgs) -> Result<ExitCode, Error> {
@@ -187,7 +193,8 @@ fn run_command(args: &RunArgs, global: &GlobalArgs) -> Result<ExitCode, Error> {
         no_native: args.no_native,
         wait_timeout: duration("wait-timeout", &args.wait_timeout)?,
     };
-    let mut plan = load_plan(&args.doc, &args.vars, &selection(&args.selection))?;
+    let runbook = load_runbook(&args.doc, args.vars.site_data.as_deref())?;
+    let mut plan = plan_runbook(&runbook, &args.vars, &selection(&args.selection))?;
     if !plan.missing.is_empty() {
         let interactive =
             !args.no_prompt && std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
@@ -205,7 +212,6 @@ fn run_command(args: &RunArgs, global: &GlobalArgs) -> Result<ExitCode, Error> {
                 .unwrap_or_default()
         };
         let answers = crate::prompt::ask(&missing, &contexts)?;
-        let runbook = load_runbook(&args.doc, args.vars.site_data.as_deref())?;
         let mut bindings = plan.bindings.clone();
         for (name, value) in answers {
             bindings.insert(
@@ -269,7 +275,7 @@ async fn preflight_before_run(plan: &Plan, quiet: bool) -> Result<(), Error> {
             "{e}\nhint: the guide's prerequisites need the kubeconfig of its contexts; point KUBECONFIG at it, or give --no-preflight"
         ))
     })?;
-    let timeout = std::time::Duration::from_secs(5);
+    let timeout = crate::check::DEFAULT_CALL_TIMEOUT;
     preflight::run(&checker.with_timeout(timeout), &mut groups, timeout).await;
     let summary = Summary::of(&groups);
     if !quiet || summary.failed > 0 {
