@@ -1,9 +1,15 @@
-//! The inside of a bash block: which lines are commands and which are the expected output.
+//! The inside of a shell block: which lines are commands and which are the expected output.
 //!
-//! A `$ ` line starts a command. The command goes on over lines that end in `\`, over the body
-//! of every heredoc it opens (`<<EOF`, `<<\EOF`, `<<'EOF'`, `<<"EOF"`, `<<-EOF`, any delimiter
-//! word) and over a quote left open at the end of a line. The first other line starts the
-//! expected output, which runs until the next `$ ` line or the end of the block.
+//! Two shapes are read. A *transcript* marks each command with a prompt (`$ `, and on other
+//! sites `% ` or `> `): a prompt line starts a command, and the first other line starts the
+//! expected output, which runs until the next prompt or the end of the block. A *script* has no
+//! prompt: every line is a command to paste, and nothing is output.
+//!
+//! Either way a command goes on over lines that end in `\`, `|`, `&&` or `||` (scripts only),
+//! over the body of every heredoc it opens (`<<EOF`, `<<\EOF`, `<<'EOF'`, `<<"EOF"`, `<<-EOF`,
+//! any delimiter word), over a quote left open at the end of a line, and (scripts only) over a
+//! compound command until it closes (`for ... done`, `if ... fi`, `case ... esac`, `{ ... }`,
+//! `( ... )`).
 
 use crate::doc::BodyLine;
 
@@ -31,15 +37,66 @@ pub struct Segment {
     pub expected: Option<Expected>,
 }
 
-/// Splits a bash block's lines into segments of commands and expected output.
-///
-/// Lines before the first `$ ` prompt are output with no command (a segment with no commands).
+/// The prompt a transcript marks its commands with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub enum Prompt {
+    /// `$ `: istio.io and most sites.
+    Dollar,
+    /// `% `: a zsh prompt.
+    Percent,
+    /// `> `: Linkerd's console prompt (and PowerShell's).
+    Angle,
+}
+
+impl Prompt {
+    fn marker(self) -> &'static str {
+        match self {
+            Prompt::Dollar => "$ ",
+            Prompt::Percent => "% ",
+            Prompt::Angle => "> ",
+        }
+    }
+
+    /// The command after this prompt on `line` (a bare `$` is an empty command).
+    pub fn strip(self, line: &str) -> Option<&str> {
+        let marker = self.marker();
+        line.strip_prefix(marker).or(if line == marker.trim_end() {
+            Some("")
+        } else {
+            None
+        })
+    }
+
+    /// The prompt a line starts with, if any.
+    pub fn of_line(line: &str) -> Option<Prompt> {
+        [Prompt::Dollar, Prompt::Percent, Prompt::Angle]
+            .into_iter()
+            .find(|p| p.strip(line).is_some())
+    }
+}
+
+/// Splits an istio.io bash block: `$ ` prompts, continuation lines that repeat the `$ `.
 pub fn split(lines: &[BodyLine]) -> Vec<Segment> {
+    split_transcript(lines, Prompt::Dollar, false)
+}
+
+/// Splits a transcript's lines into segments of commands and expected output.
+///
+/// Lines before the first prompt are output with no command (a segment with no commands). With
+/// `secondary`, lines that go on a command (continuations, heredoc bodies) may start with the
+/// `> ` of bash's secondary prompt, which is dropped.
+pub fn split_transcript(lines: &[BodyLine], prompt: Prompt, secondary: bool) -> Vec<Segment> {
+    let prompted = |text: &str| prompt.strip(text).is_some();
+    fn go_on(prompt: Prompt, secondary: bool, text: &str) -> Option<&str> {
+        prompt
+            .strip(text)
+            .or_else(|| secondary.then(|| Prompt::Angle.strip(text)).flatten())
+    }
     let mut segments: Vec<Segment> = Vec::new();
     let mut i = 0;
     while i < lines.len() {
         let line = &lines[i];
-        if let Some(first) = prompt(&line.text) {
+        if let Some(first) = prompt.strip(&line.text) {
             let start = line.line;
             let mut text = first.to_owned();
             let mut state = LexState::default();
@@ -49,25 +106,33 @@ pub fn split(lines: &[BodyLine]) -> Vec<Segment> {
                 if let Some(delim) = heredocs.first().cloned() {
                     // Heredoc body lines are taken as they are, up to the delimiter line.
                     let Some(next) = lines.get(i) else { break };
+                    let body = if secondary {
+                        go_on(prompt, secondary, &next.text).unwrap_or(&next.text)
+                    } else {
+                        &next.text
+                    };
                     text.push('\n');
-                    text.push_str(&next.text);
+                    text.push_str(body);
                     i += 1;
                     let candidate = if delim.strip_tabs {
-                        next.text.trim_start_matches('\t')
+                        body.trim_start_matches('\t')
                     } else {
-                        next.text.as_str()
+                        body
                     };
                     if candidate == delim.word {
                         heredocs.remove(0);
                     }
                     continue;
                 }
-                let continues = state.in_quote() || ends_with_continuation(&text);
+                // Other sites' transcripts also go on over open pipes and compound commands.
+                let continues = state.in_quote()
+                    || ends_with_continuation(&text)
+                    || (secondary && !state.complete());
                 if !continues {
                     break;
                 }
                 let Some(next) = lines.get(i) else { break };
-                let next_text = prompt(&next.text).filter(|_| !state.in_quote());
+                let next_text = go_on(prompt, secondary, &next.text).filter(|_| !state.in_quote());
                 let next_text = next_text.unwrap_or(&next.text);
                 text.push('\n');
                 text.push_str(next_text);
@@ -85,7 +150,7 @@ pub fn split(lines: &[BodyLine]) -> Vec<Segment> {
         } else {
             let start = line.line;
             let mut text = String::new();
-            while i < lines.len() && prompt(&lines[i].text).is_none() {
+            while i < lines.len() && !prompted(&lines[i].text) {
                 text.push_str(&lines[i].text);
                 text.push('\n');
                 i += 1;
@@ -103,12 +168,6 @@ pub fn split(lines: &[BodyLine]) -> Vec<Segment> {
     segments
 }
 
-/// The command after a `$ ` prompt (a bare `$` is an empty command).
-fn prompt(line: &str) -> Option<&str> {
-    line.strip_prefix("$ ")
-        .or(if line == "$" { Some("") } else { None })
-}
-
 fn ends_with_continuation(text: &str) -> bool {
     let trailing = text.len() - text.trim_end_matches('\\').len();
     trailing % 2 == 1
@@ -121,10 +180,61 @@ struct Heredoc {
     strip_tabs: bool,
 }
 
-/// Just enough of bash's lexer to follow quotes, comments and heredoc openings across lines.
+/// Splits a script (a shell block with no prompt) into its commands: every line is a command,
+/// going on as the module documentation says. Blank lines and comment lines between commands
+/// are left out; a block with only those has no command.
+pub fn split_script(lines: &[BodyLine]) -> Vec<Command> {
+    let mut commands = Vec::new();
+    let mut i = 0;
+    while i < lines.len() {
+        let first = &lines[i];
+        let trimmed = first.text.trim_start();
+        if trimmed.is_empty() || trimmed.starts_with('#') {
+            i += 1;
+            continue;
+        }
+        let mut text = first.text.clone();
+        let mut state = LexState::default();
+        let mut heredocs = state.scan(&first.text);
+        i += 1;
+        while let Some(next) = lines.get(i) {
+            if let Some(delim) = heredocs.first() {
+                let candidate = if delim.strip_tabs {
+                    next.text.trim_start_matches('\t')
+                } else {
+                    next.text.as_str()
+                };
+                if candidate == delim.word {
+                    heredocs.remove(0);
+                }
+            } else if state.complete() && !ends_with_continuation(&text) {
+                break;
+            } else {
+                heredocs.extend(state.scan(&next.text));
+            }
+            text.push('\n');
+            text.push_str(&next.text);
+            i += 1;
+        }
+        commands.push(Command {
+            text,
+            line: first.line,
+        });
+    }
+    commands
+}
+
+/// Just enough of bash's lexer to follow quotes, comments, heredoc openings and compound
+/// commands across lines.
 #[derive(Debug, Default)]
 struct LexState {
     quote: Option<char>,
+    /// Compound commands open: `if`, `for`, `while`, `until`, `case`, `select`, `{`, `(`.
+    depth: i32,
+    /// `case` commands open, in which a `)` ends a pattern, not a subshell.
+    cases: i32,
+    /// The last word of the last line read was an operator that needs more: `|`, `&&`, `||`.
+    pipe_open: bool,
 }
 
 impl LexState {
@@ -132,11 +242,51 @@ impl LexState {
         self.quote.is_some()
     }
 
-    /// Reads one line, updating the quote state; returns the heredocs the line opens.
+    /// Whether the text read so far is a whole command: no quote, compound or pipe left open.
+    fn complete(&self) -> bool {
+        self.quote.is_none() && self.depth <= 0 && !self.pipe_open
+    }
+
+    /// Notes a word read at a command's start: keywords open and close compound commands.
+    fn keyword(&mut self, word: &str) {
+        match word {
+            "if" | "for" | "while" | "until" | "select" | "{" => self.depth += 1,
+            "case" => {
+                self.depth += 1;
+                self.cases += 1;
+            }
+            "fi" | "done" | "}" => self.depth -= 1,
+            "esac" => {
+                self.depth -= 1;
+                self.cases -= 1;
+            }
+            _ => {}
+        }
+    }
+
+    /// Reads one line, updating the state; returns the heredocs the line opens.
     fn scan(&mut self, line: &str) -> Vec<Heredoc> {
         let chars: Vec<char> = line.chars().collect();
         let mut found = Vec::new();
         let mut i = 0;
+        // The word being read, and whether it stands where a command starts.
+        let mut word = String::new();
+        let mut at_start = true;
+        let mut last_operator = false;
+        let end_word = |state: &mut LexState, word: &mut String, at_start: &mut bool| {
+            if word.is_empty() {
+                return;
+            }
+            if *at_start {
+                state.keyword(word);
+                // After these a new command starts; after any other word, arguments follow.
+                *at_start = matches!(
+                    word.as_str(),
+                    "do" | "then" | "else" | "elif" | "{" | "!" | "time"
+                );
+            }
+            word.clear();
+        };
         while i < chars.len() {
             let c = chars[i];
             match self.quote {
@@ -152,46 +302,91 @@ impl LexState {
                         self.quote = None;
                     }
                 }
-                None => match c {
-                    '\\' => i += 1,
-                    // Arithmetic `$(( a << b ))` is no heredoc.
-                    '$' if chars.get(i + 1) == Some(&'(') && chars.get(i + 2) == Some(&'(') => {
-                        let mut depth = 0usize;
-                        i += 1;
-                        while i < chars.len() {
-                            match chars[i] {
-                                '(' => depth += 1,
-                                ')' => {
-                                    depth = depth.saturating_sub(1);
-                                    if depth == 0 {
-                                        break;
-                                    }
-                                }
-                                _ => {}
-                            }
+                None => {
+                    if !c.is_whitespace() {
+                        last_operator = false;
+                    }
+                    match c {
+                        '\\' => {
+                            word.push('\\');
                             i += 1;
                         }
-                    }
-                    '\'' | '"' => self.quote = Some(c),
-                    '#' if i == 0 || chars[i - 1].is_whitespace() => break,
-                    // A here-string `<<<` opens no heredoc.
-                    '<' if chars.get(i + 1) == Some(&'<') && chars.get(i + 2) == Some(&'<') => {
-                        i += 3;
-                        continue;
-                    }
-                    '<' if chars.get(i + 1) == Some(&'<') => {
-                        let (doc, next) = heredoc_at(&chars, i + 2);
-                        if let Some(doc) = doc {
-                            found.push(doc);
+                        // Arithmetic `$(( a << b ))` is no heredoc.
+                        '$' if chars.get(i + 1) == Some(&'(') && chars.get(i + 2) == Some(&'(') => {
+                            let mut depth = 0usize;
+                            i += 1;
+                            while i < chars.len() {
+                                match chars[i] {
+                                    '(' => depth += 1,
+                                    ')' => {
+                                        depth = depth.saturating_sub(1);
+                                        if depth == 0 {
+                                            break;
+                                        }
+                                    }
+                                    _ => {}
+                                }
+                                i += 1;
+                            }
+                            word.push('$');
                         }
-                        i = next;
-                        continue;
+                        // `$(` opens a substitution, balanced by its `)`.
+                        '$' if chars.get(i + 1) == Some(&'(') => {
+                            word.push('$');
+                            self.depth += 1;
+                            i += 1;
+                        }
+                        '\'' | '"' => {
+                            word.push(c);
+                            self.quote = Some(c);
+                        }
+                        '#' if word.is_empty() => break,
+                        // A here-string `<<<` opens no heredoc.
+                        '<' if chars.get(i + 1) == Some(&'<') && chars.get(i + 2) == Some(&'<') => {
+                            end_word(self, &mut word, &mut at_start);
+                            i += 3;
+                            continue;
+                        }
+                        '<' if chars.get(i + 1) == Some(&'<') => {
+                            end_word(self, &mut word, &mut at_start);
+                            let (doc, next) = heredoc_at(&chars, i + 2);
+                            if let Some(doc) = doc {
+                                found.push(doc);
+                            }
+                            i = next;
+                            continue;
+                        }
+                        '(' => {
+                            end_word(self, &mut word, &mut at_start);
+                            self.depth += 1;
+                            at_start = true;
+                        }
+                        ')' => {
+                            end_word(self, &mut word, &mut at_start);
+                            // In a `case`, `pattern)` ends a pattern.
+                            if self.cases == 0 || self.depth > self.cases {
+                                self.depth -= 1;
+                            }
+                            at_start = true;
+                        }
+                        ';' | '&' | '|' => {
+                            end_word(self, &mut word, &mut at_start);
+                            at_start = true;
+                            last_operator =
+                                c == '|' || (c == '&' && chars.get(i + 1) == Some(&'&'));
+                            if chars.get(i + 1) == Some(&c) {
+                                i += 1;
+                            }
+                        }
+                        c if c.is_whitespace() => end_word(self, &mut word, &mut at_start),
+                        c => word.push(c),
                     }
-                    _ => {}
-                },
+                }
             }
             i += 1;
         }
+        end_word(self, &mut word, &mut at_start);
+        self.pipe_open = last_operator && self.quote.is_none();
         found
     }
 }

@@ -5,15 +5,18 @@
 //! reproduce istio.io's extractor byte for byte ([`crate::istio`]).
 
 pub mod bash;
+pub mod dialect;
 pub mod front_matter;
+mod mkdocs;
 mod parser;
 pub mod shortcode;
 
 use std::path::Path;
 use std::sync::Arc;
 
+pub use dialect::{Detected, Dialect};
 pub use front_matter::{FrontMatter, TestMode};
-pub use parser::parse;
+pub use parser::{parse, parse_as};
 
 use crate::error::Error;
 use crate::source::{Source, Span};
@@ -23,15 +26,26 @@ use crate::source::{Source, Span};
 pub struct Doc {
     pub source: Arc<Source>,
     pub front_matter: FrontMatter,
+    /// The dialect the guide was read in, and why.
+    pub dialect: Detected,
     /// Headings, blocks, callouts, tables and includes, in the order they appear.
     pub items: Vec<Item>,
 }
 
 impl Doc {
-    /// Reads and parses a guide from disk.
+    /// Reads and parses a guide from disk, in the dialect its site's files (or else its text)
+    /// name.
     pub fn load(path: &Path) -> Result<Doc, Error> {
+        Doc::load_as(path, None)
+    }
+
+    /// Reads and parses a guide from disk, in `dialect` when one is given.
+    pub fn load_as(path: &Path, dialect: Option<Detected>) -> Result<Doc, Error> {
         let source = Source::load(path)?;
-        Ok(parse(source)?)
+        let detected = dialect
+            .or_else(|| dialect::from_tree(path))
+            .unwrap_or_else(|| dialect::from_text(source.text()));
+        Ok(parse_as(source, detected)?)
     }
 
     pub fn path(&self) -> &Path {
@@ -54,7 +68,7 @@ pub enum Item {
     Block(TextBlock),
     Callout(Callout),
     Table(Table),
-    Boilerplate(BoilerplateRef),
+    Include(Include),
 }
 
 impl Item {
@@ -64,7 +78,7 @@ impl Item {
             Item::Block(b) => b.line,
             Item::Callout(c) => c.line,
             Item::Table(t) => t.line,
-            Item::Boilerplate(b) => b.line,
+            Item::Include(b) => b.line,
         }
     }
 }
@@ -129,6 +143,26 @@ pub struct TextBlock {
     /// Inside an HTML comment: Hugo does not show it, so docrun does not run it.
     pub commented: bool,
     pub tab: Option<TabRef>,
+    /// Marked as not for copying (`{ .bash .no-copy }`, `{class=disable-copy}`): sites mark
+    /// output blocks so.
+    pub no_copy: bool,
+    /// ```` ```yaml file=./x.yaml ````: the block shows this file's content.
+    pub file: Option<String>,
+    /// The prose between the previous block or heading and this block (its last 400 bytes),
+    /// for the words that announce output ("The output is similar to:").
+    pub lead: String,
+    /// The container the block sits in, when that says what the block is.
+    pub wrapper: Option<Wrapper>,
+}
+
+/// A container that says what the blocks in it are.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "wrapper", rename_all = "kebab-case")]
+pub enum Wrapper {
+    /// Linkerd's `{{< command-output "label" >}}`: `$ ` lines are commands, the rest output.
+    CommandOutput { label: String },
+    /// An MkDocs admonition (`!!! success "Expected output"`) or a Hugo callout.
+    Admonition { kind: String, title: String },
 }
 
 impl TextBlock {
@@ -170,9 +204,23 @@ pub struct TableRow {
     pub cells: Vec<String>,
 }
 
-/// `{{< boilerplate name >}}`: the steps of another page included here.
+/// The steps of another file included here.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BoilerplateRef {
+pub struct Include {
+    pub kind: IncludeKind,
+    /// The boilerplate's name, or the included file's path as written.
     pub name: String,
     pub line: usize,
+}
+
+/// How a page includes another.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum IncludeKind {
+    /// istio.io's `{{< boilerplate name >}}`: `boilerplates/name.md` in a folder above.
+    Boilerplate,
+    /// Hugo's `{{< include "file" >}}`: beside the page, or in an `includes` folder above.
+    Hugo,
+    /// MkDocs' `--8<-- "file"` snippet: beside the page, or from the MkDocs root.
+    Snippet,
 }

@@ -1,80 +1,230 @@
-//! Markdown + Hugo shortcodes -> [`Doc`].
+//! Markdown + shortcodes -> [`Doc`], in the guide's [`Dialect`].
 //!
-//! Two passes over the body. The first follows lines: it finds shortcodes, cuts out text blocks
-//! (their content is verbatim, never Markdown), follows HTML comments and fences, and checks
-//! that block shortcodes are closed. The second hands the rest, with text blocks blanked out so
-//! offsets stay true, to pulldown-cmark for headings, tables and fenced code.
+//! Two passes over the body. The first follows lines: in dialects with shortcodes it finds
+//! them, cuts out shortcode text blocks (their content is verbatim, never Markdown), follows
+//! HTML comments and fences, and checks that block shortcodes are closed; in MkDocs it finds
+//! tabs, admonitions and snippets ([`super::mkdocs`]). The second hands the rest to
+//! pulldown-cmark for headings, tables and fenced code. The first pass gives the second a
+//! *view* of the text with the same lines: text blocks blanked, container markers blanked and
+//! container indentation removed, so every line number stays true.
+//!
+//! Reading is linear in the guide's size: each line is visited a bounded number of times.
 
 use std::sync::Arc;
 
 use pulldown_cmark::{CodeBlockKind, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
 
-use super::shortcode::{self, Shortcode};
+use super::dialect::{self, Detected, Dialect};
+use super::shortcode::{self, ParagraphEnds, Shortcode};
 use super::{
-    front_matter, BlockForm, BodyLine, BoilerplateRef, Callout, Doc, Heading, Item, TabRef, Table,
-    TableRow, TextBlock,
+    front_matter, BlockForm, BodyLine, Callout, Doc, Heading, Include, IncludeKind, Item, TabRef,
+    Table, TableRow, TextBlock, Wrapper,
 };
 use crate::error::SourceError;
 use crate::source::{Source, Span};
 
-/// Shortcodes that wrap content and must be closed.
+/// Shortcodes that wrap content and must be closed, in every dialect with shortcodes.
 const CONTAINERS: &[&str] = &["tip", "warning", "idea", "quote", "tabset", "tab"];
+/// More containers of Hugo sites (Docsy, Linkerd, kubernetes.io).
+const HUGO_CONTAINERS: &[&str] = &[
+    "note",
+    "caution",
+    "alert",
+    "info",
+    "production-note",
+    "edge-note",
+    "tabpane",
+    "command-output",
+];
 /// Callout kinds, listed as steps of kind `callout`.
 const CALLOUTS: &[&str] = &["tip", "warning", "idea", "quote"];
+const HUGO_CALLOUTS: &[&str] = &[
+    "note",
+    "caution",
+    "alert",
+    "info",
+    "production-note",
+    "edge-note",
+];
+/// The bytes of prose kept before a block, for the words that announce output.
+const LEAD_BYTES: usize = 400;
 
-/// Parses a guide. Errors point at the offending tag with a hint; the function never panics.
+/// Parses a guide in the dialect its text names (see [`dialect::from_text`]).
 pub fn parse(source: Arc<Source>) -> Result<Doc, SourceError> {
+    let detected = dialect::from_text(source.text());
+    parse_as(source, detected)
+}
+
+/// Parses a guide in a given dialect. Errors point at the offending tag with a hint; the
+/// function never panics.
+pub fn parse_as(source: Arc<Source>, detected: Detected) -> Result<Doc, SourceError> {
     let (front_matter, body_start) = front_matter::parse(&source)?;
-    let mut scan = LineScan::new(&source, body_start);
+    let dialect = detected.dialect;
+    let mut scan = LineScan::new(&source, body_start, dialect);
     scan.run()?;
     let LineScan {
-        mut items, masked, ..
+        mut items,
+        masked,
+        mut regions,
+        ..
     } = scan;
-    items.extend(markdown_items(&source, &masked, body_start));
+    let view = if dialect == Dialect::Mkdocs {
+        let found = super::mkdocs::containers(&masked);
+        items.extend(found.includes.into_iter().map(Item::Include));
+        regions.extend(found.regions);
+        found.view
+    } else {
+        masked
+    };
+    let mut blocks = markdown_items(&source, &view, body_start);
+    place_in_regions(&mut blocks, &mut regions);
+    items.extend(blocks);
     items.sort_by_key(|item| item.line());
     Ok(Doc {
         source,
         front_matter,
+        dialect: detected,
         items,
     })
+}
+
+/// A stretch of lines inside a container, and what the container says of the blocks in it.
+#[derive(Debug, Clone)]
+pub(super) struct Region {
+    pub start: usize,
+    pub end: usize,
+    pub kind: RegionKind,
+}
+
+#[derive(Debug, Clone)]
+pub(super) enum RegionKind {
+    Tab(TabRef),
+    Wrapper(Wrapper),
+}
+
+/// Gives each fenced block the tab and wrapper of the innermost regions around it.
+fn place_in_regions(items: &mut [Item], regions: &mut [Region]) {
+    if regions.is_empty() {
+        return;
+    }
+    regions.sort_by_key(|r| r.start);
+    let mut next = 0;
+    // Regions that have started, innermost (latest started) last.
+    let mut open: Vec<&Region> = Vec::new();
+    let mut blocks: Vec<&mut TextBlock> = items
+        .iter_mut()
+        .filter_map(|i| match i {
+            Item::Block(b) if b.form == BlockForm::Fenced => Some(b),
+            _ => None,
+        })
+        .collect();
+    blocks.sort_by_key(|b| b.line);
+    for block in blocks {
+        while next < regions.len() && regions[next].start <= block.line {
+            open.push(&regions[next]);
+            next += 1;
+        }
+        open.retain(|r| r.end >= block.line);
+        for region in open.iter().rev() {
+            match &region.kind {
+                RegionKind::Tab(tab) if block.tab.is_none() => block.tab = Some(tab.clone()),
+                RegionKind::Wrapper(w) if block.wrapper.is_none() => {
+                    block.wrapper = Some(w.clone())
+                }
+                _ => {}
+            }
+        }
+    }
 }
 
 struct OpenContainer {
     name: String,
     span: Span,
     item: Option<usize>,
+    line: usize,
+    /// What the blocks inside are, for containers that say.
+    wrapper: Option<Wrapper>,
+    /// `lang=` of a Hugo `tabpane`: its tabs hold code without a fence.
+    lang: Option<String>,
 }
 
 struct OpenBlock {
     block: TextBlock,
+    /// The shortcode whose closing tag ends the block: `text`, or a code `tab`.
+    closer: &'static str,
 }
 
 struct LineScan<'a> {
     src: &'a Source,
     body_start: usize,
+    dialect: Dialect,
     items: Vec<Item>,
     /// The text with text-block lines blanked, for the Markdown pass.
     masked: String,
     containers: Vec<OpenContainer>,
+    regions: Vec<Region>,
     tabsets: usize,
     tab: Option<TabRef>,
     in_comment: bool,
     fence: Option<(char, usize)>,
+    /// In a Hugo site, the shortcodes the page closes somewhere (`{{< /name >}}`).
+    closed: Vec<String>,
+}
+
+/// The names of the shortcodes a text closes: `{{< /name >}}`, `{{% /name %}}`.
+fn closed_names(text: &str) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    for (i, _) in text.match_indices("{{") {
+        let rest = text[i + 2..].trim_start_matches(['<', '%']).trim_start();
+        let Some(rest) = rest.strip_prefix('/') else {
+            continue;
+        };
+        let name: String = rest
+            .trim_start()
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || "_-.".contains(*c))
+            .collect();
+        if !name.is_empty() && !names.contains(&name) {
+            names.push(name);
+        }
+    }
+    names
 }
 
 impl<'a> LineScan<'a> {
-    fn new(src: &'a Source, body_start: usize) -> Self {
+    fn new(src: &'a Source, body_start: usize, dialect: Dialect) -> Self {
         LineScan {
             src,
             body_start,
+            dialect,
             items: Vec::new(),
             masked: String::with_capacity(src.text().len()),
             containers: Vec::new(),
+            regions: Vec::new(),
             tabsets: 0,
             tab: None,
             in_comment: false,
             fence: None,
+            closed: if dialect == Dialect::Hugo {
+                closed_names(src.text())
+            } else {
+                Vec::new()
+            },
         }
+    }
+
+    /// Whether a shortcode wraps content. istio.io's containers always do, and must be closed.
+    /// Other Hugo sites' shortcodes wrap content only where the page closes them somewhere
+    /// (Linkerd's `{{< production-note >}}` stands alone), so only those are containers there.
+    fn is_container(&self, name: &str) -> bool {
+        CONTAINERS.contains(&name)
+            || (self.dialect == Dialect::Hugo
+                && HUGO_CONTAINERS.contains(&name)
+                && self.closed.iter().any(|c| c == name))
+    }
+
+    fn is_callout(&self, name: &str) -> bool {
+        CALLOUTS.contains(&name) || (self.dialect == Dialect::Hugo && HUGO_CALLOUTS.contains(&name))
     }
 
     fn run(&mut self) -> Result<(), SourceError> {
@@ -82,20 +232,30 @@ impl<'a> LineScan<'a> {
         // Blank the front matter so the Markdown pass does not read it.
         let front = &text[..self.body_start];
         self.mask(front);
+        if !self.dialect.has_shortcodes() {
+            self.masked.push_str(&text[self.body_start..]);
+            return Ok(());
+        }
         let mut open: Option<OpenBlock> = None;
         let mut offset = self.body_start;
+        let mut paragraphs = ParagraphEnds::default();
         // The end of a shortcode tag that went on over several lines.
         let mut tag_end = 0;
         for raw in text[self.body_start..].split_inclusive('\n') {
             let line = raw.strip_suffix('\n').unwrap_or(raw);
             let line_no = self.src.line_of(offset);
             if let Some(current) = open.as_mut() {
-                if is_text_close(line) {
+                if is_close(line, current.closer) {
                     current.block.end_line = line_no;
+                    let closer = current.closer;
                     let block = open.take().map(|o| o.block);
                     self.items.extend(block.map(Item::Block));
                     if line.contains("-->") {
                         self.in_comment = false;
+                    }
+                    if closer == "tab" {
+                        let span = Span::new(offset, offset + line.len());
+                        self.close_container("tab", span, line_no)?;
                     }
                 } else {
                     let body = line
@@ -122,7 +282,12 @@ impl<'a> LineScan<'a> {
             }
             let comment_before = self.in_comment;
             self.follow_comment(line);
-            let codes = shortcode::scan_line(self.src, offset, line.len())?;
+            let codes = if line.contains("{{") {
+                let end = paragraphs.at(text, offset);
+                shortcode::scan_line(self.src, offset, line.len(), end)?
+            } else {
+                Vec::new()
+            };
             tag_end = codes.last().map_or(0, |c| c.span.end);
             let mut opened = None;
             for code in codes {
@@ -131,7 +296,7 @@ impl<'a> LineScan<'a> {
                 }
             }
             if let Some(block) = opened {
-                open = Some(OpenBlock { block });
+                open = Some(block);
                 self.mask(raw);
             } else {
                 self.masked.push_str(raw);
@@ -146,7 +311,10 @@ impl<'a> LineScan<'a> {
             return Err(self
                 .src
                 .error(span, "text block is never closed", "opened here")
-                .with_help("close it with `{{< /text >}}` on a line of its own"));
+                .with_help(format!(
+                    "close it with `{{{{< /{} >}}}}` on a line of its own",
+                    o.closer
+                )));
         }
         if let Some(c) = self.containers.last() {
             return Err(self
@@ -166,7 +334,6 @@ impl<'a> LineScan<'a> {
         self.masked
             .extend(raw.bytes().map(|b| if b == b'\n' { '\n' } else { ' ' }));
     }
-
     /// Tracks fenced code so that shortcodes shown inside fences are left alone.
     fn follow_fence(&mut self, line: &str) -> bool {
         let trimmed = line.trim_start();
@@ -225,7 +392,7 @@ impl<'a> LineScan<'a> {
         line: &str,
         line_no: usize,
         comment_before: bool,
-    ) -> Result<Option<TextBlock>, SourceError> {
+    ) -> Result<Option<OpenBlock>, SourceError> {
         let commented = comment_before
             || line[..code.span.start - self.src.line_start(line_no)].contains("<!--");
         match code.name.as_str() {
@@ -237,21 +404,38 @@ impl<'a> LineScan<'a> {
                     "here",
                 )
                 .with_help("remove it, or open the block with `{{< text bash >}}`")),
-            "text" => self.open_text(code, line, line_no, commented).map(Some),
-            name if CONTAINERS.contains(&name) => {
+            "text" => Ok(Some(OpenBlock {
+                block: self.open_text(code, line, line_no, commented)?,
+                closer: "text",
+            })),
+            name if self.is_container(name) => {
                 if commented {
                     return Ok(None);
                 }
                 if code.closing {
-                    self.close_container(&code)?;
-                } else {
-                    self.open_container(code, line_no);
+                    self.close_container(&code.name, code.span, line_no)?;
+                    return Ok(None);
                 }
-                Ok(None)
+                // A Hugo tab with a language holds code without a fence.
+                let lang = (self.dialect == Dialect::Hugo && name == "tab")
+                    .then(|| self.code_tab_lang(&code))
+                    .flatten();
+                let span = code.span;
+                self.open_container(code, line_no);
+                Ok(lang.map(|syntax| OpenBlock {
+                    block: self.code_block(span, line, line_no, syntax),
+                    closer: "tab",
+                }))
             }
-            "boilerplate" if !code.closing && !commented => {
+            "boilerplate" | "include" if !code.closing && !commented => {
+                let kind = if code.name == "boilerplate" {
+                    IncludeKind::Boilerplate
+                } else {
+                    IncludeKind::Hugo
+                };
                 if let Some(name) = code.positional(0).or(code.named("name")) {
-                    self.items.push(Item::Boilerplate(BoilerplateRef {
+                    self.items.push(Item::Include(Include {
+                        kind,
                         name: name.to_owned(),
                         line: line_no,
                     }));
@@ -259,6 +443,45 @@ impl<'a> LineScan<'a> {
                 Ok(None)
             }
             _ => Ok(None),
+        }
+    }
+
+    /// The language of a Docsy tab whose content is code: its own `lang=`/`codelang=`, or its
+    /// tabpane's, unless it says `text=true`.
+    fn code_tab_lang(&self, code: &Shortcode) -> Option<String> {
+        if code.named("text") == Some("true") {
+            return None;
+        }
+        code.named("lang")
+            .or(code.named("codelang"))
+            .map(str::to_owned)
+            .or_else(|| {
+                self.containers
+                    .iter()
+                    .rev()
+                    .find(|c| c.name == "tabpane")
+                    .and_then(|c| c.lang.clone())
+            })
+    }
+
+    fn code_block(&self, span: Span, line: &str, line_no: usize, syntax: String) -> TextBlock {
+        TextBlock {
+            form: BlockForm::Shortcode,
+            line: line_no,
+            end_line: line_no,
+            span,
+            opener: line.to_owned(),
+            indent: line.chars().take_while(|c| c.is_whitespace()).collect(),
+            syntax,
+            output_syntax: None,
+            snip_id: None,
+            body: Vec::new(),
+            commented: false,
+            tab: self.tab.clone(),
+            no_copy: false,
+            file: None,
+            lead: String::new(),
+            wrapper: None,
         }
     }
 
@@ -307,27 +530,18 @@ impl<'a> LineScan<'a> {
             .or(code.positional(1))
             .or(words.next())
             .map(str::to_owned);
-        let indent: String = line.chars().take_while(|c| c.is_whitespace()).collect();
-        Ok(TextBlock {
-            form: BlockForm::Shortcode,
-            line: line_no,
-            end_line: line_no,
-            span: code.span,
-            opener: line.to_owned(),
-            indent,
-            syntax: syntax_word,
-            output_syntax,
-            snip_id: code.named("snip_id").map(str::to_owned),
-            body: Vec::new(),
-            commented,
-            tab: self.tab.clone(),
-        })
+        let mut block = self.code_block(code.span, line, line_no, syntax_word);
+        block.output_syntax = output_syntax;
+        block.snip_id = code.named("snip_id").map(str::to_owned);
+        block.commented = commented;
+        Ok(block)
     }
 
     fn open_container(&mut self, code: Shortcode, line_no: usize) {
         let mut item = None;
+        let mut wrapper = None;
         match code.name.as_str() {
-            "tabset" => {
+            "tabset" | "tabpane" => {
                 self.tabsets += 1;
             }
             "tab" => {
@@ -335,10 +549,11 @@ impl<'a> LineScan<'a> {
                     .containers
                     .iter()
                     .rev()
-                    .find(|c| c.name == "tabset")
+                    .find(|c| c.name == "tabset" || c.name == "tabpane")
                     .map_or(0, |c| c.item.unwrap_or(0));
                 let name = code
                     .named("name")
+                    .or(code.named("header"))
                     .or(code.positional(0))
                     .unwrap_or("")
                     .to_owned();
@@ -348,61 +563,103 @@ impl<'a> LineScan<'a> {
                     name,
                 });
             }
-            kind if CALLOUTS.contains(&kind) => {
+            "command-output" => {
+                wrapper = Some(Wrapper::CommandOutput {
+                    label: code
+                        .positional(0)
+                        .or(code.named("label"))
+                        .unwrap_or("Example output:")
+                        .to_owned(),
+                });
+            }
+            kind if self.is_callout(kind) => {
                 self.items.push(Item::Callout(Callout {
                     kind: kind.to_owned(),
                     line: line_no,
                     text: String::new(),
                 }));
                 item = Some(self.items.len() - 1);
+                wrapper = Some(Wrapper::Admonition {
+                    kind: kind.to_owned(),
+                    title: code
+                        .positional(0)
+                        .or(code.named("title"))
+                        .unwrap_or("")
+                        .to_owned(),
+                });
             }
             _ => {}
         }
         // For a tabset, `item` counts the tabs opened in it so far.
-        let item = if code.name == "tabset" { Some(0) } else { item };
+        let is_set = code.name == "tabset" || code.name == "tabpane";
+        let item = if is_set { Some(0) } else { item };
+        let lang = code
+            .named("lang")
+            .or(code.named("codelang"))
+            .filter(|_| code.name == "tabpane")
+            .map(str::to_owned);
         self.containers.push(OpenContainer {
             name: code.name,
             span: code.span,
             item,
+            line: line_no,
+            wrapper,
+            lang,
         });
     }
 
-    fn close_container(&mut self, code: &Shortcode) -> Result<(), SourceError> {
+    fn close_container(
+        &mut self,
+        name: &str,
+        span: Span,
+        line_no: usize,
+    ) -> Result<(), SourceError> {
         match self.containers.last() {
-            Some(top) if top.name == code.name => {
-                let top = self.containers.pop();
-                if code.name == "tab" {
-                    self.tab = None;
+            Some(top) if top.name == name => {
+                let Some(top) = self.containers.pop() else {
+                    return Ok(());
+                };
+                if let Some(wrapper) = top.wrapper {
+                    self.regions.push(Region {
+                        start: top.line,
+                        end: line_no,
+                        kind: RegionKind::Wrapper(wrapper),
+                    });
+                }
+                if name == "tab" {
+                    if let Some(tab) = self.tab.take() {
+                        self.regions.push(Region {
+                            start: top.line,
+                            end: line_no,
+                            kind: RegionKind::Tab(tab),
+                        });
+                    }
                     if let Some(set) = self
                         .containers
                         .iter_mut()
                         .rev()
-                        .find(|c| c.name == "tabset")
+                        .find(|c| c.name == "tabset" || c.name == "tabpane")
                     {
                         set.item = Some(set.item.unwrap_or(0) + 1);
                     }
                 }
-                drop(top);
                 Ok(())
             }
             Some(top) => {
                 let (line, _) = self.src.line_col(top.span.start);
                 Err(self
                     .src
-                    .error(code.span, format!("`{{{{< /{} >}}}}` closes `{}`, opened at line {line}, which is still open", code.name, top.name), "here")
+                    .error(span, format!("`{{{{< /{name} >}}}}` closes `{}`, opened at line {line}, which is still open", top.name), "here")
                     .with_help(format!("close `{}` first with `{{{{< /{} >}}}}`", top.name, top.name)))
             }
             None => Err(self
                 .src
                 .error(
-                    code.span,
-                    format!("`{{{{< /{} >}}}}` without an opening tag", code.name),
+                    span,
+                    format!("`{{{{< /{name} >}}}}` without an opening tag"),
                     "here",
                 )
-                .with_help(format!(
-                    "remove it, or open it with `{{{{< {} >}}}}`",
-                    code.name
-                ))),
+                .with_help(format!("remove it, or open it with `{{{{< {name} >}}}}`"))),
         }
     }
 
@@ -411,7 +668,7 @@ impl<'a> LineScan<'a> {
             .containers
             .iter()
             .rev()
-            .find(|c| CALLOUTS.contains(&c.name.as_str()))
+            .find(|c| self.is_callout(&c.name))
             .and_then(|c| c.item)
         else {
             return;
@@ -429,14 +686,14 @@ impl<'a> LineScan<'a> {
     }
 }
 
-/// `{{< /text >}}` anywhere in the line closes a text block, whatever its indent.
-fn is_text_close(line: &str) -> bool {
+/// `{{< /name >}}` anywhere in the line closes a block opened by `name`, whatever its indent.
+fn is_close(line: &str, name: &str) -> bool {
     let mut rest = line;
     while let Some(i) = rest.find("{{<") {
         let after = rest[i + 3..].trim_start();
         if let Some(after) = after.strip_prefix('/') {
             let after = after.trim_start();
-            if let Some(after) = after.strip_prefix("text") {
+            if let Some(after) = after.strip_prefix(name) {
                 if after.trim_start().starts_with(">}}") {
                     return true;
                 }
@@ -463,18 +720,109 @@ fn strip_shortcodes(line: &str) -> String {
     out.trim().to_owned()
 }
 
-/// Headings, tables and fenced code blocks, from pulldown-cmark over the masked text.
-fn markdown_items(src: &Source, masked: &str, body_start: usize) -> Vec<Item> {
+/// A fence's info string: ```` ```bash ````, ```` ```text {class=disable-copy} ````,
+/// ```` ``` { .bash .no-copy } ````, ```` ```yaml file=./x.yaml ````.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct FenceInfo {
+    syntax: String,
+    no_copy: bool,
+    file: Option<String>,
+}
+
+impl FenceInfo {
+    fn parse(info: &str) -> FenceInfo {
+        let (words, attrs) = match info.find('{') {
+            Some(i) => (&info[..i], info[i + 1..].trim_end().trim_end_matches('}')),
+            None => (info, ""),
+        };
+        let mut parsed = FenceInfo::default();
+        let mut words = words.split(|c: char| c.is_whitespace() || c == ',');
+        parsed.syntax = words.next().unwrap_or("").to_owned();
+        for word in words.chain(attrs.split_whitespace()) {
+            if let Some(class) = word.strip_prefix('.') {
+                if parsed.syntax.is_empty() {
+                    parsed.syntax = class.to_owned();
+                }
+                parsed.no_copy |= class == "no-copy";
+            } else if let Some((key, value)) = word.split_once('=') {
+                let value = value.trim_matches(|c| c == '"' || c == '\'');
+                match key {
+                    "file" => parsed.file = Some(value.to_owned()),
+                    "class" => {
+                        parsed.no_copy |= value
+                            .split_whitespace()
+                            .any(|c| c == "disable-copy" || c == "no-copy")
+                    }
+                    _ => {}
+                }
+            }
+        }
+        if parsed.syntax.is_empty() {
+            parsed.syntax = "plain".to_owned();
+        }
+        parsed
+    }
+}
+
+/// Line numbers of a view of the guide: the same lines as the guide, maybe other offsets.
+struct LineIndex {
+    starts: Vec<usize>,
+}
+
+impl LineIndex {
+    fn new(text: &str) -> Self {
+        let mut starts = vec![0];
+        starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        LineIndex { starts }
+    }
+
+    /// The 1-based line of a byte offset.
+    fn line_of(&self, offset: usize) -> usize {
+        self.starts.partition_point(|s| *s <= offset)
+    }
+
+    fn line_start(&self, line: usize) -> usize {
+        self.starts[line.saturating_sub(1).min(self.starts.len() - 1)]
+    }
+}
+
+/// Keeps the last [`LEAD_BYTES`] of prose, cut at a character boundary.
+fn push_lead(lead: &mut String, text: &str) {
+    lead.push_str(text);
+    if lead.len() > 2 * LEAD_BYTES {
+        let mut cut = lead.len() - LEAD_BYTES;
+        while !lead.is_char_boundary(cut) {
+            cut += 1;
+        }
+        lead.drain(..cut);
+    }
+}
+
+/// Headings, tables and fenced code blocks, from pulldown-cmark over the view of the guide.
+fn markdown_items(src: &Source, view: &str, body_start: usize) -> Vec<Item> {
     let mut options = Options::empty();
     options.insert(Options::ENABLE_TABLES);
     options.insert(Options::ENABLE_HEADING_ATTRIBUTES);
+    let lines = LineIndex::new(view);
+    // Offsets in the view are the guide's own unless a pass removed indentation.
+    let same_offsets = view.len() == src.text().len();
+    let span_of = |start: usize, end: usize| {
+        if same_offsets {
+            Span::new(start, end)
+        } else {
+            let line = lines.line_of(start);
+            let at = src.line_start(line);
+            Span::new(at, at)
+        }
+    };
     let mut items = Vec::new();
     let mut heading: Option<(u8, Option<String>, usize, String)> = None;
     let mut table: Option<Table> = None;
     let mut cell: Option<String> = None;
     let mut row: Option<TableRow> = None;
     let mut code: Option<(TextBlock, String)> = None;
-    for (event, range) in Parser::new_ext(masked, options).into_offset_iter() {
+    let mut lead = String::new();
+    for (event, range) in Parser::new_ext(view, options).into_offset_iter() {
         if range.start < body_start {
             continue;
         }
@@ -483,11 +831,12 @@ fn markdown_items(src: &Source, masked: &str, body_start: usize) -> Vec<Item> {
                 heading = Some((
                     heading_level(level),
                     id.map(|s| s.to_string()),
-                    src.line_of(range.start),
+                    lines.line_of(range.start),
                     String::new(),
                 ));
             }
             Event::End(TagEnd::Heading(_)) => {
+                lead.clear();
                 if let Some((level, anchor, line, text)) = heading.take() {
                     let (text, anchor) = match anchor {
                         Some(a) => (text.trim().to_owned(), Some(a)),
@@ -501,9 +850,10 @@ fn markdown_items(src: &Source, masked: &str, body_start: usize) -> Vec<Item> {
                     }));
                 }
             }
+            Event::Start(Tag::Paragraph) => push_lead(&mut lead, " "),
             Event::Start(Tag::Table(_)) => {
                 table = Some(Table {
-                    line: src.line_of(range.start),
+                    line: lines.line_of(range.start),
                     header: Vec::new(),
                     rows: Vec::new(),
                 });
@@ -511,7 +861,7 @@ fn markdown_items(src: &Source, masked: &str, body_start: usize) -> Vec<Item> {
             Event::End(TagEnd::Table) => items.extend(table.take().map(Item::Table)),
             Event::Start(Tag::TableHead) | Event::Start(Tag::TableRow) => {
                 row = Some(TableRow {
-                    line: src.line_of(range.start),
+                    line: lines.line_of(range.start),
                     cells: Vec::new(),
                 });
             }
@@ -532,34 +882,30 @@ fn markdown_items(src: &Source, masked: &str, body_start: usize) -> Vec<Item> {
                 }
             }
             Event::Start(Tag::CodeBlock(CodeBlockKind::Fenced(info))) => {
-                let line = src.line_of(range.start);
-                let opener_end = masked[range.start..]
+                let line = lines.line_of(range.start);
+                let opener_end = view[range.start..]
                     .find('\n')
-                    .map_or(masked.len(), |i| range.start + i);
-                let opener = &src.text()[range.start..opener_end];
-                let indent: String = src.text()[src.line_start(line)..range.start].to_owned();
-                let syntax = info
-                    .split(|c: char| c.is_whitespace() || c == ',' || c == '{')
-                    .next()
-                    .unwrap_or("")
-                    .to_owned();
+                    .map_or(view.len(), |i| range.start + i);
+                let opener = &view[range.start..opener_end];
+                let indent: String = view[lines.line_start(line)..range.start].to_owned();
+                let info = FenceInfo::parse(&info);
                 let block = TextBlock {
                     form: BlockForm::Fenced,
                     line,
-                    end_line: src.line_of(range.end.saturating_sub(1)),
-                    span: Span::new(range.start, opener_end),
+                    end_line: lines.line_of(range.end.saturating_sub(1)),
+                    span: span_of(range.start, opener_end),
                     opener: format!("{indent}{opener}"),
                     indent,
-                    syntax: if syntax.is_empty() {
-                        "plain".to_owned()
-                    } else {
-                        syntax
-                    },
+                    syntax: info.syntax,
                     output_syntax: None,
                     snip_id: None,
                     body: Vec::new(),
                     commented: false,
                     tab: None,
+                    no_copy: info.no_copy,
+                    file: info.file,
+                    lead: std::mem::take(&mut lead).trim().to_owned(),
+                    wrapper: None,
                 };
                 code = Some((block, String::new()));
             }
@@ -570,11 +916,15 @@ fn markdown_items(src: &Source, masked: &str, body_start: usize) -> Vec<Item> {
                     c.push_str(&t);
                 } else if let Some((_, _, _, text)) = heading.as_mut() {
                     text.push_str(&t);
+                } else {
+                    push_lead(&mut lead, &t);
                 }
             }
             Event::SoftBreak | Event::HardBreak => {
                 if let Some((_, _, _, text)) = heading.as_mut() {
                     text.push(' ');
+                } else if code.is_none() {
+                    push_lead(&mut lead, " ");
                 }
             }
             Event::End(TagEnd::CodeBlock) => {
@@ -745,7 +1095,7 @@ mod tests {
         assert!(d
             .items
             .iter()
-            .any(|i| matches!(i, Item::Boilerplate(b) if b.name == "args" && b.line == 27)));
+            .any(|i| matches!(i, Item::Include(b) if b.name == "args" && b.line == 27)));
     }
 
     #[test]

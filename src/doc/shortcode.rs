@@ -55,19 +55,18 @@ impl Shortcode {
 
 /// Finds every shortcode tag that starts in the line at byte `offset` of `src` and is
 /// `line_len` bytes long. A tag may go on over the following lines (Hugo allows arguments on
-/// several lines), but not past a blank line.
+/// several lines), but not past a blank line: `paragraph_end` is the offset of the end of the
+/// paragraph the line is in (see [`ParagraphEnds`]).
 ///
 /// A `{{<` or `{{%` that does not form a well-made tag is an error pointing at it, with a hint.
 pub fn scan_line(
     src: &Source,
     offset: usize,
     line_len: usize,
+    paragraph_end: usize,
 ) -> Result<Vec<Shortcode>, SourceError> {
     let text = src.text();
-    let limit = text[offset..]
-        .find("\n\n")
-        .map_or(text.len(), |i| offset + i + 1);
-    let line = &text[offset..limit];
+    let line = &text[offset..paragraph_end.clamp(offset + line_len, text.len())];
     let mut found = Vec::new();
     let mut pos = 0;
     while let Some(rel) = line[pos..line_len.max(pos)].find("{{") {
@@ -81,6 +80,11 @@ pub fn scan_line(
                 continue;
             }
         };
+        // Hugo's comment form `{{</* name */>}}` shows a shortcode literally: it is text.
+        if let Some(len) = literal_len(&line[start..], delim) {
+            pos = start + len;
+            continue;
+        }
         let (code, len) = parse_tag(&line[start..], delim).map_err(|(at, msg, help)| {
             src.error(
                 Span::new(offset + start + at, offset + start + at + 1),
@@ -94,6 +98,44 @@ pub fn scan_line(
         pos = start + len;
     }
     Ok(found)
+}
+
+/// The length of a shortcode comment `{{</* ... */>}}` (or `{{%/* ... */%}}`) at the start of
+/// `text`, which Hugo shows as the literal tag; `None` when `text` does not start with one. An
+/// unclosed comment runs to the end of `text`.
+fn literal_len(text: &str, delim: Delim) -> Option<usize> {
+    let (open, close) = match delim {
+        Delim::Angle => ("{{<", "*/>}}"),
+        Delim::Percent => ("{{%", "*/%}}"),
+    };
+    let after = text.strip_prefix(open)?;
+    let inner = after.trim_start().strip_prefix("/*")?;
+    let body_start = text.len() - inner.len();
+    Some(
+        inner
+            .find(close)
+            .map_or(text.len(), |i| body_start + i + close.len()),
+    )
+}
+
+/// Where the paragraph of a line ends, for lines read in order: each blank line is looked for
+/// once, so reading a guide stays linear however long its paragraphs are.
+#[derive(Debug, Default)]
+pub struct ParagraphEnds {
+    end: usize,
+}
+
+impl ParagraphEnds {
+    /// The offset just past the first line end of the next blank line (`\n\n`) at or after
+    /// `offset`, or the text's end.
+    pub fn at(&mut self, text: &str, offset: usize) -> usize {
+        if self.end <= offset {
+            self.end = text[offset..]
+                .find("\n\n")
+                .map_or(text.len(), |i| offset + i + 1);
+        }
+        self.end
+    }
 }
 
 type TagError = (usize, String, &'static str);
@@ -244,7 +286,12 @@ mod tests {
 
     fn scan(line: &str) -> Result<Vec<Shortcode>, SourceError> {
         let src = Source::new("t.md", line);
-        scan_line(&src, 0, line.find('\n').unwrap_or(line.len()))
+        scan_line(
+            &src,
+            0,
+            line.find('\n').unwrap_or(line.len()),
+            ParagraphEnds::default().at(line, 0),
+        )
     }
 
     fn args(code: &Shortcode) -> Vec<(Option<&str>, &str)> {

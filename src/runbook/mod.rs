@@ -7,6 +7,7 @@ pub mod checkrefs;
 pub mod derive;
 pub mod effects;
 pub mod overlay;
+pub mod reading;
 pub mod subst;
 mod vars;
 
@@ -21,7 +22,7 @@ pub use vars::{VarKind, Variable};
 
 use crate::check::CheckSpec;
 use crate::doc::bash::{self, Command, Expected};
-use crate::doc::{Doc, Item, TestMode, TextBlock};
+use crate::doc::{BodyLine, Detected, Doc, Include, IncludeKind, Item, TestMode, TextBlock};
 use crate::error::Error;
 use crate::site::{render_values, SiteData};
 use overlay::{LoadedOverlay, Overlay, StepOverlay};
@@ -112,6 +113,8 @@ pub struct Prerequisite {
 #[derive(Debug, Clone)]
 pub struct Runbook {
     pub path: PathBuf,
+    /// The dialect the guide was read in, and why.
+    pub dialect: Detected,
     pub title: Option<String>,
     pub test: TestMode,
     pub steps: Vec<Step>,
@@ -161,11 +164,12 @@ pub struct Includes {
 }
 
 impl Includes {
-    fn load(&self, path: &Path) -> Result<Arc<Doc>, Error> {
+    /// Reads an included page in the dialect of the page that includes it.
+    fn load(&self, path: &Path, dialect: &Detected) -> Result<Arc<Doc>, Error> {
         if let Some(doc) = self.read.borrow().get(path) {
             return Ok(doc.clone());
         }
-        let doc = Arc::new(Doc::load(path)?);
+        let doc = Arc::new(Doc::load_as(path, Some(dialect.clone()))?);
         self.read
             .borrow_mut()
             .insert(path.to_path_buf(), doc.clone());
@@ -234,6 +238,7 @@ pub fn build(doc: &Doc, options: BuildOptions<'_>) -> Result<Runbook, Error> {
     let prerequisites = prerequisites(doc, &vars, &overlay, options.site, &mut warnings);
     Ok(Runbook {
         path,
+        dialect: doc.dialect.clone(),
         title: doc.front_matter.title.clone(),
         test: doc.front_matter.test.clone(),
         steps,
@@ -306,13 +311,17 @@ struct Builder<'a> {
 
 impl Builder<'_> {
     fn add_doc(&mut self, doc: &Doc, prefix: &str, depth: usize) -> Result<(), Error> {
+        let dialect = doc.dialect.dialect;
         let mut section = Section::default();
         let mut block_count = 0;
         let mut callout_count = 0;
         let mut sections_seen = 0;
+        // The step of the command block just before, while its output may still follow.
+        let mut awaiting_output: Option<usize> = None;
         for item in &doc.items {
             match item {
                 Item::Heading(h) if h.level >= 2 => {
+                    awaiting_output = None;
                     sections_seen += 1;
                     let anchor = h.anchor.clone().unwrap_or_else(|| {
                         let slug = slug(&h.text);
@@ -330,15 +339,37 @@ impl Builder<'_> {
                     callout_count = 0;
                 }
                 Item::Block(block) => {
+                    let block = self.with_file_content(doc, block);
+                    let block = block.as_ref();
+                    if let Some(index) =
+                        awaiting_output.filter(|_| reading::is_output_block(block, dialect))
+                    {
+                        awaiting_output = None;
+                        if !block.body.is_empty() {
+                            let text: String =
+                                block.body.iter().map(|l| format!("{}\n", l.text)).collect();
+                            self.steps[index].expected = Some(Expected {
+                                text: render_values(&text, self.site),
+                                line: block.body[0].line,
+                            });
+                            self.steps[index].native = output_block_checks(&self.steps[index]);
+                        }
+                        continue;
+                    }
                     block_count += 1;
                     let id = match block.snip_id.as_deref() {
                         Some(id) if id != "none" => id.to_owned(),
                         _ => format!("{}_{block_count}", section_key(&section)),
                     };
                     let step = self.block_step(doc, block, &section, &format!("{prefix}{id}"));
+                    let awaits = step.kind == StepKind::Command
+                        && step.expected.is_none()
+                        && !step.commands.is_empty();
                     self.push(step);
+                    awaiting_output = awaits.then(|| self.steps.len() - 1);
                 }
                 Item::Callout(c) => {
+                    awaiting_output = None;
                     callout_count += 1;
                     let id = format!(
                         "{prefix}{}_{}_{callout_count}",
@@ -361,11 +392,74 @@ impl Builder<'_> {
                         settings: StepOverlay::default(),
                     });
                 }
-                Item::Boilerplate(b) => self.include(doc, &b.name, b.line, depth)?,
+                Item::Include(include) => {
+                    awaiting_output = None;
+                    self.include(doc, include, depth)?
+                }
                 _ => {}
             }
         }
         Ok(())
+    }
+
+    /// A block whose content comes from elsewhere, with that content: cert-manager's
+    /// ```` ```yaml file=./x.yaml ````, or MkDocs `--8<-- "file"` lines inside a fence. A file not
+    /// found leaves the block as written, with a warning.
+    fn with_file_content<'b>(
+        &mut self,
+        doc: &Doc,
+        block: &'b TextBlock,
+    ) -> std::borrow::Cow<'b, TextBlock> {
+        let dir = doc.path().parent().unwrap_or(Path::new("."));
+        let warn = |warnings: &mut Vec<String>, name: &str| {
+            warnings.push(format!(
+                "{}:{}: `{name}` not found beside the guide; the block shows nothing from it",
+                doc.path().display(),
+                block.line
+            ));
+        };
+        if let Some(file) = &block.file {
+            let Some(text) = read_included(&dir.join(file)) else {
+                warn(&mut self.warnings, file);
+                return std::borrow::Cow::Borrowed(block);
+            };
+            let mut owned = block.clone();
+            owned.body = text
+                .lines()
+                .map(|l| BodyLine {
+                    line: block.line,
+                    text: l.to_owned(),
+                })
+                .collect();
+            return std::borrow::Cow::Owned(owned);
+        }
+        if doc.dialect.dialect != crate::doc::Dialect::Mkdocs
+            || !block
+                .body
+                .iter()
+                .any(|l| l.text.trim_start().starts_with("--8<--"))
+        {
+            return std::borrow::Cow::Borrowed(block);
+        }
+        let mut owned = block.clone();
+        owned.body.clear();
+        for line in &block.body {
+            let Some(name) = snippet_path(&line.text) else {
+                owned.body.push(line.clone());
+                continue;
+            };
+            match find_snippet(doc.path(), &name).and_then(|p| read_included(&p)) {
+                Some(text) => owned.body.extend(text.lines().map(|l| BodyLine {
+                    line: line.line,
+                    text: l.to_owned(),
+                })),
+                None => {
+                    warn(&mut self.warnings, &name);
+                    owned.body.push(line.clone());
+                }
+            }
+        }
+        std::borrow::Cow::Owned(owned)
     }
 
     fn push(&mut self, mut step: Step) {
@@ -396,8 +490,25 @@ impl Builder<'_> {
             native: Vec::new(),
             settings: StepOverlay::default(),
         };
-        if block.is_shell() {
-            let segments = bash::split(&block.body);
+        let dialect = doc.dialect.dialect;
+        if reading::is_shell(block, dialect) {
+            let (segments, fragment) = match reading::read_shell(block, dialect) {
+                reading::Reading::Commands(segments) => (segments, None),
+                reading::Reading::Output(expected) => (
+                    vec![bash::Segment {
+                        commands: Vec::new(),
+                        expected: Some(expected),
+                    }],
+                    None,
+                ),
+                reading::Reading::Fragment(why) => (
+                    vec![bash::Segment {
+                        commands: bash::split_script(&block.body),
+                        expected: None,
+                    }],
+                    Some(why),
+                ),
+            };
             // Each command with the output shown right after it, for derived native checks.
             let mut shown: Vec<(usize, Option<String>)> = Vec::new();
             for segment in segments {
@@ -448,12 +559,19 @@ impl Builder<'_> {
                     ));
                 }
             }
+            if let Some(why) = fragment {
+                step.runs = false;
+                step.skip_reason = Some(format!("a fragment: {why}"));
+                return step;
+            }
         } else {
             let body: String = block.body.iter().map(|l| format!("{}\n", l.text)).collect();
             step.text = Some(render_values(&body, self.site));
         }
         step.runs = step.kind == StepKind::Command;
-        if step.kind != StepKind::Command {
+        if step.kind == StepKind::Output && dialect.reads_scripts() {
+            step.skip_reason = Some("output with no command before it".to_owned());
+        } else if step.kind != StepKind::Command {
             step.skip_reason = Some(format!("a {} block is shown, not run", block.syntax));
         } else if block.commented {
             step.runs = false;
@@ -471,14 +589,34 @@ impl Builder<'_> {
         step
     }
 
-    fn include(&mut self, doc: &Doc, name: &str, line: usize, depth: usize) -> Result<(), Error> {
-        let Some(path) = find_boilerplate(doc.path(), name) else {
+    fn include(&mut self, doc: &Doc, include: &Include, depth: usize) -> Result<(), Error> {
+        let (name, line) = (include.name.as_str(), include.line);
+        let found = match include.kind {
+            IncludeKind::Boilerplate => find_boilerplate(doc.path(), name),
+            IncludeKind::Hugo => find_hugo_include(doc.path(), name),
+            IncludeKind::Snippet => find_snippet(doc.path(), name),
+        };
+        let Some(path) = found else {
+            let looked = match include.kind {
+                IncludeKind::Boilerplate => format!("boilerplates/{name}.md above the guide"),
+                IncludeKind::Hugo => format!("{name} beside the guide and in includes/ above it"),
+                IncludeKind::Snippet => {
+                    format!("{name} beside the guide and from the MkDocs root")
+                }
+            };
             self.warnings.push(format!(
-                "{}:{line}: boilerplate `{name}` not found (looked for boilerplates/{name}.md above the guide); its steps are not included",
+                "{}:{line}: include `{name}` not found (looked for {looked}); its steps are not included",
                 doc.path().display()
             ));
             return Ok(());
         };
+        if !path.extension().is_some_and(|e| e == "md") {
+            self.warnings.push(format!(
+                "{}:{line}: include `{name}` is not a Markdown page; its steps are not included",
+                doc.path().display()
+            ));
+            return Ok(());
+        }
         if depth >= 8 || self.includes.contains(&path) {
             self.warnings.push(format!(
                 "{}:{line}: boilerplate `{name}` includes itself; included once",
@@ -486,9 +624,12 @@ impl Builder<'_> {
             ));
             return Ok(());
         }
-        let included = self.read.load(&path)?;
+        let included = self.read.load(&path, &doc.dialect)?;
         self.includes.push(path);
-        let prefix = format!("{}_", name.replace('-', "_"));
+        let prefix = match include.kind {
+            IncludeKind::Boilerplate => format!("{}_", name.replace('-', "_")),
+            _ => format!("{}_", slug(&file_stem(name)).replace('-', "_")),
+        };
         let result = self.add_doc(&included, &prefix, depth + 1);
         self.includes.pop();
         result
@@ -528,6 +669,72 @@ fn slug(text: &str) -> String {
         .collect::<String>()
         .trim_matches('-')
         .to_owned()
+}
+
+/// Native checks of a command step whose output came in a block of its own: its last command
+/// with that output.
+fn output_block_checks(step: &Step) -> Vec<CheckSpec> {
+    let last = step.commands.len().saturating_sub(1);
+    let pairs: Vec<(&str, Option<&str>)> = step
+        .commands
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let shown = step.expected.as_ref().filter(|_| i == last);
+            (c.text.as_str(), shown.map(|e| e.text.as_str()))
+        })
+        .collect();
+    derive::step_checks(&pairs).unwrap_or_default()
+}
+
+/// An included file's text; `None` when it cannot be read.
+fn read_included(path: &Path) -> Option<String> {
+    std::fs::read_to_string(path).ok()
+}
+
+fn file_stem(name: &str) -> String {
+    Path::new(name)
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+/// `--8<-- "path"` on a line of its own: the snippet's path.
+fn snippet_path(line: &str) -> Option<String> {
+    let rest = line.trim().strip_prefix("--8<--")?.trim();
+    let path = rest
+        .strip_prefix('"')
+        .and_then(|r| r.strip_suffix('"'))
+        .or_else(|| rest.strip_prefix('\'').and_then(|r| r.strip_suffix('\'')))?;
+    (!path.is_empty()).then(|| path.to_owned())
+}
+
+/// Hugo's `{{< include "file" >}}`: beside the guide, else in an `includes` folder above it.
+fn find_hugo_include(guide: &Path, name: &str) -> Option<PathBuf> {
+    let start = guide.parent()?;
+    let beside = start.join(name);
+    if beside.is_file() {
+        return Some(beside);
+    }
+    start
+        .ancestors()
+        .map(|dir| dir.join("includes").join(name))
+        .find(|p| p.is_file())
+}
+
+/// An MkDocs snippet: beside the guide, else relative to a folder above it that holds
+/// `mkdocs.yml` (the snippets' base path) or its `docs` folder.
+fn find_snippet(guide: &Path, name: &str) -> Option<PathBuf> {
+    let start = guide.parent()?;
+    let beside = start.join(name);
+    if beside.is_file() {
+        return Some(beside);
+    }
+    start.ancestors().find_map(|dir| {
+        [dir.join(name), dir.join("docs").join(name)]
+            .into_iter()
+            .find(|p| p.is_file() && dir.join("mkdocs.yml").is_file())
+    })
 }
 
 fn find_boilerplate(guide: &Path, name: &str) -> Option<PathBuf> {

@@ -1,0 +1,198 @@
+//! Dialects: the ways documentation sites write their steps, and how docrun tells which one a
+//! guide is written in.
+//!
+//! A dialect decides what the reader looks for: which shortcodes and containers exist, and how
+//! a shell block splits into commands and output. It is chosen, first to last, by `--dialect`,
+//! by `dialect:` in the `docrun.yaml` of the guide's tree, by the site's own files found in the
+//! folders above the guide, and by the guide's text.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+/// A documentation dialect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum Dialect {
+    /// istio.io: `{{< text >}}` blocks whose `$ ` lines are commands and the rest output.
+    Istio,
+    /// Hugo sites (Docsy, Linkerd, Envoy Gateway, kubernetes.io): shortcodes, fences without
+    /// prompts, output blocks, `{{< tabpane >}}` tabs, `{{< command-output >}}`.
+    Hugo,
+    /// MkDocs Material (Knative): `=== "tab"` tabs, `!!! note` admonitions, `--8<--` snippets,
+    /// `{{ macro }}` values.
+    Mkdocs,
+    /// GitHub-flavoured Markdown, with the few build-time substitutions sites such as
+    /// cert-manager's add (`[[VAR::name]]`, ```` ```yaml file=./x.yaml ````).
+    Markdown,
+}
+
+impl Dialect {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Dialect::Istio => "istio",
+            Dialect::Hugo => "hugo",
+            Dialect::Mkdocs => "mkdocs",
+            Dialect::Markdown => "markdown",
+        }
+    }
+
+    /// Whether `{{< ... >}}` shortcodes are read (elsewhere they are text).
+    pub fn has_shortcodes(self) -> bool {
+        matches!(self, Dialect::Istio | Dialect::Hugo)
+    }
+
+    /// Whether a shell fence without prompts is commands (every site but istio.io, where such a
+    /// fence is output) and an output block after a command block is that step's output.
+    pub fn reads_scripts(self) -> bool {
+        self != Dialect::Istio
+    }
+
+    /// Reads a dialect's name, as `--dialect` and `docrun.yaml` give it.
+    pub fn from_name(name: &str) -> Option<Dialect> {
+        [
+            Dialect::Istio,
+            Dialect::Hugo,
+            Dialect::Mkdocs,
+            Dialect::Markdown,
+        ]
+        .into_iter()
+        .find(|d| d.as_str() == name)
+    }
+}
+
+impl fmt::Display for Dialect {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Why a dialect was chosen, as `list` and `plan` say it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "by", rename_all = "kebab-case")]
+pub enum Reason {
+    /// `--dialect` on the command line.
+    Flag,
+    /// `dialect:` in a tree's `docrun.yaml`.
+    Config { file: PathBuf },
+    /// A site file found above the guide (`mkdocs.yml`, a Hugo config, istio.io's site data).
+    Site { file: PathBuf },
+    /// Nothing above the guide says; the guide's own text does.
+    Text { what: &'static str },
+}
+
+impl fmt::Display for Reason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Reason::Flag => f.write_str("--dialect"),
+            Reason::Config { file } => write!(f, "set in {}", file.display()),
+            Reason::Site { file } => write!(f, "site file {}", file.display()),
+            Reason::Text { what } => write!(f, "the guide's text: {what}"),
+        }
+    }
+}
+
+/// A dialect and why it was chosen.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Detected {
+    pub dialect: Dialect,
+    pub reason: Reason,
+}
+
+impl Detected {
+    pub fn new(dialect: Dialect, reason: Reason) -> Self {
+        Detected { dialect, reason }
+    }
+}
+
+/// The site files that name a dialect, looked for in each folder from the guide's up to the
+/// root, nearest first.
+const SITE_FILES: &[(&str, Dialect)] = &[
+    ("mkdocs.yml", Dialect::Mkdocs),
+    ("mkdocs.yaml", Dialect::Mkdocs),
+    ("data/args.yml", Dialect::Istio),
+    ("hugo.toml", Dialect::Hugo),
+    ("hugo.yaml", Dialect::Hugo),
+    ("hugo.json", Dialect::Hugo),
+    ("config/_default/hugo.yaml", Dialect::Hugo),
+    ("config/_default/hugo.toml", Dialect::Hugo),
+    ("config/_default/config.toml", Dialect::Hugo),
+    ("config/_default/config.yaml", Dialect::Hugo),
+    ("config.toml", Dialect::Hugo),
+];
+
+/// The dialect the site above `guide` is written in, from its site files; `None` when no
+/// folder above the guide has one.
+pub fn from_tree(guide: &Path) -> Option<Detected> {
+    let dir = guide.parent()?;
+    let dir = if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    };
+    let start = dir.canonicalize().ok()?;
+    for folder in start.ancestors() {
+        for (file, dialect) in SITE_FILES {
+            let path = folder.join(file);
+            if path.is_file() {
+                return Some(Detected::new(*dialect, Reason::Site { file: path }));
+            }
+        }
+    }
+    None
+}
+
+/// The dialect a guide's text is written in, for a guide with no site files above it.
+pub fn from_text(text: &str) -> Detected {
+    let (dialect, what) = if text.contains("{{< text") {
+        (Dialect::Istio, "istio.io `{{< text >}}` blocks")
+    } else if text.contains("{{<") || text.contains("{{%") {
+        (Dialect::Hugo, "Hugo shortcodes")
+    } else if text.lines().any(|l| {
+        let l = l.trim_start();
+        l.starts_with("=== \"") || l.starts_with("!!! ") || l.starts_with("--8<--")
+    }) {
+        (Dialect::Mkdocs, "MkDocs tabs, admonitions or snippets")
+    } else {
+        (Dialect::Markdown, "plain Markdown")
+    };
+    Detected::new(dialect, Reason::Text { what })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_text_names_the_dialect_when_no_site_file_does() {
+        let cases = [
+            ("{{< text bash >}}\n$ ls\n{{< /text >}}\n", Dialect::Istio),
+            ("{{< note >}}\nx\n{{< /note >}}\n", Dialect::Hugo),
+            (
+                "=== \"kubectl\"\n\n    ```bash\n    ls\n    ```\n",
+                Dialect::Mkdocs,
+            ),
+            ("!!! note\n    x\n", Dialect::Mkdocs),
+            ("```bash\nls\n```\n", Dialect::Markdown),
+        ];
+        for (text, dialect) in cases {
+            assert_eq!(from_text(text).dialect, dialect, "{text}");
+        }
+    }
+
+    #[test]
+    fn the_nearest_site_file_wins() {
+        let dir = tempfile::tempdir().unwrap();
+        let docs = dir.path().join("docs/sub");
+        std::fs::create_dir_all(&docs).unwrap();
+        std::fs::write(dir.path().join("hugo.toml"), "").unwrap();
+        let guide = docs.join("g.md");
+        let found = from_tree(&guide).unwrap();
+        assert_eq!(found.dialect, Dialect::Hugo);
+        std::fs::write(dir.path().join("docs/mkdocs.yml"), "site_name: x\n").unwrap();
+        let found = from_tree(&guide).unwrap();
+        assert_eq!(found.dialect, Dialect::Mkdocs);
+        assert!(found.reason.to_string().contains("mkdocs.yml"));
+    }
+}

@@ -1,0 +1,257 @@
+//! MkDocs Material's containers: content tabs (`=== "kubectl"`), admonitions (`!!! note`,
+//! `??? tip "Title"`) and snippets (`--8<-- "file"`).
+//!
+//! A container's content is the lines after its marker that are blank or indented four spaces
+//! more than the marker, as Python-Markdown reads them. [`containers`] blanks the markers,
+//! removes the containers' indentation (so pulldown-cmark sees the fences inside as fences, not
+//! as indented code) and keeps every line where it was, so line numbers stay true.
+
+use super::parser::{Region, RegionKind};
+use super::{Include, IncludeKind, TabRef, Wrapper};
+
+/// What the MkDocs pass found.
+pub(super) struct Found {
+    /// The text with markers blanked and container indentation removed, line for line.
+    pub view: String,
+    pub regions: Vec<Region>,
+    pub includes: Vec<Include>,
+}
+
+/// An open container: where its content starts, and what it is.
+struct Open {
+    /// The indentation (in columns) of the content.
+    content_indent: usize,
+    start: usize,
+    kind: RegionKind,
+}
+
+/// The tabset a run of `===` markers at one indentation belongs to.
+struct Tabset {
+    indent: usize,
+    id: usize,
+    next_index: usize,
+}
+
+/// Reads the containers of an MkDocs page. `text` is the page with its front matter blanked.
+pub(super) fn containers(text: &str) -> Found {
+    let mut view = String::with_capacity(text.len());
+    let mut regions = Vec::new();
+    let mut includes = Vec::new();
+    let mut open: Vec<Open> = Vec::new();
+    let mut tabset: Option<Tabset> = None;
+    let mut tabsets = 0;
+    let mut fence: Option<(char, usize)> = None;
+    let mut last_line = 0;
+    for (index, raw) in text.split_inclusive('\n').enumerate() {
+        let line_no = index + 1;
+        last_line = line_no;
+        let line = raw.strip_suffix('\n').unwrap_or(raw);
+        let indent = indentation(line);
+        let blank = line.trim().is_empty();
+        if !blank && fence.is_none() {
+            while open.last().is_some_and(|o| indent < o.content_indent) {
+                if let Some(o) = open.pop() {
+                    regions.push(Region {
+                        start: o.start,
+                        end: line_no - 1,
+                        kind: o.kind,
+                    });
+                }
+            }
+        }
+        let depth = open.last().map_or(0, |o| o.content_indent);
+        let inner = strip_columns(line, depth);
+        let inner_indent = indentation(inner);
+        let trimmed = inner.trim_start();
+        if let Some((c, n)) = fence {
+            if trimmed.starts_with(&c.to_string().repeat(n))
+                && trimmed.trim_end().chars().all(|x| x == c)
+            {
+                fence = None;
+            }
+        } else if let Some(marker) = fence_marker(trimmed) {
+            fence = Some(marker);
+        } else if inner_indent < 4 {
+            if let Some(name) = tab_title(trimmed) {
+                let set = match tabset.as_mut() {
+                    Some(set) if set.indent == indent => set,
+                    _ => {
+                        tabsets += 1;
+                        tabset.insert(Tabset {
+                            indent,
+                            id: tabsets - 1,
+                            next_index: 0,
+                        })
+                    }
+                };
+                let tab = TabRef {
+                    tabset: set.id,
+                    index: set.next_index,
+                    name,
+                };
+                set.next_index += 1;
+                open.push(Open {
+                    content_indent: indent + 4,
+                    start: line_no,
+                    kind: RegionKind::Tab(tab),
+                });
+                push_blank(&mut view, raw);
+                continue;
+            }
+            if let Some((kind, title)) = admonition(trimmed) {
+                open.push(Open {
+                    content_indent: indent + 4,
+                    start: line_no,
+                    kind: RegionKind::Wrapper(Wrapper::Admonition { kind, title }),
+                });
+                push_blank(&mut view, raw);
+                continue;
+            }
+            if let Some(path) = snippet(trimmed) {
+                includes.push(Include {
+                    kind: IncludeKind::Snippet,
+                    name: path,
+                    line: line_no,
+                });
+                push_blank(&mut view, raw);
+                continue;
+            }
+        }
+        if !blank && tabset.as_ref().is_some_and(|t| indent <= t.indent) {
+            tabset = None;
+        }
+        view.push_str(strip_columns(raw, depth));
+    }
+    while let Some(o) = open.pop() {
+        regions.push(Region {
+            start: o.start,
+            end: last_line,
+            kind: o.kind,
+        });
+    }
+    Found {
+        view,
+        regions,
+        includes,
+    }
+}
+
+/// Columns of leading whitespace, a tab counting as four.
+fn indentation(line: &str) -> usize {
+    line.chars()
+        .take_while(|c| *c == ' ' || *c == '\t')
+        .map(|c| if c == '\t' { 4 } else { 1 })
+        .sum()
+}
+
+/// `line` with up to `columns` columns of leading whitespace removed.
+fn strip_columns(line: &str, columns: usize) -> &str {
+    let mut seen = 0;
+    for (i, c) in line.char_indices() {
+        if seen >= columns || (c != ' ' && c != '\t') {
+            return &line[i..];
+        }
+        seen += if c == '\t' { 4 } else { 1 };
+    }
+    line.trim_start_matches([' ', '\t'])
+}
+
+fn push_blank(view: &mut String, raw: &str) {
+    view.extend(raw.chars().filter(|c| *c == '\n'));
+}
+
+fn fence_marker(trimmed: &str) -> Option<(char, usize)> {
+    let c = trimmed.chars().next().filter(|c| *c == '`' || *c == '~')?;
+    let n = trimmed.chars().take_while(|x| *x == c).count();
+    (n >= 3).then_some((c, n))
+}
+
+/// `=== "Title"` (also `===! "Title"`, `===+ "Title"`): a content tab.
+fn tab_title(trimmed: &str) -> Option<String> {
+    let rest = trimmed.strip_prefix("===")?;
+    let rest = rest.strip_prefix(['!', '+']).unwrap_or(rest);
+    let title = rest.trim();
+    let title = title.strip_prefix('"')?.strip_suffix('"')?;
+    Some(title.to_owned())
+}
+
+/// `!!! kind "Title"`, `??? kind`, `???+ kind "Title"`: an admonition's kind and title.
+fn admonition(trimmed: &str) -> Option<(String, String)> {
+    let rest = trimmed
+        .strip_prefix("!!!")
+        .or_else(|| trimmed.strip_prefix("???+"))
+        .or_else(|| trimmed.strip_prefix("???"))?;
+    if !rest.starts_with(' ') {
+        return None;
+    }
+    let rest = rest.trim();
+    let (kind, title) = match rest.find('"') {
+        Some(i) => (
+            rest[..i].trim(),
+            rest[i..].trim().trim_matches('"').to_owned(),
+        ),
+        None => (rest, String::new()),
+    };
+    let kind = kind.split_whitespace().next()?.to_lowercase();
+    Some((kind, title))
+}
+
+/// `--8<-- "path"`: a snippet to include.
+fn snippet(trimmed: &str) -> Option<String> {
+    let rest = trimmed.strip_prefix("--8<--")?.trim();
+    let path = rest
+        .strip_prefix('"')
+        .and_then(|r| r.strip_suffix('"'))
+        .or_else(|| rest.strip_prefix('\'').and_then(|r| r.strip_suffix('\'')))?;
+    (!path.is_empty()).then(|| path.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tabs_lose_their_indentation_and_keep_their_lines() {
+        let text = "Intro\n\n=== \"kubectl\"\n\n    ```bash\n    kubectl get pods\n    ```\n\n=== \"helm\"\n\n    ```bash\n    helm list\n    ```\n\nAfter\n";
+        let found = containers(text);
+        assert_eq!(found.view.lines().count(), text.lines().count());
+        assert_eq!(found.view.lines().nth(4), Some("```bash"));
+        assert_eq!(found.view.lines().nth(14), Some("After"));
+        let tabs: Vec<(usize, usize, usize, String)> = found
+            .regions
+            .iter()
+            .filter_map(|r| match &r.kind {
+                RegionKind::Tab(t) => Some((r.start, t.tabset, t.index, t.name.clone())),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            tabs,
+            vec![
+                (3, 0, 0, "kubectl".to_owned()),
+                (9, 0, 1, "helm".to_owned())
+            ]
+        );
+    }
+
+    #[test]
+    fn admonitions_and_snippets() {
+        let text = "!!! success \"Expected output\"\n\n    ```\n    ok\n    ```\n\n--8<-- \"snippets/setup.md\"\n";
+        let found = containers(text);
+        assert!(matches!(
+            &found.regions[0].kind,
+            RegionKind::Wrapper(Wrapper::Admonition { kind, title }) if kind == "success" && title == "Expected output"
+        ));
+        assert_eq!((found.regions[0].start, found.regions[0].end), (1, 6));
+        assert_eq!(found.includes[0].name, "snippets/setup.md");
+        assert_eq!(found.includes[0].line, 7);
+    }
+
+    #[test]
+    fn markers_inside_fences_are_text() {
+        let text = "```\n=== \"not a tab\"\n!!! note\n```\n";
+        let found = containers(text);
+        assert!(found.regions.is_empty());
+        assert_eq!(found.view, text);
+    }
+}
