@@ -28,6 +28,10 @@ pub struct GlobalArgs {
     /// Print more about what docrun is doing.
     #[arg(short, long, global = true)]
     pub verbose: bool,
+    /// Read guides in this dialect instead of the one detected from the site's files or the
+    /// guide's text.
+    #[arg(long, global = true, value_enum, value_name = "DIALECT")]
+    pub dialect: Option<crate::doc::Dialect>,
 }
 
 impl GlobalArgs {

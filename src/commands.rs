@@ -27,15 +27,16 @@ use crate::site::SiteData;
 use std::io::IsTerminal;
 
 pub fn dispatch(cli: &Cli) -> Result<ExitCode, Error> {
+    let g = &cli.global;
     match &cli.command {
         Command::Snips(args) => snips(args),
-        Command::List(args) => list(args),
-        Command::Vars(args) => vars(args),
-        Command::Plan(args) => plan_command(args),
-        Command::Run(args) => run_command(args, &cli.global),
-        Command::Check(args) => check_command(args),
-        Command::Lint(args) => lint_command(args),
-        Command::Test(args) => test_command(args, &cli.global),
+        Command::List(args) => list(args, g),
+        Command::Vars(args) => vars(args, g),
+        Command::Plan(args) => plan_command(args, g),
+        Command::Run(args) => run_command(args, g),
+        Command::Check(args) => check_command(args, g),
+        Command::Lint(args) => lint_command(args, g),
+        Command::Test(args) => test_command(args, g),
     }
 }
 
@@ -90,9 +91,15 @@ fn write_stdout(bytes: &[u8]) -> Result<(), Error> {
     }
 }
 
-/// Reads a guide and builds its runbook, with the site data named or found above it.
-pub fn load_runbook(path: &Path, site_data: Option<&Path>) -> Result<Runbook, Error> {
-    let doc = Doc::load(path)?;
+/// Reads a guide and builds its runbook, with the site data named or found above it, in the
+/// dialect `--dialect` or a `docrun.yaml` forces, else the one detected.
+pub fn load_runbook(
+    path: &Path,
+    site_data: Option<&Path>,
+    global: &GlobalArgs,
+) -> Result<Runbook, Error> {
+    let forced = crate::tree::forced_dialect(global.dialect, path)?;
+    let doc = Doc::load_as(path, forced)?;
     let site = load_site(site_data, path)?;
     runbook::build(
         &doc,
@@ -104,8 +111,13 @@ pub fn load_runbook(path: &Path, site_data: Option<&Path>) -> Result<Runbook, Er
 }
 
 /// Builds the plan of a guide from the command line's variables and selection.
-pub fn load_plan(path: &Path, vars: &VarArgs, selection: &Selection) -> Result<Plan, Error> {
-    let runbook = load_runbook(path, vars.site_data.as_deref())?;
+pub fn load_plan(
+    path: &Path,
+    vars: &VarArgs,
+    selection: &Selection,
+    global: &GlobalArgs,
+) -> Result<Plan, Error> {
+    let runbook = load_runbook(path, vars.site_data.as_deref(), global)?;
     plan_runbook(&runbook, vars, selection)
 }
 
@@ -125,15 +137,16 @@ fn plan_runbook(runbook: &Runbook, vars: &VarArgs, selection: &Selection) -> Res
     plan::build(runbook, bindings, selection)
 }
 
-fn list(args: &ListArgs) -> Result<ExitCode, Error> {
+fn list(args: &ListArgs, global: &GlobalArgs) -> Result<ExitCode, Error> {
     let mut out = String::new();
     let mut json = Vec::new();
     for path in &args.docs {
-        let runbook = load_runbook(path, args.site_data.as_deref())?;
+        let runbook = load_runbook(path, args.site_data.as_deref(), global)?;
         match args.format {
             Format::Text => out.push_str(&report::plan::list(&runbook)),
             Format::Json => json.push(serde_json::json!({
                 "guide": runbook.path,
+                "dialect": runbook.dialect,
                 "steps": runbook.steps,
             })),
         }
@@ -146,18 +159,18 @@ fn list(args: &ListArgs) -> Result<ExitCode, Error> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn vars(args: &VarsArgs) -> Result<ExitCode, Error> {
-    let plan = load_plan(&args.doc, &args.vars, &Selection::default())?;
+fn vars(args: &VarsArgs, global: &GlobalArgs) -> Result<ExitCode, Error> {
+    let plan = load_plan(&args.doc, &args.vars, &Selection::default(), global)?;
     let out = match args.format {
-        Format::Text => report::plan::vars(&plan.vars),
+        Format::Text => report::plan::vars(&plan.vars, &plan.contexts),
         Format::Json => to_json(&plan.vars)?,
     };
     write_stdout(out.as_bytes())?;
     Ok(ExitCode::SUCCESS)
 }
 
-fn plan_command(args: &PlanArgs) -> Result<ExitCode, Error> {
-    let plan = load_plan(&args.doc, &args.vars, &selection(&args.selection))?;
+fn plan_command(args: &PlanArgs, global: &GlobalArgs) -> Result<ExitCode, Error> {
+    let plan = load_plan(&args.doc, &args.vars, &selection(&args.selection), global)?;
     if !plan.missing.is_empty() && !args.allow_missing {
         return Err(Error::MissingVars(plan.missing_vars()));
     }
@@ -193,7 +206,7 @@ fn run_command(args: &RunArgs, global: &GlobalArgs) -> Result<ExitCode, Error> {
         no_native: args.no_native,
         wait_timeout: duration("wait-timeout", &args.wait_timeout)?,
     };
-    let runbook = load_runbook(&args.doc, args.vars.site_data.as_deref())?;
+    let runbook = load_runbook(&args.doc, args.vars.site_data.as_deref(), global)?;
     let mut plan = plan_runbook(&runbook, &args.vars, &selection(&args.selection))?;
     if !plan.missing.is_empty() {
         let interactive =
@@ -300,8 +313,8 @@ async fn preflight_before_run(plan: &Plan, quiet: bool) -> Result<(), Error> {
 
 /// `docrun check`: the preflight. Exit 0 when every check passed (warnings allowed), 1 when one
 /// failed, 2 when the guide, the variables or the kubeconfig are wrong.
-fn check_command(args: &CheckArgs) -> Result<ExitCode, Error> {
-    let plan = load_plan(&args.doc, &args.vars, &Selection::default())?;
+fn check_command(args: &CheckArgs, global: &GlobalArgs) -> Result<ExitCode, Error> {
+    let plan = load_plan(&args.doc, &args.vars, &Selection::default(), global)?;
     if !plan.missing.is_empty() {
         return Err(Error::MissingVars(plan.missing_vars()));
     }
@@ -347,8 +360,12 @@ fn check_command(args: &CheckArgs) -> Result<ExitCode, Error> {
 
 /// Findings on stdout; paths that cannot be read on stderr. Exit 2 for an unreadable path, 1 for
 /// an error finding, else 0 (warnings alone do not fail).
-fn lint_command(args: &LintArgs) -> Result<ExitCode, Error> {
-    let report = lint::run(&args.paths);
+fn lint_command(args: &LintArgs, global: &GlobalArgs) -> Result<ExitCode, Error> {
+    let forced = match args.paths.first() {
+        Some(path) => crate::tree::forced_dialect(global.dialect, path)?,
+        None => None,
+    };
+    let report = lint::run(&args.paths, forced);
     for err in &report.unreadable {
         eprintln!("error: {err}");
     }
@@ -381,6 +398,14 @@ fn test_command(args: &TestArgs, global: &GlobalArgs) -> Result<ExitCode, Error>
         partition: args.partition.as_deref().map(str::parse).transpose()?,
         inputs,
         site_data: args.vars.site_data.clone().or(settings.site_data.clone()),
+        dialect: match (global.dialect, &settings_path) {
+            (Some(d), _) => Some(crate::doc::Detected::new(
+                d,
+                crate::doc::dialect::Reason::Flag,
+            )),
+            (None, Some(file)) => settings.dialect(file),
+            (None, None) => None,
+        },
     };
     let candidates = suite::discover(&args.paths, &options)?;
     if args.list {

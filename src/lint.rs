@@ -153,13 +153,14 @@ impl Report {
 }
 
 /// Lints every guide under `paths`; see [`crate::tree::guides`] for which files that is.
-pub fn run(paths: &[PathBuf]) -> Report {
+pub fn run(paths: &[PathBuf], dialect: Option<crate::doc::Detected>) -> Report {
     let (files, unreadable) = crate::tree::guides(paths);
     let mut report = Report {
         unreadable,
         ..Report::default()
     };
     let mut sites = crate::tree::SiteCache::default();
+    let mut dialects = crate::tree::DialectCache::new(dialect);
     let includes = runbook::Includes::default();
     let mut seen = HashSet::new();
     for path in files {
@@ -177,7 +178,10 @@ pub fn run(paths: &[PathBuf]) -> Report {
         };
         report.guides += 1;
         let site = sites.for_guide(&path);
-        for finding in lint_source(source, site, Some(&includes)) {
+        let dialect = dialects
+            .for_guide(&path)
+            .unwrap_or_else(|| crate::doc::dialect::from_text(source.text()));
+        for finding in lint_source(source, dialect, site, Some(&includes)) {
             // An include's parse error is found again when the include is linted itself.
             if seen.insert(finding.clone()) {
                 report.findings.push(finding);
@@ -191,10 +195,11 @@ pub fn run(paths: &[PathBuf]) -> Report {
 /// `includes` shares the boilerplates read across the guides of a tree.
 pub fn lint_source(
     source: Arc<Source>,
+    dialect: crate::doc::Detected,
     site: Option<&SiteData>,
     includes: Option<&runbook::Includes>,
 ) -> Vec<Finding> {
-    match doc::parse(source) {
+    match doc::parse_as(source, dialect) {
         Ok(doc) => lint_doc(
             &doc,
             BuildOptions {
@@ -831,7 +836,12 @@ mod tests {
     use super::*;
 
     fn lint(text: &str) -> Vec<Finding> {
-        lint_source(Arc::new(Source::new("g.md", text)), None, None)
+        lint_source(
+            Arc::new(Source::new("g.md", text)),
+            crate::doc::dialect::from_text(text),
+            None,
+            None,
+        )
     }
 
     /// Each finding as (rule, line, column).

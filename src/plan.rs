@@ -261,9 +261,13 @@ pub struct PlanStep {
 pub struct Plan {
     pub schema: &'static str,
     pub guide: PathBuf,
+    /// The dialect the guide was read in, and why.
+    pub dialect: crate::doc::Detected,
     pub title: Option<String>,
     pub test: String,
     pub vars: Vec<PlanVar>,
+    /// Kube contexts the guide's commands name literally (`--context=west`).
+    pub contexts: Vec<crate::runbook::NamedContext>,
     /// Names of required variables without a value (including those a prerequisite's checks
     /// refer to).
     pub missing: Vec<String>,
@@ -525,10 +529,12 @@ pub fn build(
     }
     Ok(Plan {
         schema: "docrun.plan/v1",
+        dialect: runbook.dialect.clone(),
         guide: runbook.path.clone(),
         title: runbook.title.clone(),
         test: runbook.test.as_str().to_owned(),
         vars,
+        contexts: runbook.contexts.clone(),
         missing,
         prerequisites,
         steps,

@@ -14,6 +14,8 @@ use futures::stream::{self, StreamExt};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::doc::dialect::Reason;
+use crate::doc::{Detected, Dialect};
 use crate::doc::{Doc, TestMode};
 use crate::error::Error;
 use crate::exec::runner::{self, RunOptions};
@@ -22,7 +24,7 @@ use crate::report::events::{Event, Reporter, RunStatus, StepStatus};
 use crate::report::human::{Human, HumanOptions};
 use crate::runbook::{self, BuildOptions, StepKind};
 use crate::site::SiteData;
-use crate::tree::SiteCache;
+use crate::tree::{DialectCache, SiteCache};
 
 /// A doc tree's `docrun.yaml`.
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
@@ -37,6 +39,9 @@ pub struct Settings {
     pub retry: Option<String>,
     /// The Hugo `data` folder, relative to the `docrun.yaml`.
     pub site_data: Option<PathBuf>,
+    /// The dialect the tree's guides are written in (`istio`, `hugo`, `mkdocs`, `markdown`),
+    /// when detection should not decide.
+    pub dialect: Option<String>,
 }
 
 impl Settings {
@@ -63,7 +68,7 @@ impl Settings {
             .map_err(|e| {
                 let at = e.location().map(|l| format!(":{}:{}", l.line(), l.column())).unwrap_or_default();
                 Error::Usage(format!(
-                    "{}{at}: invalid docrun.yaml: {}\nhint: it takes vars, timeout, retry and site-data",
+                    "{}{at}: invalid docrun.yaml: {}\nhint: it takes vars, timeout, retry, site-data and dialect",
                     file.display(),
                     e.to_string().split(" at line ").next().unwrap_or("")
                 ))
@@ -72,7 +77,30 @@ impl Settings {
         if let (Some(dir), Some(data)) = (file.parent(), settings.site_data.as_ref()) {
             settings.site_data = Some(dir.join(data));
         }
+        if let Some(name) = settings.dialect.as_deref() {
+            if Dialect::from_name(name).is_none() {
+                let line = text
+                    .lines()
+                    .position(|l| l.trim_start().starts_with("dialect:"))
+                    .map_or(String::new(), |i| format!(":{}", i + 1));
+                return Err(Error::Usage(format!(
+                    "{}{line}: unknown dialect `{name}`\nhint: dialect is one of istio, hugo, mkdocs, markdown",
+                    file.display()
+                )));
+            }
+        }
         Ok(Some((file, settings)))
+    }
+
+    /// The dialect the settings name, with the file that names it.
+    pub fn dialect(&self, file: &Path) -> Option<Detected> {
+        let dialect = Dialect::from_name(self.dialect.as_deref()?)?;
+        Some(Detected::new(
+            dialect,
+            Reason::Config {
+                file: file.to_path_buf(),
+            },
+        ))
     }
 }
 
@@ -146,6 +174,8 @@ pub struct SuiteOptions {
     pub partition: Option<Partition>,
     pub inputs: Inputs,
     pub site_data: Option<PathBuf>,
+    /// The dialect `--dialect` or the tree's `docrun.yaml` forces on every guide.
+    pub dialect: Option<Detected>,
 }
 
 /// Finds and plans the guides. A guide that does not read (bad front matter, an unclosed
@@ -153,6 +183,7 @@ pub struct SuiteOptions {
 pub fn discover(paths: &[PathBuf], options: &SuiteOptions) -> Result<Vec<Candidate>, Error> {
     let (files, mut errors) = crate::tree::guides(paths);
     let mut sites = SiteCache::default();
+    let mut dialects = DialectCache::new(options.dialect.clone());
     let includes = runbook::Includes::default();
     let given_site = options
         .site_data
@@ -173,7 +204,7 @@ pub fn discover(paths: &[PathBuf], options: &SuiteOptions) -> Result<Vec<Candida
         if options.partition.is_some_and(|p| p.shard != shard) {
             continue;
         }
-        let doc = match Doc::load(&path) {
+        let doc = match Doc::load_as(&path, dialects.for_guide(&path)) {
             Ok(doc) => doc,
             Err(e) => {
                 errors.push(e);

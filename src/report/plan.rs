@@ -4,12 +4,17 @@ use std::fmt::Write;
 
 use crate::plan::{Plan, PlanVar, RunsAs};
 use crate::report::check::spec;
-use crate::runbook::{Runbook, StepKind};
+use crate::runbook::{NamedContext, Runbook, StepKind};
 
 /// `docrun list`: one line per step: id, kind, section, line, and whether a run takes it.
 pub fn list(runbook: &Runbook) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "{}", runbook.path.display());
+    let _ = writeln!(
+        out,
+        "  read as {} ({})",
+        runbook.dialect.dialect, runbook.dialect.reason
+    );
     let width = runbook
         .steps
         .iter()
@@ -63,11 +68,26 @@ pub fn list(runbook: &Runbook) -> String {
     out
 }
 
-/// `docrun vars`: each variable with kind, value and source, description and placeholder.
-pub fn vars(vars: &[PlanVar]) -> String {
+/// `docrun vars`: each variable with kind, value and source, description and placeholder, then
+/// the kube contexts the guide names literally.
+pub fn vars(vars: &[PlanVar], contexts: &[NamedContext]) -> String {
     let mut out = String::new();
+    for context in contexts {
+        let _ = writeln!(
+            out,
+            "{}  [kube-context]  line {}",
+            context.name, context.line
+        );
+        let _ = writeln!(
+            out,
+            "    value:       {}  (named in the guide's commands; rename your kube contexts to match)",
+            context.name
+        );
+    }
     if vars.is_empty() {
-        out.push_str("This guide needs no variables.\n");
+        if contexts.is_empty() {
+            out.push_str("This guide needs no variables.\n");
+        }
         return out;
     }
     for var in vars {
@@ -104,6 +124,11 @@ pub fn plan(plan: &Plan) -> String {
         .unwrap_or_default();
     let _ = writeln!(out, "Plan for {}{title}", plan.guide.display());
     let _ = writeln!(out, "Dry run: nothing is executed.");
+    let _ = writeln!(
+        out,
+        "Read as {} ({}).",
+        plan.dialect.dialect, plan.dialect.reason
+    );
     let selected = plan.steps.iter().filter(|s| s.selected).count();
     let _ = writeln!(out, "{} steps, {selected} to run.", plan.steps.len());
 

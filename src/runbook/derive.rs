@@ -25,6 +25,52 @@ use crate::check::CheckSpec;
 /// `kube.distinct` across them when there are two or more.
 pub fn context_checks(context_vars: &[&str]) -> Vec<CheckSpec> {
     let refs: Vec<String> = context_vars.iter().map(|v| format!("${v}")).collect();
+    checks_of_contexts(refs)
+}
+
+/// The same checks for contexts a guide names literally (`--context=west`).
+pub fn literal_context_checks(contexts: &[&str]) -> Vec<CheckSpec> {
+    checks_of_contexts(contexts.iter().map(|c| (*c).to_owned()).collect())
+}
+
+static CONTEXT_FLAG: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r#"--(?:kube-?)?context(?:=|\s+)["']?([^\s"';|&)]+)"#).unwrap());
+static FOR_LOOP: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\bfor\s+([A-Za-z_][A-Za-z0-9_]*)\s+in\s+([^;\n]*)").unwrap());
+
+/// The kube contexts a command names literally: `--context=west`, `--context east`, and the
+/// words of a `for ctx in west east` loop whose variable is the context (`--context=${ctx}`).
+/// Contexts named through the guide's variables (`$CTX_CLUSTER1`) are not literal.
+pub fn literal_contexts(command: &str) -> Vec<String> {
+    let is_name = |w: &str| {
+        !w.is_empty()
+            && w.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
+            && w.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "._:@/-".contains(c))
+    };
+    let mut found: Vec<String> = Vec::new();
+    let mut add = |name: &str| {
+        if is_name(name) && !found.iter().any(|f| f == name) {
+            found.push(name.to_owned());
+        }
+    };
+    for caps in CONTEXT_FLAG.captures_iter(command) {
+        let value = &caps[1];
+        let Some(var) = value.strip_prefix('$') else {
+            add(value);
+            continue;
+        };
+        let var = var.trim_start_matches('{').trim_end_matches('}');
+        for lp in FOR_LOOP.captures_iter(command) {
+            if &lp[1] == var {
+                lp[2].split_whitespace().for_each(&mut add);
+            }
+        }
+    }
+    found
+}
+
+fn checks_of_contexts(refs: Vec<String>) -> Vec<CheckSpec> {
     let mut checks = Vec::new();
     for context in &refs {
         checks.push(CheckSpec::Context {

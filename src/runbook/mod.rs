@@ -109,6 +109,13 @@ pub struct Prerequisite {
     pub origin: &'static str,
 }
 
+/// A kube context a guide names literally, and the line of the first command that does.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NamedContext {
+    pub name: String,
+    pub line: usize,
+}
+
 /// A guide made ready to plan and run.
 #[derive(Debug, Clone)]
 pub struct Runbook {
@@ -119,6 +126,8 @@ pub struct Runbook {
     pub test: TestMode,
     pub steps: Vec<Step>,
     pub vars: Vec<Variable>,
+    /// Kube contexts the guide's commands name literally (`--context=west`), in order.
+    pub contexts: Vec<NamedContext>,
     pub prerequisites: Vec<Prerequisite>,
     /// Problems that do not stop a plan: an include not found, a shortcode without site data.
     pub warnings: Vec<String>,
@@ -235,7 +244,41 @@ pub fn build(doc: &Doc, options: BuildOptions<'_>) -> Result<Runbook, Error> {
 
     let vars = vars::collect(doc, &steps, &overlay);
     check_references(&overlay, &vars, overlay_path.as_deref().unwrap_or(&path))?;
-    let prerequisites = prerequisites(doc, &vars, &overlay, options.site, &mut warnings);
+    let mut contexts: Vec<NamedContext> = Vec::new();
+    for step in steps
+        .iter()
+        .filter(|s| s.kind == StepKind::Command && s.file == path)
+    {
+        for command in &step.commands {
+            for name in derive::literal_contexts(&command.text) {
+                if !contexts.iter().any(|c| c.name == name) {
+                    contexts.push(NamedContext {
+                        name,
+                        line: command.line,
+                    });
+                }
+            }
+        }
+    }
+    let mut prerequisites = prerequisites(doc, &vars, &overlay, options.site, &mut warnings);
+    if !contexts.is_empty() {
+        let names: Vec<&str> = contexts.iter().map(|c| c.name.as_str()).collect();
+        prerequisites.push(Prerequisite {
+            section: String::new(),
+            line: contexts[0].line,
+            text: format!(
+                "{} Kubernetes cluster{} reachable through the kube context{} {}, named in the guide's commands",
+                names.len(),
+                if names.len() == 1 { "" } else { "s" },
+                if names.len() == 1 { "" } else { "s" },
+                names.join(", ")
+            ),
+            versions: Vec::new(),
+            checks: derive::literal_context_checks(&names),
+            origin: "guide",
+        });
+        prerequisites.sort_by_key(|p| p.line);
+    }
     Ok(Runbook {
         path,
         dialect: doc.dialect.clone(),
@@ -243,6 +286,7 @@ pub fn build(doc: &Doc, options: BuildOptions<'_>) -> Result<Runbook, Error> {
         test: doc.front_matter.test.clone(),
         steps,
         vars,
+        contexts,
         prerequisites,
         warnings,
         overlay,

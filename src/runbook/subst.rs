@@ -265,6 +265,10 @@ fn placeholder_text(command: &str, i: usize) -> Option<&str> {
     if text.ends_with(char::is_whitespace) || text.contains(['"', '\'', '$', '`']) {
         return None;
     }
+    // What kubectl prints for an empty field (`"<none>"` in a wait loop) is no placeholder.
+    if matches!(text, "none" | "pending" | "unknown" | "nil" | "invalid") {
+        return None;
+    }
     if !text.contains(' ') && command.contains(&format!("</{text}>")) {
         return None;
     }
