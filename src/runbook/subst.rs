@@ -479,8 +479,12 @@ mod tests {
             ("curl -s x | grep -o \"<title>.*</title>\"", &[]),
             ("sed 's/Hash=[a-z0-9]*;/Hash=<redacted>;/'", &[]),
             (
-                "cat <<EOF > f.yaml\nkind: <none>\nEOF",
-                &[("none", HeredocExpanding)],
+                "cat <<EOF > f.yaml\nkind: <kind>\nEOF",
+                &[("kind", HeredocExpanding)],
+            ),
+            (
+                "while [ \"$(kubectl get svc -o name)\" = \"<none>\" ]; do sleep 1; done",
+                &[],
             ),
             (
                 "cat <<'EOF' > f.yaml\nname: <your name>\nEOF",
