@@ -420,7 +420,14 @@ fn test_command(args: &TestArgs, global: &GlobalArgs) -> Result<ExitCode, Error>
             }))?,
         };
         write_stdout(out.as_bytes())?;
-        return Ok(ExitCode::SUCCESS);
+        let unreadable = candidates
+            .iter()
+            .any(|c| matches!(c.decision, Decision::Unreadable(_)));
+        return Ok(if unreadable {
+            ExitCode::from(1)
+        } else {
+            ExitCode::SUCCESS
+        });
     }
     let duration = |flag: &str, given: Option<&str>, from_settings: Option<&str>, default: &str| {
         let text = given.or(from_settings).unwrap_or(default);
@@ -453,7 +460,11 @@ fn test_command(args: &TestArgs, global: &GlobalArgs) -> Result<ExitCode, Error>
         .iter()
         .filter(|c| c.decision == Decision::Run)
         .count();
-    let skipped = candidates.len() - to_run;
+    let unreadable = candidates
+        .iter()
+        .filter(|c| matches!(c.decision, Decision::Unreadable(_)))
+        .count();
+    let skipped = candidates.len() - to_run - unreadable;
     let terminal = std::io::stderr().is_terminal();
     let human = HumanOptions {
         color: global.color(),

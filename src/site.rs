@@ -1,9 +1,22 @@
-//! Hugo site data (`data/args.yml`, `data/compatibility/supportStatus.yml`) and the value
-//! shortcodes rendered from it (`{{< istio_version >}}`, `{{< supported_kubernetes_versions >}}`, ...).
+//! Site data: the values a site's build puts into its pages, so that docrun renders them the
+//! same way.
+//!
+//! - istio.io: `data/args.yml` and `data/compatibility/supportStatus.yml`, rendered by value
+//!   shortcodes (`{{< istio_version >}}`, `{{< supported_kubernetes_versions >}}`, ...).
+//! - Linkerd (Hugo): `data/versions.yaml`, rendered by `{{< latest-edge-version >}}`,
+//!   `{{< edge-version "2.18" >}}` (the newest without an argument) and `{{< chart-version >}}`
+//!   (`edge-25.1.0` gives `2025.1.0`).
+//! - cert-manager: `variables.json`, rendered by `[[VAR::name]]`.
+//! - MkDocs: `mkdocs.yml`'s `extra:` values, rendered by macros `{{ name }}`.
+//!
+//! A value the data does not give stays as written; the runbook warns about a shortcode left
+//! in a command.
 
 use std::path::{Path, PathBuf};
+use std::sync::LazyLock;
 
 use minijinja::Environment;
+use regex::Regex;
 use serde::Deserialize;
 
 use crate::error::Error;
@@ -32,16 +45,31 @@ const VALUE_SHORTCODES: &[(&str, &str)] = &[
     ),
 ];
 
-/// The site data of a Hugo documentation tree.
+/// The site data of a documentation tree.
 #[derive(Debug)]
 pub struct SiteData {
-    /// The `data` folder.
+    /// The `data` folder (istio.io, Linkerd), or the folder of `variables.json` or `mkdocs.yml`.
     pub dir: PathBuf,
     /// `args.yml` as a mapping, plus `k8s_versions` from the support status.
     context: serde_yaml::Value,
     k8s_versions: Vec<String>,
     rendered: Vec<(&'static str, String)>,
+    /// Value shortcodes with an argument: (name, first argument, value); `None` for the form
+    /// without argument.
+    shortcodes: Vec<(String, Option<String>, String)>,
+    /// `[[VAR::name]]` values (cert-manager).
+    variables: Vec<(String, String)>,
+    /// `{{ name }}` macro values (MkDocs `extra:`).
+    macros: Vec<(String, String)>,
 }
+
+/// The files that hold a site's data, looked for in each folder above a guide, nearest first.
+const DATA_FILES: &[&str] = &[
+    "data/args.yml",
+    "data/versions.yaml",
+    "variables.json",
+    "mkdocs.yml",
+];
 
 #[derive(Deserialize)]
 struct Release {
@@ -51,19 +79,141 @@ struct Release {
 }
 
 impl SiteData {
-    /// Loads the site data from a `data` folder, or from a folder that holds `data/`.
+    /// Loads the site data of a folder: a `data` folder (or one that holds `data/`) with
+    /// istio.io's `args.yml` or Linkerd's `versions.yaml`, or a folder with `variables.json` or
+    /// `mkdocs.yml`.
     pub fn load(dir: &Path) -> Result<SiteData, Error> {
-        let dir = if dir.join("args.yml").is_file() {
+        let data = if dir.ends_with("data") {
             dir.to_path_buf()
-        } else if dir.join("data/args.yml").is_file() {
-            dir.join("data")
         } else {
-            return Err(Error::Usage(format!(
-                "{}: no args.yml here nor in {}/data\nhint: --site-data names the Hugo `data` folder that holds args.yml",
-                dir.display(),
-                dir.display()
-            )));
+            dir.join("data")
         };
+        if data.join("args.yml").is_file() {
+            return SiteData::load_istio(&data);
+        }
+        if dir.join("args.yml").is_file() {
+            return SiteData::load_istio(dir);
+        }
+        if data.join("versions.yaml").is_file() {
+            return SiteData::load_linkerd(&data);
+        }
+        if dir.join("versions.yaml").is_file() {
+            return SiteData::load_linkerd(dir);
+        }
+        if dir.join("variables.json").is_file() {
+            return SiteData::load_variables(dir);
+        }
+        if dir.join("mkdocs.yml").is_file() {
+            return SiteData::load_mkdocs(dir);
+        }
+        Err(Error::Usage(format!(
+            "{}: no args.yml here, nor data/args.yml, data/versions.yaml, variables.json or mkdocs.yml\nhint: --site-data names the folder that holds the site's data",
+            dir.display()
+        )))
+    }
+
+    fn empty(dir: &Path) -> SiteData {
+        SiteData {
+            dir: dir.to_path_buf(),
+            context: serde_yaml::Value::Mapping(Default::default()),
+            k8s_versions: Vec::new(),
+            rendered: Vec::new(),
+            shortcodes: Vec::new(),
+            variables: Vec::new(),
+            macros: Vec::new(),
+        }
+    }
+
+    /// Linkerd's `versions.yaml`: a list of `{version, edge}` releases.
+    fn load_linkerd(dir: &Path) -> Result<SiteData, Error> {
+        #[derive(Deserialize)]
+        struct Release {
+            version: serde_yaml::Value,
+            edge: Option<String>,
+        }
+        let path = dir.join("versions.yaml");
+        let releases: Vec<Release> = serde_yaml::from_value(read_yaml(&path)?)
+            .map_err(|e| Error::Usage(format!("{}: {e}", path.display())))?;
+        let mut site = SiteData::empty(dir);
+        let mut newest: Option<(Vec<u64>, String)> = None;
+        for release in &releases {
+            let (Some(version), Some(edge)) = (yaml_scalar(&release.version), &release.edge) else {
+                continue;
+            };
+            let key: Vec<u64> = version.split('.').filter_map(|p| p.parse().ok()).collect();
+            if newest.as_ref().is_none_or(|(k, _)| key > *k) {
+                newest = Some((key, edge.clone()));
+            }
+            site.shortcodes
+                .push(("edge-version".into(), Some(version.clone()), edge.clone()));
+            site.shortcodes.push((
+                "chart-version".into(),
+                Some(version.clone()),
+                chart_version(edge),
+            ));
+        }
+        if let Some((_, edge)) = newest {
+            site.shortcodes
+                .push(("latest-edge-version".into(), None, edge.clone()));
+            site.shortcodes
+                .push(("edge-version".into(), None, edge.clone()));
+            site.shortcodes
+                .push(("chart-version".into(), None, chart_version(&edge)));
+        }
+        Ok(site)
+    }
+
+    /// cert-manager's `variables.json`: a mapping of names to values.
+    fn load_variables(dir: &Path) -> Result<SiteData, Error> {
+        let path = dir.join("variables.json");
+        let text = std::fs::read_to_string(&path).map_err(|source| Error::Io {
+            path: path.clone(),
+            source,
+        })?;
+        let values: serde_json::Map<String, serde_json::Value> = serde_json::from_str(&text)
+            .map_err(|e| {
+                Error::Usage(format!(
+                    "{}:{}:{}: not a JSON object of values: {e}",
+                    path.display(),
+                    e.line(),
+                    e.column()
+                ))
+            })?;
+        let mut site = SiteData::empty(dir);
+        site.variables = values
+            .into_iter()
+            .filter_map(|(k, v)| match v {
+                serde_json::Value::String(s) => Some((k, s)),
+                serde_json::Value::Number(n) => Some((k, n.to_string())),
+                serde_json::Value::Bool(b) => Some((k, b.to_string())),
+                _ => None,
+            })
+            .collect();
+        Ok(site)
+    }
+
+    /// MkDocs' `extra:` values, which the macros plugin renders as `{{ name }}`.
+    fn load_mkdocs(dir: &Path) -> Result<SiteData, Error> {
+        let path = dir.join("mkdocs.yml");
+        let text = std::fs::read_to_string(&path).map_err(|source| Error::Io {
+            path: path.clone(),
+            source,
+        })?;
+        // mkdocs.yml may hold Python tags (`!!python/name:...`): read only what parses.
+        let value: serde_yaml::Value = serde_yaml::from_str(&text).unwrap_or_default();
+        let mut site = SiteData::empty(dir);
+        if let Some(extra) = value.get("extra").and_then(|e| e.as_mapping()) {
+            site.macros = extra
+                .iter()
+                .filter_map(|(k, v)| Some((k.as_str()?.to_owned(), yaml_scalar(v)?)))
+                .collect();
+        }
+        Ok(site)
+    }
+
+    /// istio.io's `args.yml` and support status.
+    fn load_istio(dir: &Path) -> Result<SiteData, Error> {
+        let dir = dir.to_path_buf();
         let args_path = dir.join("args.yml");
         let mut context = read_yaml(&args_path)?;
         if !context.is_mapping() {
@@ -99,23 +249,27 @@ impl SiteData {
             );
         }
         let mut data = SiteData {
-            dir,
             context,
             k8s_versions,
-            rendered: Vec::new(),
+            ..SiteData::empty(&dir)
         };
         data.rendered = data.render_all()?;
         Ok(data)
     }
 
-    /// Walks up from a guide to the first folder with `data/args.yml`.
+    /// Walks up from a guide to the first folder with site data (see [`DATA_FILES`]): the
+    /// folder to give [`SiteData::load`].
     pub fn find_for(guide: &Path) -> Option<PathBuf> {
         let start = guide.canonicalize().ok()?;
-        start
-            .ancestors()
-            .skip(1)
-            .map(|d| d.join("data"))
-            .find(|d| d.join("args.yml").is_file())
+        start.ancestors().skip(1).find_map(|d| {
+            DATA_FILES.iter().find(|f| d.join(f).is_file()).map(|f| {
+                if f.starts_with("data/") {
+                    d.join("data")
+                } else {
+                    d.to_path_buf()
+                }
+            })
+        })
     }
 
     /// A site value from `args.yml` (`version`, `full_version`, `source_branch_name`, ...).
@@ -126,6 +280,19 @@ impl SiteData {
     /// The Kubernetes versions the documented release supports.
     pub fn supported_kubernetes_versions(&self) -> &[String] {
         &self.k8s_versions
+    }
+
+    /// The text a value shortcode with an optional first argument renders to.
+    pub fn render_tag(&self, name: &str, arg: Option<&str>) -> Option<&str> {
+        if arg.is_none() {
+            if let Some(value) = self.render(name) {
+                return Some(value);
+            }
+        }
+        self.shortcodes
+            .iter()
+            .find(|(n, a, _)| n == name && a.as_deref() == arg)
+            .map(|(_, _, v)| v.as_str())
     }
 
     /// The text a value shortcode renders to, or `None` for a shortcode that is not a value.
@@ -177,22 +344,60 @@ fn yaml_scalar(value: &serde_yaml::Value) -> Option<String> {
     }
 }
 
-/// Replaces every value shortcode in `text` that the site data can render.
+/// `edge-25.1.0` -> `2025.1.0`: the Helm chart version of a Linkerd edge release.
+fn chart_version(edge: &str) -> String {
+    let version = edge.strip_prefix("edge-").unwrap_or(edge);
+    match version.split_once('.') {
+        Some((year, rest)) if year.len() == 2 => format!("20{year}.{rest}"),
+        _ => version.to_owned(),
+    }
+}
+
+static VALUE_TAG: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"\{\{[<%]\s*([A-Za-z0-9_.-]+)(?:\s+(?:"([^"]*)"|([^\s">%]+)))?\s*[>%]\}\}"#)
+        .unwrap()
+});
+static VAR_TAG: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\[\[VAR::([A-Za-z0-9_]+)\]\]").unwrap());
+static MACRO_TAG: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}").unwrap());
+
+/// Replaces every site value in `text` that the site data can render: value shortcodes,
+/// `[[VAR::name]]` and `{{ name }}` macros. Others stay as written.
 pub fn render_values(text: &str, site: Option<&SiteData>) -> String {
     let Some(site) = site else {
         return text.to_owned();
     };
-    if !text.contains("{{<") {
-        return text.to_owned();
+    let mut out = std::borrow::Cow::Borrowed(text);
+    if out.contains("{{<") || out.contains("{{%") {
+        let replaced = VALUE_TAG.replace_all(&out, |caps: &regex::Captures| {
+            let name = &caps[1];
+            let arg = caps.get(2).or(caps.get(3)).map(|m| m.as_str());
+            site.render_tag(name, arg)
+                .map_or_else(|| caps[0].to_owned(), str::to_owned)
+        });
+        out = std::borrow::Cow::Owned(replaced.into_owned());
     }
-    let mut out = text.to_owned();
-    for (name, value) in &site.rendered {
-        let tag = format!("{{{{< {name} >}}}}");
-        if out.contains(&tag) {
-            out = out.replace(&tag, value);
-        }
+    if !site.variables.is_empty() && out.contains("[[VAR::") {
+        let replaced = VAR_TAG.replace_all(&out, |caps: &regex::Captures| {
+            lookup(&site.variables, &caps[1]).map_or_else(|| caps[0].to_owned(), str::to_owned)
+        });
+        out = std::borrow::Cow::Owned(replaced.into_owned());
     }
-    out
+    if !site.macros.is_empty() && out.contains("{{") {
+        let replaced = MACRO_TAG.replace_all(&out, |caps: &regex::Captures| {
+            lookup(&site.macros, &caps[1]).map_or_else(|| caps[0].to_owned(), str::to_owned)
+        });
+        out = std::borrow::Cow::Owned(replaced.into_owned());
+    }
+    out.into_owned()
+}
+
+fn lookup<'a>(values: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    values
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
 }
 
 #[cfg(test)]

@@ -150,6 +150,9 @@ pub fn shard_of(path: &Path, shards: u64) -> u64 {
 pub enum Decision {
     Run,
     Skip(String),
+    /// The guide cannot be read: the error, with its file:line. A run reports it as a failed
+    /// guide and goes on with the others.
+    Unreadable(String),
 }
 
 /// A guide found under the paths, with what a run would do with it.
@@ -179,9 +182,10 @@ pub struct SuiteOptions {
 }
 
 /// Finds and plans the guides. A guide that does not read (bad front matter, an unclosed
-/// block) is an input error: all of them are reported together and nothing runs.
+/// block) is a candidate [`Decision::Unreadable`], so that one page cannot stop a tree; a path
+/// that does not exist is an input error, and nothing runs.
 pub fn discover(paths: &[PathBuf], options: &SuiteOptions) -> Result<Vec<Candidate>, Error> {
-    let (files, mut errors) = crate::tree::guides(paths);
+    let (files, errors) = crate::tree::guides(paths);
     let mut sites = SiteCache::default();
     let mut dialects = DialectCache::new(options.dialect.clone());
     let includes = runbook::Includes::default();
@@ -204,10 +208,18 @@ pub fn discover(paths: &[PathBuf], options: &SuiteOptions) -> Result<Vec<Candida
         if options.partition.is_some_and(|p| p.shard != shard) {
             continue;
         }
+        let unreadable = |path: PathBuf, e: Error| Candidate {
+            path,
+            test: String::new(),
+            runnable_steps: 0,
+            shard,
+            decision: Decision::Unreadable(e.to_string()),
+            plan: None,
+        };
         let doc = match Doc::load_as(&path, dialects.for_guide(&path)) {
             Ok(doc) => doc,
             Err(e) => {
-                errors.push(e);
+                found.push(unreadable(path, e));
                 continue;
             }
         };
@@ -222,7 +234,7 @@ pub fn discover(paths: &[PathBuf], options: &SuiteOptions) -> Result<Vec<Candida
         ) {
             Ok(r) => r,
             Err(e) => {
-                errors.push(e);
+                found.push(unreadable(path, e));
                 continue;
             }
         };
@@ -295,6 +307,10 @@ pub fn render_list(candidates: &[Candidate]) -> String {
         let what = match &g.decision {
             Decision::Run => format!("run   {} steps", g.runnable_steps),
             Decision::Skip(reason) => format!("skip  {reason}"),
+            Decision::Unreadable(error) => {
+                let first = error.lines().next().unwrap_or("");
+                format!("error {first}")
+            }
         };
         out.push_str(&format!("{what:<40}  {}\n", g.path.display()));
     }
@@ -343,11 +359,22 @@ pub async fn run(
     human: HumanOptions,
     progress: Option<indicatif::ProgressBar>,
 ) -> Result<Vec<GuideResult>, Error> {
+    let mut results = Vec::new();
+    for candidate in &candidates {
+        if let Decision::Unreadable(error) = &candidate.decision {
+            let result = unreadable_result(&candidate.path, error);
+            let mut report = Human::buffered(human);
+            for e in &result.events {
+                report.event(e);
+            }
+            crate::report::write_stderr(progress.as_ref(), &report.take_text());
+            results.push(result);
+        }
+    }
     let runs = candidates
         .into_iter()
         .filter(|c| c.decision == Decision::Run)
         .filter_map(|c| c.plan.map(|p| (c.path, p)));
-    let mut results = Vec::new();
     let mut stream = stream::iter(runs)
         .map(|(path, plan)| {
             let template = template.clone();
@@ -407,6 +434,57 @@ pub async fn run(
     }
     results.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(results)
+}
+
+/// A guide that cannot be read, as a failed guide: one failed step `read` at the error's line,
+/// so that the terminal report, JUnit and annotations all name it.
+fn unreadable_result(path: &Path, error: &str) -> GuideResult {
+    // `file:line:col: message` when the error is located in the guide.
+    let line = error
+        .split(':')
+        .nth(1)
+        .and_then(|l| l.trim().parse().ok())
+        .unwrap_or(1);
+    let events = vec![
+        Event::RunStarted {
+            guide: path.to_path_buf(),
+            title: None,
+            steps: 1,
+            resumed_after: None,
+        },
+        Event::StepFinished {
+            id: "read".to_owned(),
+            section: String::new(),
+            file: path.to_path_buf(),
+            line,
+            status: StepStatus::Failed,
+            exit_status: None,
+            duration_ms: 0,
+            attempts: 1,
+            mode: None,
+            message: Some(format!("the guide cannot be read: {error}")),
+            diff: None,
+            output: String::new(),
+            commands: Vec::new(),
+        },
+        Event::RunFinished {
+            guide: path.to_path_buf(),
+            status: RunStatus::Failed,
+            passed: 0,
+            failed: 1,
+            skipped: 0,
+            duration_ms: 0,
+        },
+    ];
+    GuideResult {
+        path: path.to_path_buf(),
+        status: RunStatus::Failed,
+        passed: 0,
+        failed: 1,
+        skipped: 0,
+        duration: Duration::ZERO,
+        events,
+    }
 }
 
 /// The table at the end of a run: guide, steps passed/failed/skipped, duration.

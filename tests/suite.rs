@@ -185,7 +185,7 @@ fn github_actions_get_error_annotations_at_the_failing_line() {
 }
 
 #[test]
-fn a_tree_with_a_broken_guide_runs_nothing_and_exits_2() {
+fn a_broken_guide_fails_alone_and_the_rest_of_the_tree_runs() {
     let dir = tempfile::tempdir().unwrap();
     let marker = dir.path().join("ran");
     std::fs::write(
@@ -201,9 +201,26 @@ fn a_tree_with_a_broken_guide_runs_nothing_and_exits_2() {
         "---\ntest: yes\n---\n{{< text bash >}}\n$ ls\n",
     )
     .unwrap();
-    let out = docrun(&["test", dir.path().to_str().unwrap()]);
-    assert_eq!(out.status.code(), Some(2));
+    let junit = dir.path().join("junit.xml");
+    let out = docrun(&[
+        "test",
+        dir.path().to_str().unwrap(),
+        "--junit",
+        junit.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
     let stderr = text(&out.stderr);
     assert!(stderr.contains("bad.md:4:1"), "{stderr}");
-    assert!(!marker.exists());
+    assert!(stderr.contains("text block is never closed"), "{stderr}");
+    assert!(marker.exists(), "the readable guide ran");
+    let report = std::fs::read_to_string(&junit).unwrap();
+    assert!(report.contains("bad.md"), "{report}");
+    assert!(report.contains("cannot be read"), "{report}");
+    let listed = docrun(&["test", dir.path().to_str().unwrap(), "--list"]);
+    assert_eq!(listed.status.code(), Some(1));
+    assert!(
+        text(&listed.stdout).contains("error "),
+        "{}",
+        text(&listed.stdout)
+    );
 }
