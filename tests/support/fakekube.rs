@@ -231,16 +231,22 @@ impl FakeKube {
     }
 
     fn base_entries(&self) -> Vec<ContextEntry> {
+        self.entries_named("c1", "c2")
+    }
+
+    /// The contexts of c1 and c2 under other names (as a reader renames contexts to follow a
+    /// guide that names them literally).
+    pub fn entries_named(&self, c1: &str, c2: &str) -> Vec<ContextEntry> {
         vec![
             ContextEntry {
-                name: "c1".into(),
+                name: c1.into(),
                 server: self.c1.url.clone(),
                 ca: None,
                 token: "anything".into(),
                 insecure: false,
             },
             ContextEntry {
-                name: "c2".into(),
+                name: c2.into(),
                 server: self.c2.url.clone(),
                 ca: Some(self.tls_ca.cert.clone()),
                 token: C2_TOKEN.into(),
