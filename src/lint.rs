@@ -9,8 +9,10 @@
 //! |---|---|---|
 //! | `parse` | error | the guide does not parse (front matter, shortcodes, unclosed blocks) |
 //! | `overlay` | error | the overlay or the `runbook:` front matter is invalid |
-//! | `no-command` | warning | a shell block whose first line reads as a command but has no `$ ` prompt |
-//! | `orphan-output` | warning | output in a shell block that follows no shell block, before any command |
+//! | `no-command` | warning | istio.io: a shell block whose first line reads as a command but has no `$ ` prompt |
+//! | `orphan-output` | warning | output in a shell block that follows no shell block, before any command; in other dialects, an output block with no command block before it |
+//! | `pasted-output` | warning | other dialects: a command block with output pasted after its command (a reader who copies the block pastes the output into the shell) |
+//! | `prompt-in-script` | warning | other dialects: a `bash`/`sh` block whose commands carry a `$ ` prompt but that shows no output (copying it copies the prompt) |
 //! | `not-shell` | warning | a block that is not a shell block (`{{< text bask >}}`) starts with a `$ ` command |
 //! | `exec-it` | error in `test: yes` guides, else warning | `kubectl exec -it` in a step a run takes |
 //! | `undefined-var` | warning | `$VAR` used before any step, the variable table or the overlay defines it |
@@ -405,6 +407,11 @@ impl<'a> GuideLint<'a> {
         let Some(first) = block.body.iter().find(|l| !l.text.trim().is_empty()) else {
             return;
         };
+        let dialect = self.doc.dialect.dialect;
+        if dialect.reads_scripts() {
+            self.script_shape(block, previous, first.line);
+            return;
+        }
         let prompted = first.text.starts_with("$ ") || first.text == "$";
         if !block.is_shell() {
             if prompted && block.form == doc::BlockForm::Shortcode {
@@ -458,6 +465,52 @@ impl<'a> GuideLint<'a> {
                 message.to_owned(),
                 "put the output after the `$ ` command that prints it, in the same block; if it is not output, give the block the syntax of what it shows (e.g. `{{< text plain >}}`)",
             );
+        }
+    }
+
+    /// The shapes of blocks in dialects whose shell fences hold commands without prompts.
+    fn script_shape(&mut self, block: &TextBlock, previous: Option<&TextBlock>, first: usize) {
+        use crate::runbook::reading::{self, Reading};
+        let dialect = self.doc.dialect.dialect;
+        if !reading::is_shell(block, dialect) {
+            return;
+        }
+        let follows_commands = previous.is_some_and(|p| {
+            reading::is_shell(p, dialect)
+                && matches!(reading::read_shell(p, dialect), Reading::Commands(_))
+        });
+        if let Some(line) = reading::pasted_output_line(block, dialect) {
+            self.push(
+                self.at(line, ""),
+                Severity::Warning,
+                "pasted-output",
+                "output is pasted after the command in this block: a reader who copies the block pastes the output into the shell".to_owned(),
+                "move the output to a block of its own after this one (```text), or mark the commands with `$ ` prompts",
+            );
+            return;
+        }
+        match reading::read_shell(block, dialect) {
+            Reading::Output(_) if !follows_commands => self.push(
+                self.at(first, ""),
+                Severity::Warning,
+                "orphan-output",
+                "this block shows output, but no command block comes before it: no command prints that output".to_owned(),
+                "put the command that prints it in a block right before, or give the block the syntax of what it shows (```text)",
+            ),
+            Reading::Commands(segments)
+                if matches!(block.syntax.as_str(), "bash" | "sh" | "shell" | "zsh")
+                    && reading::transcript_prompt(&block.body).is_some()
+                    && segments.iter().all(|s| s.expected.is_none()) =>
+            {
+                self.push(
+                    self.at(first, "$"),
+                    Severity::Warning,
+                    "prompt-in-script",
+                    "these commands carry a prompt but show no output: a reader who copies the block copies the prompt too".to_owned(),
+                    "drop the prompts; on this site a shell block without prompts is commands to paste",
+                );
+            }
+            _ => {}
         }
     }
 

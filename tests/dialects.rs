@@ -482,3 +482,31 @@ fn labelled_blocks_of_both_trees_read_as_a_careful_reader_reads_them() {
         assert!(share(pairing) >= 0.80, "{labels_file}: pairing {pairing:?}");
     }
 }
+
+#[test]
+fn lint_reports_pasted_output_and_prompts_in_scripts_outside_istio() {
+    let dir = site(&[(
+        "g.md",
+        "## Check\n\n```bash\nlinkerd viz stat deploy\nNAME    MESHED   SUCCESS\nweb     1/1      100.00%\n```\n\n```bash\n$ kubectl apply -f app.yaml\n```\n\n```console\n$ kubectl get pods\nNAME   READY\n```\n\n```bash\nkubectl get ns\n```\n",
+    )]);
+    let out = docrun_in(dir.path(), &["lint", "g.md", "--format", "json"]);
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let found: Vec<(String, u64)> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["rule"].as_str().unwrap().to_owned(),
+                f["line"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        vec![
+            ("pasted-output".to_owned(), 5),
+            ("prompt-in-script".to_owned(), 10)
+        ]
+    );
+}

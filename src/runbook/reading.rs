@@ -70,6 +70,9 @@ pub fn read_shell(block: &TextBlock, dialect: Dialect) -> Reading {
     if !dialect.reads_scripts() {
         return segments_reading(bash::split(&block.body), &block.body);
     }
+    if is_output_block(block, dialect) {
+        return Reading::Output(output_of(&block.body));
+    }
     if let Some(prompt) = transcript_prompt(&block.body) {
         return segments_reading(
             bash::split_transcript(&block.body, prompt, true),
@@ -310,6 +313,17 @@ pub fn looks_like_output_line(line: &str) -> bool {
     }
     if trimmed.starts_with(['└', '├', '│', '√', '✔', '×', '✖', '‼']) {
         return true;
+    }
+    // A Prometheus sample: `metric_name{label="value"} 1` or `metric_name{` alone.
+    if let Some((name, rest)) = trimmed.split_once('{') {
+        let metric = !name.is_empty()
+            && name.contains('_')
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':');
+        if metric && (rest.is_empty() || rest.contains("=\"")) {
+            return true;
+        }
     }
     // Two or more upper-case words, each followed by at least two blanks: a table header.
     let words: Vec<&str> = trimmed.split("  ").filter(|w| !w.is_empty()).collect();
@@ -566,6 +580,8 @@ mod tests {
             "Entry ID      : ac5e2354",
             "    └──────────────────►  books:7002",
             "√ can initialize the client",
+            "outbound_http_route_request_statuses_total{",
+            "request_total{pod=\"web-1\", namespace=\"demo\"} 12",
         ] {
             assert!(looks_like_output_line(line), "{line}");
         }
@@ -574,6 +590,7 @@ mod tests {
             "kubectl get pods",
             "NAME=foo",
             "export CTX=west",
+            "echo {a,b}",
         ] {
             assert!(!looks_like_output_line(line), "{line}");
         }
