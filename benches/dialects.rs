@@ -48,8 +48,7 @@ fn tree(name: &'static str, root: &str) -> Tree {
         })
         .collect();
     let first = &guides[0];
-    let dialect =
-        dialect::from_tree(&first.0).unwrap_or_else(|| dialect::from_text(&first.1));
+    let dialect = dialect::from_tree(&first.0).unwrap_or_else(|| dialect::from_text(&first.1));
     let site = SiteData::find_for(&first.0).and_then(|d| SiteData::load(&d).ok());
     Tree {
         name,
@@ -63,8 +62,7 @@ fn tree(name: &'static str, root: &str) -> Tree {
 fn read_and_plan(tree: &Tree) {
     let includes = runbook::Includes::default();
     for (path, text) in &tree.guides {
-        let Ok(doc) = doc::parse_as(Arc::new(Source::new(path, text)), tree.dialect.clone())
-        else {
+        let Ok(doc) = doc::parse_as(Arc::new(Source::new(path, text)), tree.dialect.clone()) else {
             continue;
         };
         let Ok(rb) = runbook::build(

@@ -548,6 +548,10 @@ fn to_json_masked<T: serde::Serialize>(value: &T, secrets: &[String]) -> Result<
             _ => {}
         }
     }
+    if secrets.is_empty() {
+        // Nothing to mask: no copy of the document as a JSON tree.
+        return to_json(value);
+    }
     let mut value = serde_json::to_value(value)
         .map_err(|e| Error::Internal(format!("cannot write JSON: {e}")))?;
     mask_strings(&mut value, secrets);

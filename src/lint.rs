@@ -201,8 +201,8 @@ pub fn lint_source(
     site: Option<&SiteData>,
     includes: Option<&runbook::Includes>,
 ) -> Vec<Finding> {
-    match doc::parse_as(source, dialect) {
-        Ok(doc) => lint_doc(
+    match doc::parse_recovering(source, dialect) {
+        Ok((doc, errors)) if errors.is_empty() => lint_doc(
             &doc,
             BuildOptions {
                 site,
@@ -210,6 +210,22 @@ pub fn lint_source(
                 includes,
             },
         ),
+        // Every structural problem, then every rule on what the reader recovered (an unclosed
+        // block runs to the end of the guide).
+        Ok((doc, errors)) => {
+            let mut findings = lint_doc(
+                &doc,
+                BuildOptions {
+                    site,
+                    overlay: None,
+                    includes,
+                },
+            );
+            findings.extend(errors.iter().map(parse_finding));
+            sort_findings(&mut findings);
+            findings.dedup();
+            findings
+        }
         Err(err) => vec![parse_finding(&err)],
     }
 }
@@ -240,10 +256,15 @@ pub fn lint_doc(doc: &Doc, options: BuildOptions<'_>) -> Vec<Finding> {
             .push(overlay_finding(doc.path(), &err.to_string())),
     }
     let mut findings = lint.findings;
+    sort_findings(&mut findings);
+    findings
+}
+
+/// Findings by file, line, column and rule.
+fn sort_findings(findings: &mut [Finding]) {
     findings.sort_by(|a, b| {
         (&a.file, a.line, a.column, a.rule).cmp(&(&b.file, b.line, b.column, b.rule))
     });
-    findings
 }
 
 fn parse_finding(err: &SourceError) -> Finding {
@@ -404,6 +425,9 @@ impl<'a> GuideLint<'a> {
     }
 
     fn block_shape(&mut self, block: &TextBlock, previous: Option<&TextBlock>) {
+        if block.syntax == doc::RECOVERED_SYNTAX {
+            return;
+        }
         let Some(first) = block.body.iter().find(|l| !l.text.trim().is_empty()) else {
             return;
         };

@@ -287,3 +287,44 @@ fn count_md(dir: &Path) -> usize {
         })
         .sum()
 }
+
+#[test]
+fn lint_reports_every_problem_above_an_unclosed_block_in_one_pass() {
+    let dir = tempfile::tempdir().unwrap();
+    let guide = dir.path().join("g.md");
+    std::fs::write(
+        &guide,
+        "---\ntest: yes\n---\n## A {#a}\n\n{{< text bash >}}\n$ kubectl exec -it web -- sh\n{{< /text >}}\n\n## A {#a}\n\n{{< tip >}}\nnever closed\n\n{{< text bash >}}\n$ echo \"$(ls\n{{< /text >}}\n\n{{< /warning >}}\n\n{{< text bash >}}\n$ ls\n",
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_docrun"))
+        .args(["lint", guide.to_str().unwrap(), "--format", "json"])
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let found: Vec<(String, u64)> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["rule"].as_str().unwrap().to_owned(),
+                f["line"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    for expected in [
+        ("exec-it", 7),
+        ("duplicate-anchor", 10),
+        ("parse", 12),
+        ("bash-syntax", 16),
+        ("parse", 19),
+        ("parse", 21),
+    ] {
+        assert!(
+            found.contains(&(expected.0.to_owned(), expected.1)),
+            "{expected:?} in {found:?}"
+        );
+    }
+    assert_eq!(out.status.code(), Some(1));
+}

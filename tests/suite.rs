@@ -208,8 +208,8 @@ fn a_broken_guide_fails_alone_and_the_rest_of_the_tree_runs() {
         "--junit",
         junit.to_str().unwrap(),
     ]);
-    assert_eq!(out.status.code(), Some(1));
     let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("bad.md:4:1"), "{stderr}");
     assert!(stderr.contains("text block is never closed"), "{stderr}");
     assert!(marker.exists(), "the readable guide ran");

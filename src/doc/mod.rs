@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 pub use dialect::{Detected, Dialect};
 pub use front_matter::{FrontMatter, TestMode};
-pub use parser::{parse, parse_as};
+pub use parser::{parse, parse_as, parse_recovering};
 
 use crate::error::Error;
 use crate::source::{Source, Span};
@@ -55,7 +55,7 @@ impl Doc {
     /// The text blocks, in order.
     pub fn blocks(&self) -> impl Iterator<Item = &TextBlock> {
         self.items.iter().filter_map(|item| match item {
-            Item::Block(b) => Some(b),
+            Item::Block(b) => Some(&**b),
             _ => None,
         })
     }
@@ -65,7 +65,7 @@ impl Doc {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Item {
     Heading(Heading),
-    Block(TextBlock),
+    Block(Box<TextBlock>),
     Callout(Callout),
     Table(Table),
     Include(Include),
@@ -171,6 +171,10 @@ impl TextBlock {
         is_shell_syntax(&self.syntax)
     }
 }
+
+/// The syntax of a block whose opening tag could not be read: the block is kept so that reading
+/// goes on, and no rule or run takes it.
+pub const RECOVERED_SYNTAX: &str = "(unreadable tag)";
 
 /// The syntax words that mean a shell session.
 pub fn is_shell_syntax(syntax: &str) -> bool {

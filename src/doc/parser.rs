@@ -56,16 +56,33 @@ pub fn parse(source: Arc<Source>) -> Result<Doc, SourceError> {
 }
 
 /// Parses a guide in a given dialect. Errors point at the offending tag with a hint; the
-/// function never panics.
+/// function never panics. The first problem in the guide is the error.
 pub fn parse_as(source: Arc<Source>, detected: Detected) -> Result<Doc, SourceError> {
+    let (doc, mut errors) = parse_recovering(source, detected)?;
+    if errors.is_empty() {
+        Ok(doc)
+    } else {
+        Err(errors.swap_remove(0))
+    }
+}
+
+/// Parses a guide as a compiler reads a program: every structural problem is reported, in the
+/// order they are found (what is never closed comes last), and reading goes on past each (an unclosed block ends with the guide, a
+/// malformed or stray tag is skipped), so that `lint` reports them all in one pass. Only a
+/// front matter that does not parse stops the reading.
+pub fn parse_recovering(
+    source: Arc<Source>,
+    detected: Detected,
+) -> Result<(Doc, Vec<SourceError>), SourceError> {
     let (front_matter, body_start) = front_matter::parse(&source)?;
     let dialect = detected.dialect;
     let mut scan = LineScan::new(&source, body_start, dialect);
-    scan.run()?;
+    scan.run();
     let LineScan {
         mut items,
         masked,
         mut regions,
+        errors,
         ..
     } = scan;
     let view = if dialect == Dialect::Mkdocs {
@@ -80,12 +97,13 @@ pub fn parse_as(source: Arc<Source>, detected: Detected) -> Result<Doc, SourceEr
     place_in_regions(&mut blocks, &mut regions);
     items.extend(blocks);
     items.sort_by_key(|item| item.line());
-    Ok(Doc {
+    let doc = Doc {
         source,
         front_matter,
         dialect: detected,
         items,
-    })
+    };
+    Ok((doc, errors))
 }
 
 /// A stretch of lines inside a container, and what the container says of the blocks in it.
@@ -114,7 +132,7 @@ fn place_in_regions(items: &mut [Item], regions: &mut [Region]) {
     let mut blocks: Vec<&mut TextBlock> = items
         .iter_mut()
         .filter_map(|i| match i {
-            Item::Block(b) if b.form == BlockForm::Fenced => Some(b),
+            Item::Block(b) if b.form == BlockForm::Fenced => Some(&mut **b),
             _ => None,
         })
         .collect();
@@ -169,6 +187,8 @@ struct LineScan<'a> {
     fence: Option<(char, usize)>,
     /// In a Hugo site, the shortcodes the page closes somewhere (`{{< /name >}}`).
     closed: Vec<String>,
+    /// The problems found so far, in the order of the text.
+    errors: Vec<SourceError>,
 }
 
 /// The names of the shortcodes a text closes: `{{< /name >}}`, `{{% /name %}}`.
@@ -210,6 +230,7 @@ impl<'a> LineScan<'a> {
             } else {
                 Vec::new()
             },
+            errors: Vec::new(),
         }
     }
 
@@ -227,14 +248,14 @@ impl<'a> LineScan<'a> {
         CALLOUTS.contains(&name) || (self.dialect == Dialect::Hugo && HUGO_CALLOUTS.contains(&name))
     }
 
-    fn run(&mut self) -> Result<(), SourceError> {
+    fn run(&mut self) {
         let text = self.src.text();
         // Blank the front matter so the Markdown pass does not read it.
         let front = &text[..self.body_start];
         self.mask(front);
         if !self.dialect.has_shortcodes() {
             self.masked.push_str(&text[self.body_start..]);
-            return Ok(());
+            return;
         }
         let mut open: Option<OpenBlock> = None;
         let mut offset = self.body_start;
@@ -249,13 +270,15 @@ impl<'a> LineScan<'a> {
                     current.block.end_line = line_no;
                     let closer = current.closer;
                     let block = open.take().map(|o| o.block);
-                    self.items.extend(block.map(Item::Block));
+                    self.items.extend(block.map(|b| Item::Block(Box::new(b))));
                     if line.contains("-->") {
                         self.in_comment = false;
                     }
                     if closer == "tab" {
                         let span = Span::new(offset, offset + line.len());
-                        self.close_container("tab", span, line_no)?;
+                        if let Err(e) = self.close_container("tab", span, line_no) {
+                            self.errors.push(e);
+                        }
                     }
                 } else {
                     let body = line
@@ -284,15 +307,41 @@ impl<'a> LineScan<'a> {
             self.follow_comment(line);
             let codes = if line.contains("{{") {
                 let end = paragraphs.at(text, offset);
-                shortcode::scan_line(self.src, offset, line.len(), end)?
+                match shortcode::scan_line(self.src, offset, line.len(), end) {
+                    Ok(codes) => codes,
+                    Err(e) => {
+                        self.errors.push(e);
+                        // A malformed `text` tag still opens a block, so that its closing tag
+                        // is no second error and its lines are not read as Markdown.
+                        if line.contains("{{< text") || line.contains("{{<text") {
+                            let span = Span::new(offset, offset + line.len());
+                            let block = self.code_block(
+                                span,
+                                line,
+                                line_no,
+                                super::RECOVERED_SYNTAX.to_owned(),
+                            );
+                            open = Some(OpenBlock {
+                                block,
+                                closer: "text",
+                            });
+                            self.mask(raw);
+                            offset += raw.len();
+                            continue;
+                        }
+                        Vec::new()
+                    }
+                }
             } else {
                 Vec::new()
             };
             tag_end = codes.last().map_or(0, |c| c.span.end);
             let mut opened = None;
             for code in codes {
-                if let Some(block) = self.shortcode(code, line, line_no, comment_before)? {
-                    opened = Some(block);
+                match self.shortcode(code, line, line_no, comment_before) {
+                    Ok(Some(block)) => opened = Some(block),
+                    Ok(None) => {}
+                    Err(e) => self.errors.push(e),
                 }
             }
             if let Some(block) = opened {
@@ -306,27 +355,31 @@ impl<'a> LineScan<'a> {
             }
             offset += raw.len();
         }
-        if let Some(o) = open {
+        if let Some(mut o) = open {
             let span = o.block.span;
-            return Err(self
-                .src
-                .error(span, "text block is never closed", "opened here")
-                .with_help(format!(
-                    "close it with `{{{{< /{} >}}}}` on a line of its own",
-                    o.closer
-                )));
+            self.errors.push(
+                self.src
+                    .error(span, "text block is never closed", "opened here")
+                    .with_help(format!(
+                        "close it with `{{{{< /{} >}}}}` on a line of its own",
+                        o.closer
+                    )),
+            );
+            // The block ends with the guide, so the rules can still look at it.
+            o.block.end_line = self.src.line_of(text.len());
+            self.items.push(Item::Block(Box::new(o.block)));
         }
-        if let Some(c) = self.containers.last() {
-            return Err(self
-                .src
-                .error(
-                    c.span,
-                    format!("`{}` is never closed", c.name),
-                    "opened here",
-                )
-                .with_help(format!("close it with `{{{{< /{} >}}}}`", c.name)));
+        for c in std::mem::take(&mut self.containers) {
+            self.errors.push(
+                self.src
+                    .error(
+                        c.span,
+                        format!("`{}` is never closed", c.name),
+                        "opened here",
+                    )
+                    .with_help(format!("close it with `{{{{< /{} >}}}}`", c.name)),
+            );
         }
-        Ok(())
     }
 
     /// Blanks text for the Markdown pass byte for byte, so offsets stay the same.
@@ -938,7 +991,7 @@ fn markdown_items(src: &Source, view: &str, body_start: usize) -> Vec<Item> {
                             text: text.to_owned(),
                         })
                         .collect();
-                    items.push(Item::Block(block));
+                    items.push(Item::Block(Box::new(block)));
                 }
             }
             _ => {}

@@ -654,7 +654,7 @@ impl Builder<'_> {
             ));
             return Ok(());
         };
-        if !path.extension().is_some_and(|e| e == "md") {
+        if path.extension().is_none_or(|e| e != "md") {
             self.warnings.push(format!(
                 "{}:{line}: include `{name}` is not a Markdown page; its steps are not included",
                 doc.path().display()
@@ -804,7 +804,14 @@ fn prerequisites(
         .collect();
     let mut section = String::new();
     let text = doc.source.text();
-    let blocks: Vec<(usize, usize)> = doc.blocks().map(|b| (b.line, b.end_line)).collect();
+    // Blocks in order of their lines, passed by as the lines go: linear in the guide.
+    let mut blocks = doc.blocks().map(|b| (b.line, b.end_line)).peekable();
+    let mut in_block = |line: usize| {
+        while blocks.peek().is_some_and(|(_, end)| *end < line) {
+            blocks.next();
+        }
+        blocks.peek().is_some_and(|(start, _)| *start <= line)
+    };
     let mut heading_iter = doc.items.iter().filter_map(|i| match i {
         Item::Heading(h) if h.level >= 2 => Some(h),
         _ => None,
@@ -816,7 +823,7 @@ fn prerequisites(
             section = effective_anchor(h);
             next_heading = heading_iter.next();
         }
-        if blocks.iter().any(|(s, e)| (*s..=*e).contains(&line_no)) {
+        if in_block(line_no) {
             continue;
         }
         if line.contains("{{< supported_kubernetes_versions >}}") {
