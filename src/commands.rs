@@ -13,6 +13,7 @@ use crate::cli::{
 use crate::doc::Doc;
 use crate::error::Error;
 use crate::exec::runner::{self, RunOptions};
+use crate::exec::stop::Stop;
 use crate::istio::{self, SnipsOptions};
 use crate::lint;
 use crate::plan::{self, Inputs, Plan, Selection};
@@ -247,6 +248,7 @@ fn run_command(args: &RunArgs, global: &GlobalArgs) -> Result<ExitCode, Error> {
     if let Some(path) = &args.junit {
         reporters.push(Box::new(JUnit::new(path)));
     }
+    protect_processes();
     let summary = runtime.block_on(runner::run(&plan, &options, &mut reporters))?;
     for r in reporters.iter_mut() {
         if let Err(e) = r.finish() {
@@ -256,8 +258,18 @@ fn run_command(args: &RunArgs, global: &GlobalArgs) -> Result<ExitCode, Error> {
     Ok(match summary.status {
         RunStatus::Passed => ExitCode::SUCCESS,
         RunStatus::Failed => ExitCode::from(1),
-        RunStatus::Interrupted => ExitCode::from(130),
+        RunStatus::Interrupted => {
+            ExitCode::from(summary.stop.unwrap_or(Stop::Interrupt).exit_code())
+        }
     })
+}
+
+/// Before the first step: makes sure the steps' processes cannot outlive docrun, and says what
+/// could not be set up.
+fn protect_processes() {
+    for problem in crate::exec::guard::protect() {
+        eprintln!("warning: {problem}");
+    }
 }
 
 /// Before a run: the guide's prerequisite checks. A failed one stops the run before its first
@@ -452,6 +464,7 @@ fn test_command(args: &TestArgs, global: &GlobalArgs) -> Result<ExitCode, Error>
         bar
     });
     let runtime = runtime()?;
+    protect_processes();
     let results = runtime.block_on(suite::run(
         candidates,
         jobs,
@@ -480,7 +493,8 @@ fn test_command(args: &TestArgs, global: &GlobalArgs) -> Result<ExitCode, Error>
     let interrupted = results.iter().any(|r| r.status == RunStatus::Interrupted);
     let failed = results.iter().any(|r| r.status != RunStatus::Passed);
     Ok(if interrupted {
-        ExitCode::from(130)
+        let stop = crate::exec::stop::requested().unwrap_or(Stop::Interrupt);
+        ExitCode::from(stop.exit_code())
     } else if failed {
         ExitCode::from(1)
     } else {

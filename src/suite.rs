@@ -322,12 +322,24 @@ pub async fn run(
             let template = template.clone();
             async move {
                 let started = Instant::now();
+                if let Some(signal) = crate::exec::stop::requested() {
+                    // Stopped before this guide began: it does not start.
+                    let summary = runner::RunSummary {
+                        status: RunStatus::Interrupted,
+                        passed: 0,
+                        failed: 0,
+                        skipped: 0,
+                        stop: Some(signal),
+                    };
+                    return Ok::<_, Error>((path, Ok(summary), started.elapsed(), Vec::new()));
+                }
                 let dir = tempfile::Builder::new()
                     .prefix("docrun-test-")
                     .tempdir()
                     .map_err(|e| {
                         Error::Internal(format!("cannot make a working directory: {e}"))
                     })?;
+                crate::exec::guard::register_dir(dir.path());
                 let options = RunOptions {
                     workdir: dir.path().to_path_buf(),
                     ..template
@@ -336,6 +348,9 @@ pub async fn run(
                 let mut reporters: Vec<Box<dyn Reporter>> = vec![Box::new(Collect(events.clone()))];
                 let summary = runner::run(&plan, &options, &mut reporters).await;
                 drop(reporters);
+                let workdir = dir.path().to_path_buf();
+                drop(dir);
+                crate::exec::guard::unregister_dir(&workdir);
                 let events = std::mem::take(&mut *events.lock().unwrap_or_else(|e| e.into_inner()));
                 Ok::<_, Error>((path, summary, started.elapsed(), events))
             }
@@ -353,6 +368,7 @@ pub async fn run(
                     passed: 0,
                     failed: 1,
                     skipped: 0,
+                    stop: None,
                 }
             }
         };

@@ -10,11 +10,10 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use tokio::signal::unix::{signal, Signal, SignalKind};
-
 use super::matching::{compare, MatchMode};
 use super::resume::{guide_state, Checkpoint, ResumeStore};
 use super::shell::{CommandResult, SessionConfig, SessionState, ShellError, ShellSession};
+use super::stop::{self, Stop, StopSignals};
 use crate::check::{CheckStatus, Checker};
 use crate::error::Error;
 use crate::plan::{mask, Plan, PlanStep, RunsAs};
@@ -49,6 +48,8 @@ pub struct RunSummary {
     pub passed: usize,
     pub failed: usize,
     pub skipped: usize,
+    /// The signal that stopped the run, when `status` is `Interrupted`.
+    pub stop: Option<Stop>,
 }
 
 /// The first wait between two attempts of a verification step; it doubles up to [`MAX_BACKOFF`].
@@ -62,10 +63,12 @@ pub async fn run(
     reporters: &mut [Box<dyn Reporter>],
 ) -> Result<RunSummary, Error> {
     let started = Instant::now();
-    // One listener for the whole run, installed before the session starts: a Ctrl-C between
-    // two steps is not lost (the next step sees it at once), and none leaves the session behind.
-    let mut interrupt = signal(SignalKind::interrupt())
-        .map_err(|e| Error::Internal(format!("cannot listen for Ctrl-C: {e}")))?;
+    // One listener for the whole run, installed before the session starts: a stop signal
+    // between two steps is not lost (the next step sees it at once), and none leaves the
+    // session behind.
+    let mut interrupt = StopSignals::install().map_err(|e| {
+        Error::Internal(format!("cannot listen for Ctrl-C, SIGTERM and SIGHUP: {e}"))
+    })?;
     let store = ResumeStore::for_run(&plan.guide, &plan.bindings);
     let checkpoint = if options.resume { store.load() } else { None };
     let resume_index = checkpoint.as_ref().and_then(|cp| {
@@ -113,6 +116,7 @@ pub async fn run(
         passed: 0,
         failed: 0,
         skipped: 0,
+        stop: None,
     };
     let mut checker: Option<Result<Checker, String>> = None;
     let mut stopped_by: Option<String> = None;
@@ -140,6 +144,12 @@ pub async fn run(
                 &mut summary,
             );
             continue;
+        }
+        if let (None, Some(signal)) = (&stopped_by, stop::requested()) {
+            // A signal that reached another listener (another guide of `docrun test`).
+            summary.stop = Some(signal);
+            interrupted = true;
+            stopped_by = Some(signal.name().to_owned());
         }
         if let Some(cause) = &stopped_by {
             if !step.cleanup {
@@ -205,7 +215,9 @@ pub async fn run(
             StepStatus::Interrupted => {
                 summary.failed += 1;
                 interrupted = true;
-                stopped_by.get_or_insert_with(|| "Ctrl-C".to_owned());
+                let signal = outcome.stop.unwrap_or(Stop::Interrupt);
+                summary.stop.get_or_insert(signal);
+                stopped_by.get_or_insert_with(|| signal.name().to_owned());
             }
             _ => {
                 summary.failed += 1;
@@ -317,6 +329,8 @@ fn emit(reporters: &mut [Box<dyn Reporter>], event: &Event) {
 
 struct StepOutcome {
     status: StepStatus,
+    /// The signal that interrupted the step.
+    stop: Option<Stop>,
     /// The step ended the shell (`exit`, `set -e`): the session must restart.
     session_lost: bool,
 }
@@ -394,7 +408,7 @@ async fn run_step(
     plan: &Plan,
     step: &PlanStep,
     options: &RunOptions,
-    interrupt: &mut Signal,
+    interrupt: &mut StopSignals,
     session: &mut ShellSession,
     reporters: &mut [Box<dyn Reporter>],
 ) -> StepOutcome {
@@ -406,6 +420,7 @@ async fn run_step(
         None => Duration::ZERO,
     };
     let started = Instant::now();
+    let mut stopped = None;
     let mut attempts = 0u32;
     let mut backoff = FIRST_BACKOFF;
     let (verdict, output, exit_status, session_lost) = loop {
@@ -414,25 +429,30 @@ async fn run_step(
         let result = {
             let mut on_output = |bytes: &[u8]| sink.push(bytes, reporters);
             tokio::select! {
-                result = session.run(&script, timeout, &mut on_output) => Some(result),
-                _ = interrupt.recv() => None,
+                result = session.run(&script, timeout, &mut on_output) => Ok(result),
+                signal = interrupt.recv() => Err(signal),
             }
         };
-        let Some(result) = result else {
-            session.interrupt().await;
-            let output = sink.finish(reporters);
-            break (
-                Verdict {
-                    status: StepStatus::Interrupted,
-                    message: Some(
-                        "interrupted (Ctrl-C); the step's processes were killed".to_owned(),
-                    ),
-                    diff: None,
-                },
-                output,
-                None,
-                false,
-            );
+        let result = match result {
+            Ok(result) => result,
+            Err(signal) => {
+                stopped = Some(signal);
+                session.interrupt().await;
+                let output = sink.finish(reporters);
+                break (
+                    Verdict {
+                        status: StepStatus::Interrupted,
+                        message: Some(format!(
+                            "interrupted ({}); the step's processes were killed",
+                            signal.name()
+                        )),
+                        diff: None,
+                    },
+                    output,
+                    None,
+                    false,
+                );
+            }
         };
         let output = sink.finish(reporters);
         match result {
@@ -498,6 +518,7 @@ async fn run_step(
     );
     StepOutcome {
         status: verdict.status,
+        stop: stopped,
         session_lost,
     }
 }
@@ -521,12 +542,13 @@ async fn run_native(
     plan: &Plan,
     step: &PlanStep,
     options: &RunOptions,
-    interrupt: &mut Signal,
+    interrupt: &mut StopSignals,
     checker: Result<&Checker, &String>,
     reporters: &mut [Box<dyn Reporter>],
     commands: Vec<String>,
 ) -> StepOutcome {
     let started = Instant::now();
+    let mut stopped = None;
     let wait = step.timeout.unwrap_or(options.wait_timeout);
     let (status, message, output) = match checker {
         Err(e) => (StepStatus::Failed, Some(e.clone()), String::new()),
@@ -557,11 +579,14 @@ async fn run_native(
                         (StepStatus::Failed, Some(failed.join("; ")), output)
                     }
                 }
-                _ = interrupt.recv() => (
-                    StepStatus::Interrupted,
-                    Some("interrupted (Ctrl-C) while waiting".to_owned()),
-                    String::new(),
-                ),
+                signal = interrupt.recv() => {
+                    stopped = Some(signal);
+                    (
+                        StepStatus::Interrupted,
+                        Some(format!("interrupted ({}) while waiting", signal.name())),
+                        String::new(),
+                    )
+                }
             }
         }
     };
@@ -595,6 +620,7 @@ async fn run_native(
     );
     StepOutcome {
         status,
+        stop: stopped,
         session_lost: false,
     }
 }

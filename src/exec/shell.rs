@@ -87,6 +87,8 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 use tokio::process::{Child, ChildStdin, Command};
 use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver};
 
+use super::procs::{self, is_running, read_stat, ProcStat};
+
 /// How long the processes of a timed-out or interrupted step get between
 /// `SIGTERM` and `SIGKILL`.
 pub const KILL_GRACE: Duration = Duration::from_secs(2);
@@ -429,6 +431,7 @@ impl ShellSession {
             Ok(proc) => proc,
             Err(e) => {
                 let _ = std::fs::remove_dir_all(&dir);
+                super::guard::unregister_dir(&dir);
                 return Err(e);
             }
         };
@@ -444,6 +447,7 @@ impl ShellSession {
             finished: false,
             step_file: None,
         };
+        super::guard::session_started();
         session.handshake().await?;
         Ok(session)
     }
@@ -608,6 +612,7 @@ impl ShellSession {
             }
             kill_session_now(pid);
             let _ = self.proc.child.wait().await;
+            super::guard::disown(pid);
             self.ended = Some(0);
         }
         self.finished = true;
@@ -721,6 +726,7 @@ impl ShellSession {
             kill_session_now(self.proc.pid);
         }
         let _ = self.proc.child.kill().await;
+        super::guard::disown(self.proc.pid);
         self.ended = Some(-1);
         self.proc = launch(&self.config, &self.dir)?;
         self.ended = None;
@@ -831,7 +837,10 @@ impl ShellSession {
         kill_session_now(self.proc.pid);
         let status =
             match tokio::time::timeout(Duration::from_secs(5), self.proc.child.wait()).await {
-                Ok(Ok(status)) => exit_code(status),
+                Ok(Ok(status)) => {
+                    super::guard::disown(self.proc.pid);
+                    exit_code(status)
+                }
                 _ => -1,
             };
         self.ended = Some(status);
@@ -882,6 +891,8 @@ impl Drop for ShellSession {
             kill_session_now(self.proc.pid);
         }
         let _ = std::fs::remove_dir_all(&self.dir);
+        super::guard::unregister_dir(&self.dir);
+        super::guard::session_ended();
     }
 }
 
@@ -900,10 +911,25 @@ fn launch(config: &SessionConfig, dir: &Path) -> Result<Proc, ShellError> {
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .kill_on_drop(true);
+    let parent = nix::unistd::getpid();
+    let die_with_parent = !super::guard::watchdog_running();
     // SAFETY: the closure runs in the forked child before exec and only
-    // calls setsid(2), which is async-signal-safe and allocates nothing.
+    // calls setsid(2), prctl(2) and getppid(2), which are async-signal-safe
+    // and allocate nothing.
     unsafe {
-        cmd.pre_exec(|| nix::unistd::setsid().map(drop).map_err(io::Error::from));
+        cmd.pre_exec(move || {
+            nix::unistd::setsid().map_err(io::Error::from)?;
+            // The shell must not outlive docrun, even one killed with SIGKILL: where no
+            // watchdog will kill it (see `guard`), the kernel does.
+            #[cfg(target_os = "linux")]
+            if die_with_parent {
+                nix::sys::prctl::set_pdeathsig(Signal::SIGKILL).map_err(io::Error::from)?;
+                if nix::unistd::getppid() != parent {
+                    return Err(io::Error::other("docrun ended while the shell started"));
+                }
+            }
+            Ok(())
+        });
     }
     let spawned_at = Instant::now();
     let spawn_error = |source| ShellError::Spawn {
@@ -916,6 +942,8 @@ fn launch(config: &SessionConfig, dir: &Path) -> Result<Proc, ShellError> {
         .id()
         .ok_or_else(|| spawn_error(io::Error::other("the shell exited at once")))?
         as i32;
+    super::guard::own(pid);
+    super::guard::watch_session(pid);
     let stdin = child.stdin.take();
     let out_rx = spawn_reader(child.stdout.take().expect("stdout is piped"));
     let ctl_rx = spawn_reader(child.stderr.take().expect("stderr is piped"));
@@ -1052,57 +1080,16 @@ fn random_hex() -> String {
 fn make_session_dir() -> Result<PathBuf, ShellError> {
     let dir = std::env::temp_dir().join(format!("docrun-{}", &random_hex()[..16]));
     std::fs::DirBuilder::new().mode(0o700).create(&dir)?;
+    super::guard::register_dir(&dir);
     Ok(dir)
-}
-
-/// What `/proc/<pid>/stat` tells about a process.
-#[derive(Debug, Clone, Copy)]
-struct ProcStat {
-    pid: i32,
-    ppid: i32,
-    sid: i32,
-    /// Zombie or dead: nothing left to kill.
-    gone: bool,
-    /// Start time in clock ticks since boot.
-    start: u64,
-}
-
-fn parse_stat(s: &str) -> Option<ProcStat> {
-    let open = s.find('(')?;
-    let close = s.rfind(')')?;
-    let pid = s[..open].trim().parse().ok()?;
-    let rest: Vec<&str> = s[close + 1..].split_whitespace().collect();
-    Some(ProcStat {
-        pid,
-        gone: matches!(*rest.first()?, "Z" | "X"),
-        ppid: rest.get(1)?.parse().ok()?,
-        sid: rest.get(3)?.parse().ok()?,
-        start: rest.get(19)?.parse().ok()?,
-    })
-}
-
-fn read_stat(pid: i32) -> Option<ProcStat> {
-    parse_stat(&std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?)
-}
-
-/// Whether the process runs (`None` if `/proc` cannot tell).
-fn is_running(pid: i32) -> Option<bool> {
-    if !Path::new("/proc/self/stat").exists() {
-        return None;
-    }
-    Some(read_stat(pid).is_some_and(|s| !s.gone))
 }
 
 /// Live processes (other than the shell) of the shell's session that started
 /// at or after `min_start`, plus their descendants that left the session.
 /// Empty where there is no `/proc`.
 fn session_members(shell: i32, min_start: u64) -> Vec<i32> {
-    let Ok(entries) = std::fs::read_dir("/proc") else {
-        return Vec::new();
-    };
-    let procs: Vec<ProcStat> = entries
-        .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
-        .filter_map(read_stat)
+    let procs: Vec<ProcStat> = procs::all()
+        .into_iter()
         .filter(|p| p.pid != shell && !p.gone && p.start >= min_start)
         .collect();
     let mut members: HashSet<i32> = procs
