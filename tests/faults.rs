@@ -195,3 +195,126 @@ fn processes_a_step_detaches_with_setsid_end_with_the_run() {
     no_process_left(dir.path());
     tmp_is_empty(dir.path());
 }
+
+const KUBE_GUIDE: &str = "runbooks/istio/multicluster/before-you-begin.zh.md";
+
+/// Runs `cmd`, killing it if it has not ended after `limit` (then the test fails).
+fn output_within(mut cmd: Command, limit: Duration) -> Output {
+    let child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id() as i32;
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        if rx.recv_timeout(limit).is_err() {
+            let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
+        }
+    });
+    let out = child.wait_with_output().unwrap();
+    let _ = tx.send(());
+    assert!(
+        out.status.code().is_some(),
+        "docrun did not end by itself: {}",
+        text(&out.stderr)
+    );
+    out
+}
+
+fn kube_docrun(dir: &Path, kubeconfig: &Path, args: &[&str]) -> Command {
+    let mut cmd = docrun(dir);
+    cmd.current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("KUBECONFIG", kubeconfig)
+        .env("HOME", dir)
+        .args(args)
+        .args([
+            KUBE_GUIDE,
+            "--set",
+            "CTX_CLUSTER1=c1",
+            "--set",
+            "CTX_CLUSTER2=c2",
+        ]);
+    cmd
+}
+
+/// A kubeconfig of two contexts whose users' exec plugins record their pid and hang.
+fn hanging_plugins(dir: &Path) -> PathBuf {
+    let pids = dir.join("pids");
+    let user = |name: &str| {
+        format!(
+            "- name: {name}\n  user:\n    exec:\n      apiVersion: client.authentication.k8s.io/v1\n      command: sh\n      args: [\"-c\", \"echo $$ >> {}; exec sleep 100\"]\n",
+            pids.display()
+        )
+    };
+    let config = format!(
+        "apiVersion: v1\nkind: Config\nclusters:\n- name: k1\n  cluster: {{server: \"https://127.0.0.1:1\"}}\n- name: k2\n  cluster: {{server: \"https://127.0.0.1:2\"}}\ncontexts:\n- name: c1\n  context: {{cluster: k1, user: u1}}\n- name: c2\n  context: {{cluster: k2, user: u2}}\nusers:\n{}{}",
+        user("u1"),
+        user("u2")
+    );
+    let path = dir.join("kubeconfig");
+    std::fs::write(&path, config).unwrap();
+    path
+}
+
+#[test]
+fn a_hanging_credential_plugin_is_bounded_by_the_timeout_named_and_stopped() {
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = hanging_plugins(dir.path());
+    let out = output_within(
+        kube_docrun(dir.path(), &kubeconfig, &["check", "--timeout", "2s"]),
+        Duration::from_secs(60),
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    for context in ["c1", "c2"] {
+        assert!(
+            stdout.lines().any(|l| l.contains("kube.reachable")
+                && l.contains(&format!("credential plugin `sh -c"))
+                && l.contains(&format!("of context {context} did not answer within 2"))),
+            "{stdout}"
+        );
+    }
+    no_process_left(dir.path());
+}
+
+#[test]
+fn a_hanging_credential_plugin_does_not_hang_the_preflight_of_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = hanging_plugins(dir.path());
+    let out = output_within(
+        kube_docrun(dir.path(), &kubeconfig, &["run"]),
+        Duration::from_secs(60),
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("credential plugin"), "{stderr}");
+    assert!(stderr.contains("no step ran"), "{stderr}");
+    no_process_left(dir.path());
+}
+
+#[test]
+fn a_damaged_kubeconfig_is_named_and_exits_2_instead_of_panicking() {
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = dir.path().join("kubeconfig");
+    for bytes in [
+        &b"\xff\xfeA"[..],
+        b"\xfe\xff\x00",
+        b"clusters: [\xc3(",
+        b"clusters: 7",
+    ] {
+        std::fs::write(&kubeconfig, bytes).unwrap();
+        for command in ["check", "run"] {
+            let out = kube_docrun(dir.path(), &kubeconfig, &[command])
+                .output()
+                .unwrap();
+            let stderr = text(&out.stderr);
+            assert_eq!(out.status.code(), Some(2), "{command} {bytes:?}: {stderr}");
+            assert!(!stderr.contains("panicked"), "{stderr}");
+            assert!(
+                stderr.contains(&format!("{}:", kubeconfig.display())),
+                "the message names the file: {stderr}"
+            );
+        }
+    }
+}
