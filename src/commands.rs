@@ -230,6 +230,9 @@ fn run_command(args: &RunArgs, global: &GlobalArgs) -> Result<ExitCode, Error> {
         return Ok(ExitCode::SUCCESS);
     }
 
+    if let Some(path) = &args.junit {
+        report::check_writable("--junit", path)?;
+    }
     let runtime = runtime()?;
     if !args.no_preflight {
         runtime.block_on(preflight_before_run(&plan, global.quiet))?;
@@ -243,17 +246,24 @@ fn run_command(args: &RunArgs, global: &GlobalArgs) -> Result<ExitCode, Error> {
         live_output: !args.json,
     }))];
     if args.json {
-        reporters.push(Box::new(JsonLines));
+        reporters.push(Box::new(JsonLines::default()));
     }
     if let Some(path) = &args.junit {
         reporters.push(Box::new(JUnit::new(path)));
     }
     protect_processes();
     let summary = runtime.block_on(runner::run(&plan, &options, &mut reporters))?;
+    let mut report_failed = false;
     for r in reporters.iter_mut() {
         if let Err(e) = r.finish() {
             eprintln!("error: cannot write the report: {e}");
+            report_failed = true;
         }
+    }
+    if report_failed && summary.status != RunStatus::Interrupted {
+        // A report that cannot be written is a failed run: CI would read nothing.
+        let ran = summary.passed + summary.failed > 0;
+        return Ok(ExitCode::from(if ran { 1 } else { 2 }));
     }
     Ok(match summary.status {
         RunStatus::Passed => ExitCode::SUCCESS,
@@ -394,6 +404,9 @@ fn test_command(args: &TestArgs, global: &GlobalArgs) -> Result<ExitCode, Error>
         inputs,
         site_data: args.vars.site_data.clone().or(settings.site_data.clone()),
     };
+    if let (Some(path), false) = (&args.junit, args.list) {
+        report::check_writable("--junit", path)?;
+    }
     let candidates = suite::discover(&args.paths, &options)?;
     if args.list {
         let out = match args.format {
@@ -487,7 +500,7 @@ fn test_command(args: &TestArgs, global: &GlobalArgs) -> Result<ExitCode, Error>
             }
         }
         junit.finish().map_err(|e| {
-            Error::Internal(format!("{}: cannot write the report: {e}", path.display()))
+            Error::Failed(format!("{}: cannot write the report: {e}", path.display()))
         })?;
     }
     let interrupted = results.iter().any(|r| r.status == RunStatus::Interrupted);

@@ -318,3 +318,49 @@ fn a_damaged_kubeconfig_is_named_and_exits_2_instead_of_panicking() {
         }
     }
 }
+
+/// A guide whose one step leaves a file behind, so a test can tell whether anything ran.
+fn touch_guide(dir: &Path) -> PathBuf {
+    let guide = dir.join("touch.md");
+    std::fs::write(
+        &guide,
+        "---\ntitle: Touch\ntest: yes\n---\n## Touch {#touch}\n\n{{< text bash >}}\n$ touch ran.txt; echo done\ndone\n{{< /text >}}\n",
+    )
+    .unwrap();
+    guide
+}
+
+#[test]
+fn a_junit_report_that_cannot_be_written_fails_before_anything_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let guide = touch_guide(dir.path());
+    let out = docrun(dir.path())
+        .args(["run", guide.to_str().unwrap(), "--junit", "/proc/nope.xml"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("--junit /proc/nope.xml"));
+    assert!(!dir.path().join("ran.txt").exists());
+    let out = docrun(dir.path())
+        .args(["test", guide.to_str().unwrap(), "--junit", "/proc/nope.xml"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+}
+
+#[test]
+fn json_events_that_cannot_be_written_fail_the_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let guide = touch_guide(dir.path());
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .unwrap();
+    let out = docrun(dir.path())
+        .args(["run", guide.to_str().unwrap(), "--json"])
+        .stdout(full)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("cannot write the JSON Lines events"));
+}
