@@ -120,7 +120,8 @@ pub struct PlanArgs {
     pub vars: VarArgs,
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
-    /// Show the plan even when variables have no value (they stay as placeholders).
+    /// Show the plan even when variables have no value (they stay as placeholders) or a value
+    /// cannot be placed safely in its command (the command is shown unfilled).
     #[arg(long)]
     pub allow_missing: bool,
     #[command(flatten)]

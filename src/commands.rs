@@ -162,6 +162,9 @@ fn plan_command(args: &PlanArgs) -> Result<ExitCode, Error> {
     if !plan.missing.is_empty() && !args.allow_missing {
         return Err(Error::MissingVars(plan.missing_vars()));
     }
+    if !args.allow_missing {
+        plan.check_runnable()?;
+    }
     let out = match args.format {
         Format::Text => report::plan::plan(&plan),
         Format::Json => to_json_masked(&plan, &plan.secrets)?,
@@ -225,6 +228,7 @@ fn run_command(args: &RunArgs, global: &GlobalArgs) -> Result<ExitCode, Error> {
         }
         plan = plan::build(&runbook, bindings, &selection(&args.selection))?;
     }
+    plan.check_runnable()?;
     if args.dry_run {
         write_stdout(report::plan::plan(&plan).as_bytes())?;
         return Ok(ExitCode::SUCCESS);

@@ -272,6 +272,11 @@ pub struct Plan {
     pub prerequisites: Vec<Prerequisite>,
     pub steps: Vec<PlanStep>,
     pub warnings: Vec<String>,
+    /// Why a step a run takes cannot run as the guide means it (a value that cannot be placed
+    /// safely in its command): `run` and `test` refuse the guide before anything runs, `plan`
+    /// too unless asked to show it anyway. Each is also in `warnings`.
+    #[serde(skip)]
+    pub refused: Vec<String>,
     #[serde(skip)]
     pub bindings: BTreeMap<String, Binding>,
     #[serde(skip)]
@@ -290,6 +295,18 @@ impl Plan {
                 location: format!("{}:{}", self.guide.display(), v.line),
             })
             .collect()
+    }
+
+    /// `Err` when a step the run takes cannot run as the guide means it (see `refused`).
+    pub fn check_runnable(&self) -> Result<(), Error> {
+        if self.refused.is_empty() {
+            return Ok(());
+        }
+        Err(Error::Usage(format!(
+            "{} cannot run as written; nothing ran:\n  {}\nhint: give the value without a line break, or skip the step with --skip ID",
+            self.guide.display(),
+            self.refused.join("\n  ")
+        )))
     }
 
     /// Replaces every secret value in `text` with `***`.
@@ -392,6 +409,7 @@ pub fn build(
 
     let mut steps = Vec::new();
     let mut warnings = runbook.warnings.clone();
+    let mut refused = Vec::new();
     for (index, step) in runbook.steps.iter().enumerate() {
         let (selected, reason) = if !selection.only.is_empty() {
             if selection.only.contains(&step.id) {
@@ -446,12 +464,16 @@ pub fn build(
                     commands.push(mask(&display, &secrets));
                 }
                 (Err(e), _) | (_, Err(e)) => {
-                    warnings.push(format!(
+                    let problem = format!(
                         "{}:{}: step {}: {e}",
                         step.file.display(),
                         command.line,
                         step.id
-                    ));
+                    );
+                    if selected && step.kind == StepKind::Command {
+                        refused.push(mask(&problem, &secrets));
+                    }
+                    warnings.push(problem);
                     scripts.push(command.text.clone());
                     commands.push(mask(&command.text, &secrets));
                 }
@@ -533,6 +555,7 @@ pub fn build(
         prerequisites,
         steps,
         warnings,
+        refused,
         bindings,
         secrets,
     })

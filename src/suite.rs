@@ -339,6 +339,9 @@ pub async fn run(
                     .map_err(|e| {
                         Error::Internal(format!("cannot make a working directory: {e}"))
                     })?;
+                if let Err(e) = plan.check_runnable() {
+                    return Ok((path, Err(e), started.elapsed(), Vec::new()));
+                }
                 crate::exec::guard::register_dir(dir.path());
                 let options = RunOptions {
                     workdir: dir.path().to_path_buf(),

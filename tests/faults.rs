@@ -364,3 +364,33 @@ fn json_events_that_cannot_be_written_fail_the_run() {
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
     assert!(text(&out.stderr).contains("cannot write the JSON Lines events"));
 }
+
+#[test]
+fn a_value_with_a_line_break_in_a_heredoc_is_refused_by_run_as_by_plan() {
+    let dir = tempfile::tempdir().unwrap();
+    let guide = dir.path().join("heredoc.md");
+    std::fs::write(
+        &guide,
+        "---\ntitle: Heredoc\ntest: yes\n---\n## Write {#write}\n\n{{< text bash >}}\n$ touch ran.txt; cat <<EOF > out.txt\nvalue: <your value>\nEOF\n{{< /text >}}\n",
+    )
+    .unwrap();
+    for command in ["plan", "run"] {
+        let out = docrun(dir.path())
+            .args([command, guide.to_str().unwrap(), "--set", "YOUR_VALUE=a\nb"])
+            .output()
+            .unwrap();
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{command}: {stderr}");
+        assert!(
+            stderr.contains("heredoc.md:8: step write_1: the value of YOUR_VALUE has a line break"),
+            "{stderr}"
+        );
+    }
+    assert!(!dir.path().join("ran.txt").exists());
+    let out = docrun(dir.path())
+        .args(["test", guide.to_str().unwrap(), "--set", "YOUR_VALUE=a\nb"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(!dir.path().join("ran.txt").exists());
+}
