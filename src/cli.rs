@@ -229,7 +229,7 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
         rest = &rest[unit..];
     }
     if total.is_zero() {
-        return Err(bad());
+        return Err(format!("`{text}`: must be more than zero (e.g. 2s)"));
     }
     Ok(total)
 }

@@ -186,16 +186,18 @@ fn run_command(args: &RunArgs, global: &GlobalArgs) -> Result<ExitCode, Error> {
     let duration = |flag: &str, text: &str| {
         crate::duration::parse(text).map_err(|e| Error::Usage(format!("--{flag}: {e}")))
     };
+    let positive =
+        |flag: &str, text: &str| duration(flag, text).and_then(|d| nonzero(flag, text, d));
     let options = RunOptions {
         workdir: std::env::current_dir()
             .map_err(|e| Error::Internal(format!("no working directory: {e}")))?,
-        default_timeout: duration("timeout", &args.timeout)?,
+        default_timeout: positive("timeout", &args.timeout)?,
         default_retry: duration("retry", &args.retry)?,
         keep_going: args.keep_going,
         resume: args.resume,
         checkpoint: true,
         no_native: args.no_native,
-        wait_timeout: duration("wait-timeout", &args.wait_timeout)?,
+        wait_timeout: positive("wait-timeout", &args.wait_timeout)?,
     };
     let runbook = load_runbook(&args.doc, args.vars.site_data.as_deref())?;
     let mut plan = plan_runbook(&runbook, &args.vars, &selection(&args.selection))?;
@@ -237,6 +239,7 @@ fn run_command(args: &RunArgs, global: &GlobalArgs) -> Result<ExitCode, Error> {
     if let Some(path) = &args.junit {
         report::check_writable("--junit", path)?;
     }
+    crate::exec::host::check()?;
     let runtime = runtime()?;
     if !args.no_preflight {
         runtime.block_on(preflight_before_run(&plan, global.quiet))?;
@@ -276,6 +279,16 @@ fn run_command(args: &RunArgs, global: &GlobalArgs) -> Result<ExitCode, Error> {
             ExitCode::from(summary.stop.unwrap_or(Stop::Interrupt).exit_code())
         }
     })
+}
+
+/// A timeout of zero would fail every step before it starts.
+fn nonzero(flag: &str, text: &str, d: std::time::Duration) -> Result<std::time::Duration, Error> {
+    if d.is_zero() {
+        return Err(Error::Usage(format!(
+            "--{flag} {text}: must be more than zero\nhint: e.g. --{flag} 30s"
+        )));
+    }
+    Ok(d)
 }
 
 /// Before the first step: makes sure the steps' processes cannot outlive docrun, and says what
@@ -437,7 +450,11 @@ fn test_command(args: &TestArgs, global: &GlobalArgs) -> Result<ExitCode, Error>
             args.timeout.as_deref(),
             settings.timeout.as_deref(),
             "5m",
-        )?,
+        )
+        .and_then(|d| {
+            let text = args.timeout.as_deref().or(settings.timeout.as_deref());
+            nonzero("timeout", text.unwrap_or("5m"), d)
+        })?,
         default_retry: duration(
             "retry",
             args.retry.as_deref(),
@@ -450,9 +467,15 @@ fn test_command(args: &TestArgs, global: &GlobalArgs) -> Result<ExitCode, Error>
         no_native: false,
         wait_timeout: std::time::Duration::from_secs(300),
     };
+    if args.jobs == Some(0) {
+        return Err(Error::Usage(
+            "-j 0: at least one guide must run at a time\nhint: -j 1 runs the guides one after the other".into(),
+        ));
+    }
     let jobs = args
         .jobs
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    crate::exec::host::check()?;
     let to_run = candidates
         .iter()
         .filter(|c| c.decision == Decision::Run)

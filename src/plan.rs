@@ -75,6 +75,7 @@ impl Inputs {
                     "--set {item}: `{name}` is not a variable name (letters, digits and _, not starting with a digit)"
                 )));
             }
+            check_value(name, value).map_err(|e| Error::Usage(format!("--set {name}: {e}")))?;
             inputs.set.push((name.to_owned(), value.to_owned()));
         }
         if let Some(path) = values_file {
@@ -115,6 +116,8 @@ pub fn read_values(path: &Path) -> Result<BTreeMap<String, String>, Error> {
                 serde_yaml::to_string(&key).unwrap_or_default().trim()
             )));
         };
+        check_value(name, &value)
+            .map_err(|e| Error::Usage(format!("{}: {name}: {e}", path.display())))?;
         values.insert(name.to_owned(), value);
     }
     Ok(values)
@@ -299,6 +302,14 @@ impl Plan {
 
     /// `Err` when a step the run takes cannot run as the guide means it (see `refused`).
     pub fn check_runnable(&self) -> Result<(), Error> {
+        for (name, binding) in &self.bindings {
+            check_value(name, &binding.value).map_err(|e| {
+                Error::Usage(format!(
+                    "{name} (from {}): {e}; nothing ran",
+                    binding.source.describe()
+                ))
+            })?;
+        }
         if self.refused.is_empty() {
             return Ok(());
         }
@@ -313,6 +324,29 @@ impl Plan {
     pub fn mask(&self, text: &str) -> String {
         mask(text, &self.secrets)
     }
+}
+
+/// The longest `NAME=VALUE` Linux passes in a process's environment (`MAX_ARG_STRLEN`, with the
+/// final NUL): every variable's value is exported to the steps' shell.
+pub const MAX_ENV_ENTRY: usize = 128 * 1024;
+
+/// Whether a variable's value can reach the steps: no NUL byte (a C string ends there) and
+/// `NAME=VALUE` within [`MAX_ENV_ENTRY`]. `Err` says what is wrong.
+pub fn check_value(name: &str, value: &str) -> Result<(), String> {
+    if let Some(at) = value.find('\0') {
+        return Err(format!(
+            "the value has a NUL byte at offset {at}; a value cannot hold one (the environment of a command ends a value there)"
+        ));
+    }
+    let size = name.len() + 1 + value.len() + 1;
+    if size > MAX_ENV_ENTRY {
+        return Err(format!(
+            "the value is {} bytes, more than the {} this variable may hold: the steps get each variable in their environment, where Linux allows {MAX_ENV_ENTRY} bytes for NAME=VALUE",
+            value.len(),
+            MAX_ENV_ENTRY - name.len() - 2
+        ));
+    }
+    Ok(())
 }
 
 /// Replaces each secret (longest first) with `***`.

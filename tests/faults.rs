@@ -394,3 +394,117 @@ fn a_value_with_a_line_break_in_a_heredoc_is_refused_by_run_as_by_plan() {
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
     assert!(!dir.path().join("ran.txt").exists());
 }
+
+/// A guide that echoes `$MY_VALUE` and leaves a file behind.
+fn value_guide(dir: &Path) -> PathBuf {
+    let guide = dir.join("value.md");
+    std::fs::write(
+        &guide,
+        "---\ntitle: Value\ntest: yes\n---\n## Go {#go}\n\n{{< text bash >}}\n$ touch ran.txt; echo \"$MY_VALUE\" | wc -c\n{{< /text >}}\n",
+    )
+    .unwrap();
+    guide
+}
+
+/// Runs docrun with `args` (`GUIDE` stands for the value guide) and `env`; returns its stderr
+/// after checking it exited 2, ran nothing, and said `expected`.
+fn refused(args: &[&str], env: &[(&str, &str)], expected: &[&str]) {
+    let dir = tempfile::tempdir().unwrap();
+    let guide = value_guide(dir.path());
+    let args: Vec<&str> = args
+        .iter()
+        .map(|a| {
+            if *a == "GUIDE" {
+                guide.to_str().unwrap()
+            } else {
+                a
+            }
+        })
+        .collect();
+    let mut cmd = docrun(dir.path());
+    cmd.args(&args);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    std::fs::write(dir.path().join("nul.yaml"), "MY_VALUE: \"a\\0b\"\n").unwrap();
+    std::fs::write(
+        dir.path().join("big.yaml"),
+        format!("MY_VALUE: {}\n", "x".repeat(140_000)),
+    )
+    .unwrap();
+    let out = cmd.output().unwrap();
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+    for e in expected {
+        assert!(stderr.contains(e), "{args:?}: expected {e:?} in {stderr}");
+    }
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(!dir.path().join("ran.txt").exists(), "{args:?} ran a step");
+}
+
+#[test]
+fn a_nul_byte_in_a_values_file_is_named_with_its_file_and_variable() {
+    refused(
+        &["run", "GUIDE", "--values", "nul.yaml"],
+        &[],
+        &["nul.yaml: MY_VALUE: the value has a NUL byte"],
+    );
+}
+
+#[test]
+fn a_value_too_large_for_the_environment_is_named() {
+    refused(
+        &["run", "GUIDE", "--values", "big.yaml"],
+        &[],
+        &["big.yaml: MY_VALUE: the value is 140000 bytes"],
+    );
+    refused(
+        &["test", "GUIDE", "--values", "big.yaml"],
+        &[],
+        &["big.yaml: MY_VALUE: the value is 140000 bytes"],
+    );
+}
+
+#[test]
+fn a_path_without_bash_is_named() {
+    refused(
+        &["run", "GUIDE", "--set", "MY_VALUE=1"],
+        &[("PATH", "/nonexistent-bin")],
+        &["PATH=/nonexistent-bin: no executable `bash`"],
+    );
+}
+
+#[test]
+fn a_missing_tmpdir_is_named() {
+    for command in ["run", "test"] {
+        refused(
+            &[command, "GUIDE", "--set", "MY_VALUE=1"],
+            &[("TMPDIR", "/nonexistent-tmp")],
+            &["TMPDIR=/nonexistent-tmp: no such directory"],
+        );
+    }
+}
+
+#[test]
+fn zero_timeouts_and_zero_jobs_are_named() {
+    refused(
+        &["run", "GUIDE", "--set", "MY_VALUE=1", "--timeout", "0s"],
+        &[],
+        &["--timeout 0s: must be more than zero"],
+    );
+    refused(
+        &["test", "GUIDE", "--set", "MY_VALUE=1", "--timeout", "0"],
+        &[],
+        &["--timeout 0: must be more than zero"],
+    );
+    refused(
+        &["check", "GUIDE", "--set", "MY_VALUE=1", "--timeout", "0s"],
+        &[],
+        &["--timeout", "must be more than zero"],
+    );
+    refused(
+        &["test", "GUIDE", "--set", "MY_VALUE=1", "-j", "0"],
+        &[],
+        &["-j 0: at least one guide"],
+    );
+}

@@ -2,6 +2,7 @@
 //! shows, and the step loop.
 
 pub mod guard;
+pub mod host;
 pub mod matching;
 pub mod procs;
 pub mod resume;
