@@ -508,3 +508,49 @@ fn zero_timeouts_and_zero_jobs_are_named() {
         &["-j 0: at least one guide"],
     );
 }
+
+#[test]
+fn resume_refuses_when_steps_before_the_checkpoint_changed_and_says_which() {
+    let dir = tempfile::tempdir().unwrap();
+    let guide = dir.path().join("resume.md");
+    let original = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/run/resume.md"),
+    )
+    .unwrap();
+    std::fs::write(&guide, &original).unwrap();
+    let run = |args: &[&str]| {
+        docrun(dir.path())
+            .arg("run")
+            .arg(&guide)
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    assert_eq!(run(&[]).status.code(), Some(1), "the gate is closed");
+    // A step inserted before the checkpoint (after prepare_1).
+    let inserted = original.replacen(
+        "## Gate {#gate}",
+        "## Extra {#extra}\n\n{{< text bash >}}\n$ touch extra-ran\n{{< /text >}}\n\n## Gate {#gate}",
+        1,
+    );
+    let changed = original.replace("mkdir -p place", "mkdir -p elsewhere");
+    std::fs::write(dir.path().join("open"), "").unwrap();
+    for (text_now, says) in [
+        (&changed, "step prepare_1 changed"),
+        (&original.replacen("## Prepare {#prepare}", "## Setup {#setup}\n\n{{< text bash >}}\n$ touch extra-ran\n{{< /text >}}\n\n## Prepare {#prepare}", 1), "step setup_1 is new"),
+    ] {
+        std::fs::write(&guide, text_now).unwrap();
+        let out = run(&["--resume"]);
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains("the guide changed since the run that left the checkpoint"), "{stderr}");
+        assert!(stderr.contains(says), "{stderr}");
+        assert!(!dir.path().join("extra-ran").exists());
+    }
+    // A step inserted after the checkpoint is no reason to refuse: it runs (in the directory
+    // the checkpoint restored).
+    std::fs::write(&guide, &inserted).unwrap();
+    let out = run(&["--resume"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(dir.path().join("place/extra-ran").exists());
+}

@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use super::matching::{compare, MatchMode};
-use super::resume::{guide_state, Checkpoint, ResumeStore};
+use super::resume::{changes, fingerprint, guide_state, Checkpoint, ResumeStore};
 use super::shell::{CommandResult, SessionConfig, SessionState, ShellError, ShellSession};
 use super::stop::{self, Stop, StopSignals};
 use crate::check::{CheckStatus, Checker};
@@ -71,6 +71,17 @@ pub async fn run(
     })?;
     let store = ResumeStore::for_run(&plan.guide, &plan.bindings);
     let checkpoint = if options.resume { store.load() } else { None };
+    if let Some(cp) = &checkpoint {
+        let changed = changes(&cp.steps, &fingerprint(plan), &cp.last_passed);
+        if !changed.is_empty() {
+            return Err(Error::Usage(format!(
+                "{}: the guide changed since the run that left the checkpoint (after step {}); --resume would skip steps the guide now has:\n  {}\nhint: run without --resume to start from the first step, or choose where to start with --from ID",
+                plan.guide.display(),
+                cp.last_passed,
+                changed.join("\n  ")
+            )));
+        }
+    }
     let resume_index = checkpoint.as_ref().and_then(|cp| {
         plan.steps
             .iter()
@@ -288,6 +299,7 @@ fn save_checkpoint(
         guide: plan.guide.clone(),
         last_passed: id,
         state,
+        steps: fingerprint(plan),
     };
     if let Err(e) = store.save(&checkpoint) {
         eprintln!("warning: cannot save the checkpoint for --resume: {e}");
