@@ -314,7 +314,7 @@ impl Plan {
             return Ok(());
         }
         Err(Error::Usage(format!(
-            "{} cannot run as written; nothing ran:\n  {}\nhint: give the value without a line break, or skip the step with --skip ID",
+            "{} cannot run as written; nothing ran:\n  {}\nhint: give a value that fits (a secret of at least 4 characters, no line break in a heredoc), or skip the step with --skip ID",
             self.guide.display(),
             self.refused.join("\n  ")
         )))
@@ -324,6 +324,33 @@ impl Plan {
     pub fn mask(&self, text: &str) -> String {
         mask(text, &self.secrets)
     }
+}
+
+/// Masks the text a diff shows (expected and actual lines, and what its sentences quote between
+/// backticks), never its `--- `, `+++ ` and `@@` headers or the words of its sentences, which
+/// are docrun's own. A sentence with an unpaired backtick is masked whole.
+pub fn mask_diff(diff: &str, secrets: &[String]) -> String {
+    diff.split_inclusive('\n')
+        .map(|line| {
+            if line.starts_with("--- ") || line.starts_with("+++ ") || line.starts_with("@@") {
+                line.to_owned()
+            } else if line.starts_with(['-', '+', ' ']) || line.matches('`').count() % 2 != 0 {
+                mask(line, secrets)
+            } else {
+                line.split('`')
+                    .enumerate()
+                    .map(|(i, part)| {
+                        if i % 2 == 1 {
+                            mask(part, secrets)
+                        } else {
+                            part.to_owned()
+                        }
+                    })
+                    .collect::<Vec<_>>()
+                    .join("`")
+            }
+        })
+        .collect()
 }
 
 /// The longest `NAME=VALUE` Linux passes in a process's environment (`MAX_ARG_STRLEN`, with the
@@ -349,11 +376,17 @@ pub fn check_value(name: &str, value: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// Replaces each secret (longest first) with `***`.
+/// The shortest secret docrun masks. A shorter one would hide ordinary text with it (a secret
+/// `a` turns `a1 banana` into `***1 b***n***n***`), so `run` and `test` refuse it and `plan`
+/// warns that it is not masked.
+pub const MIN_SECRET_LEN: usize = 4;
+
+/// Replaces each secret (longest first) with `***`. Secrets shorter than [`MIN_SECRET_LEN`]
+/// are left alone.
 pub fn mask(text: &str, secrets: &[String]) -> String {
     let mut out = text.to_owned();
     for secret in secrets {
-        if !secret.is_empty() && out.contains(secret.as_str()) {
+        if secret.chars().count() >= MIN_SECRET_LEN && out.contains(secret.as_str()) {
             out = out.replace(secret.as_str(), "***");
         }
     }
@@ -383,13 +416,20 @@ pub fn build(
             )));
         }
     }
-    let mut secrets: Vec<String> = runbook
-        .vars
-        .iter()
-        .filter(|v| v.kind == VarKind::Secret)
-        .filter_map(|v| bindings.get(&v.name).map(|b| b.value.clone()))
-        .filter(|v| !v.is_empty())
-        .collect();
+    let mut secrets: Vec<String> = Vec::new();
+    let mut short_secrets = Vec::new();
+    for v in runbook.vars.iter().filter(|v| v.kind == VarKind::Secret) {
+        match bindings.get(&v.name).map(|b| b.value.clone()) {
+            Some(value) if value.chars().count() >= MIN_SECRET_LEN => secrets.push(value),
+            Some(value) if !value.is_empty() => short_secrets.push(format!(
+                "{}: a secret of {} character{} cannot be kept out of the output without hiding ordinary text with it, so docrun does not mask it (it masks secrets of 4 characters or more)",
+                v.name,
+                value.chars().count(),
+                if value.chars().count() == 1 { "" } else { "s" }
+            )),
+            _ => {}
+        }
+    }
     secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
 
     let vars: Vec<PlanVar> = runbook
@@ -443,7 +483,8 @@ pub fn build(
 
     let mut steps = Vec::new();
     let mut warnings = runbook.warnings.clone();
-    let mut refused = Vec::new();
+    warnings.extend(short_secrets.iter().cloned());
+    let mut refused = short_secrets;
     for (index, step) in runbook.steps.iter().enumerate() {
         let (selected, reason) = if !selection.only.is_empty() {
             if selection.only.contains(&step.id) {
@@ -640,5 +681,26 @@ fn serialize_opt_duration<S: serde::Serializer>(
     match d {
         Some(d) => s.serialize_some(&crate::duration::human(*d)),
         None => s.serialize_none(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn masking_a_diff_keeps_docruns_words() {
+        let secrets = vec!["pected".to_owned()];
+        let diff = "expected line 1 `a pected` does not match `b`\n--- expected\n+++ actual\n@@ -1 +1 @@\n-x\n+pected y\n";
+        assert_eq!(
+            mask_diff(diff, &secrets),
+            "expected line 1 `a ***` does not match `b`\n--- expected\n+++ actual\n@@ -1 +1 @@\n-x\n+*** y\n"
+        );
+    }
+
+    #[test]
+    fn secrets_too_short_are_not_masked() {
+        assert_eq!(mask("a1 banana", &["a".to_owned()]), "a1 banana");
+        assert_eq!(mask("a1 banana", &["nana".to_owned()]), "a1 ba***");
     }
 }

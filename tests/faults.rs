@@ -554,3 +554,59 @@ fn resume_refuses_when_steps_before_the_checkpoint_changed_and_says_which() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert!(dir.path().join("place/extra-ran").exists());
 }
+
+fn secret_guide() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/run/secret.md")
+}
+
+#[test]
+fn a_secret_too_short_to_mask_is_refused_before_anything_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    for command in ["run", "test", "plan"] {
+        let out = docrun(dir.path())
+            .arg(command)
+            .arg(secret_guide())
+            .args(["--set", "DB_PASSWORD=a"])
+            .output()
+            .unwrap();
+        let stderr = text(&out.stderr);
+        assert_ne!(out.status.code(), Some(0), "{command}: {stderr}");
+        assert!(
+            stderr
+                .contains("DB_PASSWORD: a secret of 1 character cannot be kept out of the output"),
+            "{command}: {stderr}"
+        );
+        assert!(
+            !stderr.contains("***"),
+            "{command}: nothing is wrecked: {stderr}"
+        );
+    }
+}
+
+#[test]
+fn secrets_are_masked_in_output_and_values_never_in_docruns_own_words() {
+    let dir = tempfile::tempdir().unwrap();
+    // A secret that is also part of docrun's words ("expected") and of the guide's output.
+    let out = docrun(dir.path())
+        .arg("run")
+        .arg(secret_guide())
+        .args(["--set", "DB_PASSWORD=pected", "--json", "--retry", "0"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    let finished: serde_json::Value = stdout
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .find(|e| e["type"] == "step_finished")
+        .unwrap();
+    let diff = finished["diff"].as_str().unwrap();
+    assert!(
+        diff.starts_with("expected line 1 `connecting with something else`"),
+        "{diff}"
+    );
+    assert!(diff.contains("\n--- expected\n+++ actual\n"), "{diff}");
+    assert!(diff.contains("+connecting with ***"), "{diff}");
+    assert_eq!(finished["output"], "connecting with ***\n");
+    assert!(!text(&out.stderr).contains("connecting with pected"));
+}

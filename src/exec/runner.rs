@@ -16,7 +16,7 @@ use super::shell::{CommandResult, SessionConfig, SessionState, ShellError, Shell
 use super::stop::{self, Stop, StopSignals};
 use crate::check::{CheckStatus, Checker};
 use crate::error::Error;
-use crate::plan::{mask, Plan, PlanStep, RunsAs};
+use crate::plan::{mask, mask_diff, Plan, PlanStep, RunsAs};
 use crate::report::events::{Event, Reporter, RunStatus, StepStatus};
 use crate::runbook::StepKind;
 
@@ -523,7 +523,7 @@ async fn run_step(
             attempts,
             mode: step.expected.as_ref().map(|_| step.mode.name().to_owned()),
             message: verdict.message.map(|m| mask(&m, &plan.secrets)),
-            diff: verdict.diff.map(|d| mask(&d, &plan.secrets)),
+            diff: verdict.diff.map(|d| mask_diff(&d, &plan.secrets)),
             output,
             commands: step.commands.clone(),
         },
