@@ -176,6 +176,9 @@ pub struct RunArgs {
     /// Write a JUnit XML report.
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
+    /// Write each step's whole output to DIR/STEP_ID.log (reports keep its first and last 32 KiB).
+    #[arg(long, value_name = "DIR")]
+    pub full_output: Option<PathBuf>,
     /// Run the guide's own commands instead of native checks.
     #[arg(long)]
     pub no_native: bool,
@@ -248,6 +251,10 @@ pub struct TestArgs {
     /// Write one JUnit file for the whole run.
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
+    /// Write each step's whole output to DIR/GUIDE/STEP_ID.log (GUIDE: the guide's path, `/` as
+    /// `__`); reports keep its first and last 32 KiB.
+    #[arg(long, value_name = "DIR")]
+    pub full_output: Option<PathBuf>,
     /// Only guides whose path contains this text (repeatable: any of them).
     #[arg(long, value_name = "TEXT")]
     pub filter: Vec<String>,

@@ -198,6 +198,7 @@ fn run_command(args: &RunArgs, global: &GlobalArgs) -> Result<ExitCode, Error> {
         checkpoint: true,
         no_native: args.no_native,
         wait_timeout: positive("wait-timeout", &args.wait_timeout)?,
+        full_output: args.full_output.clone(),
     };
     let runbook = load_runbook(&args.doc, args.vars.site_data.as_deref())?;
     let mut plan = plan_runbook(&runbook, &args.vars, &selection(&args.selection))?;
@@ -466,6 +467,7 @@ fn test_command(args: &TestArgs, global: &GlobalArgs) -> Result<ExitCode, Error>
         checkpoint: false,
         no_native: false,
         wait_timeout: std::time::Duration::from_secs(300),
+        full_output: args.full_output.clone(),
     };
     if args.jobs == Some(0) {
         return Err(Error::Usage(

@@ -343,8 +343,13 @@ pub async fn run(
                     return Ok((path, Err(e), started.elapsed(), Vec::new()));
                 }
                 crate::exec::guard::register_dir(dir.path());
+                let full_output = template
+                    .full_output
+                    .as_ref()
+                    .map(|d| d.join(log_folder(&path)));
                 let options = RunOptions {
                     workdir: dir.path().to_path_buf(),
+                    full_output,
                     ..template
                 };
                 let events = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
@@ -395,6 +400,15 @@ pub async fn run(
     }
     results.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(results)
+}
+
+/// The folder of a guide's full-output logs: its path, `/` written as `__`, without `.md`.
+fn log_folder(guide: &Path) -> String {
+    let text = guide.to_string_lossy();
+    let text = text.trim_start_matches("./");
+    text.strip_suffix(".md")
+        .unwrap_or(text)
+        .replace(['/', '\\'], "__")
 }
 
 /// The table at the end of a run: guide, steps passed/failed/skipped, duration.

@@ -610,3 +610,88 @@ fn secrets_are_masked_in_output_and_values_never_in_docruns_own_words() {
     assert_eq!(finished["output"], "connecting with ***\n");
     assert!(!text(&out.stderr).contains("connecting with pected"));
 }
+
+#[test]
+fn a_huge_step_output_is_capped_in_the_reports_and_kept_whole_on_request() {
+    let dir = tempfile::tempdir().unwrap();
+    let guide = dir.path().join("big.md");
+    // 3 MiB without a line break, then 3 MiB in lines.
+    std::fs::write(
+        &guide,
+        "---\ntitle: Big\ntest: yes\n---\n## Big {#big}\n\n{{< text bash >}}\n$ head -c 3145728 /dev/zero | tr '\\0' x; yes 'a line of output' | head -c 3145728\n{{< /text >}}\n",
+    )
+    .unwrap();
+    let junit = dir.path().join("report.xml");
+    let full = dir.path().join("full");
+    let out = docrun(dir.path())
+        .args(["run", guide.to_str().unwrap(), "--json", "--junit"])
+        .arg(&junit)
+        .arg("--full-output")
+        .arg(&full)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.len() < 2 << 20,
+        "JSON Lines of {} bytes",
+        stdout.len()
+    );
+    let finished: serde_json::Value = stdout
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .find(|e| e["type"] == "step_finished")
+        .unwrap();
+    let kept = finished["output"].as_str().unwrap();
+    assert!(kept.len() < 100 << 10, "{} bytes kept", kept.len());
+    assert!(kept.starts_with("xxxx"));
+    assert!(
+        kept.ends_with("a line of output\na line of outp"),
+        "{}",
+        &kept[kept.len() - 40..]
+    );
+    assert!(
+        kept.contains(" bytes left out (the full output is in "),
+        "{kept:.200}"
+    );
+    let log = std::fs::read(full.join("big_1.log")).unwrap();
+    assert_eq!(log.len(), 6 << 20);
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert!(xml.len() < 200 << 10);
+    let check = Command::new("xmllint")
+        .arg("--noout")
+        .arg("--schema")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/schemas/junit-10.xsd"))
+        .arg(&junit)
+        .output()
+        .unwrap();
+    assert!(check.status.success(), "{}", text(&check.stderr));
+}
+
+#[test]
+fn output_without_a_line_break_shows_while_the_step_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let guide = dir.path().join("wait.md");
+    std::fs::write(
+        &guide,
+        "---\ntitle: Wait\ntest: yes\n---\n## Wait {#wait}\n\n{{< text bash >}}\n$ printf 'waiting for the gate...'; head -c 20000 /dev/zero | tr '\\0' .; while [ ! -e gate ]; do sleep 0.05; done; echo open\n{{< /text >}}\n",
+    )
+    .unwrap();
+    let mut child = docrun(dir.path())
+        .args(["run", guide.to_str().unwrap(), "--json", "--timeout", "60s"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(stdout));
+    // The gate opens only once the partial line has been reported.
+    let seen = lines
+        .by_ref()
+        .map(|l| l.unwrap())
+        .find(|l| l.contains("\"type\":\"output\"") && l.contains("waiting for the gate"));
+    std::fs::write(dir.path().join("gate"), "").unwrap();
+    assert!(seen.is_some(), "no output event before the line ended");
+    for _ in lines {}
+    assert_eq!(child.wait().unwrap().code(), Some(0));
+}

@@ -1,6 +1,7 @@
 //! Running a plan: the shell session, checking what steps print against the output the guide
 //! shows, and the step loop.
 
+pub mod capture;
 pub mod guard;
 pub mod host;
 pub mod matching;

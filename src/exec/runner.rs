@@ -1,7 +1,7 @@
 //! The step loop: a plan's steps, in order, in one shell session.
 //!
-//! Each step's output streams to the reporters as it comes (secrets masked line by line) and is
-//! compared with the guide's expected output when the step ends. A verification step (expected
+//! Each step's output streams to the reporters as it comes (secrets masked, bounded: see
+//! [`super::capture`]) and is compared with the guide's expected output when the step ends. A verification step (expected
 //! output, commands that only look) is retried with exponential backoff until it passes or its
 //! retry budget is spent; a step that changes things is never retried. After a failure the run
 //! stops (unless `keep_going`), but cleanup steps still run; Ctrl-C kills the running step's
@@ -10,6 +10,7 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+use super::capture::Capture;
 use super::matching::{compare, MatchMode};
 use super::resume::{changes, fingerprint, guide_state, Checkpoint, ResumeStore};
 use super::shell::{CommandResult, SessionConfig, SessionState, ShellError, ShellSession};
@@ -39,6 +40,9 @@ pub struct RunOptions {
     pub no_native: bool,
     /// How long a native wait (pods ready, rollout, condition) may take.
     pub wait_timeout: Duration,
+    /// A directory for the whole output of each step (`STEP_ID.log`, secrets masked); reports
+    /// keep only its beginning and end (see [`super::capture`]).
+    pub full_output: Option<PathBuf>,
 }
 
 /// What a run came to.
@@ -385,6 +389,23 @@ pub fn judge(step: &PlanStep, result: &CommandResult, timeout: Duration) -> Verd
             diff: None,
         };
     }
+    let whole = result.output_bytes <= result.output.len() as u64;
+    let needs_whole = !matches!(
+        step.mode,
+        MatchMode::Ignore | MatchMode::FirstLine | MatchMode::Failure
+    );
+    if step.expected.is_some() && needs_whole && !whole {
+        return Verdict {
+            status: StepStatus::Failed,
+            message: Some(format!(
+                "the step printed {} bytes; docrun compares at most {} bytes of output with the guide (mode {})",
+                result.output_bytes,
+                super::shell::OUTPUT_KEEP,
+                step.mode.name()
+            )),
+            diff: None,
+        };
+    }
     let compared = step
         .expected
         .as_deref()
@@ -437,7 +458,11 @@ async fn run_step(
     let mut backoff = FIRST_BACKOFF;
     let (verdict, output, exit_status, session_lost) = loop {
         attempts += 1;
-        let mut sink = OutputSink::new(&step.id, &plan.secrets);
+        let log = options
+            .full_output
+            .as_ref()
+            .map(|dir| dir.join(format!("{}.log", step.id)));
+        let mut sink = Capture::new(&step.id, &plan.secrets, log.as_deref());
         let result = {
             let mut on_output = |bytes: &[u8]| sink.push(bytes, reporters);
             tokio::select! {
@@ -634,54 +659,5 @@ async fn run_native(
         status,
         stop: stopped,
         session_lost: false,
-    }
-}
-
-/// Collects a step's output, masks secrets line by line, and hands each complete line to the
-/// reporters as an `output` event as soon as it arrives.
-struct OutputSink<'a> {
-    id: &'a str,
-    secrets: &'a [String],
-    pending: Vec<u8>,
-    whole: String,
-}
-
-impl<'a> OutputSink<'a> {
-    fn new(id: &'a str, secrets: &'a [String]) -> Self {
-        OutputSink {
-            id,
-            secrets,
-            pending: Vec::new(),
-            whole: String::new(),
-        }
-    }
-
-    fn push(&mut self, bytes: &[u8], reporters: &mut [Box<dyn Reporter>]) {
-        self.pending.extend_from_slice(bytes);
-        if let Some(end) = self.pending.iter().rposition(|b| *b == b'\n') {
-            let complete: Vec<u8> = self.pending.drain(..=end).collect();
-            self.send(&complete, reporters);
-        }
-    }
-
-    fn send(&mut self, bytes: &[u8], reporters: &mut [Box<dyn Reporter>]) {
-        let text = mask(&String::from_utf8_lossy(bytes), self.secrets);
-        self.whole.push_str(&text);
-        emit(
-            reporters,
-            &Event::Output {
-                id: self.id.to_owned(),
-                text,
-            },
-        );
-    }
-
-    /// Sends what is left (a last line without a newline) and returns the whole masked output.
-    fn finish(mut self, reporters: &mut [Box<dyn Reporter>]) -> String {
-        if !self.pending.is_empty() {
-            let rest = std::mem::take(&mut self.pending);
-            self.send(&rest, reporters);
-        }
-        self.whole
     }
 }

@@ -65,7 +65,17 @@
 //! * `set -v` echoes docrun's control line. In a step, `$0` is `bash` and
 //!   `BASH_SOURCE` names docrun's step file.
 //! * Output that background processes write between steps is buffered in
-//!   memory until the next step.
+//!   memory until the next step (at most [`OUTPUT_KEEP`] bytes of it; the
+//!   rest is counted, not kept). A process that writes more than
+//!   [`CHANNEL_CHUNKS`] chunks between two steps waits until the next step.
+//!
+//! # Memory
+//!
+//! The session never holds more than [`OUTPUT_KEEP`] bytes of a step's output:
+//! every byte reaches the `on_output` callback as it comes, and
+//! [`CommandResult::output`] keeps only the first [`OUTPUT_KEEP`] bytes, with
+//! [`CommandResult::output_bytes`] counting them all. Output is handled in
+//! time linear in its size, with or without line breaks.
 
 use std::collections::hash_map::RandomState;
 use std::collections::HashSet;
@@ -85,13 +95,21 @@ use nix::unistd::Pid;
 use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 use tokio::process::{Child, ChildStdin, Command};
-use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver};
+use tokio::sync::mpsc::{channel, Receiver};
 
 use super::procs::{self, is_running, read_stat, ProcStat};
 
 /// How long the processes of a timed-out or interrupted step get between
 /// `SIGTERM` and `SIGKILL`.
 pub const KILL_GRACE: Duration = Duration::from_secs(2);
+
+/// How much of a step's output [`CommandResult::output`] keeps (the beginning).
+pub const OUTPUT_KEEP: usize = 16 << 20;
+
+/// How many chunks (of at most 32 KiB) of output wait between the pipe and
+/// docrun: a step that writes faster than docrun reads is slowed down
+/// instead of filling docrun's memory.
+pub const CHANNEL_CHUNKS: usize = 256;
 
 /// Exit status reported for a step that timed out (the convention of
 /// `timeout(1)`).
@@ -263,10 +281,14 @@ pub struct CommandResult {
     /// (128+N for a command killed by signal N), or [`TIMEOUT_STATUS`] if the
     /// step timed out.
     pub exit_status: i32,
-    /// Everything the step wrote to stdout and stderr, interleaved in arrival
-    /// order, decoded as lossy UTF-8. Output that background processes wrote
-    /// between two steps is reported with the later step.
+    /// What the step wrote to stdout and stderr, interleaved in arrival
+    /// order, decoded as lossy UTF-8: the first [`OUTPUT_KEEP`] bytes of it.
+    /// Output that background processes wrote between two steps is reported
+    /// with the later step.
     pub output: String,
+    /// How many bytes the step wrote in all (more than `output` holds when
+    /// the step wrote more than [`OUTPUT_KEEP`]).
+    pub output_bytes: u64,
     /// The step hit its timeout and its processes were killed.
     pub timed_out: bool,
     /// The shell did not come back after the step was aborted and was replaced
@@ -294,8 +316,10 @@ struct Pending {
     /// End-of-step marker the shell writes to the output pipe.
     marker: Vec<u8>,
     started: Instant,
-    /// Output delivered so far.
+    /// The first [`OUTPUT_KEEP`] bytes of the output delivered so far.
     output: Vec<u8>,
+    /// Bytes delivered so far.
+    delivered: u64,
     /// Bytes held back because they might be the start of the marker.
     hold: Vec<u8>,
     out_done: bool,
@@ -312,6 +336,7 @@ impl Pending {
             marker,
             started,
             output: Vec::new(),
+            delivered: 0,
             hold: Vec::new(),
             out_done: false,
             status: None,
@@ -325,7 +350,10 @@ impl Pending {
     fn emit(&mut self, bytes: &[u8], sink: Sink<'_>) {
         if !bytes.is_empty() {
             sink(bytes);
-            self.output.extend_from_slice(bytes);
+            self.delivered += bytes.len() as u64;
+            let room = OUTPUT_KEEP.saturating_sub(self.output.len());
+            self.output
+                .extend_from_slice(&bytes[..bytes.len().min(room)]);
         }
     }
 
@@ -360,8 +388,8 @@ struct Proc {
     child: Child,
     stdin: Option<ChildStdin>,
     pid: i32,
-    out_rx: UnboundedReceiver<Vec<u8>>,
-    ctl_rx: UnboundedReceiver<Vec<u8>>,
+    out_rx: Receiver<Vec<u8>>,
+    ctl_rx: Receiver<Vec<u8>>,
     out_eof: bool,
     ctl_eof: bool,
     ctl_buf: Vec<u8>,
@@ -511,6 +539,7 @@ impl ShellSession {
                 pending.status.unwrap_or(-1)
             },
             output: String::from_utf8_lossy(&pending.output).into_owned(),
+            output_bytes: pending.delivered,
             timed_out,
             restarted,
             duration: started.elapsed(),
@@ -684,7 +713,7 @@ impl ShellSession {
                 return Err(self.ended(&mut |_| {}).await);
             }
             match next_event(&mut self.proc, Some(deadline)).await {
-                Event::Out(Some(chunk)) => self.carry.extend_from_slice(&chunk),
+                Event::Out(Some(chunk)) => add_capped(&mut self.carry, &chunk),
                 Event::Out(None) => self.proc.out_eof = true,
                 Event::Ctl(Some(chunk)) => self.proc.ctl_buf.extend_from_slice(&chunk),
                 Event::Ctl(None) => self.proc.ctl_eof = true,
@@ -767,10 +796,10 @@ impl ShellSession {
                 Event::Out(Some(chunk)) => match self.pending.as_mut() {
                     Some(p) if !p.out_done => {
                         if let Some(rest) = p.feed(&chunk, &mut *sink) {
-                            self.carry.extend_from_slice(&rest);
+                            add_capped(&mut self.carry, &rest);
                         }
                     }
-                    _ => self.carry.extend_from_slice(&chunk),
+                    _ => add_capped(&mut self.carry, &chunk),
                 },
                 Event::Out(None) => self.proc.out_eof = true,
                 Event::Ctl(Some(chunk)) => {
@@ -851,7 +880,7 @@ impl ShellSession {
                     Some(p) => {
                         p.feed(&chunk, &mut *sink);
                     }
-                    None => self.carry.extend_from_slice(&chunk),
+                    None => add_capped(&mut self.carry, &chunk),
                 },
                 Event::Out(None) => self.proc.out_eof = true,
                 Event::Ctl(_) => self.proc.ctl_eof = true,
@@ -963,15 +992,15 @@ fn launch(config: &SessionConfig, dir: &Path) -> Result<Proc, ShellError> {
 
 /// Reads a pipe in a task, so that it is drained even between steps (a
 /// chatty background process must never block on a full pipe).
-fn spawn_reader<R: AsyncRead + Unpin + Send + 'static>(mut pipe: R) -> UnboundedReceiver<Vec<u8>> {
-    let (tx, rx) = unbounded_channel();
+fn spawn_reader<R: AsyncRead + Unpin + Send + 'static>(mut pipe: R) -> Receiver<Vec<u8>> {
+    let (tx, rx) = channel(CHANNEL_CHUNKS);
     tokio::spawn(async move {
         let mut buf = vec![0u8; 32 * 1024];
         loop {
             match pipe.read(&mut buf).await {
                 Ok(0) | Err(_) => break,
                 Ok(n) => {
-                    if tx.send(buf[..n].to_vec()).is_err() {
+                    if tx.send(buf[..n].to_vec()).await.is_err() {
                         break;
                     }
                 }
@@ -1018,8 +1047,14 @@ fn take_response(buf: &mut Vec<u8>, nonce: &str) -> Option<Vec<Vec<u8>>> {
     None
 }
 
+/// Appends to output held between steps, keeping at most [`OUTPUT_KEEP`] bytes.
+fn add_capped(held: &mut Vec<u8>, bytes: &[u8]) {
+    let room = OUTPUT_KEEP.saturating_sub(held.len());
+    held.extend_from_slice(&bytes[..bytes.len().min(room)]);
+}
+
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).position(|w| w == needle)
+    memchr::memmem::find(haystack, needle)
 }
 
 /// Length of the longest end of `data` that is a proper prefix of `marker`.
