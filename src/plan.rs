@@ -90,7 +90,13 @@ pub fn read_values(path: &Path) -> Result<BTreeMap<String, String>, Error> {
         path: path.to_path_buf(),
         source,
     })?;
-    let value: serde_yaml::Value = serde_yaml::from_str(&text).map_err(|e| {
+    parse_values(&text, path)
+}
+
+/// Reads the text of a values file (`path` names it in errors): a YAML mapping of variable
+/// names to plain values, each one fit for the environment ([`check_value`]).
+pub fn parse_values(text: &str, path: &Path) -> Result<BTreeMap<String, String>, Error> {
+    let value: serde_yaml::Value = serde_yaml::from_str(text).map_err(|e| {
         let at = e
             .location()
             .map(|l| format!(":{}:{}", l.line(), l.column()))
@@ -696,6 +702,37 @@ mod tests {
             mask_diff(diff, &secrets),
             "expected line 1 `a ***` does not match `b`\n--- expected\n+++ actual\n@@ -1 +1 @@\n-x\n+*** y\n"
         );
+    }
+
+    /// Not a fuzzer (see the cargo-fuzz target `values`): a deterministic sweep of
+    /// pseudo-random and mutated values files, over many seeds. No input may panic.
+    #[test]
+    fn random_values_files_never_panic() {
+        let base = b"CTX_CLUSTER1: kind-cluster1\nN: 3\nB: yes\nQ: \"a\\0b\"\n";
+        let mut seed: u64 = 0xD1B5_4A32_D192_ED03;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for round in 0..5000 {
+            let mut bytes: Vec<u8> = if round % 2 == 0 {
+                (0..next() % 48)
+                    .map(|_| b"ab:{}[]\"'\\\n -#&*!|>0\x00\xff"[next() as usize % 21])
+                    .collect()
+            } else {
+                base.to_vec()
+            };
+            for _ in 0..(next() % 5) {
+                if bytes.is_empty() {
+                    break;
+                }
+                let at = (next() as usize) % bytes.len();
+                bytes[at] = next() as u8;
+            }
+            let _ = parse_values(&String::from_utf8_lossy(&bytes), Path::new("v.yaml"));
+        }
     }
 
     #[test]
