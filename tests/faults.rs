@@ -270,7 +270,7 @@ fn a_hanging_credential_plugin_is_bounded_by_the_timeout_named_and_stopped() {
     for context in ["c1", "c2"] {
         assert!(
             stdout.lines().any(|l| l.contains("kube.reachable")
-                && l.contains(&format!("credential plugin `sh -c"))
+                && l.contains("credential plugin `sh -c")
                 && l.contains(&format!("of context {context} did not answer within 2"))),
             "{stdout}"
         );

@@ -66,7 +66,7 @@ pub fn load_file(path: &Path) -> Result<Kubeconfig, String> {
 /// byte-order mark, or UTF-16 with one), or what is wrong with its bytes.
 pub fn check_bytes(bytes: &[u8]) -> Result<String, String> {
     let utf16 = |rest: &[u8], from: fn([u8; 2]) -> u16, name: &str| {
-        if rest.len() % 2 != 0 {
+        if !rest.len().is_multiple_of(2) {
             return Err(format!(
                 "starts with a {name} byte-order mark but has an odd number of bytes ({}), so it is not {name} text",
                 bytes.len()
