@@ -340,7 +340,9 @@ pub fn mask_diff(diff: &str, secrets: &[String]) -> String {
         .map(|line| {
             if line.starts_with("--- ") || line.starts_with("+++ ") || line.starts_with("@@") {
                 line.to_owned()
-            } else if line.starts_with(['-', '+', ' ']) || !line.matches('`').count().is_multiple_of(2) {
+            } else if line.starts_with(['-', '+', ' '])
+                || !line.matches('`').count().is_multiple_of(2)
+            {
                 mask(line, secrets)
             } else {
                 line.split('`')

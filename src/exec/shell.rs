@@ -56,7 +56,9 @@
 //! * Finding a step's processes needs Linux `/proc`. Elsewhere every timeout
 //!   falls back to killing the shell's process group and replacing the shell.
 //! * A process that leaves the shell's session (`setsid`) *and* is no longer a
-//!   descendant of the step (a double-forked daemon) escapes the kill.
+//!   descendant of the step (a double-forked daemon) escapes the kill of a
+//!   timed-out step. Under `docrun run` and `docrun test` it is killed when the
+//!   last session ends (docrun is then a subreaper: see [`super::guard`]).
 //! * A background process that an earlier step started less than ~20 ms before
 //!   the aborted step began is counted as that step's, and killed.
 //! * A guide that traps `SIGUSR1` itself disables the graceful abort (the
