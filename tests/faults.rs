@@ -3,6 +3,8 @@
 //! refuse, unclear flags and environment. Each test checks what a user would notice: the exit
 //! code, the cleanup, the reports, and by pid that no process is left behind.
 
+mod support;
+
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -694,4 +696,44 @@ fn output_without_a_line_break_shows_while_the_step_runs() {
     assert!(seen.is_some(), "no output event before the line ended");
     for _ in lines {}
     assert_eq!(child.wait().unwrap().code(), Some(0));
+}
+
+#[test]
+fn a_credential_plugin_that_answers_gives_the_client_its_token() {
+    let kube = support::fakekube::FakeKube::start();
+    let dir = tempfile::tempdir().unwrap();
+    let credential = format!(
+        r#"{{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{{"token":"{}"}}}}"#,
+        support::fakekube::C2_TOKEN
+    );
+    let plugin = dir.path().join("plugin.sh");
+    std::fs::write(&plugin, format!("#!/bin/sh\necho '{credential}'\n")).unwrap();
+    std::fs::set_permissions(&plugin, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let original = std::fs::read_to_string(&kube.kubeconfig_path).unwrap();
+    let token_line = format!("    token: \"{}\"\n", support::fakekube::C2_TOKEN);
+    assert!(original.contains(&token_line), "{original}");
+    let with_plugin = original.replace(
+        &token_line,
+        &format!(
+            "    exec:\n      apiVersion: client.authentication.k8s.io/v1\n      command: {}\n",
+            plugin.display()
+        ),
+    );
+    let kubeconfig = dir.path().join("kubeconfig");
+    std::fs::write(&kubeconfig, with_plugin).unwrap();
+    let out = output_within(
+        kube_docrun(dir.path(), &kubeconfig, &["check", "--timeout", "10s"]),
+        Duration::from_secs(60),
+    );
+    let stdout = text(&out.stdout);
+    let reachable: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.contains("kube.reachable") && l.contains(" c2 "))
+        .collect();
+    assert_eq!(reachable.len(), 1, "{stdout}");
+    assert!(
+        reachable[0].contains("answered /version"),
+        "the plugin's token was used: {stdout}\n{}",
+        text(&out.stderr)
+    );
 }

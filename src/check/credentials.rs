@@ -71,10 +71,21 @@ pub async fn resolve(
         .api_version
         .clone()
         .unwrap_or_else(|| "client.authentication.k8s.io/v1".to_owned());
+    let mut spec = serde_json::json!({"interactive": false});
+    if exec.provide_cluster_info {
+        // As the kube crate passes it: the context's cluster, filled in when the config loaded.
+        if let Some(cluster) = exec
+            .cluster
+            .as_ref()
+            .and_then(|c| serde_json::to_value(c).ok())
+        {
+            spec["cluster"] = cluster;
+        }
+    }
     let info = serde_json::json!({
         "apiVersion": api_version,
         "kind": "ExecCredential",
-        "spec": {"interactive": false},
+        "spec": spec,
     });
     cmd.env("KUBERNETES_EXEC_INFO", info.to_string());
     let mut child = cmd.spawn().map_err(|e| {
