@@ -124,7 +124,8 @@ pub struct PlanArgs {
     pub vars: VarArgs,
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
-    /// Show the plan even when variables have no value (they stay as placeholders).
+    /// Show the plan even when variables have no value (they stay as placeholders) or a value
+    /// cannot be placed safely in its command (the command is shown unfilled).
     #[arg(long)]
     pub allow_missing: bool,
     #[command(flatten)]
@@ -179,6 +180,9 @@ pub struct RunArgs {
     /// Write a JUnit XML report.
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
+    /// Write each step's whole output to DIR/STEP_ID.log (reports keep its first and last 32 KiB).
+    #[arg(long, value_name = "DIR")]
+    pub full_output: Option<PathBuf>,
     /// Run the guide's own commands instead of native checks.
     #[arg(long)]
     pub no_native: bool,
@@ -232,7 +236,7 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
         rest = &rest[unit..];
     }
     if total.is_zero() {
-        return Err(bad());
+        return Err(format!("`{text}`: must be more than zero (e.g. 2s)"));
     }
     Ok(total)
 }
@@ -251,6 +255,10 @@ pub struct TestArgs {
     /// Write one JUnit file for the whole run.
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
+    /// Write each step's whole output to DIR/GUIDE/STEP_ID.log (GUIDE: the guide's path, `/` as
+    /// `__`); reports keep its first and last 32 KiB.
+    #[arg(long, value_name = "DIR")]
+    pub full_output: Option<PathBuf>,
     /// Only guides whose path contains this text (repeatable: any of them).
     #[arg(long, value_name = "TEXT")]
     pub filter: Vec<String>,

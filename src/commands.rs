@@ -13,6 +13,7 @@ use crate::cli::{
 use crate::doc::Doc;
 use crate::error::Error;
 use crate::exec::runner::{self, RunOptions};
+use crate::exec::stop::Stop;
 use crate::istio::{self, SnipsOptions};
 use crate::lint;
 use crate::plan::{self, Inputs, Plan, Selection};
@@ -174,6 +175,9 @@ fn plan_command(args: &PlanArgs, global: &GlobalArgs) -> Result<ExitCode, Error>
     if !plan.missing.is_empty() && !args.allow_missing {
         return Err(Error::MissingVars(plan.missing_vars()));
     }
+    if !args.allow_missing {
+        plan.check_runnable()?;
+    }
     let out = match args.format {
         Format::Text => report::plan::plan(&plan),
         Format::Json => to_json_masked(&plan, &plan.secrets)?,
@@ -195,16 +199,19 @@ fn run_command(args: &RunArgs, global: &GlobalArgs) -> Result<ExitCode, Error> {
     let duration = |flag: &str, text: &str| {
         crate::duration::parse(text).map_err(|e| Error::Usage(format!("--{flag}: {e}")))
     };
+    let positive =
+        |flag: &str, text: &str| duration(flag, text).and_then(|d| nonzero(flag, text, d));
     let options = RunOptions {
         workdir: std::env::current_dir()
             .map_err(|e| Error::Internal(format!("no working directory: {e}")))?,
-        default_timeout: duration("timeout", &args.timeout)?,
+        default_timeout: positive("timeout", &args.timeout)?,
         default_retry: duration("retry", &args.retry)?,
         keep_going: args.keep_going,
         resume: args.resume,
         checkpoint: true,
         no_native: args.no_native,
-        wait_timeout: duration("wait-timeout", &args.wait_timeout)?,
+        wait_timeout: positive("wait-timeout", &args.wait_timeout)?,
+        full_output: args.full_output.clone(),
     };
     let runbook = load_runbook(&args.doc, args.vars.site_data.as_deref(), global)?;
     let mut plan = plan_runbook(&runbook, &args.vars, &selection(&args.selection))?;
@@ -237,11 +244,16 @@ fn run_command(args: &RunArgs, global: &GlobalArgs) -> Result<ExitCode, Error> {
         }
         plan = plan::build(&runbook, bindings, &selection(&args.selection))?;
     }
+    plan.check_runnable()?;
     if args.dry_run {
         write_stdout(report::plan::plan(&plan).as_bytes())?;
         return Ok(ExitCode::SUCCESS);
     }
 
+    if let Some(path) = &args.junit {
+        report::check_writable("--junit", path)?;
+    }
+    crate::exec::host::check()?;
     let runtime = runtime()?;
     if !args.no_preflight {
         runtime.block_on(preflight_before_run(&plan, global.quiet))?;
@@ -255,22 +267,50 @@ fn run_command(args: &RunArgs, global: &GlobalArgs) -> Result<ExitCode, Error> {
         live_output: !args.json,
     }))];
     if args.json {
-        reporters.push(Box::new(JsonLines));
+        reporters.push(Box::new(JsonLines::default()));
     }
     if let Some(path) = &args.junit {
         reporters.push(Box::new(JUnit::new(path)));
     }
+    protect_processes();
     let summary = runtime.block_on(runner::run(&plan, &options, &mut reporters))?;
+    let mut report_failed = false;
     for r in reporters.iter_mut() {
         if let Err(e) = r.finish() {
             eprintln!("error: cannot write the report: {e}");
+            report_failed = true;
         }
+    }
+    if report_failed && summary.status != RunStatus::Interrupted {
+        // A report that cannot be written is a failed run: CI would read nothing.
+        let ran = summary.passed + summary.failed > 0;
+        return Ok(ExitCode::from(if ran { 1 } else { 2 }));
     }
     Ok(match summary.status {
         RunStatus::Passed => ExitCode::SUCCESS,
         RunStatus::Failed => ExitCode::from(1),
-        RunStatus::Interrupted => ExitCode::from(130),
+        RunStatus::Interrupted => {
+            ExitCode::from(summary.stop.unwrap_or(Stop::Interrupt).exit_code())
+        }
     })
+}
+
+/// A timeout of zero would fail every step before it starts.
+fn nonzero(flag: &str, text: &str, d: std::time::Duration) -> Result<std::time::Duration, Error> {
+    if d.is_zero() {
+        return Err(Error::Usage(format!(
+            "--{flag} {text}: must be more than zero\nhint: e.g. --{flag} 30s"
+        )));
+    }
+    Ok(d)
+}
+
+/// Before the first step: makes sure the steps' processes cannot outlive docrun, and says what
+/// could not be set up.
+fn protect_processes() {
+    for problem in crate::exec::guard::protect() {
+        eprintln!("warning: {problem}");
+    }
 }
 
 /// Before a run: the guide's prerequisite checks. A failed one stops the run before its first
@@ -407,6 +447,9 @@ fn test_command(args: &TestArgs, global: &GlobalArgs) -> Result<ExitCode, Error>
             (None, None) => None,
         },
     };
+    if let (Some(path), false) = (&args.junit, args.list) {
+        report::check_writable("--junit", path)?;
+    }
     let candidates = suite::discover(&args.paths, &options)?;
     if args.list {
         let out = match args.format {
@@ -440,7 +483,11 @@ fn test_command(args: &TestArgs, global: &GlobalArgs) -> Result<ExitCode, Error>
             args.timeout.as_deref(),
             settings.timeout.as_deref(),
             "5m",
-        )?,
+        )
+        .and_then(|d| {
+            let text = args.timeout.as_deref().or(settings.timeout.as_deref());
+            nonzero("timeout", text.unwrap_or("5m"), d)
+        })?,
         default_retry: duration(
             "retry",
             args.retry.as_deref(),
@@ -452,10 +499,17 @@ fn test_command(args: &TestArgs, global: &GlobalArgs) -> Result<ExitCode, Error>
         checkpoint: false,
         no_native: false,
         wait_timeout: std::time::Duration::from_secs(300),
+        full_output: args.full_output.clone(),
     };
+    if args.jobs == Some(0) {
+        return Err(Error::Usage(
+            "-j 0: at least one guide must run at a time\nhint: -j 1 runs the guides one after the other".into(),
+        ));
+    }
     let jobs = args
         .jobs
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    crate::exec::host::check()?;
     let to_run = candidates
         .iter()
         .filter(|c| c.decision == Decision::Run)
@@ -488,6 +542,7 @@ fn test_command(args: &TestArgs, global: &GlobalArgs) -> Result<ExitCode, Error>
         bar
     });
     let runtime = runtime()?;
+    protect_processes();
     let results = runtime.block_on(suite::run(
         candidates,
         jobs,
@@ -510,13 +565,14 @@ fn test_command(args: &TestArgs, global: &GlobalArgs) -> Result<ExitCode, Error>
             }
         }
         junit.finish().map_err(|e| {
-            Error::Internal(format!("{}: cannot write the report: {e}", path.display()))
+            Error::Failed(format!("{}: cannot write the report: {e}", path.display()))
         })?;
     }
     let interrupted = results.iter().any(|r| r.status == RunStatus::Interrupted);
     let failed = results.iter().any(|r| r.status != RunStatus::Passed);
     Ok(if interrupted {
-        ExitCode::from(130)
+        let stop = crate::exec::stop::requested().unwrap_or(Stop::Interrupt);
+        ExitCode::from(stop.exit_code())
     } else if failed {
         ExitCode::from(1)
     } else {

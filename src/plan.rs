@@ -75,6 +75,7 @@ impl Inputs {
                     "--set {item}: `{name}` is not a variable name (letters, digits and _, not starting with a digit)"
                 )));
             }
+            check_value(name, value).map_err(|e| Error::Usage(format!("--set {name}: {e}")))?;
             inputs.set.push((name.to_owned(), value.to_owned()));
         }
         if let Some(path) = values_file {
@@ -89,7 +90,13 @@ pub fn read_values(path: &Path) -> Result<BTreeMap<String, String>, Error> {
         path: path.to_path_buf(),
         source,
     })?;
-    let value: serde_yaml::Value = serde_yaml::from_str(&text).map_err(|e| {
+    parse_values(&text, path)
+}
+
+/// Reads the text of a values file (`path` names it in errors): a YAML mapping of variable
+/// names to plain values, each one fit for the environment ([`check_value`]).
+pub fn parse_values(text: &str, path: &Path) -> Result<BTreeMap<String, String>, Error> {
+    let value: serde_yaml::Value = serde_yaml::from_str(text).map_err(|e| {
         let at = e
             .location()
             .map(|l| format!(":{}:{}", l.line(), l.column()))
@@ -115,6 +122,8 @@ pub fn read_values(path: &Path) -> Result<BTreeMap<String, String>, Error> {
                 serde_yaml::to_string(&key).unwrap_or_default().trim()
             )));
         };
+        check_value(name, &value)
+            .map_err(|e| Error::Usage(format!("{}: {name}: {e}", path.display())))?;
         values.insert(name.to_owned(), value);
     }
     Ok(values)
@@ -276,6 +285,11 @@ pub struct Plan {
     pub prerequisites: Vec<Prerequisite>,
     pub steps: Vec<PlanStep>,
     pub warnings: Vec<String>,
+    /// Why a step a run takes cannot run as the guide means it (a value that cannot be placed
+    /// safely in its command): `run` and `test` refuse the guide before anything runs, `plan`
+    /// too unless asked to show it anyway. Each is also in `warnings`.
+    #[serde(skip)]
+    pub refused: Vec<String>,
     #[serde(skip)]
     pub bindings: BTreeMap<String, Binding>,
     #[serde(skip)]
@@ -296,17 +310,95 @@ impl Plan {
             .collect()
     }
 
+    /// `Err` when a step the run takes cannot run as the guide means it (see `refused`).
+    pub fn check_runnable(&self) -> Result<(), Error> {
+        for (name, binding) in &self.bindings {
+            check_value(name, &binding.value).map_err(|e| {
+                Error::Usage(format!(
+                    "{name} (from {}): {e}; nothing ran",
+                    binding.source.describe()
+                ))
+            })?;
+        }
+        if self.refused.is_empty() {
+            return Ok(());
+        }
+        Err(Error::Usage(format!(
+            "{} cannot run as written; nothing ran:\n  {}\nhint: give a value that fits (a secret of at least 4 characters, no line break in a heredoc), or skip the step with --skip ID",
+            self.guide.display(),
+            self.refused.join("\n  ")
+        )))
+    }
+
     /// Replaces every secret value in `text` with `***`.
     pub fn mask(&self, text: &str) -> String {
         mask(text, &self.secrets)
     }
 }
 
-/// Replaces each secret (longest first) with `***`.
+/// Masks the text a diff shows (expected and actual lines, and what its sentences quote between
+/// backticks), never its `--- `, `+++ ` and `@@` headers or the words of its sentences, which
+/// are docrun's own. A sentence with an unpaired backtick is masked whole.
+pub fn mask_diff(diff: &str, secrets: &[String]) -> String {
+    diff.split_inclusive('\n')
+        .map(|line| {
+            if line.starts_with("--- ") || line.starts_with("+++ ") || line.starts_with("@@") {
+                line.to_owned()
+            } else if line.starts_with(['-', '+', ' '])
+                || !line.matches('`').count().is_multiple_of(2)
+            {
+                mask(line, secrets)
+            } else {
+                line.split('`')
+                    .enumerate()
+                    .map(|(i, part)| {
+                        if i % 2 == 1 {
+                            mask(part, secrets)
+                        } else {
+                            part.to_owned()
+                        }
+                    })
+                    .collect::<Vec<_>>()
+                    .join("`")
+            }
+        })
+        .collect()
+}
+
+/// The longest `NAME=VALUE` Linux passes in a process's environment (`MAX_ARG_STRLEN`, with the
+/// final NUL): every variable's value is exported to the steps' shell.
+pub const MAX_ENV_ENTRY: usize = 128 * 1024;
+
+/// Whether a variable's value can reach the steps: no NUL byte (a C string ends there) and
+/// `NAME=VALUE` within [`MAX_ENV_ENTRY`]. `Err` says what is wrong.
+pub fn check_value(name: &str, value: &str) -> Result<(), String> {
+    if let Some(at) = value.find('\0') {
+        return Err(format!(
+            "the value has a NUL byte at offset {at}; a value cannot hold one (the environment of a command ends a value there)"
+        ));
+    }
+    let size = name.len() + 1 + value.len() + 1;
+    if size > MAX_ENV_ENTRY {
+        return Err(format!(
+            "the value is {} bytes, more than the {} this variable may hold: the steps get each variable in their environment, where Linux allows {MAX_ENV_ENTRY} bytes for NAME=VALUE",
+            value.len(),
+            MAX_ENV_ENTRY - name.len() - 2
+        ));
+    }
+    Ok(())
+}
+
+/// The shortest secret docrun masks. A shorter one would hide ordinary text with it (a secret
+/// `a` turns `a1 banana` into `***1 b***n***n***`), so `run` and `test` refuse it and `plan`
+/// warns that it is not masked.
+pub const MIN_SECRET_LEN: usize = 4;
+
+/// Replaces each secret (longest first) with `***`. Secrets shorter than [`MIN_SECRET_LEN`]
+/// are left alone.
 pub fn mask(text: &str, secrets: &[String]) -> String {
     let mut out = text.to_owned();
     for secret in secrets {
-        if !secret.is_empty() && out.contains(secret.as_str()) {
+        if secret.chars().count() >= MIN_SECRET_LEN && out.contains(secret.as_str()) {
             out = out.replace(secret.as_str(), "***");
         }
     }
@@ -336,13 +428,20 @@ pub fn build(
             )));
         }
     }
-    let mut secrets: Vec<String> = runbook
-        .vars
-        .iter()
-        .filter(|v| v.kind == VarKind::Secret)
-        .filter_map(|v| bindings.get(&v.name).map(|b| b.value.clone()))
-        .filter(|v| !v.is_empty())
-        .collect();
+    let mut secrets: Vec<String> = Vec::new();
+    let mut short_secrets = Vec::new();
+    for v in runbook.vars.iter().filter(|v| v.kind == VarKind::Secret) {
+        match bindings.get(&v.name).map(|b| b.value.clone()) {
+            Some(value) if value.chars().count() >= MIN_SECRET_LEN => secrets.push(value),
+            Some(value) if !value.is_empty() => short_secrets.push(format!(
+                "{}: a secret of {} character{} cannot be kept out of the output without hiding ordinary text with it, so docrun does not mask it (it masks secrets of 4 characters or more)",
+                v.name,
+                value.chars().count(),
+                if value.chars().count() == 1 { "" } else { "s" }
+            )),
+            _ => {}
+        }
+    }
     secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
 
     let vars: Vec<PlanVar> = runbook
@@ -396,6 +495,8 @@ pub fn build(
 
     let mut steps = Vec::new();
     let mut warnings = runbook.warnings.clone();
+    warnings.extend(short_secrets.iter().cloned());
+    let mut refused = short_secrets;
     for (index, step) in runbook.steps.iter().enumerate() {
         let (selected, reason) = if !selection.only.is_empty() {
             if selection.only.contains(&step.id) {
@@ -450,12 +551,16 @@ pub fn build(
                     commands.push(mask(&display, &secrets));
                 }
                 (Err(e), _) | (_, Err(e)) => {
-                    warnings.push(format!(
+                    let problem = format!(
                         "{}:{}: step {}: {e}",
                         step.file.display(),
                         command.line,
                         step.id
-                    ));
+                    );
+                    if selected && step.kind == StepKind::Command {
+                        refused.push(mask(&problem, &secrets));
+                    }
+                    warnings.push(problem);
                     scripts.push(command.text.clone());
                     commands.push(mask(&command.text, &secrets));
                 }
@@ -539,6 +644,7 @@ pub fn build(
         prerequisites,
         steps,
         warnings,
+        refused,
         bindings,
         secrets,
     })
@@ -589,5 +695,57 @@ fn serialize_opt_duration<S: serde::Serializer>(
     match d {
         Some(d) => s.serialize_some(&crate::duration::human(*d)),
         None => s.serialize_none(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn masking_a_diff_keeps_docruns_words() {
+        let secrets = vec!["pected".to_owned()];
+        let diff = "expected line 1 `a pected` does not match `b`\n--- expected\n+++ actual\n@@ -1 +1 @@\n-x\n+pected y\n";
+        assert_eq!(
+            mask_diff(diff, &secrets),
+            "expected line 1 `a ***` does not match `b`\n--- expected\n+++ actual\n@@ -1 +1 @@\n-x\n+*** y\n"
+        );
+    }
+
+    /// Not a fuzzer (see the cargo-fuzz target `values`): a deterministic sweep of
+    /// pseudo-random and mutated values files, over many seeds. No input may panic.
+    #[test]
+    fn random_values_files_never_panic() {
+        let base = b"CTX_CLUSTER1: kind-cluster1\nN: 3\nB: yes\nQ: \"a\\0b\"\n";
+        let mut seed: u64 = 0xD1B5_4A32_D192_ED03;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for round in 0..5000 {
+            let mut bytes: Vec<u8> = if round % 2 == 0 {
+                (0..next() % 48)
+                    .map(|_| b"ab:{}[]\"'\\\n -#&*!|>0\x00\xff"[next() as usize % 21])
+                    .collect()
+            } else {
+                base.to_vec()
+            };
+            for _ in 0..(next() % 5) {
+                if bytes.is_empty() {
+                    break;
+                }
+                let at = (next() as usize) % bytes.len();
+                bytes[at] = next() as u8;
+            }
+            let _ = parse_values(&String::from_utf8_lossy(&bytes), Path::new("v.yaml"));
+        }
+    }
+
+    #[test]
+    fn secrets_too_short_are_not_masked() {
+        assert_eq!(mask("a1 banana", &["a".to_owned()]), "a1 banana");
+        assert_eq!(mask("a1 banana", &["nana".to_owned()]), "a1 ba***");
     }
 }

@@ -380,20 +380,43 @@ pub async fn run(
             let template = template.clone();
             async move {
                 let started = Instant::now();
+                if let Some(signal) = crate::exec::stop::requested() {
+                    // Stopped before this guide began: it does not start.
+                    let summary = runner::RunSummary {
+                        status: RunStatus::Interrupted,
+                        passed: 0,
+                        failed: 0,
+                        skipped: 0,
+                        stop: Some(signal),
+                    };
+                    return Ok::<_, Error>((path, Ok(summary), started.elapsed(), Vec::new()));
+                }
                 let dir = tempfile::Builder::new()
                     .prefix("docrun-test-")
                     .tempdir()
                     .map_err(|e| {
                         Error::Internal(format!("cannot make a working directory: {e}"))
                     })?;
+                if let Err(e) = plan.check_runnable() {
+                    return Ok((path, Err(e), started.elapsed(), Vec::new()));
+                }
+                crate::exec::guard::register_dir(dir.path());
+                let full_output = template
+                    .full_output
+                    .as_ref()
+                    .map(|d| d.join(log_folder(&path)));
                 let options = RunOptions {
                     workdir: dir.path().to_path_buf(),
+                    full_output,
                     ..template
                 };
                 let events = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
                 let mut reporters: Vec<Box<dyn Reporter>> = vec![Box::new(Collect(events.clone()))];
                 let summary = runner::run(&plan, &options, &mut reporters).await;
                 drop(reporters);
+                let workdir = dir.path().to_path_buf();
+                drop(dir);
+                crate::exec::guard::unregister_dir(&workdir);
                 let events = std::mem::take(&mut *events.lock().unwrap_or_else(|e| e.into_inner()));
                 Ok::<_, Error>((path, summary, started.elapsed(), events))
             }
@@ -411,6 +434,7 @@ pub async fn run(
                     passed: 0,
                     failed: 1,
                     skipped: 0,
+                    stop: None,
                 }
             }
         };
@@ -485,6 +509,15 @@ fn unreadable_result(path: &Path, error: &str) -> GuideResult {
         duration: Duration::ZERO,
         events,
     }
+}
+
+/// The folder of a guide's full-output logs: its path, `/` written as `__`, without `.md`.
+fn log_folder(guide: &Path) -> String {
+    let text = guide.to_string_lossy();
+    let text = text.trim_start_matches("./");
+    text.strip_suffix(".md")
+        .unwrap_or(text)
+        .replace(['/', '\\'], "__")
 }
 
 /// The table at the end of a run: guide, steps passed/failed/skipped, duration.

@@ -13,6 +13,8 @@
 //! Spec strings arrive resolved: this module expands no `$VARIABLES`.
 
 pub mod conditions;
+mod credentials;
+pub mod kubeconfig;
 mod trust;
 
 use std::collections::{BTreeMap, HashMap};
@@ -313,14 +315,17 @@ enum Lookup {
 impl Checker {
     /// A checker for the kubeconfig named by `KUBECONFIG` (several files joined with `:` are
     /// merged, the first file to set a value wins), else `~/.kube/config`.
+    ///
+    /// Each file is checked before it is parsed (see [`kubeconfig`]): a damaged file is an error
+    /// naming the file and what is wrong, never a crash.
     pub fn from_env() -> Result<Self, CheckError> {
         let source_hint = match std::env::var_os("KUBECONFIG") {
             Some(v) if !v.is_empty() => format!("KUBECONFIG={}", v.to_string_lossy()),
             _ => "~/.kube/config".to_string(),
         };
-        let kc = Kubeconfig::read().map_err(|e| CheckError::Kubeconfig {
+        let kc = kubeconfig::load().map_err(|message| CheckError::Kubeconfig {
             source_hint,
-            message: error_chain(&e),
+            message,
         })?;
         Ok(Self::from_kubeconfig(kc))
     }
@@ -548,6 +553,9 @@ impl Checker {
             .clone()
     }
 
+    /// Builds a context's client. Each part is bounded by the call timeout: loading the context,
+    /// and running its exec credential plugin (if any) as a child process that is killed when
+    /// the time is up (see [`credentials`]); creating the client itself then runs no plugin.
     async fn build_client(&self, context: &str) -> Result<Client, String> {
         let options = KubeConfigOptions {
             context: Some(context.to_string()),
@@ -569,6 +577,9 @@ impl Checker {
                 ))
             }
         };
+        if let Some(exec) = config.auth_info.exec.clone() {
+            credentials::resolve(&exec, context, self.per_call, &mut config.auth_info).await?;
+        }
         config.connect_timeout = Some(self.per_call);
         config.write_timeout = Some(self.per_call);
         // No read timeout: it would cut watches that are idle between events. Every request

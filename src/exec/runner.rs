@@ -1,7 +1,7 @@
 //! The step loop: a plan's steps, in order, in one shell session.
 //!
-//! Each step's output streams to the reporters as it comes (secrets masked line by line) and is
-//! compared with the guide's expected output when the step ends. A verification step (expected
+//! Each step's output streams to the reporters as it comes (secrets masked, bounded: see
+//! [`super::capture`]) and is compared with the guide's expected output when the step ends. A verification step (expected
 //! output, commands that only look) is retried with exponential backoff until it passes or its
 //! retry budget is spent; a step that changes things is never retried. After a failure the run
 //! stops (unless `keep_going`), but cleanup steps still run; Ctrl-C kills the running step's
@@ -10,14 +10,14 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use tokio::signal::unix::{signal, Signal, SignalKind};
-
+use super::capture::Capture;
 use super::matching::{compare, MatchMode};
-use super::resume::{guide_state, Checkpoint, ResumeStore};
+use super::resume::{changes, fingerprint, guide_state, Checkpoint, ResumeStore};
 use super::shell::{CommandResult, SessionConfig, SessionState, ShellError, ShellSession};
+use super::stop::{self, Stop, StopSignals};
 use crate::check::{CheckStatus, Checker};
 use crate::error::Error;
-use crate::plan::{mask, Plan, PlanStep, RunsAs};
+use crate::plan::{mask, mask_diff, Plan, PlanStep, RunsAs};
 use crate::report::events::{Event, Reporter, RunStatus, StepStatus};
 use crate::runbook::StepKind;
 
@@ -40,6 +40,9 @@ pub struct RunOptions {
     pub no_native: bool,
     /// How long a native wait (pods ready, rollout, condition) may take.
     pub wait_timeout: Duration,
+    /// A directory for the whole output of each step (`STEP_ID.log`, secrets masked); reports
+    /// keep only its beginning and end (see [`super::capture`]).
+    pub full_output: Option<PathBuf>,
 }
 
 /// What a run came to.
@@ -49,6 +52,8 @@ pub struct RunSummary {
     pub passed: usize,
     pub failed: usize,
     pub skipped: usize,
+    /// The signal that stopped the run, when `status` is `Interrupted`.
+    pub stop: Option<Stop>,
 }
 
 /// The first wait between two attempts of a verification step; it doubles up to [`MAX_BACKOFF`].
@@ -62,12 +67,25 @@ pub async fn run(
     reporters: &mut [Box<dyn Reporter>],
 ) -> Result<RunSummary, Error> {
     let started = Instant::now();
-    // One listener for the whole run, installed before the session starts: a Ctrl-C between
-    // two steps is not lost (the next step sees it at once), and none leaves the session behind.
-    let mut interrupt = signal(SignalKind::interrupt())
-        .map_err(|e| Error::Internal(format!("cannot listen for Ctrl-C: {e}")))?;
+    // One listener for the whole run, installed before the session starts: a stop signal
+    // between two steps is not lost (the next step sees it at once), and none leaves the
+    // session behind.
+    let mut interrupt = StopSignals::install().map_err(|e| {
+        Error::Internal(format!("cannot listen for Ctrl-C, SIGTERM and SIGHUP: {e}"))
+    })?;
     let store = ResumeStore::for_run(&plan.guide, &plan.bindings);
     let checkpoint = if options.resume { store.load() } else { None };
+    if let Some(cp) = &checkpoint {
+        let changed = changes(&cp.steps, &fingerprint(plan), &cp.last_passed);
+        if !changed.is_empty() {
+            return Err(Error::Usage(format!(
+                "{}: the guide changed since the run that left the checkpoint (after step {}); --resume would skip steps the guide now has:\n  {}\nhint: run without --resume to start from the first step, or choose where to start with --from ID",
+                plan.guide.display(),
+                cp.last_passed,
+                changed.join("\n  ")
+            )));
+        }
+    }
     let resume_index = checkpoint.as_ref().and_then(|cp| {
         plan.steps
             .iter()
@@ -113,6 +131,7 @@ pub async fn run(
         passed: 0,
         failed: 0,
         skipped: 0,
+        stop: None,
     };
     let mut checker: Option<Result<Checker, String>> = None;
     let mut stopped_by: Option<String> = None;
@@ -140,6 +159,12 @@ pub async fn run(
                 &mut summary,
             );
             continue;
+        }
+        if let (None, Some(signal)) = (&stopped_by, stop::requested()) {
+            // A signal that reached another listener (another guide of `docrun test`).
+            summary.stop = Some(signal);
+            interrupted = true;
+            stopped_by = Some(signal.name().to_owned());
         }
         if let Some(cause) = &stopped_by {
             if !step.cleanup {
@@ -205,7 +230,9 @@ pub async fn run(
             StepStatus::Interrupted => {
                 summary.failed += 1;
                 interrupted = true;
-                stopped_by.get_or_insert_with(|| "Ctrl-C".to_owned());
+                let signal = outcome.stop.unwrap_or(Stop::Interrupt);
+                summary.stop.get_or_insert(signal);
+                stopped_by.get_or_insert_with(|| signal.name().to_owned());
             }
             _ => {
                 summary.failed += 1;
@@ -276,6 +303,7 @@ fn save_checkpoint(
         guide: plan.guide.clone(),
         last_passed: id,
         state,
+        steps: fingerprint(plan),
     };
     if let Err(e) = store.save(&checkpoint) {
         eprintln!("warning: cannot save the checkpoint for --resume: {e}");
@@ -317,6 +345,8 @@ fn emit(reporters: &mut [Box<dyn Reporter>], event: &Event) {
 
 struct StepOutcome {
     status: StepStatus,
+    /// The signal that interrupted the step.
+    stop: Option<Stop>,
     /// The step ended the shell (`exit`, `set -e`): the session must restart.
     session_lost: bool,
 }
@@ -359,6 +389,23 @@ pub fn judge(step: &PlanStep, result: &CommandResult, timeout: Duration) -> Verd
             diff: None,
         };
     }
+    let whole = result.output_bytes <= result.output.len() as u64;
+    let needs_whole = !matches!(
+        step.mode,
+        MatchMode::Ignore | MatchMode::FirstLine | MatchMode::Failure
+    );
+    if step.expected.is_some() && needs_whole && !whole {
+        return Verdict {
+            status: StepStatus::Failed,
+            message: Some(format!(
+                "the step printed {} bytes; docrun compares at most {} bytes of output with the guide (mode {})",
+                result.output_bytes,
+                super::shell::OUTPUT_KEEP,
+                step.mode.name()
+            )),
+            diff: None,
+        };
+    }
     let compared = step
         .expected
         .as_deref()
@@ -394,7 +441,7 @@ async fn run_step(
     plan: &Plan,
     step: &PlanStep,
     options: &RunOptions,
-    interrupt: &mut Signal,
+    interrupt: &mut StopSignals,
     session: &mut ShellSession,
     reporters: &mut [Box<dyn Reporter>],
 ) -> StepOutcome {
@@ -406,33 +453,43 @@ async fn run_step(
         None => Duration::ZERO,
     };
     let started = Instant::now();
+    let mut stopped = None;
     let mut attempts = 0u32;
     let mut backoff = FIRST_BACKOFF;
     let (verdict, output, exit_status, session_lost) = loop {
         attempts += 1;
-        let mut sink = OutputSink::new(&step.id, &plan.secrets);
+        let log = options
+            .full_output
+            .as_ref()
+            .map(|dir| dir.join(format!("{}.log", step.id)));
+        let mut sink = Capture::new(&step.id, &plan.secrets, log.as_deref());
         let result = {
             let mut on_output = |bytes: &[u8]| sink.push(bytes, reporters);
             tokio::select! {
-                result = session.run(&script, timeout, &mut on_output) => Some(result),
-                _ = interrupt.recv() => None,
+                result = session.run(&script, timeout, &mut on_output) => Ok(result),
+                signal = interrupt.recv() => Err(signal),
             }
         };
-        let Some(result) = result else {
-            session.interrupt().await;
-            let output = sink.finish(reporters);
-            break (
-                Verdict {
-                    status: StepStatus::Interrupted,
-                    message: Some(
-                        "interrupted (Ctrl-C); the step's processes were killed".to_owned(),
-                    ),
-                    diff: None,
-                },
-                output,
-                None,
-                false,
-            );
+        let result = match result {
+            Ok(result) => result,
+            Err(signal) => {
+                stopped = Some(signal);
+                session.interrupt().await;
+                let output = sink.finish(reporters);
+                break (
+                    Verdict {
+                        status: StepStatus::Interrupted,
+                        message: Some(format!(
+                            "interrupted ({}); the step's processes were killed",
+                            signal.name()
+                        )),
+                        diff: None,
+                    },
+                    output,
+                    None,
+                    false,
+                );
+            }
         };
         let output = sink.finish(reporters);
         match result {
@@ -491,13 +548,14 @@ async fn run_step(
             attempts,
             mode: step.expected.as_ref().map(|_| step.mode.name().to_owned()),
             message: verdict.message.map(|m| mask(&m, &plan.secrets)),
-            diff: verdict.diff.map(|d| mask(&d, &plan.secrets)),
+            diff: verdict.diff.map(|d| mask_diff(&d, &plan.secrets)),
             output,
             commands: step.commands.clone(),
         },
     );
     StepOutcome {
         status: verdict.status,
+        stop: stopped,
         session_lost,
     }
 }
@@ -521,12 +579,13 @@ async fn run_native(
     plan: &Plan,
     step: &PlanStep,
     options: &RunOptions,
-    interrupt: &mut Signal,
+    interrupt: &mut StopSignals,
     checker: Result<&Checker, &String>,
     reporters: &mut [Box<dyn Reporter>],
     commands: Vec<String>,
 ) -> StepOutcome {
     let started = Instant::now();
+    let mut stopped = None;
     let wait = step.timeout.unwrap_or(options.wait_timeout);
     let (status, message, output) = match checker {
         Err(e) => (StepStatus::Failed, Some(e.clone()), String::new()),
@@ -557,11 +616,14 @@ async fn run_native(
                         (StepStatus::Failed, Some(failed.join("; ")), output)
                     }
                 }
-                _ = interrupt.recv() => (
-                    StepStatus::Interrupted,
-                    Some("interrupted (Ctrl-C) while waiting".to_owned()),
-                    String::new(),
-                ),
+                signal = interrupt.recv() => {
+                    stopped = Some(signal);
+                    (
+                        StepStatus::Interrupted,
+                        Some(format!("interrupted ({}) while waiting", signal.name())),
+                        String::new(),
+                    )
+                }
             }
         }
     };
@@ -595,55 +657,7 @@ async fn run_native(
     );
     StepOutcome {
         status,
+        stop: stopped,
         session_lost: false,
-    }
-}
-
-/// Collects a step's output, masks secrets line by line, and hands each complete line to the
-/// reporters as an `output` event as soon as it arrives.
-struct OutputSink<'a> {
-    id: &'a str,
-    secrets: &'a [String],
-    pending: Vec<u8>,
-    whole: String,
-}
-
-impl<'a> OutputSink<'a> {
-    fn new(id: &'a str, secrets: &'a [String]) -> Self {
-        OutputSink {
-            id,
-            secrets,
-            pending: Vec::new(),
-            whole: String::new(),
-        }
-    }
-
-    fn push(&mut self, bytes: &[u8], reporters: &mut [Box<dyn Reporter>]) {
-        self.pending.extend_from_slice(bytes);
-        if let Some(end) = self.pending.iter().rposition(|b| *b == b'\n') {
-            let complete: Vec<u8> = self.pending.drain(..=end).collect();
-            self.send(&complete, reporters);
-        }
-    }
-
-    fn send(&mut self, bytes: &[u8], reporters: &mut [Box<dyn Reporter>]) {
-        let text = mask(&String::from_utf8_lossy(bytes), self.secrets);
-        self.whole.push_str(&text);
-        emit(
-            reporters,
-            &Event::Output {
-                id: self.id.to_owned(),
-                text,
-            },
-        );
-    }
-
-    /// Sends what is left (a last line without a newline) and returns the whole masked output.
-    fn finish(mut self, reporters: &mut [Box<dyn Reporter>]) -> String {
-        if !self.pending.is_empty() {
-            let rest = std::mem::take(&mut self.pending);
-            self.send(&rest, reporters);
-        }
-        self.whole
     }
 }

@@ -56,7 +56,9 @@
 //! * Finding a step's processes needs Linux `/proc`. Elsewhere every timeout
 //!   falls back to killing the shell's process group and replacing the shell.
 //! * A process that leaves the shell's session (`setsid`) *and* is no longer a
-//!   descendant of the step (a double-forked daemon) escapes the kill.
+//!   descendant of the step (a double-forked daemon) escapes the kill of a
+//!   timed-out step. Under `docrun run` and `docrun test` it is killed when the
+//!   last session ends (docrun is then a subreaper: see [`super::guard`]).
 //! * A background process that an earlier step started less than ~20 ms before
 //!   the aborted step began is counted as that step's, and killed.
 //! * A guide that traps `SIGUSR1` itself disables the graceful abort (the
@@ -65,7 +67,17 @@
 //! * `set -v` echoes docrun's control line. In a step, `$0` is `bash` and
 //!   `BASH_SOURCE` names docrun's step file.
 //! * Output that background processes write between steps is buffered in
-//!   memory until the next step.
+//!   memory until the next step (at most [`OUTPUT_KEEP`] bytes of it; the
+//!   rest is counted, not kept). A process that writes more than
+//!   [`CHANNEL_CHUNKS`] chunks between two steps waits until the next step.
+//!
+//! # Memory
+//!
+//! The session never holds more than [`OUTPUT_KEEP`] bytes of a step's output:
+//! every byte reaches the `on_output` callback as it comes, and
+//! [`CommandResult::output`] keeps only the first [`OUTPUT_KEEP`] bytes, with
+//! [`CommandResult::output_bytes`] counting them all. Output is handled in
+//! time linear in its size, with or without line breaks.
 
 use std::collections::hash_map::RandomState;
 use std::collections::HashSet;
@@ -85,11 +97,21 @@ use nix::unistd::Pid;
 use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 use tokio::process::{Child, ChildStdin, Command};
-use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver};
+use tokio::sync::mpsc::{channel, Receiver};
+
+use super::procs::{self, is_running, read_stat, ProcStat};
 
 /// How long the processes of a timed-out or interrupted step get between
 /// `SIGTERM` and `SIGKILL`.
 pub const KILL_GRACE: Duration = Duration::from_secs(2);
+
+/// How much of a step's output [`CommandResult::output`] keeps (the beginning).
+pub const OUTPUT_KEEP: usize = 16 << 20;
+
+/// How many chunks (of at most 32 KiB) of output wait between the pipe and
+/// docrun: a step that writes faster than docrun reads is slowed down
+/// instead of filling docrun's memory.
+pub const CHANNEL_CHUNKS: usize = 256;
 
 /// Exit status reported for a step that timed out (the convention of
 /// `timeout(1)`).
@@ -261,10 +283,14 @@ pub struct CommandResult {
     /// (128+N for a command killed by signal N), or [`TIMEOUT_STATUS`] if the
     /// step timed out.
     pub exit_status: i32,
-    /// Everything the step wrote to stdout and stderr, interleaved in arrival
-    /// order, decoded as lossy UTF-8. Output that background processes wrote
-    /// between two steps is reported with the later step.
+    /// What the step wrote to stdout and stderr, interleaved in arrival
+    /// order, decoded as lossy UTF-8: the first [`OUTPUT_KEEP`] bytes of it.
+    /// Output that background processes wrote between two steps is reported
+    /// with the later step.
     pub output: String,
+    /// How many bytes the step wrote in all (more than `output` holds when
+    /// the step wrote more than [`OUTPUT_KEEP`]).
+    pub output_bytes: u64,
     /// The step hit its timeout and its processes were killed.
     pub timed_out: bool,
     /// The shell did not come back after the step was aborted and was replaced
@@ -292,8 +318,10 @@ struct Pending {
     /// End-of-step marker the shell writes to the output pipe.
     marker: Vec<u8>,
     started: Instant,
-    /// Output delivered so far.
+    /// The first [`OUTPUT_KEEP`] bytes of the output delivered so far.
     output: Vec<u8>,
+    /// Bytes delivered so far.
+    delivered: u64,
     /// Bytes held back because they might be the start of the marker.
     hold: Vec<u8>,
     out_done: bool,
@@ -310,6 +338,7 @@ impl Pending {
             marker,
             started,
             output: Vec::new(),
+            delivered: 0,
             hold: Vec::new(),
             out_done: false,
             status: None,
@@ -323,7 +352,10 @@ impl Pending {
     fn emit(&mut self, bytes: &[u8], sink: Sink<'_>) {
         if !bytes.is_empty() {
             sink(bytes);
-            self.output.extend_from_slice(bytes);
+            self.delivered += bytes.len() as u64;
+            let room = OUTPUT_KEEP.saturating_sub(self.output.len());
+            self.output
+                .extend_from_slice(&bytes[..bytes.len().min(room)]);
         }
     }
 
@@ -358,8 +390,8 @@ struct Proc {
     child: Child,
     stdin: Option<ChildStdin>,
     pid: i32,
-    out_rx: UnboundedReceiver<Vec<u8>>,
-    ctl_rx: UnboundedReceiver<Vec<u8>>,
+    out_rx: Receiver<Vec<u8>>,
+    ctl_rx: Receiver<Vec<u8>>,
     out_eof: bool,
     ctl_eof: bool,
     ctl_buf: Vec<u8>,
@@ -429,6 +461,7 @@ impl ShellSession {
             Ok(proc) => proc,
             Err(e) => {
                 let _ = std::fs::remove_dir_all(&dir);
+                super::guard::unregister_dir(&dir);
                 return Err(e);
             }
         };
@@ -444,6 +477,7 @@ impl ShellSession {
             finished: false,
             step_file: None,
         };
+        super::guard::session_started();
         session.handshake().await?;
         Ok(session)
     }
@@ -507,6 +541,7 @@ impl ShellSession {
                 pending.status.unwrap_or(-1)
             },
             output: String::from_utf8_lossy(&pending.output).into_owned(),
+            output_bytes: pending.delivered,
             timed_out,
             restarted,
             duration: started.elapsed(),
@@ -608,6 +643,7 @@ impl ShellSession {
             }
             kill_session_now(pid);
             let _ = self.proc.child.wait().await;
+            super::guard::disown(pid);
             self.ended = Some(0);
         }
         self.finished = true;
@@ -679,7 +715,7 @@ impl ShellSession {
                 return Err(self.ended(&mut |_| {}).await);
             }
             match next_event(&mut self.proc, Some(deadline)).await {
-                Event::Out(Some(chunk)) => self.carry.extend_from_slice(&chunk),
+                Event::Out(Some(chunk)) => add_capped(&mut self.carry, &chunk),
                 Event::Out(None) => self.proc.out_eof = true,
                 Event::Ctl(Some(chunk)) => self.proc.ctl_buf.extend_from_slice(&chunk),
                 Event::Ctl(None) => self.proc.ctl_eof = true,
@@ -721,6 +757,7 @@ impl ShellSession {
             kill_session_now(self.proc.pid);
         }
         let _ = self.proc.child.kill().await;
+        super::guard::disown(self.proc.pid);
         self.ended = Some(-1);
         self.proc = launch(&self.config, &self.dir)?;
         self.ended = None;
@@ -761,10 +798,10 @@ impl ShellSession {
                 Event::Out(Some(chunk)) => match self.pending.as_mut() {
                     Some(p) if !p.out_done => {
                         if let Some(rest) = p.feed(&chunk, &mut *sink) {
-                            self.carry.extend_from_slice(&rest);
+                            add_capped(&mut self.carry, &rest);
                         }
                     }
-                    _ => self.carry.extend_from_slice(&chunk),
+                    _ => add_capped(&mut self.carry, &chunk),
                 },
                 Event::Out(None) => self.proc.out_eof = true,
                 Event::Ctl(Some(chunk)) => {
@@ -831,7 +868,10 @@ impl ShellSession {
         kill_session_now(self.proc.pid);
         let status =
             match tokio::time::timeout(Duration::from_secs(5), self.proc.child.wait()).await {
-                Ok(Ok(status)) => exit_code(status),
+                Ok(Ok(status)) => {
+                    super::guard::disown(self.proc.pid);
+                    exit_code(status)
+                }
                 _ => -1,
             };
         self.ended = Some(status);
@@ -842,7 +882,7 @@ impl ShellSession {
                     Some(p) => {
                         p.feed(&chunk, &mut *sink);
                     }
-                    None => self.carry.extend_from_slice(&chunk),
+                    None => add_capped(&mut self.carry, &chunk),
                 },
                 Event::Out(None) => self.proc.out_eof = true,
                 Event::Ctl(_) => self.proc.ctl_eof = true,
@@ -882,6 +922,8 @@ impl Drop for ShellSession {
             kill_session_now(self.proc.pid);
         }
         let _ = std::fs::remove_dir_all(&self.dir);
+        super::guard::unregister_dir(&self.dir);
+        super::guard::session_ended();
     }
 }
 
@@ -900,10 +942,25 @@ fn launch(config: &SessionConfig, dir: &Path) -> Result<Proc, ShellError> {
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .kill_on_drop(true);
+    let parent = nix::unistd::getpid();
+    let die_with_parent = !super::guard::watchdog_running();
     // SAFETY: the closure runs in the forked child before exec and only
-    // calls setsid(2), which is async-signal-safe and allocates nothing.
+    // calls setsid(2), prctl(2) and getppid(2), which are async-signal-safe
+    // and allocate nothing.
     unsafe {
-        cmd.pre_exec(|| nix::unistd::setsid().map(drop).map_err(io::Error::from));
+        cmd.pre_exec(move || {
+            nix::unistd::setsid().map_err(io::Error::from)?;
+            // The shell must not outlive docrun, even one killed with SIGKILL: where no
+            // watchdog will kill it (see `guard`), the kernel does.
+            #[cfg(target_os = "linux")]
+            if die_with_parent {
+                nix::sys::prctl::set_pdeathsig(Signal::SIGKILL).map_err(io::Error::from)?;
+                if nix::unistd::getppid() != parent {
+                    return Err(io::Error::other("docrun ended while the shell started"));
+                }
+            }
+            Ok(())
+        });
     }
     let spawned_at = Instant::now();
     let spawn_error = |source| ShellError::Spawn {
@@ -916,6 +973,8 @@ fn launch(config: &SessionConfig, dir: &Path) -> Result<Proc, ShellError> {
         .id()
         .ok_or_else(|| spawn_error(io::Error::other("the shell exited at once")))?
         as i32;
+    super::guard::own(pid);
+    super::guard::watch_session(pid);
     let stdin = child.stdin.take();
     let out_rx = spawn_reader(child.stdout.take().expect("stdout is piped"));
     let ctl_rx = spawn_reader(child.stderr.take().expect("stderr is piped"));
@@ -935,15 +994,15 @@ fn launch(config: &SessionConfig, dir: &Path) -> Result<Proc, ShellError> {
 
 /// Reads a pipe in a task, so that it is drained even between steps (a
 /// chatty background process must never block on a full pipe).
-fn spawn_reader<R: AsyncRead + Unpin + Send + 'static>(mut pipe: R) -> UnboundedReceiver<Vec<u8>> {
-    let (tx, rx) = unbounded_channel();
+fn spawn_reader<R: AsyncRead + Unpin + Send + 'static>(mut pipe: R) -> Receiver<Vec<u8>> {
+    let (tx, rx) = channel(CHANNEL_CHUNKS);
     tokio::spawn(async move {
         let mut buf = vec![0u8; 32 * 1024];
         loop {
             match pipe.read(&mut buf).await {
                 Ok(0) | Err(_) => break,
                 Ok(n) => {
-                    if tx.send(buf[..n].to_vec()).is_err() {
+                    if tx.send(buf[..n].to_vec()).await.is_err() {
                         break;
                     }
                 }
@@ -990,8 +1049,14 @@ fn take_response(buf: &mut Vec<u8>, nonce: &str) -> Option<Vec<Vec<u8>>> {
     None
 }
 
+/// Appends to output held between steps, keeping at most [`OUTPUT_KEEP`] bytes.
+fn add_capped(held: &mut Vec<u8>, bytes: &[u8]) {
+    let room = OUTPUT_KEEP.saturating_sub(held.len());
+    held.extend_from_slice(&bytes[..bytes.len().min(room)]);
+}
+
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).position(|w| w == needle)
+    memchr::memmem::find(haystack, needle)
 }
 
 /// Length of the longest end of `data` that is a proper prefix of `marker`.
@@ -1052,57 +1117,16 @@ fn random_hex() -> String {
 fn make_session_dir() -> Result<PathBuf, ShellError> {
     let dir = std::env::temp_dir().join(format!("docrun-{}", &random_hex()[..16]));
     std::fs::DirBuilder::new().mode(0o700).create(&dir)?;
+    super::guard::register_dir(&dir);
     Ok(dir)
-}
-
-/// What `/proc/<pid>/stat` tells about a process.
-#[derive(Debug, Clone, Copy)]
-struct ProcStat {
-    pid: i32,
-    ppid: i32,
-    sid: i32,
-    /// Zombie or dead: nothing left to kill.
-    gone: bool,
-    /// Start time in clock ticks since boot.
-    start: u64,
-}
-
-fn parse_stat(s: &str) -> Option<ProcStat> {
-    let open = s.find('(')?;
-    let close = s.rfind(')')?;
-    let pid = s[..open].trim().parse().ok()?;
-    let rest: Vec<&str> = s[close + 1..].split_whitespace().collect();
-    Some(ProcStat {
-        pid,
-        gone: matches!(*rest.first()?, "Z" | "X"),
-        ppid: rest.get(1)?.parse().ok()?,
-        sid: rest.get(3)?.parse().ok()?,
-        start: rest.get(19)?.parse().ok()?,
-    })
-}
-
-fn read_stat(pid: i32) -> Option<ProcStat> {
-    parse_stat(&std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?)
-}
-
-/// Whether the process runs (`None` if `/proc` cannot tell).
-fn is_running(pid: i32) -> Option<bool> {
-    if !Path::new("/proc/self/stat").exists() {
-        return None;
-    }
-    Some(read_stat(pid).is_some_and(|s| !s.gone))
 }
 
 /// Live processes (other than the shell) of the shell's session that started
 /// at or after `min_start`, plus their descendants that left the session.
 /// Empty where there is no `/proc`.
 fn session_members(shell: i32, min_start: u64) -> Vec<i32> {
-    let Ok(entries) = std::fs::read_dir("/proc") else {
-        return Vec::new();
-    };
-    let procs: Vec<ProcStat> = entries
-        .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
-        .filter_map(read_stat)
+    let procs: Vec<ProcStat> = procs::all()
+        .into_iter()
         .filter(|p| p.pid != shell && !p.gone && p.start >= min_start)
         .collect();
     let mut members: HashSet<i32> = procs

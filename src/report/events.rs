@@ -109,16 +109,34 @@ pub trait Reporter: Send {
     }
 }
 
-/// JSON Lines on stdout.
-pub struct JsonLines;
+/// JSON Lines on stdout. A write that fails (a full disk, a closed pipe) stops the stream and is
+/// returned by [`Reporter::finish`]: a report that could not be written fails the run.
+#[derive(Default)]
+pub struct JsonLines {
+    error: Option<std::io::Error>,
+}
 
 impl Reporter for JsonLines {
     fn event(&mut self, event: &Event) {
         use std::io::Write;
+        if self.error.is_some() {
+            return;
+        }
         if let Ok(line) = serde_json::to_string(event) {
             let mut out = std::io::stdout().lock();
-            let _ = writeln!(out, "{line}");
-            let _ = out.flush();
+            if let Err(e) = writeln!(out, "{line}").and_then(|()| out.flush()) {
+                self.error = Some(e);
+            }
+        }
+    }
+
+    fn finish(&mut self) -> std::io::Result<()> {
+        match self.error.take() {
+            Some(e) => Err(std::io::Error::new(
+                e.kind(),
+                format!("cannot write the JSON Lines events to stdout: {e}"),
+            )),
+            None => Ok(()),
         }
     }
 }

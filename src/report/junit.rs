@@ -139,5 +139,6 @@ impl Reporter for JUnit {
         }
         let xml = self.to_xml()?;
         std::fs::write(&self.path, xml)
+            .map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", self.path.display())))
     }
 }

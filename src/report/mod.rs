@@ -20,3 +20,27 @@ pub fn write_stderr(bar: Option<&indicatif::ProgressBar>, text: &str) {
         None => write(),
     }
 }
+
+/// Checks before a run that a report file can be written, so that a wrong `--junit` path is an
+/// input error (exit 2) before anything runs, not a report lost at the end. An existing file is
+/// left as it is; a file this check creates is removed again.
+pub fn check_writable(flag: &str, path: &std::path::Path) -> Result<(), crate::error::Error> {
+    let existed = path.exists();
+    let opened = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(path);
+    match opened {
+        Ok(_) => {
+            if !existed {
+                let _ = std::fs::remove_file(path);
+            }
+            Ok(())
+        }
+        Err(e) => Err(crate::error::Error::Usage(format!(
+            "{flag} {}: cannot write the report there: {e}",
+            path.display()
+        ))),
+    }
+}

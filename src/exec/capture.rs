@@ -1,0 +1,332 @@
+//! A step's output on its way to the reporters: masked, streamed as it comes, and bounded.
+//!
+//! Contracts:
+//! * Time is linear in the size of the output, with or without line breaks; memory is bounded
+//!   (a few hundred KiB per step, whatever the step prints).
+//! * Output reaches the reporters as `output` events as it comes: whole lines at once, and a long
+//!   line without a break in pieces of [`FLUSH_AT`] bytes, so a step that prints no newline is
+//!   still seen. A piece never ends inside a UTF-8 character or inside a secret.
+//! * Secrets are masked before any reporter sees the text.
+//! * The events carry at most [`LIVE_LIMIT`] bytes of a step's output; after that one event
+//!   says how many bytes were left out (the terminal and JSON Lines reports).
+//! * The text kept for the step's end ([`Capture::finish`], the `step_finished` event and JUnit)
+//!   is the whole output when it is at most [`HEAD`] + [`TAIL`] bytes, else its first [`HEAD`]
+//!   and last [`TAIL`] bytes around a line `… N bytes left out …`.
+//! * With a full-output file, every byte (masked) is written there too.
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use crate::plan::mask;
+use crate::report::events::{Event, Reporter};
+
+/// A line without a break is sent in pieces once this many bytes wait.
+pub const FLUSH_AT: usize = 8 * 1024;
+/// How many bytes of a step's output the `output` events carry.
+pub const LIVE_LIMIT: usize = 1 << 20;
+/// How much of the beginning of a step's output its report keeps.
+pub const HEAD: usize = 32 * 1024;
+/// How much of the end of a step's output its report keeps.
+pub const TAIL: usize = 32 * 1024;
+
+/// The output of one attempt of a step.
+pub struct Capture<'a> {
+    id: &'a str,
+    secrets: &'a [String],
+    /// Bytes received, not yet masked and sent (a partial line, a character cut in two, the
+    /// start of a secret).
+    pending: Vec<u8>,
+    /// Bytes to keep back at the end of a piece cut inside a line: a secret could start there.
+    hold: usize,
+    /// The whole masked output while it fits in `HEAD + TAIL`.
+    all: Option<String>,
+    head: String,
+    tail: String,
+    total: u64,
+    live_sent: usize,
+    live_dropped: u64,
+    file: Option<(PathBuf, BufWriter<File>)>,
+    file_error: Option<String>,
+}
+
+impl<'a> Capture<'a> {
+    /// A capture for step `id`, masking `secrets`, writing the whole output to `full_output`
+    /// when given (an error to create it is reported in the step's text, not fatal).
+    pub fn new(id: &'a str, secrets: &'a [String], full_output: Option<&Path>) -> Self {
+        let (file, file_error) = match full_output {
+            None => (None, None),
+            Some(path) => match create(path) {
+                Ok(f) => (Some((path.to_path_buf(), BufWriter::new(f))), None),
+                Err(e) => (
+                    None,
+                    Some(format!(
+                        "cannot write the full output to {}: {e}",
+                        path.display()
+                    )),
+                ),
+            },
+        };
+        let longest = secrets.iter().map(String::len).max().unwrap_or(0);
+        Capture {
+            id,
+            secrets,
+            pending: Vec::new(),
+            hold: longest.saturating_sub(1).max(3),
+            all: Some(String::new()),
+            head: String::new(),
+            tail: String::new(),
+            total: 0,
+            live_sent: 0,
+            live_dropped: 0,
+            file,
+            file_error,
+        }
+    }
+
+    /// Takes a chunk of the step's output.
+    pub fn push(&mut self, bytes: &[u8], reporters: &mut [Box<dyn Reporter>]) {
+        self.pending.extend_from_slice(bytes);
+        let cut = match memchr::memrchr(b'\n', &self.pending) {
+            Some(end) => end + 1,
+            None if self.pending.len() >= FLUSH_AT + self.hold => {
+                char_start(&self.pending, self.pending.len() - self.hold)
+            }
+            None => return,
+        };
+        let piece: Vec<u8> = self.pending.drain(..cut).collect();
+        self.deliver(&piece, reporters);
+    }
+
+    fn deliver(&mut self, bytes: &[u8], reporters: &mut [Box<dyn Reporter>]) {
+        if bytes.is_empty() {
+            return;
+        }
+        let text = mask(&String::from_utf8_lossy(bytes), self.secrets);
+        if let Some((path, file)) = self.file.as_mut() {
+            if let Err(e) = file.write_all(text.as_bytes()) {
+                self.file_error = Some(format!(
+                    "cannot write the full output to {}: {e}",
+                    path.display()
+                ));
+                self.file = None;
+            }
+        }
+        self.total += text.len() as u64;
+        self.keep(&text);
+        let room = LIVE_LIMIT.saturating_sub(self.live_sent);
+        if room == 0 {
+            self.live_dropped += text.len() as u64;
+            return;
+        }
+        let send = &text[..floor_char(&text, room)];
+        self.live_sent += send.len();
+        self.live_dropped += (text.len() - send.len()) as u64;
+        if !send.is_empty() {
+            emit(reporters, self.id, send.to_owned());
+        }
+    }
+
+    /// Keeps the whole text while it is small, then its head and tail.
+    fn keep(&mut self, text: &str) {
+        if let Some(all) = self.all.as_mut() {
+            all.push_str(text);
+            if all.len() <= HEAD + TAIL {
+                return;
+            }
+            let all = self.all.take().unwrap_or_default();
+            let h = floor_char(&all, HEAD);
+            self.head = all[..h].to_owned();
+            self.tail = all[h..].to_owned();
+        } else {
+            self.tail.push_str(text);
+        }
+        if self.tail.len() > 2 * TAIL {
+            let from = ceil_char(&self.tail, self.tail.len() - TAIL);
+            self.tail.drain(..from);
+        }
+    }
+
+    /// Sends what is left and returns the text kept for the step's report (see the module
+    /// documentation), with a note where the full output is.
+    pub fn finish(mut self, reporters: &mut [Box<dyn Reporter>]) -> String {
+        let rest = std::mem::take(&mut self.pending);
+        self.deliver(&rest, reporters);
+        let mut note = String::new();
+        if let Some((path, mut file)) = self.file.take() {
+            match file.flush() {
+                Ok(()) => note = format!("the full output is in {}", path.display()),
+                Err(e) => {
+                    self.file_error = Some(format!(
+                        "cannot write the full output to {}: {e}",
+                        path.display()
+                    ))
+                }
+            }
+        }
+        if let Some(e) = &self.file_error {
+            note = e.clone();
+        }
+        if self.live_dropped > 0 {
+            let where_ = if note.is_empty() {
+                "give --full-output DIR to keep all of it".to_owned()
+            } else {
+                note.clone()
+            };
+            emit(
+                reporters,
+                self.id,
+                format!(
+                    "\n… {} bytes of output left out here ({where_})\n",
+                    self.live_dropped
+                ),
+            );
+        }
+        let kept = match self.all.take() {
+            Some(all) => all,
+            None => {
+                let left_out = self.total - (self.head.len() + self.tail.len()) as u64;
+                let where_ = if note.is_empty() {
+                    "give --full-output DIR to keep all of it".to_owned()
+                } else {
+                    note
+                };
+                format!(
+                    "{}{}… {left_out} bytes left out ({where_}) …\n{}",
+                    self.head,
+                    if self.head.ends_with('\n') { "" } else { "\n" },
+                    self.tail
+                )
+            }
+        };
+        match &self.file_error {
+            Some(e) => format!(
+                "{kept}{}[{e}]\n",
+                if kept.ends_with('\n') { "" } else { "\n" }
+            ),
+            None => kept,
+        }
+    }
+}
+
+fn create(path: &Path) -> std::io::Result<File> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    File::create(path)
+}
+
+fn emit(reporters: &mut [Box<dyn Reporter>], id: &str, text: String) {
+    let event = Event::Output {
+        id: id.to_owned(),
+        text,
+    };
+    for r in reporters.iter_mut() {
+        r.event(&event);
+    }
+}
+
+/// The start of the UTF-8 character at or before `at` (at most 3 bytes back).
+fn char_start(bytes: &[u8], at: usize) -> usize {
+    let mut i = at;
+    while i > 0 && at - i < 3 && bytes.get(i).is_some_and(|b| b & 0xC0 == 0x80) {
+        i -= 1;
+    }
+    i
+}
+
+/// The largest char boundary of `s` at or before `at`.
+fn floor_char(s: &str, at: usize) -> usize {
+    let mut i = at.min(s.len());
+    while !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+/// The smallest char boundary of `s` at or after `at`.
+fn ceil_char(s: &str, at: usize) -> usize {
+    let mut i = at.min(s.len());
+    while !s.is_char_boundary(i) {
+        i += 1;
+    }
+    i
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::{Arc, Mutex};
+
+    struct Seen(Arc<Mutex<Vec<String>>>);
+    impl Reporter for Seen {
+        fn event(&mut self, event: &Event) {
+            if let Event::Output { text, .. } = event {
+                self.0.lock().unwrap().push(text.clone());
+            }
+        }
+    }
+
+    fn capture(chunks: &[&[u8]], secrets: &[String], file: Option<&Path>) -> (String, Vec<String>) {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let mut reporters: Vec<Box<dyn Reporter>> = vec![Box::new(Seen(seen.clone()))];
+        let mut c = Capture::new("s", secrets, file);
+        for chunk in chunks {
+            c.push(chunk, &mut reporters);
+        }
+        let kept = c.finish(&mut reporters);
+        let events = seen.lock().unwrap().clone();
+        (kept, events)
+    }
+
+    #[test]
+    fn small_output_is_kept_whole_and_sent_by_lines() {
+        let (kept, events) = capture(&[b"a\nb", b"c\n", b"tail"], &[], None);
+        assert_eq!(kept, "a\nbc\ntail");
+        assert_eq!(events, vec!["a\n", "bc\n", "tail"]);
+    }
+
+    #[test]
+    fn a_line_without_a_break_is_sent_in_pieces_that_never_split_a_secret_or_a_character() {
+        let secret = "s3cret-value".to_owned();
+        let mut text = "é".repeat(FLUSH_AT);
+        text.push_str(&secret);
+        text.push_str(&"x".repeat(FLUSH_AT));
+        let bytes = text.as_bytes();
+        let chunks: Vec<&[u8]> = bytes.chunks(1000).collect();
+        let (_, events) = capture(&chunks, std::slice::from_ref(&secret), None);
+        assert!(events.len() > 2, "sent before the end: {}", events.len());
+        let joined: String = events.concat();
+        assert!(!joined.contains("s3cret"));
+        assert!(!joined.contains('\u{FFFD}'));
+        assert_eq!(joined, text.replace(&secret, "***"));
+    }
+
+    #[test]
+    fn large_output_keeps_head_and_tail_and_says_how_much_is_left_out() {
+        let line = "0123456789abcdef\n".repeat(1 << 16); // 1 MiB + 64 KiB
+        let chunks: Vec<&[u8]> = line.as_bytes().chunks(32 * 1024).collect();
+        let total = line.len() as u64;
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("step.log");
+        let (kept, events) = capture(&chunks, &[], Some(&file));
+        let left_out = total - (HEAD + TAIL) as u64;
+        assert!(
+            kept.contains(&format!(
+                "… {left_out} bytes left out (the full output is in {}) …",
+                file.display()
+            )),
+            "{}",
+            &kept[HEAD - 20..HEAD + 200]
+        );
+        assert!(kept.len() < HEAD + TAIL + 200);
+        assert!(kept.ends_with("0123456789abcdef\n"));
+        assert_eq!(std::fs::read_to_string(&file).unwrap(), line);
+        let live: usize = events.iter().map(String::len).sum();
+        assert!(live < LIVE_LIMIT + 200);
+        assert!(events
+            .last()
+            .unwrap()
+            .contains("bytes of output left out here"));
+    }
+}
