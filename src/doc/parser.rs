@@ -817,25 +817,36 @@ impl FenceInfo {
     }
 }
 
-/// Line numbers of a view of the guide: the same lines as the guide, maybe other offsets.
-struct LineIndex {
-    starts: Vec<usize>,
+/// Line numbers of a view of the guide: the same lines as the guide, and the guide's own
+/// offsets unless a pass removed indentation (MkDocs), when the view is indexed itself.
+enum LineIndex<'a> {
+    Source(&'a Source),
+    View(Vec<usize>),
 }
 
-impl LineIndex {
-    fn new(text: &str) -> Self {
+impl<'a> LineIndex<'a> {
+    fn new(src: &'a Source, view: &str) -> Self {
+        if view.len() == src.text().len() {
+            return LineIndex::Source(src);
+        }
         let mut starts = vec![0];
-        starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
-        LineIndex { starts }
+        starts.extend(view.match_indices('\n').map(|(i, _)| i + 1));
+        LineIndex::View(starts)
     }
 
     /// The 1-based line of a byte offset.
     fn line_of(&self, offset: usize) -> usize {
-        self.starts.partition_point(|s| *s <= offset)
+        match self {
+            LineIndex::Source(src) => src.line_of(offset),
+            LineIndex::View(starts) => starts.partition_point(|s| *s <= offset),
+        }
     }
 
     fn line_start(&self, line: usize) -> usize {
-        self.starts[line.saturating_sub(1).min(self.starts.len() - 1)]
+        match self {
+            LineIndex::Source(src) => src.line_start(line),
+            LineIndex::View(starts) => starts[line.saturating_sub(1).min(starts.len() - 1)],
+        }
     }
 }
 
@@ -856,11 +867,9 @@ fn markdown_items(src: &Source, view: &str, body_start: usize) -> Vec<Item> {
     let mut options = Options::empty();
     options.insert(Options::ENABLE_TABLES);
     options.insert(Options::ENABLE_HEADING_ATTRIBUTES);
-    let lines = LineIndex::new(view);
-    // Offsets in the view are the guide's own unless a pass removed indentation.
-    let same_offsets = view.len() == src.text().len();
+    let lines = LineIndex::new(src, view);
     let span_of = |start: usize, end: usize| {
-        if same_offsets {
+        if matches!(lines, LineIndex::Source(_)) {
             Span::new(start, end)
         } else {
             let line = lines.line_of(start);

@@ -49,6 +49,9 @@ pub fn literal_contexts(command: &str) -> Vec<String> {
                 .all(|c| c.is_ascii_alphanumeric() || "._:@/-".contains(c))
     };
     let mut found: Vec<String> = Vec::new();
+    if !command.contains("context") {
+        return found;
+    }
     let mut add = |name: &str| {
         if is_name(name) && !found.iter().any(|f| f == name) {
             found.push(name.to_owned());
