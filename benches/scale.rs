@@ -55,16 +55,56 @@ fn bench(c: &mut Criterion) {
     let mut group = c.benchmark_group("scale");
     group.sample_size(10);
     let cases: Vec<(String, String, Dialect)> = vec![
-        ("istio 10 KB".into(), of_size(10_000, istio_steps), Dialect::Istio),
-        ("istio 1 MB".into(), of_size(1_000_000, istio_steps), Dialect::Istio),
-        ("istio 10 MB".into(), of_size(10_000_000, istio_steps), Dialect::Istio),
-        ("istio 50 MB".into(), of_size(50_000_000, istio_steps), Dialect::Istio),
-        ("istio 1000 steps".into(), istio_steps(1_000), Dialect::Istio),
-        ("istio 50000 steps".into(), istio_steps(50_000), Dialect::Istio),
-        ("istio 200000 steps".into(), istio_steps(200_000), Dialect::Istio),
-        ("markdown 10 KB".into(), of_size(10_000, markdown_steps), Dialect::Markdown),
-        ("markdown 10 MB".into(), of_size(10_000_000, markdown_steps), Dialect::Markdown),
-        ("markdown 50 MB".into(), of_size(50_000_000, markdown_steps), Dialect::Markdown),
+        (
+            "istio 10 KB".into(),
+            of_size(10_000, istio_steps),
+            Dialect::Istio,
+        ),
+        (
+            "istio 1 MB".into(),
+            of_size(1_000_000, istio_steps),
+            Dialect::Istio,
+        ),
+        (
+            "istio 10 MB".into(),
+            of_size(10_000_000, istio_steps),
+            Dialect::Istio,
+        ),
+        (
+            "istio 50 MB".into(),
+            of_size(50_000_000, istio_steps),
+            Dialect::Istio,
+        ),
+        (
+            "istio 1000 steps".into(),
+            istio_steps(1_000),
+            Dialect::Istio,
+        ),
+        (
+            "istio 50000 steps".into(),
+            istio_steps(50_000),
+            Dialect::Istio,
+        ),
+        (
+            "istio 200000 steps".into(),
+            istio_steps(200_000),
+            Dialect::Istio,
+        ),
+        (
+            "markdown 10 KB".into(),
+            of_size(10_000, markdown_steps),
+            Dialect::Markdown,
+        ),
+        (
+            "markdown 10 MB".into(),
+            of_size(10_000_000, markdown_steps),
+            Dialect::Markdown,
+        ),
+        (
+            "markdown 50 MB".into(),
+            of_size(50_000_000, markdown_steps),
+            Dialect::Markdown,
+        ),
     ];
     for (name, text, dialect) in &cases {
         group.throughput(Throughput::Bytes(text.len() as u64));

@@ -335,21 +335,27 @@ fn linkerds_multicluster_guide_is_each_block_a_step_with_west_and_east() {
     assert!(vars.contains("east  [kube-context]"), "{vars}");
 }
 
-#[tokio::test]
-async fn linkerds_multicluster_guide_checks_west_and_east_on_the_fake_clusters() {
-    let kube = support::fakekube::FakeKube::start();
-    let kubeconfig = kube.dir.path().join("renamed");
-    kube.write_kubeconfig(&kubeconfig, &kube.entries_named("west", "east"));
+/// `docrun check` of Linkerd's multicluster guide with `kubeconfig`: the output and the report.
+fn check_multicluster(kubeconfig: &Path) -> (Output, String) {
     let home = tempfile::tempdir().unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_docrun"))
         .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("KUBECONFIG", &kubeconfig)
+        .env("KUBECONFIG", kubeconfig)
         .env("HOME", home.path())
         .env("NO_COLOR", "1")
         .args(["check", &format!("{LINKERD}/tasks/multicluster.md")])
         .output()
         .unwrap();
     let report = format!("{}{}", text(&out.stdout), text(&out.stderr));
+    (out, report)
+}
+
+#[tokio::test]
+async fn linkerds_multicluster_guide_checks_west_and_east_on_the_fake_clusters() {
+    let kube = support::fakekube::FakeKube::start();
+    let kubeconfig = kube.dir.path().join("renamed");
+    kube.write_kubeconfig(&kubeconfig, &kube.entries_named("west", "east"));
+    let (out, report) = check_multicluster(&kubeconfig);
     assert_eq!(out.status.code(), Some(0), "{report}");
     for (check, context) in [
         ("kube.context", "west"),
@@ -371,15 +377,7 @@ async fn linkerds_multicluster_guide_checks_west_and_east_on_the_fake_clusters()
     assert!(report.contains("kube.distinct"), "{report}");
     // With only one of the two contexts, the guide's preflight fails and names the other.
     kube.write_kubeconfig(&kubeconfig, &kube.entries_named("west", "north"));
-    let out = Command::new(env!("CARGO_BIN_EXE_docrun"))
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("KUBECONFIG", &kubeconfig)
-        .env("HOME", home.path())
-        .env("NO_COLOR", "1")
-        .args(["check", &format!("{LINKERD}/tasks/multicluster.md")])
-        .output()
-        .unwrap();
-    let report = format!("{}{}", text(&out.stdout), text(&out.stderr));
+    let (out, report) = check_multicluster(&kubeconfig);
     assert_eq!(out.status.code(), Some(1), "{report}");
     assert!(report.contains("east"), "{report}");
 }

@@ -107,7 +107,7 @@ pub(super) fn containers(text: &str) -> Found {
                 push_blank(&mut view, raw);
                 continue;
             }
-            if let Some(path) = snippet(trimmed) {
+            if let Some(path) = snippet_path(trimmed) {
                 includes.push(Include {
                     kind: IncludeKind::Snippet,
                     name: path,
@@ -196,8 +196,8 @@ fn admonition(trimmed: &str) -> Option<(String, String)> {
     Some((kind, title))
 }
 
-/// `--8<-- "path"`: a snippet to include.
-fn snippet(trimmed: &str) -> Option<String> {
+/// `--8<-- "path"` (a line without its indentation): the path of a snippet to include.
+pub fn snippet_path(trimmed: &str) -> Option<String> {
     let rest = trimmed.strip_prefix("--8<--")?.trim();
     let path = rest
         .strip_prefix('"')

@@ -16,6 +16,7 @@ use std::sync::Arc;
 
 pub use dialect::{Detected, Dialect};
 pub use front_matter::{FrontMatter, TestMode};
+pub use mkdocs::snippet_path;
 pub use parser::{parse, parse_as, parse_recovering};
 
 use crate::error::Error;

@@ -25,19 +25,9 @@ use crate::source::{Source, Span};
 
 /// Shortcodes that wrap content and must be closed, in every dialect with shortcodes.
 const CONTAINERS: &[&str] = &["tip", "warning", "idea", "quote", "tabset", "tab"];
-/// More containers of Hugo sites (Docsy, Linkerd, kubernetes.io).
-const HUGO_CONTAINERS: &[&str] = &[
-    "note",
-    "caution",
-    "alert",
-    "info",
-    "production-note",
-    "edge-note",
-    "tabpane",
-    "command-output",
-];
 /// Callout kinds, listed as steps of kind `callout`.
 const CALLOUTS: &[&str] = &["tip", "warning", "idea", "quote"];
+/// More callouts of Hugo sites (Docsy, Linkerd, kubernetes.io).
 const HUGO_CALLOUTS: &[&str] = &[
     "note",
     "caution",
@@ -46,6 +36,8 @@ const HUGO_CALLOUTS: &[&str] = &[
     "production-note",
     "edge-note",
 ];
+/// Containers of Hugo sites besides their callouts.
+const HUGO_CONTAINERS: &[&str] = &["tabpane", "command-output"];
 /// The bytes of prose kept before a block, for the words that announce output.
 const LEAD_BYTES: usize = 400;
 
@@ -240,7 +232,7 @@ impl<'a> LineScan<'a> {
     fn is_container(&self, name: &str) -> bool {
         CONTAINERS.contains(&name)
             || (self.dialect == Dialect::Hugo
-                && HUGO_CONTAINERS.contains(&name)
+                && (HUGO_CONTAINERS.contains(&name) || HUGO_CALLOUTS.contains(&name))
                 && self.closed.iter().any(|c| c == name))
     }
 

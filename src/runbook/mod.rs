@@ -263,20 +263,12 @@ pub fn build(doc: &Doc, options: BuildOptions<'_>) -> Result<Runbook, Error> {
     let mut prerequisites = prerequisites(doc, &vars, &overlay, options.site, &mut warnings);
     if !contexts.is_empty() {
         let names: Vec<&str> = contexts.iter().map(|c| c.name.as_str()).collect();
-        prerequisites.push(Prerequisite {
-            section: String::new(),
-            line: contexts[0].line,
-            text: format!(
-                "{} Kubernetes cluster{} reachable through the kube context{} {}, named in the guide's commands",
-                names.len(),
-                if names.len() == 1 { "" } else { "s" },
-                if names.len() == 1 { "" } else { "s" },
-                names.join(", ")
-            ),
-            versions: Vec::new(),
-            checks: derive::literal_context_checks(&names),
-            origin: "guide",
-        });
+        prerequisites.push(clusters_prerequisite(
+            contexts[0].line,
+            &format!("{}, named in the guide's commands", names.join(", ")),
+            &names,
+            derive::literal_context_checks(&names),
+        ));
         prerequisites.sort_by_key(|p| p.line);
     }
     Ok(Runbook {
@@ -488,7 +480,7 @@ impl Builder<'_> {
         let mut owned = block.clone();
         owned.body.clear();
         for line in &block.body {
-            let Some(name) = snippet_path(&line.text) else {
+            let Some(name) = crate::doc::snippet_path(line.text.trim()) else {
                 owned.body.push(line.clone());
                 continue;
             };
@@ -743,16 +735,6 @@ fn file_stem(name: &str) -> String {
         .unwrap_or_default()
 }
 
-/// `--8<-- "path"` on a line of its own: the snippet's path.
-fn snippet_path(line: &str) -> Option<String> {
-    let rest = line.trim().strip_prefix("--8<--")?.trim();
-    let path = rest
-        .strip_prefix('"')
-        .and_then(|r| r.strip_suffix('"'))
-        .or_else(|| rest.strip_prefix('\'').and_then(|r| r.strip_suffix('\'')))?;
-    (!path.is_empty()).then(|| path.to_owned())
-}
-
 /// Hugo's `{{< include "file" >}}`: beside the guide, else in an `includes` folder above it.
 fn find_hugo_include(guide: &Path, name: &str) -> Option<PathBuf> {
     let start = guide.parent()?;
@@ -862,20 +844,12 @@ fn prerequisites(
             .iter()
             .find(|v| v.kind == VarKind::KubeContext)
             .map_or(0, |v| v.line);
-        found.push(Prerequisite {
-            section: String::new(),
-            line: first,
-            text: format!(
-                "{} Kubernetes cluster{} reachable through the kube context{} in {}",
-                contexts.len(),
-                if contexts.len() == 1 { "" } else { "s" },
-                if contexts.len() == 1 { "" } else { "s" },
-                contexts.join(", ")
-            ),
-            versions: Vec::new(),
-            checks: derive::context_checks(&contexts),
-            origin: "guide",
-        });
+        found.push(clusters_prerequisite(
+            first,
+            &format!("in {}", contexts.join(", ")),
+            &contexts,
+            derive::context_checks(&contexts),
+        ));
     }
     for p in &overlay.prerequisites {
         let line = p
@@ -909,6 +883,28 @@ fn prerequisites(
     }
     found.sort_by_key(|p| p.line);
     found
+}
+
+/// "N Kubernetes clusters reachable through the kube contexts WHICH": the clusters a guide's
+/// contexts name, with the checks that verify them.
+fn clusters_prerequisite(
+    line: usize,
+    which: &str,
+    contexts: &[&str],
+    checks: Vec<CheckSpec>,
+) -> Prerequisite {
+    let plural = if contexts.len() == 1 { "" } else { "s" };
+    Prerequisite {
+        section: String::new(),
+        line,
+        text: format!(
+            "{} Kubernetes cluster{plural} reachable through the kube context{plural} {which}",
+            contexts.len()
+        ),
+        versions: Vec::new(),
+        checks,
+        origin: "guide",
+    }
 }
 
 /// Every `$NAME` in the overlay's checks must name a variable of the guide (or of the overlay's
