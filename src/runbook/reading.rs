@@ -74,10 +74,16 @@ pub fn read_shell(block: &TextBlock, dialect: Dialect) -> Reading {
         return Reading::Output(output_of(&block.body));
     }
     if let Some(prompt) = transcript_prompt(&block.body) {
-        return segments_reading(
-            bash::split_transcript(&block.body, prompt, true),
-            &block.body,
-        );
+        let mut segments = bash::split_transcript(&block.body, prompt, true);
+        // Sites leave a blank line between a command and its output; no command prints it.
+        for expected in segments.iter_mut().filter_map(|s| s.expected.as_mut()) {
+            let blank = expected.text.len() - expected.text.trim_start_matches('\n').len();
+            if blank < expected.text.len() {
+                expected.text.drain(..blank);
+                expected.line += blank;
+            }
+        }
+        return segments_reading(segments, &block.body);
     }
     if matches!(block.wrapper, Some(Wrapper::CommandOutput { .. })) || looks_like_data(&block.body)
     {
@@ -461,6 +467,15 @@ mod tests {
         );
         assert_eq!(segments[0].commands[1].text, "linkerd check");
         assert_eq!(segments[0].expected.as_ref().unwrap().text, "ok\n");
+        let spaced = block("console", "$ kubectl get pods\n\nNAME   READY\n", "");
+        let Reading::Commands(segments) = read_shell(&spaced, Dialect::Markdown) else {
+            panic!("a transcript")
+        };
+        let expected = segments[0].expected.as_ref().unwrap();
+        assert_eq!(
+            (expected.text.as_str(), expected.line),
+            ("NAME   READY\n", 4)
+        );
         let dollar = block("bash", "$ kubectl auth can-i create x\nyes\n", "");
         assert_eq!(
             commands(&read_shell(&dollar, Dialect::Hugo)),
