@@ -167,6 +167,20 @@ pub fn scan(command: &str) -> Vec<Occurrence> {
                         continue;
                     }
                 }
+                b'A'..=b'Z' => {
+                    if let Some(occ) = caps_word_at(command, i) {
+                        i = occ.range.end;
+                        found.push(occ);
+                        continue;
+                    }
+                    // Skip the rest of the word: only a word's start can be a placeholder.
+                    while bytes
+                        .get(i + 1)
+                        .is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'_')
+                    {
+                        i += 1;
+                    }
+                }
                 _ => {}
             },
         }
@@ -297,8 +311,55 @@ fn placeholder_at(
     })
 }
 
+/// Whether a text in capitals is a value the reader must replace: it names the reader
+/// (`YOUR_API_KEY_HERE`, `NAMESPACE OF YOUR ISSUER RESOURCE`) or says to replace it.
+fn is_caps_placeholder(text: &str) -> bool {
+    text.len() >= 4
+        && text.starts_with(|c: char| c.is_ascii_uppercase())
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_' || b == b' ')
+        && !text.ends_with(' ')
+        && text
+            .split(['_', ' '])
+            .any(|w| w == "YOUR" || w == "HERE" || w == "REPLACE")
+}
+
+/// A word in capitals that is a placeholder (see [`is_caps_placeholder`]), unquoted, at `i`.
+fn caps_word_at(command: &str, i: usize) -> Option<Occurrence> {
+    let bytes = command.as_bytes();
+    if i > 0 && !(bytes[i - 1].is_ascii_whitespace() || bytes[i - 1] == b'=') {
+        return None;
+    }
+    let len = command[i..]
+        .bytes()
+        .take_while(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || *b == b'_')
+        .count();
+    let end = i + len;
+    let boundary = bytes
+        .get(end)
+        .is_none_or(|b| b.is_ascii_whitespace() || b";|&)".contains(b));
+    let text = &command[i..end];
+    (boundary && is_caps_placeholder(text)).then(|| Occurrence {
+        range: i..end,
+        found: Found::Placeholder(text.to_owned()),
+        context: Context::Unquoted,
+    })
+}
+
 fn whole_quoted_at(command: &str, i: usize) -> Option<Occurrence> {
     let q = command.as_bytes()[i];
+    // `'NAMESPACE OF YOUR ISSUER RESOURCE'`: a quoted value in capitals for the reader.
+    if let Some(close) = command[i + 1..].find(q as char) {
+        let text = &command[i + 1..i + 1 + close];
+        if is_caps_placeholder(text) {
+            return Some(Occurrence {
+                range: i..i + close + 2,
+                found: Found::Placeholder(text.to_owned()),
+                context: Context::WholeQuoted,
+            });
+        }
+    }
     if command.as_bytes().get(i + 1) != Some(&b'<') {
         return None;
     }
@@ -498,6 +559,15 @@ mod tests {
             ("echo $((1<2))", &[]),
             ("cat <<<word", &[]),
             ("echo x # see <your notes>", &[]),
+            (
+                "kubectl create secret generic x --namespace='NAMESPACE OF YOUR ISSUER RESOURCE' --from-literal=apikey='YOUR_API_KEY_HERE'",
+                &[
+                    ("NAMESPACE OF YOUR ISSUER RESOURCE", WholeQuoted),
+                    ("YOUR_API_KEY_HERE", WholeQuoted),
+                ],
+            ),
+            ("helm install x --set name=YOUR_NAME", &[("YOUR_NAME", Unquoted)]),
+            ("export NAME=YOURS; echo $NAME HELLO_WORLD", &[]),
         ];
         for (command, expected) in cases {
             let got = placeholders(command);
