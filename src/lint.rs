@@ -441,7 +441,7 @@ impl<'a> GuideLint<'a> {
             if prompted && block.form == doc::BlockForm::Shortcode {
                 let near = ["bash", "sh", "shell", "console"]
                     .into_iter()
-                    .find(|s| runbook::edit_distance(&block.syntax, s) <= 2);
+                    .find(|s| strsim::levenshtein(&block.syntax, s) <= 2);
                 self.push(
                     self.at(block.line, &block.syntax),
                     Severity::Warning,

@@ -535,7 +535,7 @@ impl Checker {
         let closest = self
             .names
             .iter()
-            .min_by_key(|n| edit_distance(n, context))
+            .min_by_key(|n| strsim::levenshtein(n, context))
             .expect("names is not empty");
         format!(
             "context {context} is not in the kubeconfig; did you mean {closest}? Available contexts: {}",
@@ -1432,20 +1432,6 @@ fn is_loopback(host: &str) -> bool {
 
 fn normalize_url(url: &str) -> String {
     url.trim().trim_end_matches('/').to_ascii_lowercase()
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let sub = prev[j] + usize::from(ca != *cb);
-            cur.push(sub.min(prev[j + 1] + 1).min(cur[j] + 1));
-        }
-        prev = cur;
-    }
-    prev[b.len()]
 }
 
 #[cfg(test)]
