@@ -210,35 +210,10 @@ pub struct CheckArgs {
     pub timeout: Duration,
 }
 
-/// `500ms`, `30s`, `5m`, `1h`, or several (`1m30s`); a bare number is seconds.
+/// A duration more than zero, as [`crate::duration::parse`] reads it (`500ms`, `30s`, `1m30s`, a
+/// bare number of seconds).
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    let bad = || format!("`{text}` is not a duration (e.g. 500ms, 30s, 5m, 1m30s)");
-    let text = text.trim();
-    if let Ok(secs) = text.parse::<u64>() {
-        return Ok(Duration::from_secs(secs));
-    }
-    let mut total = Duration::ZERO;
-    let mut rest = text;
-    while !rest.is_empty() {
-        let digits = rest.find(|c: char| !c.is_ascii_digit()).ok_or_else(bad)?;
-        let n: u64 = rest[..digits].parse().map_err(|_| bad())?;
-        rest = &rest[digits..];
-        let unit = rest
-            .find(|c: char| c.is_ascii_digit())
-            .unwrap_or(rest.len());
-        total += match &rest[..unit] {
-            "ms" => Duration::from_millis(n),
-            "s" => Duration::from_secs(n),
-            "m" => Duration::from_secs(n * 60),
-            "h" => Duration::from_secs(n * 3600),
-            _ => return Err(bad()),
-        };
-        rest = &rest[unit..];
-    }
-    if total.is_zero() {
-        return Err(format!("`{text}`: must be more than zero (e.g. 2s)"));
-    }
-    Ok(total)
+    crate::duration::parse_positive(text)
 }
 
 #[derive(Debug, Args)]

@@ -39,6 +39,18 @@ pub fn parse(text: &str) -> Result<Duration, String> {
     seconds(total, text)
 }
 
+/// Parses a duration that must be more than zero (a timeout, a call's time limit).
+pub fn parse_positive(text: &str) -> Result<Duration, String> {
+    let duration = parse(text)?;
+    if duration.is_zero() {
+        return Err(format!(
+            "`{}`: must be more than zero (e.g. 2s)",
+            text.trim()
+        ));
+    }
+    Ok(duration)
+}
+
 fn seconds(secs: f64, text: &str) -> Result<Duration, String> {
     if secs.is_finite() && (0.0..1e9).contains(&secs) {
         Ok(Duration::from_secs_f64(secs))
@@ -84,5 +96,7 @@ mod tests {
         for text in ["", "5x", "m", "-1", "1.2.3s", "inf"] {
             assert!(parse(text).is_err(), "{text}");
         }
+        assert_eq!(parse_positive("0.5"), Ok(Duration::from_millis(500)));
+        assert!(parse_positive("0s").unwrap_err().contains("more than zero"));
     }
 }
