@@ -488,18 +488,7 @@ fn lint_reports_pasted_output_and_prompts_in_scripts_outside_istio() {
         "## Check\n\n```bash\nlinkerd viz stat deploy\nNAME    MESHED   SUCCESS\nweb     1/1      100.00%\n```\n\n```bash\n$ kubectl apply -f app.yaml\n```\n\n```console\n$ kubectl get pods\nNAME   READY\n```\n\n```bash\nkubectl get ns\n```\n",
     )]);
     let out = docrun_in(dir.path(), &["lint", "g.md", "--format", "json"]);
-    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let found: Vec<(String, u64)> = report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| {
-            (
-                f["rule"].as_str().unwrap().to_owned(),
-                f["line"].as_u64().unwrap(),
-            )
-        })
-        .collect();
+    let found = support::lint::rules_and_lines(&out.stdout);
     assert_eq!(
         found,
         vec![

@@ -1,6 +1,8 @@
 //! `docrun lint` end to end: a fixture with one of each problem, a clean guide, a real problem in
 //! a shipped runbook, guides that do not parse, unreadable paths, and the whole istio.io corpus.
 
+mod support;
+
 use std::path::Path;
 
 use assert_cmd::Command;
@@ -301,18 +303,7 @@ fn lint_reports_every_problem_above_an_unclosed_block_in_one_pass() {
         .args(["lint", guide.to_str().unwrap(), "--format", "json"])
         .output()
         .unwrap();
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let found: Vec<(String, u64)> = report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| {
-            (
-                f["rule"].as_str().unwrap().to_owned(),
-                f["line"].as_u64().unwrap(),
-            )
-        })
-        .collect();
+    let found = support::lint::rules_and_lines(&out.stdout);
     for expected in [
         ("exec-it", 7),
         ("duplicate-anchor", 10),

@@ -2,11 +2,14 @@
 //! timeouts that leave no process behind, safe values, masked secrets, selection, resume, and
 //! exit codes 0, 1, 2 and 130.
 
+mod support;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
+use support::process::alive;
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -144,19 +147,6 @@ fn verification_steps_are_retried_and_mutating_ones_are_not() {
         "x\n"
     );
     assert_eq!(out.status.code(), Some(1));
-}
-
-fn alive(pid: i32) -> bool {
-    // A zombie has exited; only a process still running counts.
-    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-        Ok(stat) => !stat
-            .rsplit(')')
-            .next()
-            .unwrap_or("")
-            .trim_start()
-            .starts_with('Z'),
-        Err(_) => false,
-    }
 }
 
 #[test]
