@@ -67,19 +67,81 @@ fn read_line(stdin: &std::io::Stdin) -> Result<String, Error> {
     Ok(line.trim_end_matches(['\n', '\r']).to_owned())
 }
 
+/// Reads a line with the terminal's echo off, and puts the echo back however the read ends: an
+/// answer, an error, or a stop signal (Ctrl-C, `SIGTERM`, `SIGHUP`), after which docrun ends as
+/// the signal asks.
 fn read_hidden(stdin: &std::io::Stdin) -> Result<String, Error> {
     use nix::sys::termios::{tcgetattr, tcsetattr, LocalFlags, SetArg};
     let fd = std::io::stdin();
     let saved = tcgetattr(&fd).ok();
-    if let Some(saved) = &saved {
+    let guard = saved.as_ref().map(|saved| {
         let mut quiet = saved.clone();
         quiet.local_flags.remove(LocalFlags::ECHO);
+        let guard = echo_guard::install(saved);
         let _ = tcsetattr(&fd, SetArg::TCSANOW, &quiet);
-    }
+        guard
+    });
     let line = read_line(stdin);
     if let Some(saved) = &saved {
         let _ = tcsetattr(&fd, SetArg::TCSANOW, saved);
     }
+    drop(guard);
     eprintln!();
     line
+}
+
+/// Puts the terminal's settings back when a stop signal arrives while the echo is off, then lets
+/// the signal end docrun as it would have.
+mod echo_guard {
+    use std::sync::OnceLock;
+
+    use nix::libc;
+    use nix::sys::signal::{sigaction, SaFlags, SigAction, SigHandler, SigSet, Signal};
+    use nix::sys::termios::Termios;
+
+    /// The settings to put back: set once, read by the handler (a lock-free load).
+    static SAVED: OnceLock<libc::termios> = OnceLock::new();
+    const SIGNALS: [Signal; 3] = [Signal::SIGINT, Signal::SIGTERM, Signal::SIGHUP];
+
+    /// The handlers in place before; put back when the guard is dropped.
+    pub struct Guard(Vec<(Signal, SigAction)>);
+
+    pub fn install(saved: &Termios) -> Guard {
+        let _ = SAVED.set(libc::termios::from(saved.clone()));
+        let action = SigAction::new(
+            SigHandler::Handler(restore_and_stop),
+            SaFlags::SA_RESETHAND,
+            SigSet::empty(),
+        );
+        let mut previous = Vec::new();
+        for signal in SIGNALS {
+            // SAFETY: the handler only calls async-signal-safe functions (tcsetattr, raise).
+            if let Ok(old) = unsafe { sigaction(signal, &action) } {
+                previous.push((signal, old));
+            }
+        }
+        Guard(previous)
+    }
+
+    impl Drop for Guard {
+        fn drop(&mut self) {
+            for (signal, old) in &self.0 {
+                // SAFETY: puts back the handler that was in place before `install`.
+                let _ = unsafe { sigaction(*signal, old) };
+            }
+        }
+    }
+
+    extern "C" fn restore_and_stop(signal: libc::c_int) {
+        if let Some(saved) = SAVED.get() {
+            // SAFETY: tcsetattr and raise are async-signal-safe; `saved` is a plain C struct.
+            unsafe {
+                libc::tcsetattr(libc::STDIN_FILENO, libc::TCSANOW, saved);
+            }
+        }
+        // SA_RESETHAND put the default action back: the signal now ends docrun as it would have.
+        unsafe {
+            libc::raise(signal);
+        }
+    }
 }

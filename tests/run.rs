@@ -514,3 +514,55 @@ fn on_a_terminal_missing_variables_are_asked_for_and_secrets_are_not_echoed() {
     );
     assert_eq!(out.status.code(), Some(2), "{}", text(&out.stdout));
 }
+
+#[test]
+fn a_stop_signal_during_a_secret_prompt_leaves_the_terminal_echoing() {
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("report.xml");
+    let docrun = env!("CARGO_BIN_EXE_docrun");
+    let command = format!(
+        "{docrun} run {} --retry 0 --junit {}; stty -a",
+        fixture("secret.md").display(),
+        report.display()
+    );
+    let child = Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .current_dir(dir.path())
+        .env("NO_COLOR", "1")
+        .env("DOCRUN_STATE_DIR", dir.path().join(".state"))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // docrun is asking for the secret, with the echo off: Ctrl-C, as its own signal.
+    std::thread::sleep(Duration::from_secs(1));
+    let asking: Vec<String> = std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|e| e.file_name().to_str().map(str::to_owned))
+        .filter(|pid| pid.bytes().all(|b| b.is_ascii_digit()))
+        .filter(|pid| {
+            let exe = std::fs::read_link(format!("/proc/{pid}/exe")).ok();
+            let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+            exe.is_some_and(|e| e == Path::new(docrun))
+                && String::from_utf8_lossy(&cmdline).contains(report.to_str().unwrap())
+        })
+        .collect();
+    assert_eq!(asking.len(), 1, "{asking:?}");
+    Command::new("kill")
+        .args(["-INT", &asking[0]])
+        .status()
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let screen = text(&out.stdout);
+    assert!(screen.contains("DB_PASSWORD (secret)"), "{screen}");
+    let settings = screen
+        .lines()
+        .find(|l| l.contains("icanon"))
+        .unwrap_or_default();
+    assert!(
+        settings.split_whitespace().any(|w| w == "echo"),
+        "the terminal's echo stayed off: {settings}\n{screen}"
+    );
+}
