@@ -22,16 +22,28 @@ pub fn list(runbook: &Runbook) -> String {
         .max()
         .unwrap_or(2)
         .max(2);
+    let kind_of = |step: &crate::runbook::Step| match step.kind {
+        StepKind::Text | StepKind::Callout => format!("{}:{}", step.kind.as_str(), step.syntax),
+        k => k.as_str().to_owned(),
+    };
+    let section_of = |step: &crate::runbook::Step| {
+        if step.section.anchor.is_empty() {
+            "-".to_owned()
+        } else {
+            step.section.anchor.clone()
+        }
+    };
+    let kinds = runbook.steps.iter().map(|s| kind_of(s).chars().count());
+    let kind_width = kinds.max().unwrap_or(4).max(4);
+    let sections = runbook.steps.iter().map(|s| section_of(s).chars().count());
+    let section_width = sections.max().unwrap_or(7).max(7);
     let _ = writeln!(
         out,
-        "  {:<width$}  {:<11}  {:<5}  {:<24}  RUNS",
+        "  {:<width$}  {:<kind_width$}  {:<5}  {:<section_width$}  RUNS",
         "ID", "KIND", "LINE", "SECTION"
     );
     for step in &runbook.steps {
-        let kind = match step.kind {
-            StepKind::Text | StepKind::Callout => format!("{}:{}", step.kind.as_str(), step.syntax),
-            k => k.as_str().to_owned(),
-        };
+        let kind = kind_of(step);
         let runs = if step.runs {
             "yes".to_owned()
         } else {
@@ -54,15 +66,11 @@ pub fn list(runbook: &Runbook) -> String {
         };
         let _ = writeln!(
             out,
-            "  {:<width$}  {:<11}  {:<5}  {:<24}  {runs}",
+            "  {:<width$}  {:<kind_width$}  {:<5}  {:<section_width$}  {runs}",
             step.id,
             kind,
             line,
-            if step.section.anchor.is_empty() {
-                "-"
-            } else {
-                &step.section.anchor
-            },
+            section_of(step),
         );
     }
     out
