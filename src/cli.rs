@@ -147,6 +147,10 @@ pub struct Selection {
     /// A step that cleans up: it runs even after a failure, a timeout or Ctrl-C (repeatable).
     #[arg(long, value_name = "ID")]
     pub cleanup: Vec<String>,
+    /// In each tabset with a tab of this name (any case), run that tab instead of the first
+    /// (repeatable).
+    #[arg(long, value_name = "NAME")]
+    pub tab: Vec<String>,
 }
 
 #[derive(Debug, Args)]

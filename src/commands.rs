@@ -192,6 +192,7 @@ fn selection(args: &crate::cli::Selection) -> Selection {
         only: args.only.clone(),
         skip: args.skip.clone(),
         cleanup: args.cleanup.clone(),
+        tabs: args.tab.clone(),
     }
 }
 

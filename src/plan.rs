@@ -196,6 +196,9 @@ pub struct Selection {
     pub skip: Vec<String>,
     /// More steps that clean up, beyond those the overlay names (`--cleanup`).
     pub cleanup: Vec<String>,
+    /// Tab names (`--tab`, any case): in a tabset with a tab of one of these names, that tab
+    /// runs instead of the first.
+    pub tabs: Vec<String>,
 }
 
 /// A variable as the plan shows it.
@@ -497,6 +500,25 @@ pub fn build(
     let mut warnings = runbook.warnings.clone();
     warnings.extend(short_secrets.iter().cloned());
     let mut refused = short_secrets;
+    // The tab `--tab` chose in each tabset (by file and tabset) that has a tab of that name.
+    let mut chosen: std::collections::HashMap<(&Path, usize), &crate::doc::TabRef> =
+        std::collections::HashMap::new();
+    if !selection.tabs.is_empty() {
+        for step in &runbook.steps {
+            if let Some(tab) = step.tab.as_ref().filter(|t| {
+                selection
+                    .tabs
+                    .iter()
+                    .any(|name| name.eq_ignore_ascii_case(&t.name))
+            }) {
+                chosen.entry((&step.file, tab.tabset)).or_insert(tab);
+            }
+        }
+    }
+    let chosen_tab = |step: &crate::runbook::Step| {
+        let tab = step.tab.as_ref()?;
+        chosen.get(&(step.file.as_path(), tab.tabset)).copied()
+    };
     for (index, step) in runbook.steps.iter().enumerate() {
         let (selected, reason) = if !selection.only.is_empty() {
             if selection.only.contains(&step.id) {
@@ -512,6 +534,16 @@ pub fn build(
             (false, Some("before --from".to_owned()))
         } else if selection.skip.contains(&step.id) {
             (false, Some("named by --skip".to_owned()))
+        } else if let (Some(tab), Some(chosen)) = (step.tab.as_ref(), chosen_tab(step)) {
+            if tab.index == chosen.index {
+                (
+                    step.runs || step.alternative,
+                    step.skip_reason.clone().filter(|_| !step.alternative),
+                )
+            } else {
+                let reason = format!("in tab \"{}\"; --tab chose \"{}\"", tab.name, chosen.name);
+                (false, Some(reason))
+            }
         } else {
             (step.runs, step.skip_reason.clone())
         };

@@ -147,6 +147,15 @@ fn hugo_tabs_with_fences_and_code_tabs_are_alternatives() {
     );
     let reason = steps(&plan)[1]["reason"].as_str().unwrap();
     assert!(reason.contains("helm"), "{reason}");
+    // A tab name chooses another tab in every tabset that has it.
+    let chosen = plan_json(dir.path(), "g.md", &["--tab", "Helm", "--tab", "macos"]);
+    let got: Vec<bool> = steps(&chosen)
+        .iter()
+        .map(|s| s["selected"].as_bool().unwrap())
+        .collect();
+    assert_eq!(got, vec![false, true, false, true]);
+    let reason = steps(&chosen)[0]["reason"].as_str().unwrap();
+    assert_eq!(reason, "in tab \"kubectl\"; --tab chose \"helm\"");
 }
 
 #[test]

@@ -81,6 +81,14 @@ pub struct Step {
     /// Whether a run takes this step unless told otherwise, and if not, why.
     pub runs: bool,
     pub skip_reason: Option<String>,
+    /// The tab of a tabset the step sits in: tabs are alternatives, the first one runs unless
+    /// `--tab` names another.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tab: Option<crate::doc::TabRef>,
+    /// A command step in a later tab, not taken only because the first tab is: `--tab` naming
+    /// its tab takes it.
+    #[serde(skip)]
+    pub alternative: bool,
     /// Native checks that can replace the step's commands: the overlay's `native:` when it
     /// gives one, else the checks derived from the commands (see [`derive::step_checks`]);
     /// empty when the step has no native equivalent. Variable references are unresolved; the
@@ -408,6 +416,8 @@ impl Builder<'_> {
                         text: Some(render_values(&c.text, self.site)),
                         runs: false,
                         skip_reason: Some("a callout is read, not run".to_owned()),
+                        tab: None,
+                        alternative: false,
                         native: Vec::new(),
                         settings: StepOverlay::default(),
                     });
@@ -507,6 +517,8 @@ impl Builder<'_> {
             text: None,
             runs: false,
             skip_reason: None,
+            tab: block.tab.clone(),
+            alternative: false,
             native: Vec::new(),
             settings: StepOverlay::default(),
         };
@@ -601,6 +613,7 @@ impl Builder<'_> {
             step.skip_reason = Some("marked snip_id=none".to_owned());
         } else if let Some(tab) = block.tab.as_ref().filter(|t| t.index > 0) {
             step.runs = false;
+            step.alternative = true;
             step.skip_reason = Some(format!(
                 "in tab \"{}\", an alternative to the first tab",
                 tab.name
