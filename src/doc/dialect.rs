@@ -82,12 +82,21 @@ pub enum Reason {
     Text { what: &'static str },
 }
 
+/// A path as a reader knows it: relative to the working directory when it lies below it.
+fn shown(path: &Path) -> std::borrow::Cow<'_, Path> {
+    std::env::current_dir()
+        .ok()
+        .and_then(|cwd| cwd.canonicalize().ok())
+        .and_then(|cwd| path.strip_prefix(cwd).ok().map(Path::to_path_buf))
+        .map_or(std::borrow::Cow::Borrowed(path), std::borrow::Cow::Owned)
+}
+
 impl fmt::Display for Reason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Reason::Flag => f.write_str("--dialect"),
-            Reason::Config { file } => write!(f, "set in {}", file.display()),
-            Reason::Site { file } => write!(f, "site file {}", file.display()),
+            Reason::Config { file } => write!(f, "set in {}", shown(file).display()),
+            Reason::Site { file } => write!(f, "site file {}", shown(file).display()),
             Reason::Text { what } => write!(f, "the guide's text: {what}"),
         }
     }
