@@ -206,6 +206,18 @@ fn an_mkdocs_site_reads_tabs_admonitions_snippets_and_macros() {
     );
     // Lines stay true through the tabs' indentation.
     assert_eq!(steps(&plan)[1]["line"], 9);
+    // A macro the site data cannot render stays as written, with a warning.
+    std::fs::write(
+        dir.path().join("docs/other.md"),
+        "```bash\ncurl -LO {{ artifact(repo='serving', file='serving-core.yaml') }}\n```\n",
+    )
+    .unwrap();
+    let plan = plan_json(dir.path(), "docs/other.md", &[]);
+    let warnings = plan["warnings"].to_string();
+    assert!(
+        warnings.contains("has a macro docrun cannot render"),
+        "{warnings}"
+    );
 }
 
 #[test]

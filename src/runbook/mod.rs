@@ -577,9 +577,16 @@ impl Builder<'_> {
                 .collect();
             step.native = derive::step_checks(&pairs).unwrap_or_default();
             for command in &step.commands {
-                if command.text.contains("{{<") {
+                let unrendered = if command.text.contains("{{<") {
+                    Some("shortcode")
+                } else if dialect == crate::doc::Dialect::Mkdocs && command.text.contains("{{") {
+                    Some("macro")
+                } else {
+                    None
+                };
+                if let Some(what) = unrendered {
                     self.warnings.push(format!(
-                        "{}:{}: step {} has a shortcode docrun cannot render{}",
+                        "{}:{}: step {} has a {what} docrun cannot render{}",
                         doc.path().display(),
                         command.line,
                         step.id,
