@@ -167,6 +167,9 @@ pub struct Candidate {
     pub decision: Decision,
     #[serde(skip)]
     pub plan: Option<Plan>,
+    /// For an unreadable guide, the line its error points at (1 when it names no line).
+    #[serde(skip)]
+    pub error_line: usize,
 }
 
 /// What `docrun test` was asked.
@@ -213,6 +216,10 @@ pub fn discover(paths: &[PathBuf], options: &SuiteOptions) -> Result<Vec<Candida
             test: String::new(),
             runnable_steps: 0,
             shard,
+            error_line: match &e {
+                Error::Source(located) => located.line(),
+                _ => 1,
+            },
             decision: Decision::Unreadable(e.to_string()),
             plan: None,
         };
@@ -262,6 +269,7 @@ pub fn discover(paths: &[PathBuf], options: &SuiteOptions) -> Result<Vec<Candida
             shard,
             decision,
             plan: Some(plan),
+            error_line: 0,
         });
     }
     if !errors.is_empty() {
@@ -362,7 +370,7 @@ pub async fn run(
     let mut results = Vec::new();
     for candidate in &candidates {
         if let Decision::Unreadable(error) = &candidate.decision {
-            let result = unreadable_result(&candidate.path, error);
+            let result = unreadable_result(&candidate.path, candidate.error_line, error);
             let mut report = Human::buffered(human);
             for e in &result.events {
                 report.event(e);
@@ -462,13 +470,7 @@ pub async fn run(
 
 /// A guide that cannot be read, as a failed guide: one failed step `read` at the error's line,
 /// so that the terminal report, JUnit and annotations all name it.
-fn unreadable_result(path: &Path, error: &str) -> GuideResult {
-    // `file:line:col: message` when the error is located in the guide.
-    let line = error
-        .split(':')
-        .nth(1)
-        .and_then(|l| l.trim().parse().ok())
-        .unwrap_or(1);
+fn unreadable_result(path: &Path, line: usize, error: &str) -> GuideResult {
     let events = vec![
         Event::RunStarted {
             guide: path.to_path_buf(),
