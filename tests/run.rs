@@ -460,11 +460,10 @@ fn the_local_configure_trust_guide_runs_green() {
     );
 }
 
-/// Runs docrun on a terminal (a pty from `script`), typing `answer` after a second.
-fn on_a_terminal(dir: &Path, args: &str, answer: &str) -> Output {
-    let command = format!("{} {args}", env!("CARGO_BIN_EXE_docrun"));
-    let mut child = Command::new("script")
-        .args(["-qec", &command, "/dev/null"])
+/// Starts a shell command line on a terminal (a pty from `script`) in `dir`.
+fn spawn_on_a_terminal(dir: &Path, command: &str) -> std::process::Child {
+    Command::new("script")
+        .args(["-qec", command, "/dev/null"])
         .current_dir(dir)
         .env("NO_COLOR", "1")
         .env("DOCRUN_STATE_DIR", dir.join(".state"))
@@ -472,7 +471,13 @@ fn on_a_terminal(dir: &Path, args: &str, answer: &str) -> Output {
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
-        .unwrap();
+        .unwrap()
+}
+
+/// Runs docrun on a terminal, typing `answer` after a second.
+fn on_a_terminal(dir: &Path, args: &str, answer: &str) -> Output {
+    let command = format!("{} {args}", env!("CARGO_BIN_EXE_docrun"));
+    let mut child = spawn_on_a_terminal(dir, &command);
     std::thread::sleep(Duration::from_secs(1));
     let mut stdin = child.stdin.take().unwrap();
     // docrun may have ended already (when it asks nothing).
@@ -525,16 +530,7 @@ fn a_stop_signal_during_a_secret_prompt_leaves_the_terminal_echoing() {
         fixture("secret.md").display(),
         report.display()
     );
-    let child = Command::new("script")
-        .args(["-qec", &command, "/dev/null"])
-        .current_dir(dir.path())
-        .env("NO_COLOR", "1")
-        .env("DOCRUN_STATE_DIR", dir.path().join(".state"))
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = spawn_on_a_terminal(dir.path(), &command);
     // docrun is asking for the secret, with the echo off: Ctrl-C, as its own signal.
     std::thread::sleep(Duration::from_secs(1));
     let asking: Vec<String> = std::fs::read_dir("/proc")
