@@ -503,7 +503,8 @@ impl<'a> GuideLint<'a> {
             reading::is_shell(p, dialect)
                 && matches!(reading::read_shell(p, dialect), Reading::Commands(_))
         });
-        if let Some(line) = reading::pasted_output_line(block, dialect) {
+        let read = reading::read_shell(block, dialect);
+        if let Some(line) = reading::pasted_output_line(block, dialect, &read) {
             self.push(
                 self.at(line, ""),
                 Severity::Warning,
@@ -513,7 +514,7 @@ impl<'a> GuideLint<'a> {
             );
             return;
         }
-        match reading::read_shell(block, dialect) {
+        match read {
             Reading::Output(_) if !follows_commands => self.push(
                 self.at(first, ""),
                 Severity::Warning,

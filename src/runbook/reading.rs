@@ -142,8 +142,10 @@ fn script(body: &[BodyLine]) -> Reading {
 }
 
 /// Output pasted after a command in a script: the line where it starts, if any.
-pub fn pasted_output_line(block: &TextBlock, dialect: Dialect) -> Option<usize> {
-    match read_shell(block, dialect) {
+///
+/// `reading` is the block's [`read_shell`] in `dialect`.
+pub fn pasted_output_line(block: &TextBlock, dialect: Dialect, reading: &Reading) -> Option<usize> {
+    match reading {
         Reading::Commands(segments)
             if transcript_prompt(&block.body).is_none() && dialect.reads_scripts() =>
         {
@@ -508,7 +510,8 @@ mod tests {
         };
         assert_eq!(segments[0].commands.len(), 1);
         assert_eq!(segments[0].expected.as_ref().unwrap().line, 3);
-        assert_eq!(pasted_output_line(&b, Dialect::Hugo), Some(3));
+        let reading = read_shell(&b, Dialect::Hugo);
+        assert_eq!(pasted_output_line(&b, Dialect::Hugo, &reading), Some(3));
     }
 
     #[test]
