@@ -173,6 +173,32 @@ fn ends_with_continuation(text: &str) -> bool {
     trailing % 2 == 1
 }
 
+/// Whether a script leaves nothing open at its end, as this module's lexer reads it: no quote,
+/// no heredoc waiting for its delimiter, no compound command, pipe or `\` going on.
+pub fn is_closed(script: &str) -> bool {
+    let mut state = LexState::default();
+    let mut heredocs: Vec<Heredoc> = Vec::new();
+    let mut last = "";
+    for line in script.split('\n') {
+        if let Some(delim) = heredocs.first() {
+            let candidate = if delim.strip_tabs {
+                line.trim_start_matches('\t')
+            } else {
+                line
+            };
+            if candidate == delim.word {
+                heredocs.remove(0);
+            }
+            continue;
+        }
+        heredocs.extend(state.scan(line));
+        if !line.trim().is_empty() {
+            last = line;
+        }
+    }
+    heredocs.is_empty() && state.complete() && !ends_with_continuation(last)
+}
+
 /// A heredoc a command opened, still waiting for its delimiter line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Heredoc {

@@ -25,12 +25,12 @@
 //! is `bash-syntax`, which hands each guide's steps to `bash -n`: bash parses them and executes
 //! nothing.
 
+mod bash_syntax;
+
 use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::{Command as Process, Stdio};
-use std::sync::{Arc, LazyLock, Once};
+use std::sync::{Arc, LazyLock};
 
 use regex::Regex;
 use serde::Serialize;
@@ -165,12 +165,15 @@ pub fn run(paths: &[PathBuf], dialect: Option<crate::doc::Detected>) -> Report {
     let mut dialects = crate::tree::DialectCache::new(dialect);
     let includes = runbook::Includes::default();
     let mut seen = HashSet::new();
+    // Each guide's findings, and the steps of each waiting for bash-syntax with its guide's index.
+    let mut per_guide: Vec<Vec<Finding>> = Vec::new();
+    let mut pending = Vec::new();
     for path in files {
         let source = match Source::load(&path) {
             Ok(source) => source,
             Err(Error::Source(err)) => {
                 report.guides += 1;
-                report.findings.push(parse_finding(&err));
+                per_guide.push(vec![parse_finding(&err)]);
                 continue;
             }
             Err(err) => {
@@ -183,12 +186,24 @@ pub fn run(paths: &[PathBuf], dialect: Option<crate::doc::Detected>) -> Report {
         let dialect = dialects
             .for_guide(&path)
             .unwrap_or_else(|| crate::doc::dialect::from_text(source.text()));
-        for finding in lint_source(source, dialect, site, Some(&includes)) {
-            // An include's parse error is found again when the include is linted itself.
-            if seen.insert(finding.clone()) {
-                report.findings.push(finding);
-            }
-        }
+        let (findings, syntax) = lint_guide(source, dialect, site, Some(&includes));
+        // An include's parse error is found again when the include is linted itself.
+        per_guide.push(
+            findings
+                .into_iter()
+                .filter(|f| seen.insert(f.clone()))
+                .collect(),
+        );
+        pending.extend(syntax.map(|s| (per_guide.len() - 1, s)));
+    }
+    // bash-syntax over the whole tree at once: one bash for many guides.
+    let scripts: Vec<&bash_syntax::GuideScripts> = pending.iter().map(|(_, s)| s).collect();
+    for (i, finding) in bash_syntax::check(&scripts) {
+        per_guide[pending[i].0].push(finding);
+    }
+    for mut findings in per_guide {
+        sort_findings(&mut findings);
+        report.findings.extend(findings);
     }
     report
 }
@@ -201,41 +216,65 @@ pub fn lint_source(
     site: Option<&SiteData>,
     includes: Option<&runbook::Includes>,
 ) -> Vec<Finding> {
-    match doc::parse_recovering(source, dialect) {
-        Ok((doc, errors)) if errors.is_empty() => lint_doc(
-            &doc,
-            BuildOptions {
-                site,
-                overlay: None,
-                includes,
-            },
-        ),
-        // Every structural problem, then every rule on what the reader recovered (an unclosed
-        // block runs to the end of the guide).
-        Ok((doc, errors)) => {
-            let mut findings = lint_doc(
-                &doc,
-                BuildOptions {
-                    site,
-                    overlay: None,
-                    includes,
-                },
-            );
-            findings.extend(errors.iter().map(parse_finding));
-            sort_findings(&mut findings);
-            findings.dedup();
-            findings
-        }
-        Err(err) => vec![parse_finding(&err)],
-    }
+    let (findings, syntax) = lint_guide(source, dialect, site, includes);
+    with_syntax(findings, syntax)
 }
 
 /// Lints a parsed guide, with the runbook built from `options`.
 pub fn lint_doc(doc: &Doc, options: BuildOptions<'_>) -> Vec<Finding> {
+    let (findings, syntax) = lint_parsed(doc, options);
+    with_syntax(findings, syntax)
+}
+
+/// `findings` and the bash-syntax findings of one guide's steps, sorted.
+fn with_syntax(
+    mut findings: Vec<Finding>,
+    syntax: Option<bash_syntax::GuideScripts>,
+) -> Vec<Finding> {
+    if let Some(syntax) = syntax {
+        findings.extend(bash_syntax::check(&[&syntax]).into_iter().map(|(_, f)| f));
+        sort_findings(&mut findings);
+    }
+    findings
+}
+
+/// Every rule but bash-syntax, whose steps are returned to be checked with other guides'.
+fn lint_guide(
+    source: Arc<Source>,
+    dialect: crate::doc::Detected,
+    site: Option<&SiteData>,
+    includes: Option<&runbook::Includes>,
+) -> (Vec<Finding>, Option<bash_syntax::GuideScripts>) {
+    let options = BuildOptions {
+        site,
+        overlay: None,
+        includes,
+    };
+    match doc::parse_recovering(source, dialect) {
+        Ok((doc, errors)) if errors.is_empty() => lint_parsed(&doc, options),
+        // Every structural problem, then every rule on what the reader recovered (an unclosed
+        // block runs to the end of the guide).
+        Ok((doc, errors)) => {
+            let (mut findings, syntax) = lint_parsed(&doc, options);
+            findings.extend(errors.iter().map(parse_finding));
+            sort_findings(&mut findings);
+            findings.dedup();
+            (findings, syntax)
+        }
+        Err(err) => (vec![parse_finding(&err)], None),
+    }
+}
+
+/// Every rule but bash-syntax over a parsed guide, and the steps bash-syntax is to check.
+fn lint_parsed(
+    doc: &Doc,
+    options: BuildOptions<'_>,
+) -> (Vec<Finding>, Option<bash_syntax::GuideScripts>) {
     let mut lint = GuideLint::new(doc);
     lint.duplicate_anchors();
     lint.duplicate_snip_ids();
     lint.block_shapes();
+    let mut syntax = None;
     match runbook::build(doc, options) {
         Ok(runbook) => {
             let own: Vec<&Step> = runbook
@@ -248,7 +287,7 @@ pub fn lint_doc(doc: &Doc, options: BuildOptions<'_>) -> Vec<Finding> {
             if lint.tested {
                 lint.placeholders(&runbook, &own);
             }
-            lint.bash_syntax(&own);
+            syntax = Some(bash_syntax::GuideScripts::new(doc.source.clone(), &own));
         }
         Err(Error::Source(err)) => lint.findings.push(parse_finding(&err)),
         Err(err) => lint
@@ -257,7 +296,7 @@ pub fn lint_doc(doc: &Doc, options: BuildOptions<'_>) -> Vec<Finding> {
     }
     let mut findings = lint.findings;
     sort_findings(&mut findings);
-    findings
+    (findings, syntax)
 }
 
 /// Findings by file, line, column and rule.
@@ -354,23 +393,9 @@ impl<'a> GuideLint<'a> {
         });
     }
 
-    /// The text of a 1-based line of the guide.
-    fn line_text(&self, line: usize) -> &str {
-        let text = self.doc.source.text();
-        let start = self.doc.source.line_start(line);
-        let rest = &text[start..];
-        &rest[..rest.find('\n').unwrap_or(rest.len())]
-    }
-
-    /// Where `needle` is on a line: its column, or the line's first non-blank one when the line
-    /// does not hold it (commands are compared after value shortcodes are rendered).
+    /// Where `needle` is on a line; see [`column_of`].
     fn at(&self, line: usize, needle: &str) -> (usize, usize) {
-        let text = self.line_text(line);
-        let byte = (!needle.is_empty())
-            .then(|| text.find(needle))
-            .flatten()
-            .unwrap_or(text.len() - text.trim_start().len());
-        (line, text[..byte].chars().count() + 1)
+        (line, column_of(&self.doc.source, line, needle))
     }
 
     fn duplicate_anchors(&mut self) {
@@ -673,45 +698,20 @@ impl<'a> GuideLint<'a> {
             }
         }
     }
+}
 
-    /// `bash -n` over the steps a run takes. The guide's steps go to one bash as functions;
-    /// only when bash has something to say is each step checked alone, as a run sources it,
-    /// so that every finding names the right step and line.
-    fn bash_syntax(&mut self, steps: &[&Step]) {
-        let scripts: Vec<StepScript> = steps.iter().map(|s| StepScript::new(s)).collect();
-        if scripts.is_empty() {
-            return;
-        }
-        let mut whole = String::new();
-        for (i, script) in scripts.iter().enumerate() {
-            // `:` keeps a body of only comments valid; the blank line ends a trailing `\`.
-            let _ = write!(whole, "__docrun_step_{i}() {{\n:\n{}\n\n}}\n", script.text);
-        }
-        match bash_n(&whole) {
-            Some(stderr) if !stderr.trim().is_empty() => {}
-            _ => return,
-        }
-        for script in &scripts {
-            let Some(stderr) = bash_n(&script.text) else {
-                return;
-            };
-            for diag in diagnostics(&stderr) {
-                let line = script.guide_line(diag.line);
-                let token = diag.token.as_deref().unwrap_or("");
-                self.push(
-                    self.at(line, token),
-                    diag.severity,
-                    "bash-syntax",
-                    format!("bash -n: {}", diag.message),
-                    if diag.severity == Severity::Error {
-                        "bash stops reading the step here when a run sources it; look for an unclosed quote, bracket or `$(`, or a missing `fi`, `done` or `esac`"
-                    } else {
-                        "end the heredoc with its delimiter on a line of its own, as the first thing on the line"
-                    },
-                );
-            }
-        }
-    }
+/// The 1-based column of `needle` on a 1-based line of `source`, or of the line's first
+/// non-blank character when the line does not hold it (commands are compared after value
+/// shortcodes are rendered).
+fn column_of(source: &Source, line: usize, needle: &str) -> usize {
+    let text = source.text();
+    let rest = &text[source.line_start(line)..];
+    let text = &rest[..rest.find('\n').unwrap_or(rest.len())];
+    let byte = (!needle.is_empty())
+        .then(|| text.find(needle))
+        .flatten()
+        .unwrap_or(text.len() - text.trim_start().len());
+    text[..byte].chars().count() + 1
 }
 
 /// The first words of lines that are commands, not output.
@@ -770,128 +770,6 @@ fn exec_it_at(command: &str) -> Option<(usize, String)> {
         }
     }
     None
-}
-
-/// One step as a run sources it: its commands one per line, placeholders filled with a word
-/// (`export CTX=<your context>` is not a syntax error once the reader has filled it in).
-struct StepScript {
-    text: String,
-    /// The guide line of each script line.
-    lines: Vec<usize>,
-}
-
-impl StepScript {
-    fn new(step: &Step) -> Self {
-        let mut text = String::new();
-        let mut lines = Vec::new();
-        for command in &step.commands {
-            let occurrences = subst::scan(&command.text);
-            let filled = subst::substitute(&command.text, &occurrences, |occ| match occ.found {
-                Found::Placeholder(_) => Some(("placeholder".to_owned(), "placeholder".to_owned())),
-                Found::VarRef(_) => None,
-            })
-            .unwrap_or_else(|_| command.text.clone());
-            lines.extend((0..filled.split('\n').count()).map(|i| command.line + i));
-            text.push_str(&filled);
-            text.push('\n');
-        }
-        StepScript { text, lines }
-    }
-
-    /// The guide line of a 1-based script line; past the end (bash reports an unexpected end
-    /// of file there), the step's last line.
-    fn guide_line(&self, line: usize) -> usize {
-        self.lines
-            .get(line.saturating_sub(1))
-            .or(self.lines.last())
-            .copied()
-            .unwrap_or(1)
-    }
-}
-
-/// Runs `bash -n` on a script; its stderr, or `None` when bash cannot be started (the rule is
-/// then skipped, with one note on stderr).
-fn bash_n(script: &str) -> Option<String> {
-    static MISSING: Once = Once::new();
-    let child = Process::new("bash")
-        .args(["--norc", "--noprofile", "-O", "extglob", "-n", "/dev/stdin"])
-        .env_remove("BASH_ENV")
-        .env_remove("ENV")
-        .env("LC_ALL", "C")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn();
-    let mut child = match child {
-        Ok(child) => child,
-        Err(err) => {
-            MISSING.call_once(|| {
-                eprintln!("warning: cannot start bash ({err}); the bash-syntax rule is skipped")
-            });
-            return None;
-        }
-    };
-    if let Some(mut stdin) = child.stdin.take() {
-        // bash stops reading at the first syntax error; a closed pipe then is expected.
-        let _ = stdin.write_all(script.as_bytes());
-    }
-    let output = child.wait_with_output().ok()?;
-    Some(String::from_utf8_lossy(&output.stderr).into_owned())
-}
-
-/// One message of `bash -n`.
-#[derive(Debug, PartialEq, Eq)]
-struct Diagnostic {
-    /// The script line it is about.
-    line: usize,
-    severity: Severity,
-    message: String,
-    /// The token bash complains about, to find its column.
-    token: Option<String>,
-}
-
-/// Reads `bash -n` messages (`/dev/stdin: line N: message`). The line bash quotes after a
-/// syntax error is left out; a heredoc ended by the end of the step is a warning, placed at
-/// the heredoc's opening line.
-fn diagnostics(stderr: &str) -> Vec<Diagnostic> {
-    static LINE: LazyLock<Regex> =
-        LazyLock::new(|| Regex::new(r"^(?:/dev/stdin|bash): line (\d+): (.*)$").unwrap());
-    static HEREDOC: LazyLock<Regex> =
-        LazyLock::new(|| Regex::new(r"^warning: here-document at line (\d+) ").unwrap());
-    static TOKEN: LazyLock<Regex> =
-        LazyLock::new(|| Regex::new(r"unexpected token `(.+)'$|matching `(.)'$").unwrap());
-    let mut found = Vec::new();
-    for text in stderr.lines() {
-        let Some(caps) = LINE.captures(text) else {
-            continue;
-        };
-        let line: usize = caps[1].parse().unwrap_or(1);
-        let message = caps[2].to_owned();
-        if message.starts_with('`') && message.ends_with('\'') {
-            continue;
-        }
-        if let Some(h) = HEREDOC.captures(&message) {
-            found.push(Diagnostic {
-                line: h[1].parse().unwrap_or(line),
-                severity: Severity::Warning,
-                message: message.trim_start_matches("warning: ").to_owned(),
-                token: Some("<<".to_owned()),
-            });
-            continue;
-        }
-        let token = TOKEN
-            .captures(&message)
-            .and_then(|c| c.get(1).or(c.get(2)))
-            .map(|m| m.as_str().to_owned())
-            .filter(|t| t != "newline");
-        found.push(Diagnostic {
-            line,
-            severity: Severity::Error,
-            message,
-            token,
-        });
-    }
-    found
 }
 
 /// The names seen before, as (name, line, line of its first use), in order.
@@ -1121,6 +999,44 @@ mod tests {
         );
         assert!(found[1].message.contains("matching `\"'"), "{found:?}");
         assert!(found[2].message.contains("here-document"), "{found:?}");
+    }
+
+    #[test]
+    fn a_tree_checked_in_one_bash_still_names_each_broken_guide() {
+        let dir = tempfile::tempdir().unwrap();
+        let good = format!("{UNTESTED}\n{{{{< text bash >}}}}\n$ for i in 1 2; do echo $i; done\n{{{{< /text >}}}}\n");
+        let broken = format!(
+            "{UNTESTED}\n{{{{< text bash >}}}}\n$ if true; then echo x; done\n{{{{< /text >}}}}\n"
+        );
+        // Quotes left open at the end are read alone, not in the shared bash.
+        let open = format!("{UNTESTED}\n{{{{< text bash >}}}}\n$ echo \"open\n{{{{< /text >}}}}\n");
+        for i in 0..40 {
+            let text = match i {
+                7 | 31 => &broken,
+                20 => &open,
+                _ => &good,
+            };
+            std::fs::write(dir.path().join(format!("g{i:02}.md")), text).unwrap();
+        }
+        let report = run(&[dir.path().to_path_buf()], None);
+        let got: Vec<(String, &str, usize)> = report
+            .findings
+            .iter()
+            .map(|f| {
+                let file = f.file.file_name().unwrap().to_string_lossy().into_owned();
+                (file, f.rule, f.line)
+            })
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("g07.md".to_owned(), "bash-syntax", 6),
+                ("g20.md".to_owned(), "bash-syntax", 6),
+                ("g31.md".to_owned(), "bash-syntax", 6),
+            ],
+            "{:#?}",
+            report.findings
+        );
     }
 
     #[test]
