@@ -39,6 +39,28 @@ pub fn parse(text: &str) -> Result<Duration, String> {
     seconds(total, text)
 }
 
+/// Reads an optional duration in a settings file: text as [`parse`] takes it, or a number of
+/// seconds. A wrong one is an error at the value, with the file's line and column.
+pub fn deserialize_opt<'de, D>(deserializer: D) -> Result<Option<Duration>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    #[derive(serde::Deserialize)]
+    #[serde(untagged)]
+    enum Written {
+        Seconds(f64),
+        Text(String),
+    }
+    let written: Option<Written> = serde::Deserialize::deserialize(deserializer)?;
+    match written {
+        None => Ok(None),
+        Some(Written::Seconds(secs)) => seconds(secs, &secs.to_string())
+            .map(Some)
+            .map_err(serde::de::Error::custom),
+        Some(Written::Text(text)) => parse(&text).map(Some).map_err(serde::de::Error::custom),
+    }
+}
+
 /// Parses a duration that must be more than zero (a timeout, a call's time limit).
 pub fn parse_positive(text: &str) -> Result<Duration, String> {
     let duration = parse(text)?;

@@ -11,12 +11,93 @@ use miette::{MietteError, MietteSpanContents, SourceSpan, SpanContents};
 
 use crate::source::{Source, Span};
 
-/// An error located in a guide: shown as `file:line:column: message`, then the source line with
-/// a caret, then a hint.
+/// What a located error is about: one variant per mistake a user can make in a file docrun
+/// reads (a guide, its overlay, a values file, `docrun.yaml`). The variant's `Display` is the
+/// message; tests assert the kind and the span, not the words.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    // Any file.
+    #[error("the file is not valid UTF-8")]
+    NotUtf8,
+
+    // A guide's front matter.
+    #[error("front matter is not closed")]
+    FrontMatterUnclosed,
+    #[error("front matter is not valid YAML: {0}")]
+    FrontMatterYaml(String),
+    #[error("front matter is not a mapping")]
+    FrontMatterNotMapping,
+
+    // Shortcodes and the blocks they open.
+    #[error("shortcode without a name after `{0}`")]
+    ShortcodeWithoutName(String),
+    #[error("shortcode `{name}` is not closed with `{close}`")]
+    ShortcodeNotClosed { name: String, close: String },
+    #[error("quoted shortcode argument is not closed")]
+    ShortcodeQuoteNotClosed,
+    #[error("stray quote inside a shortcode argument")]
+    ShortcodeStrayQuote,
+    #[error("shortcode argument has no value")]
+    ShortcodeArgumentWithoutValue,
+    #[error("text block is never closed")]
+    TextBlockNeverClosed,
+    #[error("`{0}` is never closed")]
+    NeverClosed(String),
+    #[error("`{{{{< /text >}}}}` without an opening `text` tag")]
+    TextCloserWithoutOpener,
+    #[error("`{{{{< /{0} >}}}}` without an opening tag")]
+    CloserWithoutOpener(String),
+    #[error("`{{{{< /{name} >}}}}` closes `{open}`, opened at line {line}, which is still open")]
+    CloserOutOfOrder {
+        name: String,
+        open: String,
+        line: usize,
+    },
+    #[error("unknown `text` argument `{0}`")]
+    UnknownTextArgument(String),
+
+    // Overlays (`NAME.docrun.yaml`, front matter `runbook:`).
+    #[error("the `runbook:` front matter is not a valid overlay: {0}")]
+    FrontMatterOverlay(String),
+    #[error("invalid overlay: {0}")]
+    InvalidOverlay(String),
+    #[error("the overlay names step `{0}`, which the guide does not have")]
+    UnknownStep(String),
+    #[error("check {check} refers to ${name}, which is not a variable of the guide")]
+    UnknownCheckVariable { check: String, name: String },
+
+    // Values files (`--values`).
+    #[error("not valid YAML: {0}")]
+    ValuesYaml(String),
+    #[error("expected a mapping of NAME: value")]
+    ValuesNotMapping,
+    #[error("`{0}` must map a variable name to a plain value")]
+    ValueNotPlain(String),
+    #[error("{name}: {reason}")]
+    InvalidValue { name: String, reason: String },
+}
+
+impl ErrorKind {
+    /// Whether the error is in an overlay (a `.docrun.yaml` file or front matter `runbook:`).
+    pub fn is_overlay(&self) -> bool {
+        matches!(
+            self,
+            ErrorKind::FrontMatterOverlay(_)
+                | ErrorKind::InvalidOverlay(_)
+                | ErrorKind::UnknownStep(_)
+                | ErrorKind::UnknownCheckVariable { .. }
+        )
+    }
+}
+
+/// An error located in a file docrun read: shown as `file:line:column: message`, then the
+/// source line with a caret, then a hint.
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
-#[error("{}: {message}", self.location())]
+#[error("{}: {kind}", self.location())]
 pub struct SourceError {
-    pub message: String,
+    /// What went wrong; its `Display` is the message.
+    pub kind: ErrorKind,
     #[source_code]
     code: SourceText,
     #[label("{label}")]
@@ -27,7 +108,7 @@ pub struct SourceError {
 }
 
 impl SourceError {
-    pub(crate) fn new(src: &Source, span: Span, message: String, label: &'static str) -> Self {
+    pub(crate) fn new(src: &Source, span: Span, kind: ErrorKind, label: &'static str) -> Self {
         let text = src.text();
         let len = text.len();
         let mut start = span.start.min(len);
@@ -39,7 +120,7 @@ impl SourceError {
             end += 1;
         }
         SourceError {
-            message,
+            kind,
             code: SourceText(src.shared()),
             span: SourceSpan::new(start.into(), end - start),
             label,
@@ -51,6 +132,16 @@ impl SourceError {
     pub fn with_help(mut self, help: impl Into<String>) -> Self {
         self.help = Some(help.into());
         self
+    }
+
+    /// What went wrong.
+    pub fn kind(&self) -> &ErrorKind {
+        &self.kind
+    }
+
+    /// The byte span in the file the error points at.
+    pub fn span(&self) -> Span {
+        Span::new(self.span.offset(), self.span.offset() + self.span.len())
     }
 
     /// `path:line:column` of the error.

@@ -22,6 +22,7 @@ pub mod site;
 pub mod source;
 pub mod suite;
 pub mod tree;
+pub mod yaml;
 
 use std::process::ExitCode;
 

@@ -598,40 +598,10 @@ pub fn build(
                 }
             }
         }
+        // Read and checked where the overlay was read, with its file:line.
         let settings = &step.settings;
-        let overlay_error = |what: &str, detail: String| {
-            Error::Usage(format!(
-                "{}: step `{}`: {what}: {detail}",
-                runbook
-                    .overlay_path
-                    .as_deref()
-                    .unwrap_or(&runbook.path)
-                    .display(),
-                step.id
-            ))
-        };
-        let mode = match settings.mode.as_deref() {
-            None => MatchMode::Like,
-            Some(name) => MatchMode::parse(name).ok_or_else(|| {
-                let known: Vec<&str> = MatchMode::ALL.iter().map(|m| m.name()).collect();
-                overlay_error(
-                    "mode",
-                    format!("`{name}` is not a mode (one of {})", known.join(", ")),
-                )
-            })?,
-        };
-        let timeout = settings
-            .timeout
-            .as_deref()
-            .map(crate::duration::parse)
-            .transpose()
-            .map_err(|e| overlay_error("timeout", e))?;
-        let retry = settings
-            .retry
-            .as_deref()
-            .map(crate::duration::parse)
-            .transpose()
-            .map_err(|e| overlay_error("retry", e))?;
+        let mode = settings.mode.clone().unwrap_or(MatchMode::Like);
+        let (timeout, retry) = (settings.timeout, settings.retry);
         let cleanup = runbook
             .overlay
             .cleanup

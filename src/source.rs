@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::error::{Error, SourceError};
+use crate::error::{Error, ErrorKind, SourceError};
 
 /// A byte range into a [`Source`]'s text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
@@ -48,11 +48,7 @@ impl Source {
                 let src = Source::new(path, &lossy);
                 // Offsets in the lossy text match the original up to the first invalid byte.
                 Err(src
-                    .error(
-                        Span::new(valid, valid + 1),
-                        "the file is not valid UTF-8",
-                        "here",
-                    )
+                    .error(Span::new(valid, valid + 1), ErrorKind::NotUtf8, "here")
                     .with_help("docrun reads guides as UTF-8 text; re-save the file as UTF-8")
                     .into())
             }
@@ -116,13 +112,8 @@ impl Source {
     }
 
     /// An error pointing at `span`, shown with the source line and a caret.
-    pub fn error(
-        &self,
-        span: Span,
-        message: impl Into<String>,
-        label: &'static str,
-    ) -> SourceError {
-        SourceError::new(self, span, message.into(), label)
+    pub fn error(&self, span: Span, kind: ErrorKind, label: &'static str) -> SourceError {
+        SourceError::new(self, span, kind, label)
     }
 }
 

@@ -472,10 +472,12 @@ fn a_check_naming_an_unknown_variable_is_an_input_error() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
+    // At the reference itself, with the line, a caret and the closest name.
     assert!(
-        stderr.contains("g.docrun.yaml:5: check kube.context refers to $CXT, which is not a variable of the guide (did you mean `CTX`?)"),
+        stderr.contains("g.docrun.yaml:5:41: check kube.context refers to $CXT, which is not a variable of the guide"),
         "{stderr}"
     );
+    assert!(stderr.contains("(did you mean `CTX`?)"), "{stderr}");
 }
 
 #[test]
@@ -574,4 +576,65 @@ fn the_verify_overlay_serves_both_languages() {
             assert_eq!(step["native"][0]["name-prefix"], prefix, "{guide} {id}");
         }
     }
+}
+
+/// The kind of a located error, and its file name, line and column.
+fn located(err: docrun::error::Error) -> (docrun::error::ErrorKind, String, (usize, usize)) {
+    match err {
+        docrun::error::Error::Source(e) => (
+            e.kind().clone(),
+            e.path().file_name().unwrap().to_string_lossy().into_owned(),
+            e.line_col(),
+        ),
+        other => panic!("not located: {other}"),
+    }
+}
+
+#[test]
+fn overlay_errors_are_kinds_at_the_setting_in_the_file_or_the_front_matter() {
+    use docrun::error::ErrorKind;
+    let dir = tempfile::tempdir().unwrap();
+    let build = |text: &str, overlay: Option<&str>| {
+        let guide = dir.path().join("g.md");
+        std::fs::write(&guide, text).unwrap();
+        let overlay_file = dir.path().join("g.docrun.yaml");
+        match overlay {
+            Some(o) => std::fs::write(&overlay_file, o).unwrap(),
+            None => {
+                let _ = std::fs::remove_file(&overlay_file);
+            }
+        }
+        let doc = docrun::doc::Doc::load(&guide).unwrap();
+        docrun::runbook::build(&doc, Default::default()).map(|_| ())
+    };
+    let guide = "---\ntitle: g\n---\n## Deploy {#deploy}\n\n```bash\necho hi\n```\n";
+    // A step the guide does not have, in the overlay file: at its key.
+    let err = build(guide, Some("vars: {}\nsteps:\n  deploy_9: {run: false}\n")).unwrap_err();
+    assert_eq!(
+        located(err),
+        (
+            ErrorKind::UnknownStep("deploy_9".into()),
+            "g.docrun.yaml".into(),
+            (3, 3)
+        )
+    );
+    // The same in the guide's front matter: in the guide, at the key.
+    let in_front = "---\ntitle: g\nrunbook:\n  steps:\n    deploy_9: {run: false}\n---\n## Deploy {#deploy}\n\n```bash\necho hi\n```\n";
+    let err = build(in_front, None).unwrap_err();
+    assert_eq!(
+        located(err),
+        (
+            ErrorKind::UnknownStep("deploy_9".into()),
+            "g.md".into(),
+            (5, 5)
+        )
+    );
+    // A timeout that is no duration: at the value.
+    let err = build(guide, Some("steps:\n  deploy_1:\n    timeout: 5 parsecs\n")).unwrap_err();
+    let (kind, file, (line, _)) = located(err);
+    assert!(
+        matches!(&kind, ErrorKind::InvalidOverlay(m) if m.contains("5 parsecs")),
+        "{kind:?}"
+    );
+    assert_eq!((file.as_str(), line), ("g.docrun.yaml", 3));
 }

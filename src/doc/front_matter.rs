@@ -1,6 +1,6 @@
 //! YAML front matter between `---` lines at the top of a guide.
 
-use crate::error::SourceError;
+use crate::error::{ErrorKind, SourceError};
 use crate::source::{Source, Span};
 
 /// What a guide's `test:` key says about running it in doc CI.
@@ -108,7 +108,7 @@ pub fn parse(src: &Source) -> Result<(FrontMatter, usize), SourceError> {
         return Err(src
             .error(
                 Span::new(bom, bom + 3),
-                "front matter is not closed",
+                ErrorKind::FrontMatterUnclosed,
                 "opened here",
             )
             .with_help("end the front matter with a line of three dashes: ---"));
@@ -126,7 +126,7 @@ pub fn parse(src: &Source) -> Result<(FrontMatter, usize), SourceError> {
             .to_owned();
         src.error(
             Span::new(at, at + 1),
-            format!("front matter is not valid YAML: {message}"),
+            ErrorKind::FrontMatterYaml(message),
             "here",
         )
         .with_help(
@@ -140,7 +140,7 @@ pub fn parse(src: &Source) -> Result<(FrontMatter, usize), SourceError> {
             return Err(src
                 .error(
                     Span::new(yaml_start, yaml_end),
-                    "front matter is not a mapping",
+                    ErrorKind::FrontMatterNotMapping,
                     "here",
                 )
                 .with_help("front matter holds `key: value` lines, e.g. `title: My guide`"))
@@ -205,13 +205,18 @@ mod tests {
     #[test]
     fn broken_front_matter_points_at_the_line() {
         let err = fm("---\ntitle: a\nkeywords: [a, b\n---\n").unwrap_err();
-        assert!(err.message.contains("not valid YAML"), "{}", err.message);
+        assert!(
+            matches!(err.kind(), ErrorKind::FrontMatterYaml(_)),
+            "{:?}",
+            err.kind()
+        );
         assert!(err.line() >= 3, "{}", err.location());
         let err = fm("---\ntitle: a\n").unwrap_err();
-        assert_eq!(err.location(), "g.md:1:1");
-        assert!(err.message.contains("not closed"));
+        assert_eq!(err.kind(), &ErrorKind::FrontMatterUnclosed);
+        assert_eq!((err.line_col(), err.span()), ((1, 1), Span::new(0, 3)));
         let err = fm("---\n- a\n---\n").unwrap_err();
-        assert!(err.message.contains("not a mapping"));
+        assert_eq!(err.kind(), &ErrorKind::FrontMatterNotMapping);
+        assert_eq!(err.line_col(), (2, 1));
     }
 
     #[test]

@@ -20,7 +20,7 @@ use super::{
     front_matter, BlockForm, BodyLine, Callout, Doc, Heading, Include, IncludeKind, Item, TabRef,
     Table, TableRow, TextBlock, Wrapper,
 };
-use crate::error::SourceError;
+use crate::error::{ErrorKind, SourceError};
 use crate::source::{Source, Span};
 
 /// Shortcodes that wrap content and must be closed, in every dialect with shortcodes.
@@ -351,7 +351,7 @@ impl<'a> LineScan<'a> {
             let span = o.block.span;
             self.errors.push(
                 self.src
-                    .error(span, "text block is never closed", "opened here")
+                    .error(span, ErrorKind::TextBlockNeverClosed, "opened here")
                     .with_help(format!(
                         "close it with `{{{{< /{} >}}}}` on a line of its own",
                         o.closer
@@ -366,7 +366,7 @@ impl<'a> LineScan<'a> {
                 self.src
                     .error(
                         c.span,
-                        format!("`{}` is never closed", c.name),
+                        ErrorKind::NeverClosed(c.name.clone()),
                         "opened here",
                     )
                     .with_help(format!("close it with `{{{{< /{} >}}}}`", c.name)),
@@ -443,11 +443,7 @@ impl<'a> LineScan<'a> {
         match code.name.as_str() {
             "text" if code.closing => Err(self
                 .src
-                .error(
-                    code.span,
-                    "`{{< /text >}}` without an opening `text` tag",
-                    "here",
-                )
+                .error(code.span, ErrorKind::TextCloserWithoutOpener, "here")
                 .with_help("remove it, or open the block with `{{< text bash >}}`")),
             "text" => Ok(Some(OpenBlock {
                 block: self.open_text(code, line, line_no, commented)?,
@@ -555,10 +551,7 @@ impl<'a> LineScan<'a> {
                 .src
                 .error(
                     code.span,
-                    format!(
-                        "unknown `text` argument `{}`",
-                        arg.key.as_deref().unwrap_or("")
-                    ),
+                    ErrorKind::UnknownTextArgument(arg.key.clone().unwrap_or_default()),
                     "in this tag",
                 )
                 .with_help(format!("known arguments: {}", KNOWN.join(", "))));
@@ -694,14 +687,25 @@ impl<'a> LineScan<'a> {
                 let (line, _) = self.src.line_col(top.span.start);
                 Err(self
                     .src
-                    .error(span, format!("`{{{{< /{name} >}}}}` closes `{}`, opened at line {line}, which is still open", top.name), "here")
-                    .with_help(format!("close `{}` first with `{{{{< /{} >}}}}`", top.name, top.name)))
+                    .error(
+                        span,
+                        ErrorKind::CloserOutOfOrder {
+                            name: name.to_owned(),
+                            open: top.name.clone(),
+                            line,
+                        },
+                        "here",
+                    )
+                    .with_help(format!(
+                        "close `{}` first with `{{{{< /{} >}}}}`",
+                        top.name, top.name
+                    )))
             }
             None => Err(self
                 .src
                 .error(
                     span,
-                    format!("`{{{{< /{name} >}}}}` without an opening tag"),
+                    ErrorKind::CloserWithoutOpener(name.to_owned()),
                     "here",
                 )
                 .with_help(format!("remove it, or open it with `{{{{< {name} >}}}}`"))),
@@ -1199,22 +1203,37 @@ mod tests {
         let cases = [
             (
                 "a\n{{< text bash >}}\n$ ls\n",
-                "text block is never closed",
-                "g.md:2:1",
+                ErrorKind::TextBlockNeverClosed,
+                (2, 1),
             ),
-            ("{{< tip >}}\nx\n", "`tip` is never closed", "g.md:1:1"),
-            ("x\n{{< /text >}}\n", "without an opening", "g.md:2:1"),
-            ("{{< tip >}}\n{{< /warning >}}\n", "still open", "g.md:2:1"),
+            (
+                "{{< tip >}}\nx\n",
+                ErrorKind::NeverClosed("tip".into()),
+                (1, 1),
+            ),
+            (
+                "x\n{{< /text >}}\n",
+                ErrorKind::TextCloserWithoutOpener,
+                (2, 1),
+            ),
+            (
+                "{{< tip >}}\n{{< /warning >}}\n",
+                ErrorKind::CloserOutOfOrder {
+                    name: "warning".into(),
+                    open: "tip".into(),
+                    line: 1,
+                },
+                (2, 1),
+            ),
             (
                 "{{< text bash foo=1 >}}\n{{< /text >}}\n",
-                "unknown `text` argument `foo`",
-                "g.md:1:1",
+                ErrorKind::UnknownTextArgument("foo".into()),
+                (1, 1),
             ),
         ];
-        for (text, message, location) in cases {
+        for (text, kind, line_col) in cases {
             let e = err(text);
-            assert!(e.message.contains(message), "{text}: {}", e.message);
-            assert_eq!(e.location(), location, "{text}");
+            assert_eq!((e.kind(), e.line_col()), (&kind, line_col), "{text}");
             assert!(e.help.is_some(), "{text}");
         }
     }

@@ -5,7 +5,7 @@
 
 use crate::source::{Source, Span};
 
-use crate::error::SourceError;
+use crate::error::{ErrorKind, SourceError};
 
 /// The delimiter pair a shortcode was written with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -138,7 +138,7 @@ impl ParagraphEnds {
     }
 }
 
-type TagError = (usize, String, &'static str);
+type TagError = (usize, ErrorKind, &'static str);
 
 /// Parses one tag at the start of `text`; returns it and its length in bytes.
 fn parse_tag(text: &str, delim: Delim) -> Result<(Shortcode, usize), TagError> {
@@ -162,7 +162,7 @@ fn parse_tag(text: &str, delim: Delim) -> Result<(Shortcode, usize), TagError> {
     if i == name_start {
         return Err((
             i.min(text.len().saturating_sub(1)),
-            format!("shortcode without a name after `{open}`"),
+            ErrorKind::ShortcodeWithoutName(open.to_owned()),
             "a shortcode reads `{{< name args >}}`; write `{{</* */>}}` to show one literally",
         ));
     }
@@ -187,7 +187,10 @@ fn parse_tag(text: &str, delim: Delim) -> Result<(Shortcode, usize), TagError> {
         if i >= bytes.len() {
             return Err((
                 text.len().saturating_sub(1),
-                format!("shortcode `{name}` is not closed with `{close}`"),
+                ErrorKind::ShortcodeNotClosed {
+                    name: name.to_owned(),
+                    close: close.to_owned(),
+                },
                 "end the tag before the next blank line, e.g. `{{< text bash >}}`",
             ));
         }
@@ -222,7 +225,7 @@ fn parse_arg(text: &str, start: usize, close: &str) -> Result<(Arg, usize), TagE
                     None => {
                         return Err((
                             i,
-                            "quoted shortcode argument is not closed".to_owned(),
+                            ErrorKind::ShortcodeQuoteNotClosed,
                             "close the quote before the end of the tag",
                         ))
                     }
@@ -251,7 +254,7 @@ fn parse_arg(text: &str, start: usize, close: &str) -> Result<(Arg, usize), TagE
                 if bytes[j] == b'"' {
                     return Err((
                         j,
-                        "stray quote inside a shortcode argument".to_owned(),
+                        ErrorKind::ShortcodeStrayQuote,
                         "quote the whole value: key=\"a value\"",
                     ));
                 }
@@ -260,7 +263,7 @@ fn parse_arg(text: &str, start: usize, close: &str) -> Result<(Arg, usize), TagE
             if j == i {
                 return Err((
                     i,
-                    "shortcode argument has no value".to_owned(),
+                    ErrorKind::ShortcodeArgumentWithoutValue,
                     "write key=value or key=\"a value\"",
                 ));
             }
@@ -352,16 +355,27 @@ mod tests {
 
     #[test]
     fn malformed_tags_are_errors_with_a_column() {
+        let not_closed = ErrorKind::ShortcodeNotClosed {
+            name: "text".into(),
+            close: ">}}".into(),
+        };
         let cases = [
-            ("{{< text bash", "not closed", 13),
-            (r#"{{< text syntax="bash >}}"#, "not closed", 17),
-            ("ab {{< >}}", "without a name", 8),
-            (r#"{{< text a"b >}}"#, "stray quote", 11),
+            ("{{< text bash", not_closed, 13),
+            (
+                r#"{{< text syntax="bash >}}"#,
+                ErrorKind::ShortcodeQuoteNotClosed,
+                17,
+            ),
+            (
+                "ab {{< >}}",
+                ErrorKind::ShortcodeWithoutName("{{<".into()),
+                8,
+            ),
+            (r#"{{< text a"b >}}"#, ErrorKind::ShortcodeStrayQuote, 11),
         ];
-        for (line, message, column) in cases {
+        for (line, kind, column) in cases {
             let err = scan(line).unwrap_err();
-            assert!(err.message.contains(message), "{line}: {}", err.message);
-            assert_eq!(err.location(), format!("t.md:1:{column}"), "{line}");
+            assert_eq!((err.kind(), err.line_col()), (&kind, (1, column)), "{line}");
             assert!(err.help.is_some());
         }
     }
@@ -380,7 +394,11 @@ mod tests {
         let found = scan("{{< tab name=配置 >}}").unwrap();
         assert_eq!(found[0].named("name"), Some("配置"));
         let err = scan("{{< x 配\u{FFFD}").unwrap_err();
-        assert!(err.message.contains("not closed"));
+        assert!(
+            matches!(err.kind(), ErrorKind::ShortcodeNotClosed { .. }),
+            "{:?}",
+            err.kind()
+        );
     }
 
     #[test]

@@ -290,9 +290,7 @@ fn lint_parsed(
             syntax = Some(bash_syntax::GuideScripts::new(doc.source.clone(), &own));
         }
         Err(Error::Source(err)) => lint.findings.push(parse_finding(&err)),
-        Err(err) => lint
-            .findings
-            .push(overlay_finding(doc.path(), &err.to_string())),
+        Err(err) => lint.findings.push(unlocated_finding(doc.path(), &err)),
     }
     let mut findings = lint.findings;
     sort_findings(&mut findings);
@@ -306,54 +304,38 @@ fn sort_findings(findings: &mut [Finding]) {
     });
 }
 
+/// A located error as a finding: `overlay` for an overlay's, `parse` for the guide's.
 fn parse_finding(err: &SourceError) -> Finding {
     let (line, column) = err.line_col();
+    let overlay = err.kind().is_overlay();
     Finding {
         file: err.path().to_path_buf(),
         line,
         column,
         severity: Severity::Error,
-        rule: "parse",
-        message: err.message.clone(),
-        hint: err
-            .help
-            .clone()
-            .unwrap_or_else(|| "fix the guide so that it reads as a guide".to_owned()),
+        rule: if overlay { "overlay" } else { "parse" },
+        message: err.kind().to_string(),
+        hint: err.help.clone().unwrap_or_else(|| {
+            if overlay {
+                "see \"Overlays\" in the README for the keys it takes"
+            } else {
+                "fix the guide so that it reads as a guide"
+            }
+            .to_owned()
+        }),
     }
 }
 
-/// An overlay error, whose text reads `file:line[:col]: message` and maybe `\nhint: ...`.
-fn overlay_finding(guide: &Path, text: &str) -> Finding {
-    static LOCATED: LazyLock<Regex> =
-        LazyLock::new(|| Regex::new(r"^([^\n]+?):(\d+)(?::(\d+))?: ").unwrap());
-    let (text, hint) = match text.split_once("\nhint: ") {
-        Some((t, h)) => (t, h.to_owned()),
-        None => (
-            text,
-            "see \"Overlays\" in the README for the keys it takes".to_owned(),
-        ),
-    };
-    let (file, line, column, message) = match LOCATED.captures(text) {
-        Some(c) => (
-            PathBuf::from(&c[1]),
-            c[2].parse().unwrap_or(1),
-            c.get(3).and_then(|m| m.as_str().parse().ok()).unwrap_or(1),
-            text[c[0].len()..].to_owned(),
-        ),
-        None => {
-            let prefix = format!("{}: ", guide.display());
-            let message = text.strip_prefix(&prefix).unwrap_or(text).to_owned();
-            (guide.to_path_buf(), 1, 1, message)
-        }
-    };
+/// An error that points at no line of a file: at the guide's first line.
+fn unlocated_finding(guide: &Path, err: &Error) -> Finding {
     Finding {
-        file,
-        line,
-        column,
+        file: guide.to_path_buf(),
+        line: 1,
+        column: 1,
         severity: Severity::Error,
         rule: "overlay",
-        message,
-        hint,
+        message: err.to_string(),
+        hint: "see \"Overlays\" in the README for the keys it takes".to_owned(),
     }
 }
 
@@ -949,28 +931,29 @@ mod tests {
             "{TESTED}\n{{{{< text bash >}}}}\n$ echo <my-cluster-name>\n{{{{< /text >}}}}\n"
         );
         let doc = doc::parse(Arc::new(Source::new("g.md", &text))).unwrap();
-        let overlay = runbook::overlay::parse(
+        let overlay = runbook::overlay::read(
             "vars:\n  MY_CLUSTER_NAME: {default: c1}\n",
             Path::new("g.docrun.yaml"),
-            1,
         )
         .unwrap();
         let options = |overlay| BuildOptions {
             site: None,
-            overlay: Some(runbook::overlay::LoadedOverlay {
-                overlay,
-                path: PathBuf::from("g.docrun.yaml"),
-                line: 1,
-            }),
+            overlay: Some(overlay),
             includes: None,
         };
         assert_eq!(lint_doc(&doc, options(overlay)), vec![]);
         let found = lint_doc(&doc, BuildOptions::default());
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].rule, "placeholder");
-        let bad = runbook::overlay::parse("steps:\n  nope_1: {}\n", Path::new("x"), 1).unwrap();
+        let bad = runbook::overlay::read("steps:\n  nope_1: {}\n", Path::new("x")).unwrap();
         let found = lint_doc(&doc, options(bad));
-        assert_eq!((found[0].rule, found[0].line), ("overlay", 1), "{found:?}");
+        let at = (
+            found[0].rule,
+            found[0].file.as_path(),
+            found[0].line,
+            found[0].column,
+        );
+        assert_eq!(at, ("overlay", Path::new("x"), 2, 3), "{found:?}");
         assert!(found[0].message.contains("`nope_1`"), "{found:?}");
     }
 

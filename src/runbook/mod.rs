@@ -23,9 +23,10 @@ pub use vars::{VarKind, Variable};
 use crate::check::CheckSpec;
 use crate::doc::bash::{self, Command, Expected};
 use crate::doc::{BodyLine, Detected, Doc, Include, IncludeKind, Item, TestMode, TextBlock};
-use crate::error::Error;
+use crate::error::{Error, ErrorKind};
 use crate::site::{render_values, SiteData};
-use overlay::{LoadedOverlay, Overlay, StepOverlay};
+use crate::yaml::{Key, Places};
+use overlay::{At, LoadedOverlay, Overlay, OverlayPlaces, StepOverlay};
 
 /// What kind of step a guide item is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -205,12 +206,13 @@ pub fn build(doc: &Doc, options: BuildOptions<'_>) -> Result<Runbook, Error> {
             .transpose()?,
     };
     if let Some((value, line)) = &doc.front_matter.runbook {
-        let declared = overlay::from_value(value.clone(), &path, *line)?;
-        overlay = Some(merge_front_matter(overlay, declared, &path, *line));
+        let places = front_matter_places(doc);
+        let declared = overlay::from_value(value.clone(), &places)?;
+        overlay = Some(merge_front_matter(overlay, declared, places, &path, *line));
     }
-    let (overlay, overlay_path) = match overlay {
-        Some(o) => (o.overlay, Some(o.path)),
-        None => (Overlay::default(), None),
+    let (overlay, overlay_path, places) = match overlay {
+        Some(o) => (o.overlay, Some(o.path), o.places),
+        None => (Overlay::default(), None, OverlayPlaces::default()),
     };
     let own_includes = Includes::default();
     let mut builder = Builder {
@@ -241,17 +243,23 @@ pub fn build(doc: &Doc, options: BuildOptions<'_>) -> Result<Runbook, Error> {
                 }
             }
             None => {
-                return Err(Error::Usage(format!(
-                    "{}: the overlay names step `{id}`, which the guide does not have{}",
-                    overlay_path.as_deref().unwrap_or(&path).display(),
+                let err = places.error(
+                    &[Key::Name("steps"), Key::Name(id)],
+                    At::Key,
+                    ErrorKind::UnknownStep(id.clone()),
+                );
+                let hint = format!(
+                    "`docrun list {}` shows the step ids{}",
+                    path.display(),
                     did_you_mean(id, steps.iter().map(|s| s.id.as_str()))
-                )))
+                );
+                return Err(with_help(err, hint));
             }
         }
     }
 
     let vars = vars::collect(doc, &steps, &overlay);
-    check_references(&overlay, &vars, overlay_path.as_deref().unwrap_or(&path))?;
+    check_references(&overlay, &vars, &places)?;
     let mut contexts: Vec<NamedContext> = Vec::new();
     for step in steps
         .iter()
@@ -294,9 +302,32 @@ pub fn build(doc: &Doc, options: BuildOptions<'_>) -> Result<Runbook, Error> {
     })
 }
 
+/// Where the YAML of a guide's front matter is, between its `---` lines.
+fn front_matter_places(doc: &Doc) -> Places {
+    let text = doc.source.text();
+    let block = doc.front_matter.span;
+    let start = text[block.start..block.end]
+        .find('\n')
+        .map_or(block.end, |i| block.start + i + 1);
+    let end = text[..block.end]
+        .trim_end_matches('\n')
+        .rfind('\n')
+        .map_or(start, |i| (i + 1).max(start));
+    Places::read(doc.source.clone(), start, end - start)
+}
+
+/// Adds a hint to a located error.
+fn with_help(err: Error, hint: String) -> Error {
+    match err {
+        Error::Source(e) => Error::Source(Box::new(e.with_help(hint))),
+        other => other,
+    }
+}
+
 fn merge_front_matter(
     file: Option<LoadedOverlay>,
     declared: Overlay,
+    front_matter: Places,
     path: &Path,
     line: usize,
 ) -> LoadedOverlay {
@@ -305,8 +336,10 @@ fn merge_front_matter(
             overlay: declared,
             path: path.to_path_buf(),
             line,
+            places: OverlayPlaces::default().with_front_matter(front_matter),
         },
         Some(mut loaded) => {
+            loaded.places = loaded.places.with_front_matter(front_matter);
             let o = &mut loaded.overlay;
             o.vars.extend(declared.vars);
             o.prerequisites.extend(declared.prerequisites);
@@ -912,11 +945,11 @@ fn clusters_prerequisite(
 }
 
 /// Every `$NAME` in the overlay's checks must name a variable of the guide (or of the overlay's
-/// `vars:`); the error names the overlay file and the first line that mentions the reference.
+/// `vars:`); the error points at the first mention of the reference.
 fn check_references(
     overlay: &Overlay,
     vars: &[Variable],
-    overlay_file: &Path,
+    places: &OverlayPlaces,
 ) -> Result<(), Error> {
     let declared = overlay
         .prerequisites
@@ -928,21 +961,22 @@ fn check_references(
             if vars.iter().any(|v| v.name == name) {
                 continue;
             }
-            let line = std::fs::read_to_string(overlay_file)
-                .ok()
-                .and_then(|text| {
-                    let mention =
-                        regex::Regex::new(&format!(r"\$(?:{name}\b|\{{{name}\}})")).ok()?;
-                    text.lines().position(|l| mention.is_match(l))
-                })
-                .map(|i| format!(":{}", i + 1))
-                .unwrap_or_default();
-            return Err(Error::Usage(format!(
-                "{}{line}: check {} refers to ${name}, which is not a variable of the guide{}\nhint: declare it under `vars:` in the overlay, or fix the name",
-                overlay_file.display(),
-                check.name(),
+            let kind = ErrorKind::UnknownCheckVariable {
+                check: check.name().to_owned(),
+                name: name.clone(),
+            };
+            let braced = format!("${{{name}}}");
+            let needle = if places.mentions(&braced) {
+                braced
+            } else {
+                format!("${name}")
+            };
+            let err = places.error_at_mention(&[], &needle, kind);
+            let hint = format!(
+                "declare it under `vars:` in the overlay, or fix the name{}",
                 did_you_mean(&name, vars.iter().map(|v| v.name.as_str()))
-            )));
+            );
+            return Err(with_help(err, hint));
         }
     }
     Ok(())
