@@ -5,6 +5,7 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::duration::defaults;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// Make documentation executable: preview, run and check the steps of Markdown guides.
@@ -168,16 +169,16 @@ pub struct RunArgs {
     #[arg(long)]
     pub keep_going: bool,
     /// Default timeout of a step, e.g. 30s, 5m.
-    #[arg(long, value_name = "DUR", default_value = "5m")]
-    pub timeout: String,
+    #[arg(long, value_name = "DUR", default_value = defaults::STEP_TIMEOUT, value_parser = parse_duration)]
+    pub timeout: Duration,
     /// How long a verification step (expected output, commands that only look) is retried,
     /// with exponential backoff, before it fails; 0 to never retry.
-    #[arg(long, value_name = "DUR", default_value = "30s")]
-    pub retry: String,
+    #[arg(long, value_name = "DUR", default_value = defaults::RETRY, value_parser = crate::duration::parse)]
+    pub retry: Duration,
     /// How long a native wait (pods ready, rollout, condition) may take unless the step's
     /// overlay gives a timeout.
-    #[arg(long, value_name = "DUR", default_value = "5m")]
-    pub wait_timeout: String,
+    #[arg(long, value_name = "DUR", default_value = defaults::WAIT_TIMEOUT, value_parser = parse_duration)]
+    pub wait_timeout: Duration,
     /// JSON Lines events on stdout.
     #[arg(long)]
     pub json: bool,
@@ -252,12 +253,12 @@ pub struct TestArgs {
     pub format: Format,
     #[command(flatten)]
     pub vars: VarArgs,
-    /// Default timeout of a step.
-    #[arg(long, value_name = "DUR")]
-    pub timeout: Option<String>,
-    /// How long a verification step is retried.
-    #[arg(long, value_name = "DUR")]
-    pub retry: Option<String>,
+    /// Default timeout of a step (else `docrun.yaml`'s `timeout`, else 5m).
+    #[arg(long, value_name = "DUR", value_parser = parse_duration)]
+    pub timeout: Option<Duration>,
+    /// How long a verification step is retried (else `docrun.yaml`'s `retry`, else 30s).
+    #[arg(long, value_name = "DUR", value_parser = crate::duration::parse)]
+    pub retry: Option<Duration>,
 }
 
 #[derive(Debug, Args)]

@@ -197,21 +197,16 @@ fn selection(args: &crate::cli::Selection) -> Selection {
 }
 
 fn run_command(args: &RunArgs, global: &GlobalArgs) -> Result<ExitCode, Error> {
-    let duration = |flag: &str, text: &str| {
-        crate::duration::parse(text).map_err(|e| Error::Usage(format!("--{flag}: {e}")))
-    };
-    let positive =
-        |flag: &str, text: &str| duration(flag, text).and_then(|d| nonzero(flag, text, d));
     let options = RunOptions {
         workdir: std::env::current_dir()
             .map_err(|e| Error::Internal(format!("no working directory: {e}")))?,
-        default_timeout: positive("timeout", &args.timeout)?,
-        default_retry: duration("retry", &args.retry)?,
+        default_timeout: args.timeout,
+        default_retry: args.retry,
         keep_going: args.keep_going,
         resume: args.resume,
         checkpoint: true,
         no_native: args.no_native,
-        wait_timeout: positive("wait-timeout", &args.wait_timeout)?,
+        wait_timeout: args.wait_timeout,
         full_output: args.full_output.clone(),
     };
     let runbook = load_runbook(&args.doc, args.vars.site_data.as_deref(), global)?;
@@ -294,16 +289,6 @@ fn run_command(args: &RunArgs, global: &GlobalArgs) -> Result<ExitCode, Error> {
             ExitCode::from(summary.stop.unwrap_or(Stop::Interrupt).exit_code())
         }
     })
-}
-
-/// A timeout of zero would fail every step before it starts.
-fn nonzero(flag: &str, text: &str, d: std::time::Duration) -> Result<std::time::Duration, Error> {
-    if d.is_zero() {
-        return Err(Error::Usage(format!(
-            "--{flag} {text}: must be more than zero\nhint: e.g. --{flag} 30s"
-        )));
-    }
-    Ok(d)
 }
 
 /// Before the first step: makes sure the steps' processes cannot outlive docrun, and says what
@@ -473,33 +458,23 @@ fn test_command(args: &TestArgs, global: &GlobalArgs) -> Result<ExitCode, Error>
             ExitCode::SUCCESS
         });
     }
-    let duration = |flag: &str, given: Option<&str>, from_settings: Option<&str>, default: &str| {
-        let text = given.or(from_settings).unwrap_or(default);
-        crate::duration::parse(text).map_err(|e| Error::Usage(format!("--{flag}: {e}")))
-    };
+    use crate::duration::{default, defaults};
     let template = RunOptions {
         workdir: std::env::temp_dir(),
-        default_timeout: duration(
-            "timeout",
-            args.timeout.as_deref(),
-            settings.timeout.as_deref(),
-            "5m",
-        )
-        .and_then(|d| {
-            let text = args.timeout.as_deref().or(settings.timeout.as_deref());
-            nonzero("timeout", text.unwrap_or("5m"), d)
-        })?,
-        default_retry: duration(
-            "retry",
-            args.retry.as_deref(),
-            settings.retry.as_deref(),
-            "30s",
-        )?,
+        // The flag, then docrun.yaml, then the default.
+        default_timeout: args
+            .timeout
+            .or(settings.timeout)
+            .unwrap_or_else(|| default(defaults::STEP_TIMEOUT)),
+        default_retry: args
+            .retry
+            .or(settings.retry)
+            .unwrap_or_else(|| default(defaults::RETRY)),
         keep_going: false,
         resume: false,
         checkpoint: false,
         no_native: false,
-        wait_timeout: std::time::Duration::from_secs(300),
+        wait_timeout: default(defaults::WAIT_TIMEOUT),
         full_output: args.full_output.clone(),
     };
     if args.jobs == Some(0) {

@@ -61,6 +61,36 @@ where
     }
 }
 
+/// The defaults of the durations a run takes, as a user would write them; `docrun run`'s flags
+/// show them in `--help`, and `docrun test` falls back on them after `docrun.yaml`.
+pub mod defaults {
+    /// A step's timeout.
+    pub const STEP_TIMEOUT: &str = "5m";
+    /// How long a verification step is retried.
+    pub const RETRY: &str = "30s";
+    /// How long a native wait (pods ready, rollout, condition) may take.
+    pub const WAIT_TIMEOUT: &str = "5m";
+}
+
+/// A default of [`defaults`], parsed.
+pub fn default(text: &'static str) -> Duration {
+    parse(text).unwrap_or(Duration::from_secs(300))
+}
+
+/// Reads an optional duration that must be more than zero (a timeout), as
+/// [`deserialize_opt`] does.
+pub fn deserialize_positive_opt<'de, D>(deserializer: D) -> Result<Option<Duration>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    match deserialize_opt(deserializer)? {
+        Some(d) if d.is_zero() => Err(serde::de::Error::custom(
+            "a timeout must be more than zero (e.g. 2s)",
+        )),
+        other => Ok(other),
+    }
+}
+
 /// Parses a duration that must be more than zero (a timeout, a call's time limit).
 pub fn parse_positive(text: &str) -> Result<Duration, String> {
     let duration = parse(text)?;

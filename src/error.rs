@@ -67,6 +67,12 @@ pub enum ErrorKind {
     #[error("check {check} refers to ${name}, which is not a variable of the guide")]
     UnknownCheckVariable { check: String, name: String },
 
+    // A tree's `docrun.yaml`.
+    #[error("invalid docrun.yaml: {0}")]
+    InvalidSettings(String),
+    #[error("unknown dialect `{0}`")]
+    UnknownDialect(String),
+
     // Values files (`--values`).
     #[error("not valid YAML: {0}")]
     ValuesYaml(String),
@@ -157,6 +163,13 @@ impl SourceError {
     /// The 1-based line and column (in characters) the error points at.
     pub fn line_col(&self) -> (usize, usize) {
         self.code.0.line_col(self.span.offset())
+    }
+
+    /// The length in bytes of the line the error points at.
+    pub fn line_len(&self) -> usize {
+        let text = self.code.0.text();
+        let start = self.code.0.line_start(self.line());
+        text[start..].find('\n').unwrap_or(text.len() - start)
     }
 
     /// The file the error is in.

@@ -43,8 +43,19 @@ pub fn run(cli: Cli) -> ExitCode {
     }
 }
 
+/// Source lines longer than this are not shown under an error.
+const MAX_SHOWN_LINE: usize = 400;
+
 fn report_error(err: &Error, color: bool) {
     match err {
+        // A line too long to read on a terminal (a 100 KB value) is not shown: the location,
+        // the message and the hint say enough.
+        Error::Source(diag) if diag.line_len() > MAX_SHOWN_LINE => {
+            eprintln!("error: {diag}");
+            if let Some(help) = &diag.help {
+                eprintln!("  help: {help}");
+            }
+        }
         Error::Source(diag) => {
             let handler = miette::GraphicalReportHandler::new_themed(if color {
                 miette::GraphicalTheme::unicode()

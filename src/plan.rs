@@ -6,17 +6,20 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde::Serialize;
 
 use crate::check::CheckSpec;
-use crate::error::{Error, MissingVar};
+use crate::error::{Error, ErrorKind, MissingVar};
 use crate::exec::matching::MatchMode;
 use crate::runbook::checkrefs;
 use crate::runbook::effects::is_read_only;
 use crate::runbook::subst::{self, Found};
 use crate::runbook::{did_you_mean, Prerequisite, Runbook, StepKind, VarKind};
+use crate::source::Source;
+use crate::yaml::{Key, Places};
 
 /// Where a variable's value came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -86,44 +89,57 @@ impl Inputs {
 }
 
 pub fn read_values(path: &Path) -> Result<BTreeMap<String, String>, Error> {
-    let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    parse_values(&text, path)
+    values_of(&Places::of_file(Source::load(path)?))
 }
 
 /// Reads the text of a values file (`path` names it in errors): a YAML mapping of variable
 /// names to plain values, each one fit for the environment ([`check_value`]).
 pub fn parse_values(text: &str, path: &Path) -> Result<BTreeMap<String, String>, Error> {
-    let value: serde_yaml::Value = serde_yaml::from_str(text).map_err(|e| {
-        let at = e
-            .location()
-            .map(|l| format!(":{}:{}", l.line(), l.column()))
-            .unwrap_or_default();
-        Error::Usage(format!("{}{at}: not valid YAML: {e}", path.display()))
+    values_of(&Places::of_file(Arc::new(Source::new(path, text))))
+}
+
+/// The values of the values file `places` reads; errors point at the key or value.
+fn values_of(places: &Places) -> Result<BTreeMap<String, String>, Error> {
+    let value: serde_yaml::Value = serde_yaml::from_str(places.source().text()).map_err(|e| {
+        let message = e.to_string();
+        let message = message.split(" at line ").next().unwrap_or("").to_owned();
+        places.error(
+            places.at_line_col(e.location()),
+            ErrorKind::ValuesYaml(message),
+            "here",
+        )
     })?;
     let mut values = BTreeMap::new();
     let mapping = match value {
         serde_yaml::Value::Mapping(m) => m,
         serde_yaml::Value::Null => return Ok(values),
         _ => {
-            return Err(Error::Usage(format!(
-                "{}: expected a mapping of NAME: value\nhint: e.g.\n  CTX_CLUSTER1: kind-cluster1",
-                path.display()
-            )))
+            return Err(places
+                .error(places.value(&[]), ErrorKind::ValuesNotMapping, "here")
+                .with_help("e.g.\n  CTX_CLUSTER1: kind-cluster1")
+                .into())
         }
     };
     for (key, value) in mapping {
+        let key_text = serde_yaml::to_string(&key)
+            .unwrap_or_default()
+            .trim()
+            .to_owned();
         let (Some(name), Some(value)) = (key.as_str(), scalar(&value)) else {
-            return Err(Error::Usage(format!(
-                "{}: `{}` must map a variable name to a plain value",
-                path.display(),
-                serde_yaml::to_string(&key).unwrap_or_default().trim()
-            )));
+            let span = places.key(&[Key::Name(&key_text)]);
+            return Err(places
+                .error(span, ErrorKind::ValueNotPlain(key_text), "here")
+                .with_help("a values file maps NAME: value, one per line")
+                .into());
         };
-        check_value(name, &value)
-            .map_err(|e| Error::Usage(format!("{}: {name}: {e}", path.display())))?;
+        check_value(name, &value).map_err(|reason| {
+            let span = places.value(&[Key::Name(name)]);
+            let kind = ErrorKind::InvalidValue {
+                name: name.to_owned(),
+                reason,
+            };
+            places.error(span, kind, "this value")
+        })?;
         values.insert(name.to_owned(), value);
     }
     Ok(values)
@@ -743,6 +759,29 @@ mod tests {
             }
             let _ = parse_values(&String::from_utf8_lossy(&bytes), Path::new("v.yaml"));
         }
+    }
+
+    #[test]
+    fn values_file_errors_are_kinds_at_the_key_or_value() {
+        let at = |text: &str| match parse_values(text, Path::new("v.yaml")).unwrap_err() {
+            Error::Source(e) => (e.kind().clone(), e.line_col()),
+            other => panic!("not located: {other}"),
+        };
+        assert_eq!(
+            at("A: 1\nB: [x]\n"),
+            (ErrorKind::ValueNotPlain("B".into()), (2, 1))
+        );
+        assert!(matches!(
+            at("A: 1\nB: \"nul\\0here\"\n"),
+            (ErrorKind::InvalidValue { name, .. }, (2, 4)) if name == "B"
+        ));
+        assert_eq!(at("- a\n- b\n"), (ErrorKind::ValuesNotMapping, (1, 1)));
+        assert!(matches!(
+            at("A: 1\nB: [\n"),
+            (ErrorKind::ValuesYaml(_), (3, _))
+        ));
+        let values = parse_values("A: 1\nB: two\n", Path::new("v.yaml")).unwrap();
+        assert_eq!(values["A"], "1");
     }
 
     #[test]

@@ -17,14 +17,16 @@ use sha2::{Digest, Sha256};
 use crate::doc::dialect::Reason;
 use crate::doc::{Detected, Dialect};
 use crate::doc::{Doc, TestMode};
-use crate::error::Error;
+use crate::error::{Error, ErrorKind};
 use crate::exec::runner::{self, RunOptions};
 use crate::plan::{self, Inputs, Plan, Selection};
 use crate::report::events::{Event, Reporter, RunStatus, StepStatus};
 use crate::report::human::{Human, HumanOptions};
 use crate::runbook::{self, BuildOptions, StepKind};
 use crate::site::SiteData;
+use crate::source::Source;
 use crate::tree::{DialectCache, SiteCache};
+use crate::yaml::{Key, Places};
 
 /// A doc tree's `docrun.yaml`.
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
@@ -34,9 +36,14 @@ pub struct Settings {
     #[serde(default)]
     pub vars: BTreeMap<String, String>,
     /// Default step timeout, e.g. `2m`.
-    pub timeout: Option<String>,
+    #[serde(
+        default,
+        deserialize_with = "crate::duration::deserialize_positive_opt"
+    )]
+    pub timeout: Option<Duration>,
     /// Default retry budget of verification steps, e.g. `30s`.
-    pub retry: Option<String>,
+    #[serde(default, deserialize_with = "crate::duration::deserialize_opt")]
+    pub retry: Option<Duration>,
     /// The Hugo `data` folder, relative to the `docrun.yaml`.
     pub site_data: Option<PathBuf>,
     /// The dialect the tree's guides are written in (`istio`, `hugo`, `mkdocs`, `markdown`),
@@ -60,33 +67,31 @@ impl Settings {
         else {
             return Ok(None);
         };
-        let text = std::fs::read_to_string(&file).map_err(|source| Error::Io {
-            path: file.clone(),
-            source,
-        })?;
-        let mut settings: Settings = serde_yaml::from_str::<Option<Settings>>(&text)
-            .map_err(|e| {
-                let at = e.location().map(|l| format!(":{}:{}", l.line(), l.column())).unwrap_or_default();
-                Error::Usage(format!(
-                    "{}{at}: invalid docrun.yaml: {}\nhint: it takes vars, timeout, retry, site-data and dialect",
-                    file.display(),
-                    e.to_string().split(" at line ").next().unwrap_or("")
-                ))
-            })?
-            .unwrap_or_default();
+        let places = Places::of_file(Source::load(&file)?);
+        let mut settings: Settings =
+            serde_yaml::from_str::<Option<Settings>>(places.source().text())
+                .map_err(|e| {
+                    let message = e.to_string();
+                    let message = message.split(" at line ").next().unwrap_or("").to_owned();
+                    places
+                        .error(
+                            places.at_line_col(e.location()),
+                            ErrorKind::InvalidSettings(message),
+                            "here",
+                        )
+                        .with_help("it takes vars, timeout, retry, site-data and dialect")
+                })?
+                .unwrap_or_default();
         if let (Some(dir), Some(data)) = (file.parent(), settings.site_data.as_ref()) {
             settings.site_data = Some(dir.join(data));
         }
         if let Some(name) = settings.dialect.as_deref() {
             if Dialect::from_name(name).is_none() {
-                let line = text
-                    .lines()
-                    .position(|l| l.trim_start().starts_with("dialect:"))
-                    .map_or(String::new(), |i| format!(":{}", i + 1));
-                return Err(Error::Usage(format!(
-                    "{}{line}: unknown dialect `{name}`\nhint: dialect is one of istio, hugo, mkdocs, markdown",
-                    file.display()
-                )));
+                let span = places.value(&[Key::Name("dialect")]);
+                return Err(places
+                    .error(span, ErrorKind::UnknownDialect(name.to_owned()), "here")
+                    .with_help("dialect is one of istio, hugo, mkdocs, markdown")
+                    .into());
             }
         }
         Ok(Some((file, settings)))

@@ -277,7 +277,7 @@ fn the_dialect_can_be_forced_by_flag_or_docrun_yaml_and_list_says_why() {
     assert_eq!(out.status.code(), Some(2));
     let err = text(&out.stderr);
     assert!(
-        err.contains("docrun.yaml:1: unknown dialect `sphinx`"),
+        err.contains("docrun.yaml:1:10: unknown dialect `sphinx`"),
         "{err}"
     );
 }

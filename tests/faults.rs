@@ -399,7 +399,9 @@ fn value_guide(dir: &Path) -> PathBuf {
 
 /// Runs docrun with `args` (`GUIDE` stands for the value guide) and `env`; returns its stderr
 /// after checking it exited 2, ran nothing, and said `expected`.
-fn refused(args: &[&str], env: &[(&str, &str)], expected: &[&str]) {
+/// Runs docrun, which must refuse with exit 2, say each of `expected` and run nothing; its
+/// standard error.
+fn refused(args: &[&str], env: &[(&str, &str)], expected: &[&str]) -> String {
     let dir = tempfile::tempdir().unwrap();
     let guide = value_guide(dir.path());
     let args: Vec<&str> = args
@@ -431,6 +433,7 @@ fn refused(args: &[&str], env: &[(&str, &str)], expected: &[&str]) {
     }
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert!(!dir.path().join("ran.txt").exists(), "{args:?} ran a step");
+    stderr
 }
 
 #[test]
@@ -438,7 +441,7 @@ fn a_nul_byte_in_a_values_file_is_named_with_its_file_and_variable() {
     refused(
         &["run", "GUIDE", "--values", "nul.yaml"],
         &[],
-        &["nul.yaml: MY_VALUE: the value has a NUL byte"],
+        &["nul.yaml:1:11: MY_VALUE: the value has a NUL byte"],
     );
 }
 
@@ -447,13 +450,15 @@ fn a_value_too_large_for_the_environment_is_named() {
     refused(
         &["run", "GUIDE", "--values", "big.yaml"],
         &[],
-        &["big.yaml: MY_VALUE: the value is 140000 bytes"],
+        &["big.yaml:1:11: MY_VALUE: the value is 140000 bytes"],
     );
-    refused(
+    let stderr = refused(
         &["test", "GUIDE", "--values", "big.yaml"],
         &[],
-        &["big.yaml: MY_VALUE: the value is 140000 bytes"],
+        &["big.yaml:1:11: MY_VALUE: the value is 140000 bytes"],
     );
+    // A line that long is not shown whole: the error stays a few lines.
+    assert!(stderr.len() < 2_000, "{} bytes of error", stderr.len());
 }
 
 #[test]
@@ -481,12 +486,12 @@ fn zero_timeouts_and_zero_jobs_are_named() {
     refused(
         &["run", "GUIDE", "--set", "MY_VALUE=1", "--timeout", "0s"],
         &[],
-        &["--timeout 0s: must be more than zero"],
+        &["'0s' for '--timeout <DUR>'", "must be more than zero"],
     );
     refused(
         &["test", "GUIDE", "--set", "MY_VALUE=1", "--timeout", "0"],
         &[],
-        &["--timeout 0: must be more than zero"],
+        &["'0' for '--timeout <DUR>'", "must be more than zero"],
     );
     refused(
         &["check", "GUIDE", "--set", "MY_VALUE=1", "--timeout", "0s"],
