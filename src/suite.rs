@@ -20,7 +20,7 @@ use crate::doc::{Doc, TestMode};
 use crate::error::{Error, ErrorKind};
 use crate::exec::runner::{self, RunOptions};
 use crate::plan::{self, Inputs, Plan, Selection};
-use crate::report::events::{Event, Reporter, RunStatus, StepStatus};
+use crate::report::events::{Event, Masked, Masker, Reporter, RunStatus, StepStatus};
 use crate::report::human::{Human, HumanOptions};
 use crate::runbook::{self, BuildOptions, StepKind};
 use crate::site::SiteData;
@@ -349,14 +349,14 @@ pub struct GuideResult {
     pub failed: usize,
     pub skipped: usize,
     pub duration: Duration,
-    pub events: Vec<Event>,
+    pub events: Vec<Masked>,
 }
 
 /// Collects a guide's events where the caller can take them after the run.
-struct Collect(std::sync::Arc<std::sync::Mutex<Vec<Event>>>);
+struct Collect(std::sync::Arc<std::sync::Mutex<Vec<Masked>>>);
 
 impl Reporter for Collect {
-    fn event(&mut self, event: &Event) {
+    fn event(&mut self, event: &Masked) {
         if let Ok(mut events) = self.0.lock() {
             events.push(event.clone());
         }
@@ -507,6 +507,9 @@ fn unreadable_result(path: &Path, line: usize, error: &str) -> GuideResult {
             duration_ms: 0,
         },
     ];
+    // No value of the run reached these events: the guide was not read.
+    let masker = Masker::none();
+    let events = events.into_iter().map(|e| masker.mask(e)).collect();
     GuideResult {
         path: path.to_path_buf(),
         status: RunStatus::Failed,
@@ -584,7 +587,7 @@ pub fn github_annotations(results: &[GuideResult]) -> String {
             status,
             message,
             ..
-        } = e
+        } = e.event()
         {
             if status.is_failure() {
                 let message = message.as_deref().unwrap_or("the step failed");

@@ -19,7 +19,7 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use crate::plan::mask;
-use crate::report::events::{Event, Reporter};
+use crate::report::events::{Event, Sink};
 
 /// A line without a break is sent in pieces once this many bytes wait.
 pub const FLUSH_AT: usize = 8 * 1024;
@@ -85,7 +85,7 @@ impl<'a> Capture<'a> {
     }
 
     /// Takes a chunk of the step's output.
-    pub fn push(&mut self, bytes: &[u8], reporters: &mut [Box<dyn Reporter>]) {
+    pub fn push(&mut self, bytes: &[u8], reporters: &mut Sink<'_>) {
         self.pending.extend_from_slice(bytes);
         let cut = match memchr::memrchr(b'\n', &self.pending) {
             Some(end) => end + 1,
@@ -98,7 +98,7 @@ impl<'a> Capture<'a> {
         self.deliver(&piece, reporters);
     }
 
-    fn deliver(&mut self, bytes: &[u8], reporters: &mut [Box<dyn Reporter>]) {
+    fn deliver(&mut self, bytes: &[u8], reporters: &mut Sink<'_>) {
         if bytes.is_empty() {
             return;
         }
@@ -149,7 +149,7 @@ impl<'a> Capture<'a> {
 
     /// Sends what is left and returns the text kept for the step's report (see the module
     /// documentation), with a note where the full output is.
-    pub fn finish(mut self, reporters: &mut [Box<dyn Reporter>]) -> String {
+    pub fn finish(mut self, reporters: &mut Sink<'_>) -> String {
         let rest = std::mem::take(&mut self.pending);
         self.deliver(&rest, reporters);
         let mut note = String::new();
@@ -216,14 +216,11 @@ fn create(path: &Path) -> std::io::Result<File> {
     File::create(path)
 }
 
-fn emit(reporters: &mut [Box<dyn Reporter>], id: &str, text: String) {
-    let event = Event::Output {
+fn emit(reporters: &mut Sink<'_>, id: &str, text: String) {
+    reporters.emit(Event::Output {
         id: id.to_owned(),
         text,
-    };
-    for r in reporters.iter_mut() {
-        r.event(&event);
-    }
+    });
 }
 
 /// The start of the UTF-8 character at or before `at` (at most 3 bytes back).
@@ -256,12 +253,13 @@ fn ceil_char(s: &str, at: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::report::events::{Masked, Masker, Reporter};
     use std::sync::{Arc, Mutex};
 
     struct Seen(Arc<Mutex<Vec<String>>>);
     impl Reporter for Seen {
-        fn event(&mut self, event: &Event) {
-            if let Event::Output { text, .. } = event {
+        fn event(&mut self, event: &Masked) {
+            if let Event::Output { text, .. } = event.event() {
                 self.0.lock().unwrap().push(text.clone());
             }
         }
@@ -269,7 +267,8 @@ mod tests {
 
     fn capture(chunks: &[&[u8]], secrets: &[String], file: Option<&Path>) -> (String, Vec<String>) {
         let seen = Arc::new(Mutex::new(Vec::new()));
-        let mut reporters: Vec<Box<dyn Reporter>> = vec![Box::new(Seen(seen.clone()))];
+        let mut list: Vec<Box<dyn Reporter>> = vec![Box::new(Seen(seen.clone()))];
+        let mut reporters = Sink::new(Masker::new(secrets), &mut list);
         let mut c = Capture::new("s", secrets, file);
         for chunk in chunks {
             c.push(chunk, &mut reporters);

@@ -17,8 +17,8 @@ use super::shell::{CommandResult, SessionConfig, SessionState, ShellError, Shell
 use super::stop::{self, Stop, StopSignals};
 use crate::check::{CheckStatus, Checker};
 use crate::error::Error;
-use crate::plan::{mask, mask_diff, Plan, PlanStep, RunsAs};
-use crate::report::events::{Event, Reporter, RunStatus, StepStatus};
+use crate::plan::{Plan, PlanStep, RunsAs};
+use crate::report::events::{Event, Masker, Reporter, RunStatus, Sink, StepStatus};
 use crate::runbook::StepKind;
 
 /// How a run behaves.
@@ -60,11 +60,21 @@ pub struct RunSummary {
 pub const FIRST_BACKOFF: Duration = Duration::from_millis(200);
 pub const MAX_BACKOFF: Duration = Duration::from_secs(5);
 
-/// Runs the selected steps of a plan. The plan must have no missing variables.
+/// Runs the selected steps of a plan. The plan must have no missing variables. Every event
+/// reaches the reporters masked with the plan's secrets.
 pub async fn run(
     plan: &Plan,
     options: &RunOptions,
     reporters: &mut [Box<dyn Reporter>],
+) -> Result<RunSummary, Error> {
+    let mut sink = Sink::new(Masker::new(&plan.secrets), reporters);
+    run_steps(plan, options, &mut sink).await
+}
+
+async fn run_steps(
+    plan: &Plan,
+    options: &RunOptions,
+    reporters: &mut Sink<'_>,
 ) -> Result<RunSummary, Error> {
     let started = Instant::now();
     // One listener for the whole run, installed before the session starts: a stop signal
@@ -118,7 +128,7 @@ pub async fn run(
     let total = plan.steps.iter().filter(|s| s.selected).count();
     emit(
         reporters,
-        &Event::RunStarted {
+        Event::RunStarted {
             guide: plan.guide.clone(),
             title: plan.title.clone(),
             steps: total,
@@ -179,13 +189,13 @@ pub async fn run(
         }
         let native = step.runs_as == RunsAs::Native && !options.no_native;
         let commands = if native {
-            native_commands(plan, step)
+            native_commands(step)
         } else {
             step.commands.clone()
         };
         emit(
             reporters,
-            &Event::StepStarted {
+            Event::StepStarted {
                 id: step.id.clone(),
                 section: step.section.clone(),
                 file: step.file.clone(),
@@ -201,16 +211,7 @@ pub async fn run(
                 Checker::from_env().map_err(|e| format!("cannot read the kubeconfig: {e}"))
             });
             let checker = checker.as_ref();
-            run_native(
-                plan,
-                step,
-                options,
-                &mut interrupt,
-                checker,
-                reporters,
-                commands,
-            )
-            .await
+            run_native(step, options, &mut interrupt, checker, reporters, commands).await
         } else {
             run_step(plan, step, options, &mut interrupt, &mut session, reporters).await
         };
@@ -265,7 +266,7 @@ pub async fn run(
     );
     emit(
         reporters,
-        &Event::RunFinished {
+        Event::RunFinished {
             guide: plan.guide.clone(),
             status: summary.status,
             passed: summary.passed,
@@ -310,16 +311,11 @@ fn save_checkpoint(
     }
 }
 
-fn skip(
-    reporters: &mut [Box<dyn Reporter>],
-    step: &PlanStep,
-    reason: &str,
-    summary: &mut RunSummary,
-) {
+fn skip(reporters: &mut Sink<'_>, step: &PlanStep, reason: &str, summary: &mut RunSummary) {
     summary.skipped += 1;
     emit(
         reporters,
-        &Event::StepFinished {
+        Event::StepFinished {
             id: step.id.clone(),
             section: step.section.clone(),
             file: step.file.clone(),
@@ -337,10 +333,8 @@ fn skip(
     );
 }
 
-fn emit(reporters: &mut [Box<dyn Reporter>], event: &Event) {
-    for r in reporters.iter_mut() {
-        r.event(event);
-    }
+fn emit(reporters: &mut Sink<'_>, event: Event) {
+    reporters.emit(event);
 }
 
 struct StepOutcome {
@@ -443,7 +437,7 @@ async fn run_step(
     options: &RunOptions,
     interrupt: &mut StopSignals,
     session: &mut ShellSession,
-    reporters: &mut [Box<dyn Reporter>],
+    reporters: &mut Sink<'_>,
 ) -> StepOutcome {
     let script = step.scripts.join("\n");
     let timeout = step.timeout.unwrap_or(options.default_timeout);
@@ -516,7 +510,7 @@ async fn run_step(
                         )),
                         diff: None,
                     },
-                    if output.is_empty() { mask(&ended_output, &plan.secrets) } else { output },
+                    if output.is_empty() { ended_output } else { output },
                     Some(status),
                     true,
                 );
@@ -537,7 +531,7 @@ async fn run_step(
     };
     emit(
         reporters,
-        &Event::StepFinished {
+        Event::StepFinished {
             id: step.id.clone(),
             section: step.section.clone(),
             file: step.file.clone(),
@@ -547,8 +541,8 @@ async fn run_step(
             duration_ms: started.elapsed().as_millis() as u64,
             attempts,
             mode: step.expected.as_ref().map(|_| step.mode.name().to_owned()),
-            message: verdict.message.map(|m| mask(&m, &plan.secrets)),
-            diff: verdict.diff.map(|d| mask_diff(&d, &plan.secrets)),
+            message: verdict.message,
+            diff: verdict.diff,
             output,
             commands: step.commands.clone(),
         },
@@ -560,28 +554,22 @@ async fn run_step(
     }
 }
 
-/// How a step that runs as native checks is shown: one line per check, secrets masked.
-fn native_commands(plan: &Plan, step: &PlanStep) -> Vec<String> {
+/// How a step that runs as native checks is shown: one line per check.
+fn native_commands(step: &PlanStep) -> Vec<String> {
     step.native
         .iter()
-        .map(|c| {
-            mask(
-                &format!("native {}", crate::report::check::spec(c)),
-                &plan.secrets,
-            )
-        })
+        .map(|c| format!("native {}", crate::report::check::spec(c)))
         .collect()
 }
 
 /// Runs a step as its native checks: watches instead of the guide's polling commands, and reads
 /// through the Kubernetes API instead of kubectl. Ctrl-C ends the wait.
 async fn run_native(
-    plan: &Plan,
     step: &PlanStep,
     options: &RunOptions,
     interrupt: &mut StopSignals,
     checker: Result<&Checker, &String>,
-    reporters: &mut [Box<dyn Reporter>],
+    reporters: &mut Sink<'_>,
     commands: Vec<String>,
 ) -> StepOutcome {
     let started = Instant::now();
@@ -627,11 +615,10 @@ async fn run_native(
             }
         }
     };
-    let output = mask(&output, &plan.secrets);
     if !output.is_empty() {
         emit(
             reporters,
-            &Event::Output {
+            Event::Output {
                 id: step.id.clone(),
                 text: output.clone(),
             },
@@ -639,7 +626,7 @@ async fn run_native(
     }
     emit(
         reporters,
-        &Event::StepFinished {
+        Event::StepFinished {
             id: step.id.clone(),
             section: step.section.clone(),
             file: step.file.clone(),
@@ -649,7 +636,7 @@ async fn run_native(
             duration_ms: started.elapsed().as_millis() as u64,
             attempts: 1,
             mode: Some("native".to_owned()),
-            message: message.map(|m| mask(&m, &plan.secrets)),
+            message,
             diff: None,
             output,
             commands,

@@ -1,5 +1,9 @@
 //! Run events: what happened, in order. Reporters turn them into terminal lines, JSON Lines and
-//! JUnit. Every text in an event has secret values masked already.
+//! JUnit.
+//!
+//! Secrets are taken out in one place: a reporter receives a [`Masked`] event, which only
+//! [`Masker::mask`] makes, and `mask` names every field of every variant (no `_` arm), so a new
+//! event or field does not compile until it says how it is masked.
 
 use std::path::PathBuf;
 
@@ -100,12 +104,170 @@ pub enum Event {
     },
 }
 
-/// Something that receives the events of a run.
+/// An event whose text has had the run's secrets masked. Only [`Masker::mask`] makes one, so
+/// a reporter cannot be handed an event that was not masked:
+///
+/// ```compile_fail
+/// use docrun::report::events::{Event, Masked};
+/// let unmasked = Event::Output { id: "a".into(), text: "s3cret".into() };
+/// let _ = Masked(unmasked); // the field is private
+/// ```
+#[derive(Debug, Clone, Serialize)]
+#[serde(transparent)]
+pub struct Masked(Event);
+
+impl Masked {
+    /// The event, masked.
+    pub fn event(&self) -> &Event {
+        &self.0
+    }
+}
+
+impl std::ops::Deref for Masked {
+    type Target = Event;
+
+    fn deref(&self) -> &Event {
+        &self.0
+    }
+}
+
+/// Masks a run's secrets (of [`crate::plan::MIN_SECRET_LEN`] characters or more) in events
+/// on their way to the reporters.
+#[derive(Debug, Clone, Default)]
+pub struct Masker {
+    secrets: Vec<String>,
+}
+
+impl Masker {
+    pub fn new(secrets: &[String]) -> Self {
+        Masker {
+            secrets: secrets.to_vec(),
+        }
+    }
+
+    /// For events that hold no value of a run (a guide that could not be read).
+    pub fn none() -> Self {
+        Masker::default()
+    }
+
+    /// The event with every text masked. Diffs keep their headers, which are docrun's own
+    /// words ([`crate::plan::mask_diff`]); everything else that is text is masked.
+    pub fn mask(&self, event: Event) -> Masked {
+        if self.secrets.is_empty() {
+            return Masked(event);
+        }
+        let text = |t: String| crate::plan::mask(&t, &self.secrets);
+        let texts = |ts: Vec<String>| ts.into_iter().map(text).collect();
+        let path = |p: PathBuf| PathBuf::from(text(p.to_string_lossy().into_owned()));
+        Masked(match event {
+            Event::RunStarted {
+                guide,
+                title,
+                steps,
+                resumed_after,
+            } => Event::RunStarted {
+                guide: path(guide),
+                title: title.map(text),
+                steps,
+                resumed_after: resumed_after.map(text),
+            },
+            Event::StepStarted {
+                id,
+                section,
+                file,
+                line,
+                index,
+                total,
+                commands,
+                cleanup,
+            } => Event::StepStarted {
+                id: text(id),
+                section: text(section),
+                file: path(file),
+                line,
+                index,
+                total,
+                commands: texts(commands),
+                cleanup,
+            },
+            Event::Output { id, text: output } => Event::Output {
+                id: text(id),
+                text: text(output),
+            },
+            Event::StepFinished {
+                id,
+                section,
+                file,
+                line,
+                status,
+                exit_status,
+                duration_ms,
+                attempts,
+                mode,
+                message,
+                diff,
+                output,
+                commands,
+            } => Event::StepFinished {
+                id: text(id),
+                section: text(section),
+                file: path(file),
+                line,
+                status,
+                exit_status,
+                duration_ms,
+                attempts,
+                mode,
+                message: message.map(text),
+                diff: diff.map(|d| crate::plan::mask_diff(&d, &self.secrets)),
+                output: text(output),
+                commands: texts(commands),
+            },
+            Event::RunFinished {
+                guide,
+                status,
+                passed,
+                failed,
+                skipped,
+                duration_ms,
+            } => Event::RunFinished {
+                guide: path(guide),
+                status,
+                passed,
+                failed,
+                skipped,
+                duration_ms,
+            },
+        })
+    }
+}
+
+/// Something that receives the events of a run, masked.
 pub trait Reporter: Send {
-    fn event(&mut self, event: &Event);
+    fn event(&mut self, event: &Masked);
     /// Called once after the last event.
     fn finish(&mut self) -> std::io::Result<()> {
         Ok(())
+    }
+}
+
+/// The reporters of a run, behind the run's [`Masker`]: the only way events reach them.
+pub struct Sink<'r> {
+    masker: Masker,
+    reporters: &'r mut [Box<dyn Reporter>],
+}
+
+impl<'r> Sink<'r> {
+    pub fn new(masker: Masker, reporters: &'r mut [Box<dyn Reporter>]) -> Self {
+        Sink { masker, reporters }
+    }
+
+    /// Masks the event and hands it to every reporter.
+    pub fn emit(&mut self, event: Event) {
+        let event = self.masker.mask(event);
+        for r in self.reporters.iter_mut() {
+            r.event(&event);
+        }
     }
 }
 
@@ -117,7 +279,7 @@ pub struct JsonLines {
 }
 
 impl Reporter for JsonLines {
-    fn event(&mut self, event: &Event) {
+    fn event(&mut self, event: &Masked) {
         use std::io::Write;
         if self.error.is_some() {
             return;
@@ -137,6 +299,135 @@ impl Reporter for JsonLines {
                 format!("cannot write the JSON Lines events to stdout: {e}"),
             )),
             None => Ok(()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::human::{Human, HumanOptions};
+    use crate::report::junit::JUnit;
+    use std::sync::{Arc, Mutex};
+
+    const SECRET: &str = "hunter2-s3cret";
+
+    /// One event of every kind, with the secret in every text it has.
+    fn every_event() -> Vec<Event> {
+        let s = |prefix: &str| format!("{prefix} {SECRET}");
+        let p = || PathBuf::from(format!("guides/{SECRET}.md"));
+        vec![
+            Event::RunStarted {
+                guide: p(),
+                title: Some(s("title")),
+                steps: 1,
+                resumed_after: Some(s("step")),
+            },
+            Event::StepStarted {
+                id: s("id"),
+                section: s("section"),
+                file: p(),
+                line: 3,
+                index: 1,
+                total: 1,
+                commands: vec![s("echo")],
+                cleanup: false,
+            },
+            Event::Output {
+                id: s("id"),
+                text: s("printed"),
+            },
+            Event::StepFinished {
+                id: s("id"),
+                section: s("section"),
+                file: p(),
+                line: 3,
+                status: StepStatus::Failed,
+                exit_status: Some(1),
+                duration_ms: 5,
+                attempts: 1,
+                mode: Some("like".into()),
+                message: Some(s("the output differs, it printed")),
+                diff: Some(format!(
+                    "--- expected\n+++ actual\n@@ -1 +1 @@\n-x\n+{SECRET}\n"
+                )),
+                output: s("printed"),
+                commands: vec![s("echo")],
+            },
+            Event::RunFinished {
+                guide: p(),
+                status: RunStatus::Failed,
+                passed: 0,
+                failed: 1,
+                skipped: 0,
+                duration_ms: 5,
+            },
+        ]
+    }
+
+    struct Json(Arc<Mutex<String>>);
+
+    impl Reporter for Json {
+        fn event(&mut self, event: &Masked) {
+            let line = serde_json::to_string(event).unwrap();
+            self.0.lock().unwrap().push_str(&line);
+        }
+    }
+
+    struct Keep(Arc<Mutex<Vec<Masked>>>);
+
+    impl Reporter for Keep {
+        fn event(&mut self, event: &Masked) {
+            self.0.lock().unwrap().push(event.clone());
+        }
+    }
+
+    #[test]
+    fn no_reporter_sees_a_secret_in_any_event() {
+        let json = Arc::new(Mutex::new(String::new()));
+        let kept = Arc::new(Mutex::new(Vec::new()));
+        let mut reporters: Vec<Box<dyn Reporter>> =
+            vec![Box::new(Json(json.clone())), Box::new(Keep(kept.clone()))];
+        let mut sink = Sink::new(Masker::new(&[SECRET.to_owned()]), &mut reporters);
+        for event in every_event() {
+            sink.emit(event);
+        }
+        let json = json.lock().unwrap().clone();
+        assert!(!json.contains(SECRET), "{json}");
+        assert_eq!(json.matches("***").count(), 17, "{json}");
+        // The diff's headers are docrun's words, kept; its lines are masked.
+        assert!(
+            json.contains("--- expected\\n+++ actual\\n@@ -1 +1 @@\\n-x\\n+***"),
+            "{json}"
+        );
+
+        let kept = kept.lock().unwrap().clone();
+        let mut human = Human::buffered(HumanOptions {
+            color: false,
+            quiet: false,
+            verbose: true,
+            progress: false,
+            live_output: true,
+        });
+        for event in &kept {
+            human.event(event);
+        }
+        let text = human.take_text();
+        assert!(text.contains("***") && !text.contains(SECRET), "{text}");
+        let junit = JUnit::suite(&kept).expect("a testsuite");
+        let mut report = JUnit::new(std::path::Path::new("r.xml"));
+        report.add_suite(junit);
+        let xml = report.to_xml().unwrap();
+        assert!(xml.contains("***") && !xml.contains(SECRET), "{xml}");
+    }
+
+    #[test]
+    fn without_secrets_events_pass_unchanged() {
+        let masker = Masker::none();
+        for event in every_event() {
+            let before = serde_json::to_string(&event).unwrap();
+            let after = serde_json::to_string(&masker.mask(event)).unwrap();
+            assert_eq!(before, after);
         }
     }
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use super::events::{Event, Reporter, RunStatus, StepStatus};
+use super::events::{Event, Masked, Reporter, RunStatus, StepStatus};
 use crate::duration::human;
 
 /// How much the terminal report says.
@@ -90,8 +90,8 @@ impl Human {
 }
 
 impl Reporter for Human {
-    fn event(&mut self, event: &Event) {
-        match event {
+    fn event(&mut self, event: &Masked) {
+        match event.event() {
             Event::RunStarted {
                 guide,
                 title,

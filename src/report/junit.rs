@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 
-use super::events::{Event, Reporter, StepStatus};
+use super::events::{Event, Masked, Reporter, StepStatus};
 
 /// Collects the events of one or more guides and writes one JUnit file at the end.
 pub struct JUnit {
@@ -29,7 +29,7 @@ impl JUnit {
     }
 
     /// Builds the testsuite of one guide from its events.
-    pub fn suite(events: &[Event]) -> Option<TestSuite> {
+    pub fn suite(events: &[Masked]) -> Option<TestSuite> {
         let mut junit = JUnit::new(Path::new(""));
         for e in events {
             junit.event(e);
@@ -55,8 +55,8 @@ impl JUnit {
 }
 
 impl Reporter for JUnit {
-    fn event(&mut self, event: &Event) {
-        match event {
+    fn event(&mut self, event: &Masked) {
+        match event.event() {
             Event::RunStarted { guide, .. } => {
                 self.suite = Some(TestSuite::new(guide.display().to_string()));
             }
