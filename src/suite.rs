@@ -175,6 +175,9 @@ pub struct Candidate {
     /// For an unreadable guide, the line its error points at (1 when it names no line).
     #[serde(skip)]
     pub error_line: usize,
+    /// With `--with-prereqs`: the guides that run before it, in order, with the part of each.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub prerequisites: Vec<String>,
 }
 
 /// What `docrun test` was asked.
@@ -187,6 +190,8 @@ pub struct SuiteOptions {
     pub site_data: Option<PathBuf>,
     /// The dialect `--dialect` or the tree's `docrun.yaml` forces on every guide.
     pub dialect: Option<Detected>,
+    /// Build each guide's runbook with its prerequisites first (`--with-prereqs`).
+    pub with_prereqs: bool,
 }
 
 /// Finds and plans the guides. A guide that does not read (bad front matter, an unclosed
@@ -202,6 +207,14 @@ pub fn discover(paths: &[PathBuf], options: &SuiteOptions) -> Result<Vec<Candida
         .as_deref()
         .map(SiteData::load)
         .transpose()?;
+    let mut chains = if options.with_prereqs {
+        Some(crate::chain::Guides::new(crate::chain::ReadOptions {
+            site_data: options.site_data.clone(),
+            dialect: options.dialect.clone(),
+        })?)
+    } else {
+        None
+    };
     let mut found = Vec::new();
     for path in files {
         if !options.filters.is_empty()
@@ -227,6 +240,7 @@ pub fn discover(paths: &[PathBuf], options: &SuiteOptions) -> Result<Vec<Candida
             },
             decision: Decision::Unreadable(e.to_string()),
             plan: None,
+            prerequisites: Vec::new(),
         };
         let doc = match Doc::load_as(&path, dialects.for_guide(&path)) {
             Ok(doc) => doc,
@@ -236,14 +250,35 @@ pub fn discover(paths: &[PathBuf], options: &SuiteOptions) -> Result<Vec<Candida
             }
         };
         let site = given_site.as_ref().or_else(|| sites.for_guide(&path));
-        let runbook = match runbook::build(
-            &doc,
-            BuildOptions {
-                site,
-                overlay: None,
-                includes: Some(&includes),
-            },
-        ) {
+        let mut prerequisites = Vec::new();
+        let built = match chains.as_mut() {
+            Some(guides) => crate::chain::runbook(guides, &path).and_then(|(r, chain)| {
+                let declared: Vec<String> = chain
+                    .missing
+                    .iter()
+                    .filter(|m| m.declared)
+                    .map(|m| m.to_string())
+                    .collect();
+                if !declared.is_empty() {
+                    return Err(Error::Usage(declared.join("\n")));
+                }
+                prerequisites = chain
+                    .prerequisites
+                    .iter()
+                    .map(crate::chain::compose::Link::describe)
+                    .collect();
+                Ok(r)
+            }),
+            None => runbook::build(
+                &doc,
+                BuildOptions {
+                    site,
+                    overlay: None,
+                    includes: Some(&includes),
+                },
+            ),
+        };
+        let runbook = match built {
             Ok(r) => r,
             Err(e) => {
                 found.push(unreadable(path, e));
@@ -275,6 +310,7 @@ pub fn discover(paths: &[PathBuf], options: &SuiteOptions) -> Result<Vec<Candida
             decision,
             plan: Some(plan),
             error_line: 0,
+            prerequisites,
         });
     }
     if !errors.is_empty() {
@@ -326,6 +362,9 @@ pub fn render_list(candidates: &[Candidate]) -> String {
             }
         };
         out.push_str(&format!("{what:<40}  {}\n", g.path.display()));
+        if !g.prerequisites.is_empty() {
+            out.push_str(&format!("      after {}\n", g.prerequisites.join(" -> ")));
+        }
     }
     let c = coverage(candidates);
     let by_test: Vec<String> = c.by_test.iter().map(|(k, v)| format!("{k}: {v}")).collect();
