@@ -187,17 +187,28 @@ fn selected_steps(guide: &Guide, parts: &[Part]) -> Vec<usize> {
     set.into_iter().collect()
 }
 
-/// The sections of `guide` that hold a prerequisite link: their checks wait for the
-/// prerequisites.
-fn late_sections(guides: &mut Guides, guide: &Guide) -> HashSet<String> {
+/// Which of a guide's prerequisite checks wait for its prerequisites: those of the sections
+/// that hold a prerequisite link, or all of them when the prerequisites are declared (a
+/// declared prerequisite has no place in the text).
+enum Late {
+    All,
+    Sections(HashSet<String>),
+}
+
+fn late_checks(guides: &mut Guides, guide: &Guide) -> Late {
     let edges = guides.edges(&guide.path);
+    if edges.0.iter().any(|e| e.origin == super::graph::Origin::Declared) {
+        return Late::All;
+    }
     let lines: Vec<usize> = edges.0.iter().map(|e| e.line).collect();
-    guide
-        .links
-        .iter()
-        .filter(|l| lines.contains(&l.line) && !l.section.is_empty())
-        .map(|l| l.section.clone())
-        .collect()
+    Late::Sections(
+        guide
+            .links
+            .iter()
+            .filter(|l| lines.contains(&l.line) && !l.section.is_empty())
+            .map(|l| l.section.clone())
+            .collect(),
+    )
 }
 
 /// The runbook of `path` with its prerequisites' steps and checks before its own.
@@ -211,12 +222,18 @@ pub fn runbook(guides: &mut Guides, path: &Path) -> Result<(Runbook, Chain), Err
         match r {
             PieceRef::EarlyChecks(p) | PieceRef::LateChecks(p) => {
                 let guide = guides.get(&p).map_err(Error::Usage)?;
-                let sections = late_sections(guides, &guide);
+                let which = late_checks(guides, &guide);
                 let checks: Vec<Prerequisite> = guide
                     .runbook
                     .prerequisites
                     .iter()
-                    .filter(|q| sections.contains(&q.section) == late)
+                    .filter(|q| {
+                        let is_late = match &which {
+                            Late::All => true,
+                            Late::Sections(s) => s.contains(&q.section),
+                        };
+                        is_late == late
+                    })
                     .cloned()
                     .collect();
                 if !checks.is_empty() {
@@ -352,9 +369,6 @@ pub fn runbook(guides: &mut Guides, path: &Path) -> Result<(Runbook, Chain), Err
         }
     }
     warnings.extend(root.runbook.warnings.iter().cloned());
-    for m in &chain.missing {
-        warnings.push(m.to_string());
-    }
     let combined = Runbook {
         path: root.runbook.path.clone(),
         dialect: root.runbook.dialect.clone(),

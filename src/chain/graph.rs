@@ -361,10 +361,10 @@ impl Guides {
         let mut edges: Vec<Edge> = Vec::new();
         let mut missing = Vec::new();
         if let Some(requires) = guide.runbook.overlay.requires.clone() {
-            let line = guide.runbook.overlay_path.as_ref().map_or(1, |_| 1);
+            let line = requires_line(guide);
             for entry in requires {
                 match self.declared(guide, &entry) {
-                    Ok(edge) => edges.push(Edge { line, ..edge }),
+                    Ok(edge) => edges.push(edge),
                     Err(reason) => missing.push(Missing {
                         from: guide.path.clone(),
                         line,
@@ -520,10 +520,29 @@ impl Guides {
             to,
             part,
             origin: Origin::Declared,
-            line: 1,
+            line: requires_line(guide),
             variables: Vec::new(),
         })
     }
+}
+
+/// The line of `requires:` in the overlay file, else in the guide's front matter (1 when it
+/// cannot be found).
+fn requires_line(guide: &Guide) -> usize {
+    let find = |path: &Path| {
+        std::fs::read_to_string(path).ok().and_then(|text| {
+            text.lines()
+                .position(|l| l.trim_start().starts_with("requires:"))
+                .map(|i| i + 1)
+        })
+    };
+    guide
+        .runbook
+        .overlay_path
+        .as_deref()
+        .and_then(find)
+        .or_else(|| find(&guide.path))
+        .unwrap_or(1)
 }
 
 /// Adds an edge unless one to the same part of the same guide is there.
