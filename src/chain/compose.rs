@@ -197,7 +197,11 @@ enum Late {
 
 fn late_checks(guides: &mut Guides, guide: &Guide) -> Late {
     let edges = guides.edges(&guide.path);
-    if edges.0.iter().any(|e| e.origin == super::graph::Origin::Declared) {
+    if edges
+        .0
+        .iter()
+        .any(|e| e.origin == super::graph::Origin::Declared)
+    {
         return Late::All;
     }
     let lines: Vec<usize> = edges.0.iter().map(|e| e.line).collect();
