@@ -273,6 +273,8 @@ fn run_command(args: &RunArgs, global: &GlobalArgs) -> Result<ExitCode, Error> {
         no_native: args.no_native,
         wait_timeout: args.wait_timeout,
         full_output: args.full_output.clone(),
+        start_state: None,
+        keep_state: false,
     };
     let (runbook, chain) = load_chained(
         &args.doc,
@@ -562,6 +564,8 @@ fn test_command(args: &TestArgs, global: &GlobalArgs) -> Result<ExitCode, Error>
         no_native: false,
         wait_timeout: default(defaults::WAIT_TIMEOUT),
         full_output: args.full_output.clone(),
+        start_state: None,
+        keep_state: false,
     };
     if args.jobs == Some(0) {
         return Err(Error::Usage(

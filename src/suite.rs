@@ -178,6 +178,9 @@ pub struct Candidate {
     /// With `--with-prereqs`: the guides that run before it, in order, with the part of each.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub prerequisites: Vec<String>,
+    /// With `--with-prereqs`: how many of the plan's steps come from its prerequisites.
+    #[serde(skip)]
+    pub shared_steps: usize,
 }
 
 /// What `docrun test` was asked.
@@ -241,6 +244,7 @@ pub fn discover(paths: &[PathBuf], options: &SuiteOptions) -> Result<Vec<Candida
             decision: Decision::Unreadable(e.to_string()),
             plan: None,
             prerequisites: Vec::new(),
+            shared_steps: 0,
         };
         let doc = match Doc::load_as(&path, dialects.for_guide(&path)) {
             Ok(doc) => doc,
@@ -251,6 +255,7 @@ pub fn discover(paths: &[PathBuf], options: &SuiteOptions) -> Result<Vec<Candida
         };
         let site = given_site.as_ref().or_else(|| sites.for_guide(&path));
         let mut prerequisites = Vec::new();
+        let mut shared_steps = 0;
         let built = match chains.as_mut() {
             Some(guides) => crate::chain::runbook(guides, &path).and_then(|(r, chain)| {
                 let declared: Vec<String> = chain
@@ -267,6 +272,7 @@ pub fn discover(paths: &[PathBuf], options: &SuiteOptions) -> Result<Vec<Candida
                     .iter()
                     .map(crate::chain::compose::Link::describe)
                     .collect();
+                shared_steps = chain.steps_before;
                 Ok(r)
             }),
             None => runbook::build(
@@ -311,6 +317,7 @@ pub fn discover(paths: &[PathBuf], options: &SuiteOptions) -> Result<Vec<Candida
             plan: Some(plan),
             error_line: 0,
             prerequisites,
+            shared_steps,
         });
     }
     if !errors.is_empty() {
@@ -423,10 +430,31 @@ pub async fn run(
             results.push(result);
         }
     }
-    let runs = candidates
-        .into_iter()
-        .filter(|c| c.decision == Decision::Run)
-        .filter_map(|c| c.plan.map(|p| (c.path, p)));
+    // Guides whose prerequisites are the same run them once (`--with-prereqs`).
+    let (shared, alone) = crate::chain::shared::groups(
+        candidates
+            .into_iter()
+            .filter(|c| c.decision == Decision::Run)
+            .filter_map(|c| {
+                let shared = c.shared_steps;
+                c.plan.map(|plan| crate::chain::shared::Dependent {
+                    path: c.path,
+                    plan,
+                    shared,
+                })
+            })
+            .collect(),
+    );
+    for group in shared {
+        if crate::exec::stop::requested().is_some() {
+            break;
+        }
+        results.extend(
+            crate::chain::shared::run_group(group, jobs, &template, human, progress.as_ref())
+                .await?,
+        );
+    }
+    let runs = alone.into_iter().map(|d| (d.path, d.plan));
     let mut stream = stream::iter(runs)
         .map(|(path, plan)| {
             let template = template.clone();
@@ -440,6 +468,7 @@ pub async fn run(
                         failed: 0,
                         skipped: 0,
                         stop: Some(signal),
+                        end_state: None,
                     };
                     return Ok::<_, Error>((path, Ok(summary), started.elapsed(), Vec::new()));
                 }
@@ -487,6 +516,7 @@ pub async fn run(
                     failed: 1,
                     skipped: 0,
                     stop: None,
+                    end_state: None,
                 }
             }
         };
@@ -558,7 +588,7 @@ fn unreadable_result(path: &Path, line: usize, error: &str) -> GuideResult {
 }
 
 /// The folder of a guide's full-output logs: its path, `/` written as `__`, without `.md`.
-fn log_folder(guide: &Path) -> String {
+pub(crate) fn log_folder(guide: &Path) -> String {
     let text = guide.to_string_lossy();
     let text = text.trim_start_matches("./");
     text.strip_suffix(".md")

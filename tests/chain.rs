@@ -632,3 +632,65 @@ fn test_list_with_prereqs_runs_guides_whose_variables_a_prerequisite_sets() {
     assert!(line_of(&chained, "multicluster/multi-primary/index.md")
         .starts_with("skip  needs variables: CTX_CLUSTER1, CTX_CLUSTER2"));
 }
+
+#[test]
+fn test_with_prereqs_runs_a_shared_prerequisite_once_and_forks_its_state() {
+    let dir = tempfile::tempdir().unwrap();
+    let count = dir.path().join("count");
+    let junit = dir.path().join("junit.xml");
+    let out = docrun(
+        &[
+            "test",
+            "--with-prereqs",
+            fixture("shared").to_str().unwrap(),
+            "--set",
+            &format!("COUNT_FILE={}", count.display()),
+            "-j",
+            "2",
+            "--junit",
+            junit.to_str().unwrap(),
+        ],
+        dir.path(),
+    );
+    // The broken set-up fails the run.
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    // The shared set-up ran once for its two dependents, which both saw its file, its
+    // exported variable and its working directory, each in a copy of its own.
+    assert_eq!(
+        std::fs::read_to_string(&count).unwrap(),
+        "run\n",
+        "{stderr}"
+    );
+    let row = |guide: &str| {
+        stderr
+            .lines()
+            .find(|l| l.contains(guide) && (l.ends_with("passed") || l.ends_with("FAILED")))
+            .unwrap_or_else(|| panic!("no summary row for {guide}:\n{stderr}"))
+            .split_whitespace()
+            .rev()
+            .take(5)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(row("ok/first.md")[0], "passed", "{stderr}");
+    assert_eq!(row("ok/second.md")[0], "passed", "{stderr}");
+    assert!(stderr.contains("prerequisites of 2 guides: "), "{stderr}");
+    // A failed prerequisite skips its dependents, with that reason.
+    for guide in ["broken/third.md", "broken/fourth.md"] {
+        let r = row(guide);
+        assert_eq!(
+            (r[0], r[2], r[3], r[4]),
+            ("FAILED", "1", "0", "0"),
+            "{stderr}"
+        );
+        assert!(
+            stderr.contains(&format!(
+                "SKIP {}: not run: its prerequisites failed",
+                fixture("shared").join(guide).display()
+            )),
+            "{stderr}"
+        );
+    }
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert!(xml.contains("not run: its prerequisites failed"), "{xml}");
+}

@@ -59,6 +59,10 @@ pub struct Chain {
     /// The prerequisites in the order they run; the guide itself is not in it.
     pub prerequisites: Vec<Link>,
     pub missing: Vec<Missing>,
+    /// In the chain's runbook: how many steps come before the guide's own (its prerequisites'
+    /// steps and checks), the part `test` shares between guides.
+    #[serde(skip)]
+    pub steps_before: usize,
 }
 
 /// What the walk emits, in order.
@@ -100,6 +104,7 @@ pub fn chain(guides: &mut Guides, path: &Path) -> Result<Chain, Error> {
         guide: path.to_path_buf(),
         prerequisites: links,
         missing,
+        steps_before: 0,
     })
 }
 
@@ -217,7 +222,7 @@ fn late_checks(guides: &mut Guides, guide: &Guide) -> Late {
 
 /// The runbook of `path` with its prerequisites' steps and checks before its own.
 pub fn runbook(guides: &mut Guides, path: &Path) -> Result<(Runbook, Chain), Error> {
-    let chain = chain(guides, path)?;
+    let mut chain = chain(guides, path)?;
     let (_, refs) = walk(guides, path)?;
     let root = guides.get(path).map_err(Error::Usage)?;
     let mut pieces: Vec<Piece> = Vec::new();
@@ -269,7 +274,14 @@ pub fn runbook(guides: &mut Guides, path: &Path) -> Result<(Runbook, Chain), Err
         slugs.push((p.to_path_buf(), s.clone()));
         s
     };
+    let mut steps_before = None;
     for piece in &pieces {
+        let own = match piece {
+            Piece::Checks(g, _) | Piece::Steps(g) => g.path == root.path,
+        };
+        if own && steps_before.is_none() {
+            steps_before = Some(steps.len());
+        }
         match piece {
             Piece::Checks(guide, checks) => {
                 let ran_before = steps.iter().any(|s| s.runs);
@@ -373,6 +385,7 @@ pub fn runbook(guides: &mut Guides, path: &Path) -> Result<(Runbook, Chain), Err
         }
     }
     warnings.extend(root.runbook.warnings.iter().cloned());
+    chain.steps_before = steps_before.unwrap_or(steps.len());
     let combined = Runbook {
         path: root.runbook.path.clone(),
         dialect: root.runbook.dialect.clone(),

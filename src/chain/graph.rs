@@ -272,6 +272,9 @@ pub struct ReadOptions {
     pub dialect: Option<crate::doc::Detected>,
 }
 
+/// A guide's edges to its prerequisites, and the prerequisites not found.
+pub type Found = (Vec<Edge>, Vec<Missing>);
+
 /// Guides read once each, with their edges computed once each.
 pub struct Guides {
     options: ReadOptions,
@@ -280,7 +283,7 @@ pub struct Guides {
     dialects: DialectCache,
     includes: runbook::Includes,
     read: HashMap<PathBuf, Result<Rc<Guide>, String>>,
-    edges: HashMap<PathBuf, Rc<(Vec<Edge>, Vec<Missing>)>>,
+    edges: HashMap<PathBuf, Rc<Found>>,
 }
 
 impl Guides {
@@ -342,7 +345,7 @@ impl Guides {
     }
 
     /// The edges from `path` to its prerequisites, and the prerequisites not found.
-    pub fn edges(&mut self, path: &Path) -> Rc<(Vec<Edge>, Vec<Missing>)> {
+    pub fn edges(&mut self, path: &Path) -> Rc<Found> {
         if let Some(found) = self.edges.get(path) {
             return found.clone();
         }

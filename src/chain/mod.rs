@@ -15,6 +15,7 @@ pub mod compose;
 pub mod graph;
 pub mod links;
 pub mod resolve;
+pub mod shared;
 
 pub use compose::{chain, runbook, Chain};
 pub use graph::{Edge, Graph, Guides, Missing, Origin, Part, ReadOptions};
