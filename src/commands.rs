@@ -203,6 +203,12 @@ fn plan_command(args: &PlanArgs, global: &GlobalArgs) -> Result<ExitCode, Error>
     )?;
     let plan = plan_runbook(&runbook, &args.vars, &selection(&args.selection))?;
     if !plan.missing.is_empty() && !args.allow_missing {
+        if let Some(note) = chain
+            .as_ref()
+            .and_then(|c| report::graph::missing_note(c, &plan.missing))
+        {
+            eprintln!("{note}");
+        }
         return Err(Error::MissingVars(plan.missing_vars()));
     }
     if !args.allow_missing {
@@ -302,6 +308,12 @@ fn run_command(args: &RunArgs, global: &GlobalArgs) -> Result<ExitCode, Error> {
         let interactive =
             !args.no_prompt && std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
         if !interactive || args.dry_run {
+            if let Some(note) = chain
+                .as_ref()
+                .and_then(|c| report::graph::missing_note(c, &plan.missing))
+            {
+                eprintln!("{note}");
+            }
             return Err(Error::MissingVars(plan.missing_vars()));
         }
         let missing: Vec<&crate::plan::PlanVar> = plan

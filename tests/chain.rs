@@ -251,7 +251,11 @@ fn a_guide_that_needs_gateway_url_runs_after_the_guide_that_exports_it() {
     let guide = fixture("vars/tracing.md");
     let alone = docrun(&["run", guide.to_str().unwrap()], dir.path());
     assert_eq!(alone.status.code(), Some(2), "{}", text(&alone));
-    assert!(String::from_utf8_lossy(&alone.stderr).contains("GATEWAY_URL"));
+    let stderr = String::from_utf8_lossy(&alone.stderr);
+    assert!(
+        stderr.contains("gateway.md sets GATEWAY_URL; --with-prereqs runs it first"),
+        "{stderr}"
+    );
 
     let out = docrun(
         &["run", guide.to_str().unwrap(), "--with-prereqs", "--json"],

@@ -258,3 +258,25 @@ pub fn chain_text(
     }
     out
 }
+
+/// A note for a guide run alone whose missing variables a prerequisite would set: which
+/// guide sets which, and that `--with-prereqs` runs it first.
+pub fn missing_note(chain: &crate::chain::Chain, missing: &[String]) -> Option<String> {
+    let mut lines = Vec::new();
+    for link in &chain.prerequisites {
+        let sets: Vec<&str> = link
+            .sets
+            .iter()
+            .filter(|v| missing.contains(v))
+            .map(String::as_str)
+            .collect();
+        if !sets.is_empty() {
+            lines.push(format!(
+                "note: {} sets {}; --with-prereqs runs it first",
+                link.guide.display(),
+                sets.join(", ")
+            ));
+        }
+    }
+    (!lines.is_empty()).then(|| lines.join("\n"))
+}
