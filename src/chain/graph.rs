@@ -548,11 +548,25 @@ fn requires_line(guide: &Guide) -> usize {
         .unwrap_or(1)
 }
 
-/// Adds an edge unless one to the same part of the same guide is there.
-fn add_edge(edges: &mut Vec<Edge>, edge: Edge) {
-    if !edges.iter().any(|e| e.to == edge.to && e.part == edge.part) {
-        edges.push(edge);
+/// Adds an edge unless one to the same part of the same guide, or to all of it, is there; an
+/// edge to a whole guide takes the place of those to its parts.
+fn add_edge(edges: &mut Vec<Edge>, mut edge: Edge) {
+    if edges
+        .iter()
+        .any(|e| e.to == edge.to && (e.part == edge.part || e.part == Part::Whole))
+    {
+        return;
     }
+    if edge.part == Part::Whole {
+        let (parts, rest): (Vec<Edge>, Vec<Edge>) = edges.drain(..).partition(|e| e.to == edge.to);
+        *edges = rest;
+        for v in parts.into_iter().flat_map(|e| e.variables) {
+            if !edge.variables.contains(&v) {
+                edge.variables.push(v);
+            }
+        }
+    }
+    edges.push(edge);
 }
 
 /// The whole graph of the guides under some paths, for `docrun graph`.
