@@ -614,3 +614,93 @@ pub fn build(paths: &[PathBuf], options: ReadOptions) -> Result<Graph, Error> {
         unreadable,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Guides written into a temporary folder, read through [`Guides`].
+    fn guides(files: &[(&str, &str)]) -> (tempfile::TempDir, Guides) {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, text) in files {
+            std::fs::write(dir.path().join(name), text).unwrap();
+        }
+        (dir, Guides::new(ReadOptions::default()).unwrap())
+    }
+
+    const SETUP: &str = "---\ntitle: setup\n---\n## Install {#install}\n\n```bash\nexport A=1\n```\n\n```bash\necho install\n```\n\n## Expose {#expose}\n\n### Port {#port}\n\n```bash\nexport URL=\"$A:80\"\n```\n\n## Cleanup {#cleanup}\n\n```bash\necho clean\n```\n";
+
+    fn ids(guide: &Guide, part: &Part) -> Vec<String> {
+        guide
+            .steps_of(part)
+            .into_iter()
+            .map(|i| guide.runbook.steps[i].id.clone())
+            .collect()
+    }
+
+    #[test]
+    fn parts_take_a_section_with_its_subsections_and_what_it_uses_and_never_the_cleanup() {
+        let (dir, mut g) = guides(&[("setup.md", SETUP)]);
+        let setup = g.get(&dir.path().join("setup.md")).unwrap();
+        assert_eq!(
+            ids(&setup, &Part::Whole),
+            ["install_1", "install_2", "port_1"]
+        );
+        // `port` uses $A, which install_1 sets: it comes too; install_2 does not.
+        assert_eq!(
+            ids(&setup, &Part::Section("expose".into())),
+            ["install_1", "port_1"]
+        );
+        assert_eq!(
+            ids(&setup, &Part::UpTo("install_2".into())),
+            ["install_1", "install_2"]
+        );
+        assert_eq!(slug(&dir.path().join("setup.md")), "setup");
+        assert_eq!(slug(Path::new("a/bookinfo/index.md")), "bookinfo");
+        assert_eq!(
+            slug(Path::new("a/before-you-begin.zh.md")),
+            "before-you-begin"
+        );
+    }
+
+    #[test]
+    fn requires_names_a_guide_a_section_or_a_step_and_says_what_it_cannot_find() {
+        let user = "---\ntitle: user\nrunbook:\n  requires: [setup.md#expose, setup.md#install_2, setup.md#exposs, gone.md]\n---\n## Use {#use}\n\n```bash\necho \"$URL\"\n```\n";
+        let (dir, mut g) = guides(&[("setup.md", SETUP), ("user.md", user)]);
+        let found = g.edges(&dir.path().join("user.md"));
+        let parts: Vec<(&Part, Origin, usize)> = found
+            .0
+            .iter()
+            .map(|e| (&e.part, e.origin, e.line))
+            .collect();
+        assert_eq!(
+            parts,
+            [
+                (&Part::Section("expose".into()), Origin::Declared, 4),
+                (&Part::UpTo("install_2".into()), Origin::Declared, 4)
+            ]
+        );
+        let missing: Vec<String> = found.1.iter().map(|m| m.reason.clone()).collect();
+        assert_eq!(missing.len(), 2, "{missing:?}");
+        assert!(
+            missing[0].contains("neither a section nor a step")
+                && missing[0].contains("did you mean `expose`"),
+            "{missing:?}"
+        );
+        assert!(missing[1].contains("names no guide"), "{missing:?}");
+        assert!(found.1.iter().all(|m| m.declared));
+    }
+
+    #[test]
+    fn a_variable_used_and_not_defined_leads_to_the_linked_guide_that_exports_it() {
+        let user = "---\ntitle: user\n---\nThe address is in `$URL`, see [setup](setup.md).\n\n## Use {#use}\n\n```bash\ncurl \"$URL\"\n```\n";
+        let (dir, mut g) = guides(&[("setup.md", SETUP), ("user.md", user)]);
+        let found = g.edges(&dir.path().join("user.md"));
+        assert_eq!(found.0.len(), 1, "{:?}", found.0);
+        let e = &found.0[0];
+        assert_eq!(e.origin, Origin::Variable);
+        assert_eq!(e.part, Part::UpTo("port_1".into()));
+        assert_eq!(e.variables, ["URL"]);
+        assert_eq!(e.line, 4);
+    }
+}

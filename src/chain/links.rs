@@ -337,6 +337,24 @@ mod tests {
     }
 
     #[test]
+    fn asides_references_alternatives_and_what_comes_after_are_not_prerequisites() {
+        let text = "## Before you begin\n\nSee the [concepts](/docs/concepts/) for details.\n\n{{< tip >}}\nFollow [the quick start](/docs/quick/) to try it.\n{{< /tip >}}\n\n## Run {#run}\n\nIf you are new, follow the [quick start](/docs/quick/) instead.\nRun the following command to see [the gateway](/docs/gw/#deploy).\nIn the [next task](/docs/next/) you will follow the same pattern.\n\n## Cleanup {#cleanup}\n\nFollow the [Bookinfo cleanup](/docs/examples/bookinfo/#cleanup).\n\n## Next steps {#next-steps}\n\n- Follow [the next guide](/docs/next/).\n";
+        let roles: Vec<(usize, LinkRole)> = links(text).into_iter().map(|l| (l.0, l.3)).collect();
+        assert_eq!(
+            roles,
+            vec![
+                (3, LinkRole::Other),
+                (6, LinkRole::Other),
+                (11, LinkRole::Other),
+                (12, LinkRole::Other),
+                (13, LinkRole::Other),
+                (17, LinkRole::Other),
+                (21, LinkRole::Other),
+            ]
+        );
+    }
+
+    #[test]
     fn front_matter_keeps_the_lines_of_what_follows() {
         let text = "---\ntitle: \"[not](/a/)\"\n---\n\n[b](/b/)\n";
         assert_eq!(links(text)[0].0, 5);
