@@ -123,6 +123,23 @@ fn the_founding_guide_with_prereqs_plans_plugin_ca_cert_before_its_trust_check()
 }
 
 #[test]
+fn a_prerequisites_missing_variable_is_located_in_its_own_guide() {
+    let dir = tempfile::tempdir().unwrap();
+    let guide = root().join("runbooks/istio/multicluster/multi-primary.zh.md");
+    let out = docrun(
+        &["plan", guide.to_str().unwrap(), "--with-prereqs"],
+        dir.path(),
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("CTX_CLUSTER1 (")
+            && stderr.contains("multicluster/before-you-begin.zh.md:37)"),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn without_the_flag_plan_lists_the_prerequisites_and_what_they_set() {
     let dir = tempfile::tempdir().unwrap();
     let out = docrun(

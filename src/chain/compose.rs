@@ -358,7 +358,11 @@ pub fn runbook(guides: &mut Guides, path: &Path) -> Result<(Runbook, Chain), Err
                     if !named {
                         continue;
                     }
-                    merge_var(&mut vars, var, &set_before);
+                    let mut var = var.clone();
+                    if !is_root {
+                        var.file = Some(guide.path.clone());
+                    }
+                    merge_var(&mut vars, &var, &set_before);
                 }
                 for s in &taken {
                     if s.runs && s.kind == StepKind::Command {
