@@ -79,7 +79,9 @@ fn mermaid_text(s: &str) -> String {
 /// A Mermaid flowchart.
 pub fn mermaid(graph: &Graph) -> String {
     let names = names(&graph.guides);
-    let mut out = String::from("flowchart LR\n");
+    let mut out = String::from(
+        "flowchart LR\n    %% prerequisite --> guide that needs it; --> derived from a link, -.-> from a variable, ==> declared (requires:)\n",
+    );
     for (i, name) in names.iter().enumerate() {
         out.push_str(&format!("    g{i}[\"{}\"]\n", mermaid_text(name)));
     }
@@ -112,7 +114,7 @@ fn dot_text(s: &str) -> String {
 pub fn dot(graph: &Graph) -> String {
     let names = names(&graph.guides);
     let mut out = String::from(
-        "digraph prerequisites {\n    rankdir=LR;\n    node [shape=box, fontname=\"sans-serif\"];\n    edge [fontname=\"sans-serif\", fontsize=10];\n",
+        "// prerequisite -> guide that needs it; solid: derived from a link, dashed: from a variable, bold: declared (requires:)\ndigraph prerequisites {\n    rankdir=LR;\n    node [shape=box, fontname=\"sans-serif\"];\n    edge [fontname=\"sans-serif\", fontsize=10];\n",
     );
     for (i, name) in names.iter().enumerate() {
         out.push_str(&format!("    g{i} [label=\"{}\"];\n", dot_text(name)));
