@@ -400,8 +400,18 @@ impl Guides {
                 }
                 continue;
             };
-            let Ok(target) = self.get(&found.path) else {
-                continue;
+            let target = match self.get(&found.path) {
+                Ok(t) => t,
+                Err(e) => {
+                    missing.push(Missing {
+                        from: guide.path.clone(),
+                        line: link.line,
+                        target: link.target.clone(),
+                        declared: false,
+                        reason: format!("leads to a guide that cannot be read: {e}"),
+                    });
+                    continue;
+                }
             };
             let part = match &found.anchor {
                 Some(a) if target.has_section(a) => Part::Section(a.clone()),
