@@ -1,27 +1,33 @@
 //! `docrun test --with-prereqs`: prerequisites that several guides of a shard share run once,
 //! and those guides continue from a fork of their state.
 //!
-//! Guides share a prerequisite run when the steps before their own are the same (same guides,
-//! same parts, same commands after substitution): the chain's prefix. The prefix runs once in
-//! its own session and directory; its state is read at the end (`export -p` and `pwd` through
-//! the session's protocol). Each dependent then starts a fresh session in a copy of that
-//! directory, with the exported variables re-applied and the working directory moved into the
-//! copy, and runs its own steps.
+//! The steps before a guide's own (its chain's prefix) are compared step by step (file, line,
+//! commands after substitution, checks) across the guides of the shard, as a tree: the steps
+//! that a group of guides has in common run once, then the group splits where their chains
+//! part, each branch continuing from a fork of the state reached so far, down to each guide's
+//! own steps. So `ingress-control#determining-the-ingress-ip-and-ports` runs once for every
+//! guide whose chain starts with it, and Bookinfo's deployment once for those that go on to it.
+//! A guide whose prefix no other shares runs its chain whole, as without sharing.
 //!
-//! What the fork carries: exported variables, the working directory and the files under the
-//! prefix's directory. What it does not: shell variables that were not exported, functions,
-//! aliases and `set` options, background processes the prerequisite started, files it wrote
-//! elsewhere (`/tmp`, `$HOME`), and cluster state, which is shared by nature (every dependent
-//! sees the same clusters). A failed prefix skips its dependents, each step with that reason.
+//! A fork is a new session in a copy of the working directory the shared steps ran in, with
+//! their exported variables re-applied and the working directory moved into the copy (read
+//! with `export -p` and `pwd` through the session's protocol). Not forked: shell variables that
+//! were not exported, functions, aliases and `set` options, background processes the shared
+//! steps started, files written outside the working directory (`/tmp`, `$HOME`), and cluster
+//! state, which every guide shares by nature. Shared steps that fail skip every guide that
+//! continues from them, each step with that reason.
 
 use std::collections::BTreeMap;
+use std::future::Future;
 use std::path::{Path, PathBuf};
+use std::pin::Pin;
 use std::time::{Duration, Instant};
 
 use futures::stream::{self, StreamExt};
 
 use crate::error::Error;
 use crate::exec::runner::{self, RunOptions, RunSummary};
+use crate::exec::shell::SessionState;
 use crate::plan::Plan;
 use crate::report::events::{Event, Reporter, RunStatus, StepStatus};
 use crate::report::human::{Human, HumanOptions};
@@ -34,8 +40,8 @@ pub struct Dependent {
     pub shared: usize,
 }
 
-/// Groups dependents by the prefix they share. A prefix only one guide has is no group: that
-/// guide runs its chain whole.
+/// Groups dependents by the first step of their prerequisites. A first step only one guide
+/// has makes no group: that guide runs its chain whole.
 pub fn groups(dependents: Vec<Dependent>) -> (Vec<Vec<Dependent>>, Vec<Dependent>) {
     let mut by_key: BTreeMap<String, Vec<Dependent>> = BTreeMap::new();
     let mut alone = Vec::new();
@@ -44,7 +50,7 @@ pub fn groups(dependents: Vec<Dependent>) -> (Vec<Vec<Dependent>>, Vec<Dependent
             alone.push(d);
             continue;
         }
-        by_key.entry(key(&d)).or_default().push(d);
+        by_key.entry(step_key(&d, 0)).or_default().push(d);
     }
     let mut shared = Vec::new();
     for (_, group) in by_key {
@@ -57,28 +63,24 @@ pub fn groups(dependents: Vec<Dependent>) -> (Vec<Vec<Dependent>>, Vec<Dependent
     (shared, alone)
 }
 
-/// What makes two prefixes the same run: each step's file, line and scripts as they will run.
-fn key(d: &Dependent) -> String {
-    d.plan.steps[..d.shared]
-        .iter()
-        .filter(|s| s.selected)
-        .map(|s| {
-            format!(
-                "{}:{}:{:?}:{:?}",
-                s.file.display(),
-                s.line,
-                s.scripts,
-                s.native
-            )
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
+/// What makes two steps the same run: file, line, scripts as they will run, native checks.
+fn step_key(d: &Dependent, index: usize) -> String {
+    let s = &d.plan.steps[index];
+    format!(
+        "{}:{}:{}:{:?}:{:?}",
+        s.file.display(),
+        s.line,
+        s.selected,
+        s.scripts,
+        s.native
+    )
 }
 
-/// The plan of the shared prefix, named after the guides it comes from.
-fn prefix_plan(first: &Dependent, users: usize) -> Plan {
-    let mut plan = first.plan.clone();
-    plan.steps.truncate(first.shared);
+/// The plan of steps `from..to` of a dependent, as the shared run of `users` guides.
+fn segment_plan(d: &Dependent, from: usize, to: usize, users: usize) -> Plan {
+    let mut plan = d.plan.clone();
+    plan.steps.truncate(to);
+    plan.steps.drain(..from);
     let mut guides: Vec<String> = Vec::new();
     for s in &plan.steps {
         let g = s.file.display().to_string();
@@ -94,15 +96,21 @@ fn prefix_plan(first: &Dependent, users: usize) -> Plan {
     plan
 }
 
-/// The plan of a dependent's own steps.
-fn own_plan(d: &Dependent) -> Plan {
+/// The plan of a dependent from step `from` on: what it has not shared, and its own steps.
+fn rest_plan(d: &Dependent, from: usize) -> Plan {
     let mut plan = d.plan.clone();
-    plan.steps.drain(..d.shared);
+    plan.steps.drain(..from);
     plan
 }
 
-/// Runs one group: the prefix once, then each dependent from a fork of its state, `jobs` at a
-/// time. Results come in no particular order.
+/// Where a branch starts: the state and directory of the shared steps run so far.
+#[derive(Clone)]
+struct Start {
+    state: SessionState,
+    dir: PathBuf,
+}
+
+/// Runs one group of guides whose prerequisites begin alike.
 pub async fn run_group(
     group: Vec<Dependent>,
     jobs: usize,
@@ -110,95 +118,186 @@ pub async fn run_group(
     human: HumanOptions,
     progress: Option<&indicatif::ProgressBar>,
 ) -> Result<Vec<GuideResult>, Error> {
-    let prefix = prefix_plan(&group[0], group.len());
-    let dir = workdir()?;
-    let options = RunOptions {
-        workdir: dir.path().to_path_buf(),
-        keep_state: true,
-        full_output: None,
-        ..template.clone()
-    };
-    let (summary, duration, events) = run_one(&prefix, &options).await;
-    let mut results = vec![report(
-        prefix.guide.clone(),
-        summary.as_ref(),
-        duration,
-        events,
-        human,
-        progress,
-    )];
-    let state = match summary {
-        Ok(RunSummary {
-            status: RunStatus::Passed,
-            end_state: Some(state),
-            ..
-        }) => Some(state),
-        _ => None,
-    };
-    let Some(state) = state else {
-        let reason = format!(
-            "not run: its prerequisites failed ({})",
-            prefix.guide.display()
-        );
-        for d in &group {
-            results.push(skipped(d, &reason, human, progress));
+    Ok(run_level(group, 0, None, jobs, template, human, progress).await)
+}
+
+type Level<'a> = Pin<Box<dyn Future<Output = Vec<GuideResult>> + 'a>>;
+
+/// The guides of `group` have run their first `depth` steps (shared) and stand at `start`:
+/// runs the steps they still have in common once, then each branch.
+fn run_level<'a>(
+    group: Vec<Dependent>,
+    depth: usize,
+    start: Option<Start>,
+    jobs: usize,
+    template: &'a RunOptions,
+    human: HumanOptions,
+    progress: Option<&'a indicatif::ProgressBar>,
+) -> Level<'a> {
+    Box::pin(async move {
+        let mut results = Vec::new();
+        // How far the group goes on together.
+        let mut common = depth;
+        while group.iter().all(|d| d.shared > common)
+            && group
+                .iter()
+                .all(|d| step_key(d, common) == step_key(&group[0], common))
+        {
+            common += 1;
         }
-        forget(dir);
-        return Ok(results);
-    };
-    let base = dir.path().to_path_buf();
-    let runs = stream::iter(group.into_iter().map(|d| {
-        let state = state.clone();
-        let base = base.clone();
-        async move {
-            let own = own_plan(&d);
-            let fork = match workdir() {
-                Ok(f) => f,
-                Err(e) => return (d.path, Err(e), Duration::ZERO, Vec::new()),
+        let mut here = start;
+        let mut dir_here: Option<tempfile::TempDir> = None;
+        if common > depth {
+            let plan = segment_plan(&group[0], depth, common, group.len());
+            let (dir, options) = match fork(here.as_ref(), template, true, None) {
+                Ok(x) => x,
+                Err(e) => {
+                    let reason = format!("not run: {e}");
+                    for d in &group {
+                        results.push(skipped(d, depth, &reason, human, progress));
+                    }
+                    return results;
+                }
             };
-            if let Err(e) = copy_tree(&base, fork.path()) {
-                return (
-                    d.path,
-                    Err(Error::Internal(format!(
-                        "cannot copy the prerequisites' directory: {e}"
-                    ))),
-                    Duration::ZERO,
-                    Vec::new(),
-                );
+            let (summary, duration, events) = run_one(&plan, &options).await;
+            results.push(report(
+                plan.guide.clone(),
+                summary.as_ref(),
+                duration,
+                events,
+                human,
+                progress,
+            ));
+            match summary {
+                Ok(RunSummary {
+                    status: RunStatus::Passed,
+                    end_state: Some(state),
+                    ..
+                }) => {
+                    here = Some(Start {
+                        state,
+                        dir: dir.path().to_path_buf(),
+                    });
+                    dir_here = Some(dir);
+                }
+                _ => {
+                    let reason = format!(
+                        "not run: its prerequisites failed ({})",
+                        plan.guide.display()
+                    );
+                    for d in &group {
+                        results.push(skipped(d, common, &reason, human, progress));
+                    }
+                    forget(dir);
+                    return results;
+                }
             }
-            let mut start = state;
-            if let Ok(rel) = start.cwd.strip_prefix(&base) {
-                start.cwd = fork.path().join(rel);
+        }
+        // Where the group parts: guides whose prerequisites end here run their own steps; the
+        // others go on by their next step, together when several share it.
+        let mut leaves: Vec<Dependent> = Vec::new();
+        let mut branches: Vec<(String, Vec<Dependent>)> = Vec::new();
+        for d in group {
+            if d.shared == common {
+                leaves.push(d);
+                continue;
             }
-            let options = RunOptions {
-                workdir: fork.path().to_path_buf(),
-                start_state: Some(start),
-                keep_state: false,
-                full_output: template
+            let key = step_key(&d, common);
+            match branches.iter_mut().find(|(k, _)| *k == key) {
+                Some((_, b)) => b.push(d),
+                None => branches.push((key, vec![d])),
+            }
+        }
+        let mut deeper = Vec::new();
+        for (_, branch) in branches {
+            if branch.len() == 1 {
+                leaves.extend(branch);
+            } else {
+                deeper.push(branch);
+            }
+        }
+        let runs = stream::iter(leaves.into_iter().map(|d| {
+            let here = here.clone();
+            async move {
+                let plan = rest_plan(&d, common);
+                let full_output = template
                     .full_output
                     .as_ref()
-                    .map(|f| f.join(crate::suite::log_folder(&d.path))),
-                ..template.clone()
-            };
-            let (summary, duration, events) = run_one(&own, &options).await;
-            forget(fork);
-            (d.path, summary, duration, events)
+                    .map(|f| f.join(crate::suite::log_folder(&d.path)));
+                match fork(here.as_ref(), template, false, full_output) {
+                    Ok((dir, options)) => {
+                        let (summary, duration, events) = run_one(&plan, &options).await;
+                        forget(dir);
+                        (d.path, summary, duration, events)
+                    }
+                    Err(e) => (d.path, Err(e), Duration::ZERO, Vec::new()),
+                }
+            }
+        }))
+        .buffer_unordered(jobs.max(1));
+        let done: Vec<_> = runs.collect().await;
+        for (path, summary, duration, events) in done {
+            results.push(report(
+                path,
+                summary.as_ref(),
+                duration,
+                events,
+                human,
+                progress,
+            ));
         }
-    }))
-    .buffer_unordered(jobs.max(1));
-    let done: Vec<_> = runs.collect().await;
-    for (path, summary, duration, events) in done {
-        results.push(report(
-            path,
-            summary.as_ref(),
-            duration,
-            events,
-            human,
-            progress,
-        ));
+        for branch in deeper {
+            if crate::exec::stop::requested().is_some() {
+                break;
+            }
+            results.extend(
+                run_level(
+                    branch,
+                    common,
+                    here.clone(),
+                    jobs,
+                    template,
+                    human,
+                    progress,
+                )
+                .await,
+            );
+        }
+        if let Some(dir) = dir_here {
+            forget(dir);
+        }
+        results
+    })
+}
+
+/// A new working directory for a run: a copy of `start`'s directory with its state moved
+/// into the copy, or an empty one.
+fn fork(
+    start: Option<&Start>,
+    template: &RunOptions,
+    keep_state: bool,
+    full_output: Option<PathBuf>,
+) -> Result<(tempfile::TempDir, RunOptions), Error> {
+    let dir = workdir()?;
+    let mut start_state = None;
+    if let Some(start) = start {
+        copy_tree(&start.dir, dir.path()).map_err(|e| {
+            Error::Internal(format!("cannot copy the prerequisites' directory: {e}"))
+        })?;
+        let mut state = start.state.clone();
+        if let Ok(rel) = state.cwd.strip_prefix(&start.dir) {
+            state.cwd = dir.path().join(rel);
+        }
+        start_state = Some(state);
     }
-    forget(dir);
-    Ok(results)
+    let options = RunOptions {
+        workdir: dir.path().to_path_buf(),
+        start_state,
+        keep_state,
+        full_output,
+        ..template.clone()
+    };
+    Ok((dir, options))
 }
 
 fn workdir() -> Result<tempfile::TempDir, Error> {
@@ -296,15 +395,16 @@ fn report(
     }
 }
 
-/// A dependent of a failed prefix: every own step skipped with the reason. It counts as not
+/// A guide whose shared steps failed: every step it has left skipped with the reason. It counts as not
 /// passed, so that the run fails with its prerequisite.
 fn skipped(
     d: &Dependent,
+    from: usize,
     reason: &str,
     human: HumanOptions,
     progress: Option<&indicatif::ProgressBar>,
 ) -> GuideResult {
-    let own = own_plan(d);
+    let own = rest_plan(d, from);
     let steps: Vec<_> = own
         .steps
         .iter()
