@@ -190,7 +190,14 @@ fn load_chained(
         return Ok((runbook, Some(chain)));
     }
     let runbook = load_runbook(path, site_data, global)?;
-    let chain = crate::chain::chain(&mut guides, path).ok();
+    let chain = match crate::chain::chain(&mut guides, path) {
+        Ok(chain) => Some(chain),
+        Err(e) => {
+            // Run alone, the guide does not need its chain: a cycle is a warning here.
+            eprintln!("warning: {e}");
+            None
+        }
+    };
     Ok((runbook, chain))
 }
 
