@@ -362,12 +362,17 @@ fn a_cycle_is_an_error_that_names_the_guides() {
         );
         assert!(out.stdout.is_empty(), "{}", text(&out));
     }
-    // Without the flag the guide plans alone.
+    // Without the flag the guide plans alone, and the cycle is a warning.
     let out = docrun(
         &["plan", fixture("cycle/a.md").to_str().unwrap()],
         dir.path(),
     );
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("warning: the prerequisites form a cycle"),
+        "{}",
+        text(&out)
+    );
 }
 
 #[test]
