@@ -57,6 +57,7 @@ fn bench(c: &mut Criterion) {
         inputs: Default::default(),
         site_data: None,
         dialect: None,
+        with_prereqs: false,
     };
     let mut group = c.benchmark_group("tree 30 MB");
     group.sample_size(10);

@@ -81,6 +81,8 @@ pub enum Command {
     Lint(LintArgs),
     /// Write the istio.io `snips.sh` of a guide to stdout.
     Snips(SnipsArgs),
+    /// The prerequisite graph of guides, as Mermaid, DOT or JSON.
+    Graph(GraphArgs),
 }
 
 /// Where variable values come from: `--set` > `--values` > environment > defaults.
@@ -131,6 +133,10 @@ pub struct PlanArgs {
     pub allow_missing: bool,
     #[command(flatten)]
     pub selection: Selection,
+    /// Put the steps of the guides this one needs (its prerequisites, found from its links and
+    /// variables or declared with `requires:`) before its own, in dependency order.
+    #[arg(long)]
+    pub with_prereqs: bool,
 }
 
 /// Which steps a run takes.
@@ -165,6 +171,10 @@ pub struct RunArgs {
     /// Show the plan and execute nothing (the same as `docrun plan`).
     #[arg(long)]
     pub dry_run: bool,
+    /// Put the steps of the guides this one needs (its prerequisites, found from its links and
+    /// variables or declared with `requires:`) before its own, in dependency order.
+    #[arg(long)]
+    pub with_prereqs: bool,
     /// Go on after a failed step.
     #[arg(long)]
     pub keep_going: bool,
@@ -259,6 +269,10 @@ pub struct TestArgs {
     /// How long a verification step is retried (else `docrun.yaml`'s `retry`, else 30s).
     #[arg(long, value_name = "DUR", value_parser = crate::duration::parse)]
     pub retry: Option<Duration>,
+    /// Run each guide after its prerequisites; a prerequisite several guides of the shard
+    /// share runs once, and they continue from its state.
+    #[arg(long)]
+    pub with_prereqs: bool,
 }
 
 #[derive(Debug, Args)]
@@ -282,4 +296,24 @@ pub struct SnipsArgs {
     /// Snippet id prefix.
     #[arg(long, value_name = "P", default_value = "snip")]
     pub prefix: String,
+}
+
+/// How `docrun graph` draws.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum GraphFormat {
+    #[default]
+    Mermaid,
+    Dot,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct GraphArgs {
+    /// Guides or folders (walked for `*.md`).
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    #[arg(long, value_enum, default_value_t)]
+    pub format: GraphFormat,
+    #[arg(long, value_name = "DIR")]
+    pub site_data: Option<PathBuf>,
 }

@@ -38,6 +38,7 @@ pub fn dispatch(cli: &Cli) -> Result<ExitCode, Error> {
         Command::Check(args) => check_command(args, g),
         Command::Lint(args) => lint_command(args, g),
         Command::Test(args) => test_command(args, g),
+        Command::Graph(args) => graph_command(args, g),
     }
 }
 
@@ -170,17 +171,94 @@ fn vars(args: &VarsArgs, global: &GlobalArgs) -> Result<ExitCode, Error> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// The runbook of a guide and its chain: with `--with-prereqs`, the chain's runbook (its
+/// prerequisites' steps first); without, the guide's own, the chain found all the same so that
+/// `plan` can say what it would add. A guide whose links cannot be followed has no chain.
+fn load_chained(
+    path: &Path,
+    site_data: Option<&Path>,
+    global: &GlobalArgs,
+    with_prereqs: bool,
+) -> Result<(Runbook, Option<crate::chain::Chain>), Error> {
+    let options = crate::chain::ReadOptions {
+        site_data: site_data.map(Path::to_path_buf),
+        dialect: crate::tree::forced_dialect(global.dialect, path)?,
+    };
+    let mut guides = crate::chain::Guides::new(options)?;
+    if with_prereqs {
+        let (runbook, chain) = crate::chain::runbook(&mut guides, path)?;
+        return Ok((runbook, Some(chain)));
+    }
+    let runbook = load_runbook(path, site_data, global)?;
+    let chain = match crate::chain::chain(&mut guides, path) {
+        Ok(chain) => Some(chain),
+        Err(e) => {
+            // Run alone, the guide does not need its chain: a cycle is a warning here.
+            eprintln!("warning: {e}");
+            None
+        }
+    };
+    Ok((runbook, chain))
+}
+
 fn plan_command(args: &PlanArgs, global: &GlobalArgs) -> Result<ExitCode, Error> {
-    let plan = load_plan(&args.doc, &args.vars, &selection(&args.selection), global)?;
+    let (runbook, chain) = load_chained(
+        &args.doc,
+        args.vars.site_data.as_deref(),
+        global,
+        args.with_prereqs,
+    )?;
+    let plan = plan_runbook(&runbook, &args.vars, &selection(&args.selection))?;
     if !plan.missing.is_empty() && !args.allow_missing {
+        if let Some(note) = chain
+            .as_ref()
+            .and_then(|c| report::graph::missing_note(c, &plan.missing))
+        {
+            eprintln!("{note}");
+        }
         return Err(Error::MissingVars(plan.missing_vars()));
     }
     if !args.allow_missing {
         plan.check_runnable()?;
     }
     let out = match args.format {
-        Format::Text => report::plan::plan(&plan),
-        Format::Json => to_json_masked(&plan, &plan.secrets)?,
+        Format::Text => {
+            let chain = chain.as_ref().map(|c| {
+                report::graph::chain_text(c, args.with_prereqs, &|p| {
+                    plan.mask(&p.display().to_string())
+                })
+            });
+            report::plan::plan(&plan) + &chain.unwrap_or_default()
+        }
+        Format::Json => {
+            let mut value =
+                serde_json::to_value(&plan).map_err(|e| Error::Internal(e.to_string()))?;
+            value["chain"] =
+                serde_json::to_value(&chain).map_err(|e| Error::Internal(e.to_string()))?;
+            to_json_masked(&value, &plan.secrets)?
+        }
+    };
+    write_stdout(out.as_bytes())?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `docrun graph`: the prerequisite graph of the guides under the paths.
+fn graph_command(args: &crate::cli::GraphArgs, global: &GlobalArgs) -> Result<ExitCode, Error> {
+    let options = crate::chain::ReadOptions {
+        site_data: args.site_data.clone(),
+        dialect: match args.paths.first() {
+            Some(path) => crate::tree::forced_dialect(global.dialect, path)?,
+            None => None,
+        },
+    };
+    let graph = crate::chain::graph::build(&args.paths, options)?;
+    for problem in &graph.unreadable {
+        eprintln!("warning: {problem}");
+    }
+    let out = match args.format {
+        crate::cli::GraphFormat::Mermaid => report::graph::mermaid(&graph),
+        crate::cli::GraphFormat::Dot => report::graph::dot(&graph),
+        crate::cli::GraphFormat::Json => report::graph::json(&graph),
     };
     write_stdout(out.as_bytes())?;
     Ok(ExitCode::SUCCESS)
@@ -208,13 +286,41 @@ fn run_command(args: &RunArgs, global: &GlobalArgs) -> Result<ExitCode, Error> {
         no_native: args.no_native,
         wait_timeout: args.wait_timeout,
         full_output: args.full_output.clone(),
+        start_state: None,
+        keep_state: false,
     };
-    let runbook = load_runbook(&args.doc, args.vars.site_data.as_deref(), global)?;
+    let (runbook, chain) = load_chained(
+        &args.doc,
+        args.vars.site_data.as_deref(),
+        global,
+        args.with_prereqs,
+    )?;
+    if let Some(chain) = chain.as_ref().filter(|_| args.with_prereqs) {
+        // A prerequisite declared but not found would leave the chain short: refuse to run it.
+        let declared: Vec<String> = chain
+            .missing
+            .iter()
+            .filter(|m| m.declared)
+            .map(|m| m.to_string())
+            .collect();
+        if !declared.is_empty() {
+            return Err(Error::Usage(format!(
+                "{}\nhint: fix the path in `requires:`, or run without --with-prereqs",
+                declared.join("\n")
+            )));
+        }
+    }
     let mut plan = plan_runbook(&runbook, &args.vars, &selection(&args.selection))?;
     if !plan.missing.is_empty() {
         let interactive =
             !args.no_prompt && std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
         if !interactive || args.dry_run {
+            if let Some(note) = chain
+                .as_ref()
+                .and_then(|c| report::graph::missing_note(c, &plan.missing))
+            {
+                eprintln!("{note}");
+            }
             return Err(Error::MissingVars(plan.missing_vars()));
         }
         let missing: Vec<&crate::plan::PlanVar> = plan
@@ -432,6 +538,7 @@ fn test_command(args: &TestArgs, global: &GlobalArgs) -> Result<ExitCode, Error>
             (None, Some(file)) => settings.dialect(file),
             (None, None) => None,
         },
+        with_prereqs: args.with_prereqs,
     };
     if let (Some(path), false) = (&args.junit, args.list) {
         report::check_writable("--junit", path)?;
@@ -476,6 +583,8 @@ fn test_command(args: &TestArgs, global: &GlobalArgs) -> Result<ExitCode, Error>
         no_native: false,
         wait_timeout: default(defaults::WAIT_TIMEOUT),
         full_output: args.full_output.clone(),
+        start_state: None,
+        keep_state: false,
     };
     if args.jobs == Some(0) {
         return Err(Error::Usage(

@@ -229,6 +229,9 @@ pub struct PlanVar {
     pub value: Option<String>,
     pub source: Option<ValueSource>,
     pub line: usize,
+    /// The guide that declares it, when not the one planned (a prerequisite's variable).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file: Option<PathBuf>,
 }
 
 /// How a run takes a command step.
@@ -324,7 +327,11 @@ impl Plan {
             .map(|v| MissingVar {
                 name: v.name.clone(),
                 description: v.description.clone(),
-                location: format!("{}:{}", self.guide.display(), v.line),
+                location: format!(
+                    "{}:{}",
+                    v.file.as_deref().unwrap_or(&self.guide).display(),
+                    v.line
+                ),
             })
             .collect()
     }
@@ -483,6 +490,7 @@ pub fn build(
                 }),
                 source: b.map(|b| b.source),
                 line: v.line,
+                file: v.file.clone(),
             }
         })
         .collect();

@@ -175,6 +175,12 @@ pub struct Candidate {
     /// For an unreadable guide, the line its error points at (1 when it names no line).
     #[serde(skip)]
     pub error_line: usize,
+    /// With `--with-prereqs`: the guides that run before it, in order, with the part of each.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub prerequisites: Vec<String>,
+    /// With `--with-prereqs`: how many of the plan's steps come from its prerequisites.
+    #[serde(skip)]
+    pub shared_steps: usize,
 }
 
 /// What `docrun test` was asked.
@@ -187,6 +193,8 @@ pub struct SuiteOptions {
     pub site_data: Option<PathBuf>,
     /// The dialect `--dialect` or the tree's `docrun.yaml` forces on every guide.
     pub dialect: Option<Detected>,
+    /// Build each guide's runbook with its prerequisites first (`--with-prereqs`).
+    pub with_prereqs: bool,
 }
 
 /// Finds and plans the guides. A guide that does not read (bad front matter, an unclosed
@@ -202,6 +210,14 @@ pub fn discover(paths: &[PathBuf], options: &SuiteOptions) -> Result<Vec<Candida
         .as_deref()
         .map(SiteData::load)
         .transpose()?;
+    let mut chains = if options.with_prereqs {
+        Some(crate::chain::Guides::new(crate::chain::ReadOptions {
+            site_data: options.site_data.clone(),
+            dialect: options.dialect.clone(),
+        })?)
+    } else {
+        None
+    };
     let mut found = Vec::new();
     for path in files {
         if !options.filters.is_empty()
@@ -227,6 +243,8 @@ pub fn discover(paths: &[PathBuf], options: &SuiteOptions) -> Result<Vec<Candida
             },
             decision: Decision::Unreadable(e.to_string()),
             plan: None,
+            prerequisites: Vec::new(),
+            shared_steps: 0,
         };
         let doc = match Doc::load_as(&path, dialects.for_guide(&path)) {
             Ok(doc) => doc,
@@ -236,14 +254,37 @@ pub fn discover(paths: &[PathBuf], options: &SuiteOptions) -> Result<Vec<Candida
             }
         };
         let site = given_site.as_ref().or_else(|| sites.for_guide(&path));
-        let runbook = match runbook::build(
-            &doc,
-            BuildOptions {
-                site,
-                overlay: None,
-                includes: Some(&includes),
-            },
-        ) {
+        let mut prerequisites = Vec::new();
+        let mut shared_steps = 0;
+        let built = match chains.as_mut() {
+            Some(guides) => crate::chain::runbook(guides, &path).and_then(|(r, chain)| {
+                let declared: Vec<String> = chain
+                    .missing
+                    .iter()
+                    .filter(|m| m.declared)
+                    .map(|m| m.to_string())
+                    .collect();
+                if !declared.is_empty() {
+                    return Err(Error::Usage(declared.join("\n")));
+                }
+                prerequisites = chain
+                    .prerequisites
+                    .iter()
+                    .map(crate::chain::compose::Link::describe)
+                    .collect();
+                shared_steps = chain.steps_before;
+                Ok(r)
+            }),
+            None => runbook::build(
+                &doc,
+                BuildOptions {
+                    site,
+                    overlay: None,
+                    includes: Some(&includes),
+                },
+            ),
+        };
+        let runbook = match built {
             Ok(r) => r,
             Err(e) => {
                 found.push(unreadable(path, e));
@@ -275,6 +316,8 @@ pub fn discover(paths: &[PathBuf], options: &SuiteOptions) -> Result<Vec<Candida
             decision,
             plan: Some(plan),
             error_line: 0,
+            prerequisites,
+            shared_steps,
         });
     }
     if !errors.is_empty() {
@@ -326,6 +369,9 @@ pub fn render_list(candidates: &[Candidate]) -> String {
             }
         };
         out.push_str(&format!("{what:<40}  {}\n", g.path.display()));
+        if !g.prerequisites.is_empty() {
+            out.push_str(&format!("      after {}\n", g.prerequisites.join(" -> ")));
+        }
     }
     let c = coverage(candidates);
     let by_test: Vec<String> = c.by_test.iter().map(|(k, v)| format!("{k}: {v}")).collect();
@@ -384,10 +430,31 @@ pub async fn run(
             results.push(result);
         }
     }
-    let runs = candidates
-        .into_iter()
-        .filter(|c| c.decision == Decision::Run)
-        .filter_map(|c| c.plan.map(|p| (c.path, p)));
+    // Guides whose prerequisites are the same run them once (`--with-prereqs`).
+    let (shared, alone) = crate::chain::shared::groups(
+        candidates
+            .into_iter()
+            .filter(|c| c.decision == Decision::Run)
+            .filter_map(|c| {
+                let shared = c.shared_steps;
+                c.plan.map(|plan| crate::chain::shared::Dependent {
+                    path: c.path,
+                    plan,
+                    shared,
+                })
+            })
+            .collect(),
+    );
+    for group in shared {
+        if crate::exec::stop::requested().is_some() {
+            break;
+        }
+        results.extend(
+            crate::chain::shared::run_group(group, jobs, &template, human, progress.as_ref())
+                .await?,
+        );
+    }
+    let runs = alone.into_iter().map(|d| (d.path, d.plan));
     let mut stream = stream::iter(runs)
         .map(|(path, plan)| {
             let template = template.clone();
@@ -401,6 +468,7 @@ pub async fn run(
                         failed: 0,
                         skipped: 0,
                         stop: Some(signal),
+                        end_state: None,
                     };
                     return Ok::<_, Error>((path, Ok(summary), started.elapsed(), Vec::new()));
                 }
@@ -448,6 +516,7 @@ pub async fn run(
                     failed: 1,
                     skipped: 0,
                     stop: None,
+                    end_state: None,
                 }
             }
         };
@@ -522,7 +591,7 @@ fn unreadable_result(path: &Path, line: usize, error: &str) -> GuideResult {
 }
 
 /// The folder of a guide's full-output logs: its path, `/` written as `__`, without `.md`.
-fn log_folder(guide: &Path) -> String {
+pub(crate) fn log_folder(guide: &Path) -> String {
     let text = guide.to_string_lossy();
     let text = text.trim_start_matches("./");
     text.strip_suffix(".md")

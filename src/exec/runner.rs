@@ -43,6 +43,11 @@ pub struct RunOptions {
     /// A directory for the whole output of each step (`STEP_ID.log`, secrets masked); reports
     /// keep only its beginning and end (see [`super::capture`]).
     pub full_output: Option<PathBuf>,
+    /// Start from this state (exported variables and working directory), as a run that
+    /// continues from another's: `docrun test --with-prereqs` forks a shared prerequisite's.
+    pub start_state: Option<SessionState>,
+    /// Read the session's state after the last step, into [`RunSummary::end_state`].
+    pub keep_state: bool,
 }
 
 /// What a run came to.
@@ -54,6 +59,9 @@ pub struct RunSummary {
     pub skipped: usize,
     /// The signal that stopped the run, when `status` is `Interrupted`.
     pub stop: Option<Stop>,
+    /// The session's exported variables and working directory after the last step, when
+    /// [`RunOptions::keep_state`] asked for them and the run passed.
+    pub end_state: Option<SessionState>,
 }
 
 /// The first wait between two attempts of a verification step; it doubles up to [`MAX_BACKOFF`].
@@ -118,6 +126,11 @@ async fn run_steps(
         .await
         .map_err(|e| Error::Internal(format!("cannot start the shell session: {e}")))?;
     let start_state = session.state().await.ok();
+    if let Some(state) = &options.start_state {
+        session.restore(state).await.map_err(|e| {
+            Error::Internal(format!("cannot start from the prerequisites' state: {e}"))
+        })?;
+    }
     if let (Some(cp), Some(_)) = (&checkpoint, resume_index) {
         session
             .restore(&cp.state)
@@ -142,6 +155,7 @@ async fn run_steps(
         failed: 0,
         skipped: 0,
         stop: None,
+        end_state: None,
     };
     let mut checker: Option<Result<Checker, String>> = None;
     let mut stopped_by: Option<String> = None;
@@ -275,6 +289,9 @@ async fn run_steps(
             duration_ms: started.elapsed().as_millis() as u64,
         },
     );
+    if options.keep_state && summary.status == RunStatus::Passed {
+        summary.end_state = session.state().await.ok();
+    }
     let _ = session.close().await;
     Ok(summary)
 }

@@ -3,6 +3,7 @@
 
 pub mod check;
 pub mod events;
+pub mod graph;
 pub mod human;
 pub mod junit;
 pub mod plan;

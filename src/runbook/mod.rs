@@ -345,6 +345,9 @@ fn merge_front_matter(
             o.prerequisites.extend(declared.prerequisites);
             o.steps.extend(declared.steps);
             o.cleanup.extend(declared.cleanup);
+            if declared.requires.is_some() {
+                o.requires = declared.requires;
+            }
             loaded
         }
     }

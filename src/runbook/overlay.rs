@@ -34,6 +34,11 @@ pub struct Overlay {
     /// Step ids or section anchors whose steps clean up; they run even after a failure.
     #[serde(default)]
     pub cleanup: Vec<String>,
+    /// The guides this one needs run first (`../bookinfo/`, `/docs/x/#anchor`, `x.md#step_id`).
+    /// When given, it replaces the prerequisites derived from the guide's links; `[]` says the
+    /// guide needs none.
+    #[serde(default)]
+    pub requires: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]

@@ -42,6 +42,10 @@ pub struct Variable {
     pub kind: VarKind,
     /// The guide line that first declares it.
     pub line: usize,
+    /// The guide it comes from, when not the one planned: a prerequisite's variable in a
+    /// chain (`--with-prereqs`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file: Option<std::path::PathBuf>,
     /// A value from the overlay, used when nothing else gives one.
     pub default: Option<String>,
     /// Whether the reader must give a value: a placeholder stands for it, or the guide's table
@@ -188,6 +192,7 @@ fn entry<'a>(vars: &'a mut Vec<Variable>, name: &str, line: usize) -> &'a mut Va
                 placeholders: Vec::new(),
                 kind: VarKind::String,
                 line,
+                file: None,
                 default: None,
                 required: false,
                 declared_by: Vec::new(),

@@ -1,0 +1,363 @@
+//! The links of a guide that may name a prerequisite: each with its line, its text, the
+//! sentence around it and the section it sits in.
+//!
+//! Links are read with pulldown-cmark from the guide's text (front matter blanked, line numbers
+//! kept), so inline, reference and autolinks all count. Links in headings and in code are not
+//! links a reader follows and are left out.
+
+use std::sync::LazyLock;
+
+use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
+use regex::Regex;
+
+use crate::doc::{Doc, Item};
+use crate::runbook::effective_anchor;
+
+/// Why a link names a prerequisite, if it does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LinkRole {
+    /// In a prerequisite section ("Before you begin", "准备工作", ...), or a link whose own text
+    /// says so ("complete the steps in [before you begin](...)").
+    Prerequisites,
+    /// In a sentence that tells the reader to follow it ("follow [these instructions](...)",
+    /// "请按照[说明](...)"): a prerequisite when the linked section has steps.
+    Follow,
+    /// Any other link: only a prerequisite when the linked guide exports a variable this guide
+    /// uses without defining.
+    Other,
+}
+
+/// A link as the guide writes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Link {
+    pub line: usize,
+    /// The destination as written (`/docs/examples/bookinfo/#deploying-the-application`).
+    pub target: String,
+    pub text: String,
+    /// The anchor of the section the link sits in (empty before the first heading).
+    pub section: String,
+    pub role: LinkRole,
+}
+
+/// Words of a prerequisite section's heading or anchor, compared in lower case.
+const PREREQUISITE_WORDS: &[&str] = &[
+    "before you begin",
+    "before-you-begin",
+    "prerequisite",
+    "requirements",
+    "准备工作",
+    "开始之前",
+    "先决条件",
+    "前提条件",
+];
+
+/// A sentence that sends the reader to follow a link's steps; not one that offers it as an
+/// alternative ("follow the quick start instead").
+static FOLLOW: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?i)\bfollow\b|按照|遵循|依照").unwrap());
+static ALTERNATIVE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?i)\binstead\b|\balternatively\b|或者").unwrap());
+/// A sentence that points to reading, not doing ("see X for details").
+static REFERENCE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)\bsee\b|\brefer to\b|\bfor (?:more )?details\b|\bfor more\b|\blearn (?:more|about)\b|\bread\b|参阅|参见|详见|了解").unwrap()
+});
+/// Sections whose links lead on, not back: cleanup, next steps, see also.
+static LEADS_ON: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)^(?:clean|next|what-?s-next|see-also|uninstall|后续|清理)").unwrap()
+});
+
+/// Whether a heading's text or anchor names a prerequisite section.
+pub fn is_prerequisite_heading(text: &str) -> bool {
+    let lower = text.to_lowercase();
+    PREREQUISITE_WORDS.iter().any(|w| lower.contains(w))
+}
+
+/// Whether the sentence tells the reader to follow the link: the word comes before it.
+fn is_follow_sentence(before: &str, sentence: &str) -> bool {
+    FOLLOW.is_match(before) && !ALTERNATIVE.is_match(sentence)
+}
+
+/// The sentence of `text` around the bytes `start..end`: from the end of the sentence before
+/// to the end of the one the range is in.
+fn sentence_around(text: &str, start: usize, end: usize) -> (usize, usize) {
+    let is_end = |c: char| matches!(c, '.' | '!' | '?' | '。' | '！' | '？' | '；');
+    let mut from = 0;
+    for (i, c) in text[..start.min(text.len())].char_indices() {
+        let next = text[i + c.len_utf8()..].chars().next();
+        if is_end(c) && (!c.is_ascii() || next.is_none_or(char::is_whitespace)) {
+            from = i + c.len_utf8();
+        }
+    }
+    let mut to = text.len();
+    let tail_start = end.min(text.len());
+    for (i, c) in text[tail_start..].char_indices() {
+        let at = tail_start + i;
+        let next = text[at + c.len_utf8()..].chars().next();
+        if is_end(c) && (!c.is_ascii() || next.is_none_or(char::is_whitespace)) {
+            to = at + c.len_utf8();
+            break;
+        }
+    }
+    (from, to)
+}
+
+/// Line ranges of callouts (`{{< tip >}}` ... `{{< /tip >}}`): asides, not steps.
+fn callout_lines(text: &str) -> Vec<(usize, usize)> {
+    static OPEN: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"\{\{<\s*(tip|warning|idea|quote|note|caution)\s*>\}\}").unwrap()
+    });
+    static CLOSE: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"\{\{<\s*/\s*(tip|warning|idea|quote|note|caution)\s*>\}\}").unwrap()
+    });
+    let mut out = Vec::new();
+    let mut open: Option<usize> = None;
+    for (i, line) in text.lines().enumerate() {
+        if open.is_none() && OPEN.is_match(line) {
+            open = Some(i + 1);
+        }
+        if CLOSE.is_match(line) {
+            if let Some(start) = open.take() {
+                out.push((start, i + 1));
+            }
+        }
+    }
+    out
+}
+
+/// The links of a guide, in order. A link's role comes from its section (a heading, or any
+/// heading above it, naming prerequisites), its own text, and its sentence.
+pub fn extract(doc: &Doc) -> Vec<Link> {
+    let text = doc.source.text();
+    let view = blank_front_matter(text);
+    // Headings with their level, line and anchor, for the section of each link.
+    let headings: Vec<(u8, usize, String, bool)> = doc
+        .items
+        .iter()
+        .filter_map(|item| match item {
+            Item::Heading(h) => {
+                let anchor = effective_anchor(h);
+                let prereq = is_prerequisite_heading(&h.text) || is_prerequisite_heading(&anchor);
+                Some((h.level, h.line, anchor, prereq))
+            }
+            _ => None,
+        })
+        .collect();
+    let section_of = |line: usize| -> (String, bool) {
+        // The nearest heading above, and whether it or a heading it sits under is a
+        // prerequisite section.
+        let Some(index) = headings.iter().rposition(|h| h.1 <= line) else {
+            return (String::new(), false);
+        };
+        let (mut level, _, anchor, mut prereq) = headings[index].clone();
+        for h in headings[..index].iter().rev() {
+            if h.0 < level {
+                level = h.0;
+                prereq |= h.3;
+            }
+        }
+        (anchor, prereq)
+    };
+
+    let callouts = callout_lines(text);
+    let mut links = Vec::new();
+    // Links of the paragraph or list item being read, finished when it ends, so that each link
+    // knows its whole sentence: line, target, text, and where it starts and ends in the block.
+    type Pending = (usize, String, String, usize, usize);
+    let mut pending: Vec<Pending> = Vec::new();
+    let mut sentence = String::new();
+    let mut open: Option<Pending> = None;
+    let mut in_heading = false;
+    let flush = |pending: &mut Vec<Pending>, sentence: &mut String, links: &mut Vec<Link>| {
+        for (line, target, link_text, start, end) in pending.drain(..) {
+            let (section, in_prereq) = section_of(line);
+            let (from, to) = sentence_around(sentence, start, end);
+            let around = &sentence[from..to];
+            let before = &sentence[from..start.max(from)];
+            let aside = callouts.iter().any(|(a, b)| *a <= line && line <= *b)
+                || LEADS_ON.is_match(&section);
+            let role = if aside {
+                LinkRole::Other
+            } else if is_prerequisite_heading(&link_text)
+                || is_prerequisite_heading(before)
+                || (in_prereq && !REFERENCE.is_match(around))
+            {
+                LinkRole::Prerequisites
+            } else if is_follow_sentence(before, around) {
+                LinkRole::Follow
+            } else {
+                LinkRole::Other
+            };
+            links.push(Link {
+                line,
+                target,
+                text: link_text,
+                section,
+                role,
+            });
+        }
+        sentence.clear();
+    };
+    let parser = Parser::new_ext(&view, Options::ENABLE_TABLES).into_offset_iter();
+    for (event, range) in parser {
+        match event {
+            Event::Start(Tag::Heading { .. }) => in_heading = true,
+            Event::End(TagEnd::Heading(_)) => in_heading = false,
+            Event::Start(Tag::Link { dest_url, .. }) if !in_heading => {
+                open = Some((
+                    doc.source.line_of(range.start),
+                    dest_url.to_string(),
+                    String::new(),
+                    sentence.len(),
+                    sentence.len(),
+                ));
+            }
+            Event::End(TagEnd::Link) => {
+                if let Some(mut link) = open.take() {
+                    link.4 = sentence.len();
+                    pending.push(link);
+                }
+            }
+            Event::Text(t) | Event::Code(t) => {
+                sentence.push_str(&t);
+                if let Some((_, _, link_text, _, _)) = open.as_mut() {
+                    link_text.push_str(&t);
+                }
+            }
+            Event::SoftBreak | Event::HardBreak => sentence.push(' '),
+            Event::End(TagEnd::Paragraph | TagEnd::Item | TagEnd::TableCell) => {
+                flush(&mut pending, &mut sentence, &mut links);
+            }
+            Event::Start(Tag::Item | Tag::Paragraph) => {
+                // A nested list starts inside an item: what came before is its own sentence.
+                flush(&mut pending, &mut sentence, &mut links);
+            }
+            _ => {}
+        }
+    }
+    flush(&mut pending, &mut sentence, &mut links);
+    links
+}
+
+/// The guide's text with its front matter replaced by blanks (line ends kept), so that offsets
+/// keep their lines and the YAML is not read as Markdown.
+fn blank_front_matter(text: &str) -> String {
+    let mut end = 0;
+    let mut lines = text.split_inclusive('\n');
+    if lines.next().is_some_and(|first| first.trim_end() == "---") {
+        let mut offset = text.find('\n').map_or(text.len(), |i| i + 1);
+        for line in lines {
+            offset += line.len();
+            if line.trim_end() == "---" {
+                end = offset;
+                break;
+            }
+        }
+    }
+    let mut out = String::with_capacity(text.len());
+    for c in text[..end].chars() {
+        match c {
+            '\n' => out.push('\n'),
+            // As many bytes as the character, so that later offsets stay true.
+            c => out.extend(std::iter::repeat_n(' ', c.len_utf8())),
+        }
+    }
+    out + &text[end..]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::Source;
+    use std::sync::Arc;
+
+    fn links(text: &str) -> Vec<(usize, String, String, LinkRole)> {
+        let doc = crate::doc::parse(Arc::new(Source::new("g.md", text))).unwrap();
+        extract(&doc)
+            .into_iter()
+            .map(|l| (l.line, l.target, l.section, l.role))
+            .collect()
+    }
+
+    #[test]
+    fn roles_come_from_the_section_the_text_and_the_sentence() {
+        let text = "---\ntitle: a\n---\nIntro, see [x](/docs/x/).\n\n## Before you begin\n\n- Deploy [Bookinfo](/docs/examples/bookinfo/).\n\n### Details\n\nAnd [y](/docs/y/).\n\n## Run {#run}\n\n1. Follow [these instructions](/docs/ingress/#ports) to set the ports.\n\n2. Complete [准备工作](/zh/docs/setup/before-you-begin).\n";
+        assert_eq!(
+            links(text),
+            vec![
+                (4, "/docs/x/".into(), "".into(), LinkRole::Other),
+                (
+                    8,
+                    "/docs/examples/bookinfo/".into(),
+                    "before-you-begin".into(),
+                    LinkRole::Prerequisites
+                ),
+                (
+                    12,
+                    "/docs/y/".into(),
+                    "details".into(),
+                    LinkRole::Prerequisites
+                ),
+                (
+                    16,
+                    "/docs/ingress/#ports".into(),
+                    "run".into(),
+                    LinkRole::Follow
+                ),
+                (
+                    18,
+                    "/zh/docs/setup/before-you-begin".into(),
+                    "run".into(),
+                    LinkRole::Prerequisites
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_chinese_follow_sentence_and_an_anchor_named_section() {
+        let text = "## 配置信任关系 {#configure-trust}\n\n请按照[说明](/zh/docs/tasks/plugin-ca-cert/)，\n生成证书。\n\n## 准备 {#prerequisites}\n\n[a](../a/)\n";
+        assert_eq!(
+            links(text),
+            vec![
+                (
+                    3,
+                    "/zh/docs/tasks/plugin-ca-cert/".into(),
+                    "configure-trust".into(),
+                    LinkRole::Follow
+                ),
+                (
+                    8,
+                    "../a/".into(),
+                    "prerequisites".into(),
+                    LinkRole::Prerequisites
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn asides_references_alternatives_and_what_comes_after_are_not_prerequisites() {
+        let text = "## Before you begin\n\nSee the [concepts](/docs/concepts/) for details.\n\n{{< tip >}}\nFollow [the quick start](/docs/quick/) to try it.\n{{< /tip >}}\n\n## Run {#run}\n\nIf you are new, follow the [quick start](/docs/quick/) instead.\nRun the following command to see [the gateway](/docs/gw/#deploy).\nIn the [next task](/docs/next/) you will follow the same pattern.\n\n## Cleanup {#cleanup}\n\nFollow the [Bookinfo cleanup](/docs/examples/bookinfo/#cleanup).\n\n## Next steps {#next-steps}\n\n- Follow [the next guide](/docs/next/).\n";
+        let roles: Vec<(usize, LinkRole)> = links(text).into_iter().map(|l| (l.0, l.3)).collect();
+        assert_eq!(
+            roles,
+            vec![
+                (3, LinkRole::Other),
+                (6, LinkRole::Other),
+                (11, LinkRole::Other),
+                (12, LinkRole::Other),
+                (13, LinkRole::Other),
+                (17, LinkRole::Other),
+                (21, LinkRole::Other),
+            ]
+        );
+    }
+
+    #[test]
+    fn front_matter_keeps_the_lines_of_what_follows() {
+        let text = "---\ntitle: \"[not](/a/)\"\n---\n\n[b](/b/)\n";
+        assert_eq!(links(text)[0].0, 5);
+        assert_eq!(links(text).len(), 1);
+    }
+}
