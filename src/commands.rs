@@ -10,10 +10,10 @@ use crate::cli::{
     CheckArgs, Cli, Command, Format, GlobalArgs, LintArgs, ListArgs, PlanArgs, RunArgs, SnipsArgs,
     TestArgs, VarArgs, VarsArgs,
 };
-use crate::doc::Doc;
 use crate::error::Error;
 use crate::exec::runner::{self, RunOptions};
 use crate::exec::stop::Stop;
+use crate::front::{ReadOptions, Reader};
 use crate::istio::{self, SnipsOptions};
 use crate::lint;
 use crate::plan::{self, Inputs, Plan, Selection};
@@ -23,8 +23,7 @@ use crate::report;
 use crate::report::events::{JsonLines, Reporter, RunStatus};
 use crate::report::human::{Human, HumanOptions};
 use crate::report::junit::JUnit;
-use crate::runbook::{self, BuildOptions, Runbook};
-use crate::site::SiteData;
+use crate::runbook::Runbook;
 use std::io::IsTerminal;
 
 pub fn dispatch(cli: &Cli) -> Result<ExitCode, Error> {
@@ -45,7 +44,11 @@ pub fn dispatch(cli: &Cli) -> Result<ExitCode, Error> {
 fn snips(args: &SnipsArgs) -> Result<ExitCode, Error> {
     // The guide must read cleanly as a guide before it is exported.
     let doc = crate::doc::Doc::load(&args.doc)?;
-    let site = load_site(args.site_data.as_deref(), &args.doc)?.ok_or_else(|| {
+    let mut reader = Reader::new(&ReadOptions {
+        site_data: args.site_data.clone(),
+        dialect: None,
+    })?;
+    let site = reader.site(&args.doc)?.ok_or_else(|| {
         Error::Usage(format!(
             "{}: no site data found (no data/args.yml above the guide)\nhint: name the Hugo data folder with --site-data DIR",
             args.doc.display()
@@ -55,7 +58,7 @@ fn snips(args: &SnipsArgs) -> Result<ExitCode, Error> {
         prefix: args.prefix.clone(),
         boilerplate_snips: args.boilerplate_snips.clone(),
     };
-    let snips = istio::extract(&doc.source, &site, &options);
+    let snips = istio::extract(&doc.source, site, &options);
     for warning in &snips.warnings {
         eprintln!("warning: {}: {warning}", doc.path().display());
     }
@@ -68,19 +71,6 @@ fn snips(args: &SnipsArgs) -> Result<ExitCode, Error> {
     }
     write_stdout(snips.render(&options).as_bytes())?;
     Ok(ExitCode::SUCCESS)
-}
-
-/// The site data named on the command line, or the one found above the guide.
-pub fn load_site(
-    given: Option<&std::path::Path>,
-    guide: &std::path::Path,
-) -> Result<Option<SiteData>, Error> {
-    match given {
-        Some(dir) => SiteData::load(dir).map(Some),
-        None => SiteData::find_for(guide)
-            .map(|dir| SiteData::load(&dir))
-            .transpose(),
-    }
 }
 
 fn write_stdout(bytes: &[u8]) -> Result<(), Error> {
@@ -100,16 +90,11 @@ pub fn load_runbook(
     site_data: Option<&Path>,
     global: &GlobalArgs,
 ) -> Result<Runbook, Error> {
-    let forced = crate::tree::forced_dialect(global.dialect, path)?;
-    let doc = Doc::load_as(path, forced)?;
-    let site = load_site(site_data, path)?;
-    runbook::build(
-        &doc,
-        BuildOptions {
-            site: site.as_ref(),
-            ..BuildOptions::default()
-        },
-    )
+    let mut reader = Reader::new(&ReadOptions {
+        site_data: site_data.map(Path::to_path_buf),
+        dialect: crate::tree::forced_dialect(global.dialect, path)?,
+    })?;
+    reader.load(path).map(|(_, runbook)| runbook)
 }
 
 /// Builds the plan of a guide from the command line's variables and selection.
@@ -180,7 +165,7 @@ fn load_chained(
     global: &GlobalArgs,
     with_prereqs: bool,
 ) -> Result<(Runbook, Option<crate::chain::Chain>), Error> {
-    let options = crate::chain::ReadOptions {
+    let options = ReadOptions {
         site_data: site_data.map(Path::to_path_buf),
         dialect: crate::tree::forced_dialect(global.dialect, path)?,
     };
@@ -244,7 +229,7 @@ fn plan_command(args: &PlanArgs, global: &GlobalArgs) -> Result<ExitCode, Error>
 
 /// `docrun graph`: the prerequisite graph of the guides under the paths.
 fn graph_command(args: &crate::cli::GraphArgs, global: &GlobalArgs) -> Result<ExitCode, Error> {
-    let options = crate::chain::ReadOptions {
+    let options = ReadOptions {
         site_data: args.site_data.clone(),
         dialect: match args.paths.first() {
             Some(path) => crate::tree::forced_dialect(global.dialect, path)?,

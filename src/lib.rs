@@ -12,6 +12,7 @@ pub mod doc;
 pub mod duration;
 pub mod error;
 pub mod exec;
+pub mod front;
 pub mod istio;
 pub mod lint;
 pub mod plan;

@@ -15,17 +15,16 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::doc::dialect::Reason;
+use crate::doc::TestMode;
 use crate::doc::{Detected, Dialect};
-use crate::doc::{Doc, TestMode};
 use crate::error::{Error, ErrorKind};
 use crate::exec::runner::{self, RunOptions};
+use crate::front::{ReadOptions, Reader};
 use crate::plan::{self, Inputs, Plan, Selection};
 use crate::report::events::{Event, Masked, Masker, Reporter, RunStatus, StepStatus};
 use crate::report::human::{Human, HumanOptions};
-use crate::runbook::{self, BuildOptions, StepKind};
-use crate::site::SiteData;
+use crate::runbook::StepKind;
 use crate::source::Source;
-use crate::tree::{DialectCache, SiteCache};
 use crate::yaml::{Key, Places};
 
 /// A doc tree's `docrun.yaml`.
@@ -202,19 +201,13 @@ pub struct SuiteOptions {
 /// that does not exist is an input error, and nothing runs.
 pub fn discover(paths: &[PathBuf], options: &SuiteOptions) -> Result<Vec<Candidate>, Error> {
     let (files, errors) = crate::tree::guides(paths);
-    let mut sites = SiteCache::default();
-    let mut dialects = DialectCache::new(options.dialect.clone());
-    let includes = runbook::Includes::default();
-    let given_site = options
-        .site_data
-        .as_deref()
-        .map(SiteData::load)
-        .transpose()?;
+    let read_options = ReadOptions {
+        site_data: options.site_data.clone(),
+        dialect: options.dialect.clone(),
+    };
+    let mut reader = Reader::new(&read_options)?;
     let mut chains = if options.with_prereqs {
-        Some(crate::chain::Guides::new(crate::chain::ReadOptions {
-            site_data: options.site_data.clone(),
-            dialect: options.dialect.clone(),
-        })?)
+        Some(crate::chain::Guides::new(read_options)?)
     } else {
         None
     };
@@ -246,14 +239,13 @@ pub fn discover(paths: &[PathBuf], options: &SuiteOptions) -> Result<Vec<Candida
             prerequisites: Vec::new(),
             shared_steps: 0,
         };
-        let doc = match Doc::load_as(&path, dialects.for_guide(&path)) {
+        let doc = match reader.doc(&path) {
             Ok(doc) => doc,
             Err(e) => {
                 found.push(unreadable(path, e));
                 continue;
             }
         };
-        let site = given_site.as_ref().or_else(|| sites.for_guide(&path));
         let mut prerequisites = Vec::new();
         let mut shared_steps = 0;
         let built = match chains.as_mut() {
@@ -275,14 +267,7 @@ pub fn discover(paths: &[PathBuf], options: &SuiteOptions) -> Result<Vec<Candida
                 shared_steps = chain.steps_before;
                 Ok(r)
             }),
-            None => runbook::build(
-                &doc,
-                BuildOptions {
-                    site,
-                    overlay: None,
-                    includes: Some(&includes),
-                },
-            ),
+            None => reader.runbook(&doc),
         };
         let runbook = match built {
             Ok(r) => r,

@@ -1,4 +1,4 @@
-//! Doc trees: the guides under some paths, and the site data above each guide.
+//! Doc trees: the guides under some paths, and the dialect of each folder.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -6,7 +6,6 @@ use std::path::{Path, PathBuf};
 use crate::doc::dialect::{self, Reason};
 use crate::doc::{Detected, Dialect};
 use crate::error::Error;
-use crate::site::SiteData;
 
 /// The guides under `paths`, in order: a file is taken as it is; a directory is walked for
 /// `*.md` files in sorted order, skipping hidden entries and `target` folders. Paths that do not
@@ -53,24 +52,6 @@ fn walk(dir: &Path, files: &mut Vec<PathBuf>, errors: &mut Vec<Error>) {
             Ok(_) if name.ends_with(".md") => files.push(path),
             _ => {}
         }
-    }
-}
-
-/// Site data by the `data` folder found above a guide, loaded once.
-#[derive(Default)]
-pub struct SiteCache {
-    loaded: HashMap<PathBuf, Option<SiteData>>,
-}
-
-impl SiteCache {
-    /// The site data above `guide`; none when there is none or it does not load (value
-    /// shortcodes then stay as written, which `bash -n` accepts).
-    pub fn for_guide(&mut self, guide: &Path) -> Option<&SiteData> {
-        let dir = SiteData::find_for(guide)?;
-        self.loaded
-            .entry(dir.clone())
-            .or_insert_with(|| SiteData::load(&dir).ok())
-            .as_ref()
     }
 }
 

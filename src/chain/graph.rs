@@ -14,11 +14,10 @@ use serde::Serialize;
 
 use super::links::{self, Link, LinkRole};
 use super::resolve::{self, Target};
-use crate::doc::{Doc, Item};
+use crate::doc::Item;
 use crate::error::Error;
-use crate::runbook::{self, effective_anchor, BuildOptions, Runbook, StepKind};
-use crate::site::SiteData;
-use crate::tree::{DialectCache, SiteCache};
+use crate::front::Reader;
+use crate::runbook::{self, effective_anchor, Runbook, StepKind};
 
 /// Which part of a prerequisite guide a dependent needs.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -264,41 +263,22 @@ pub fn slug(path: &Path) -> String {
     stem.to_owned()
 }
 
-/// How guides are read: site data and dialect, as `plan` reads one guide.
-#[derive(Debug, Default, Clone)]
-pub struct ReadOptions {
-    pub site_data: Option<PathBuf>,
-    /// The dialect `--dialect` or a `docrun.yaml` forces.
-    pub dialect: Option<crate::doc::Detected>,
-}
+pub use crate::front::ReadOptions;
 
 /// A guide's edges to its prerequisites, and the prerequisites not found.
 pub type Found = (Vec<Edge>, Vec<Missing>);
 
 /// Guides read once each, with their edges computed once each.
 pub struct Guides {
-    options: ReadOptions,
-    given_site: Option<SiteData>,
-    sites: SiteCache,
-    dialects: DialectCache,
-    includes: runbook::Includes,
+    reader: Reader,
     read: HashMap<PathBuf, Result<Rc<Guide>, String>>,
     edges: HashMap<PathBuf, Rc<Found>>,
 }
 
 impl Guides {
     pub fn new(options: ReadOptions) -> Result<Guides, Error> {
-        let given_site = options
-            .site_data
-            .as_deref()
-            .map(SiteData::load)
-            .transpose()?;
         Ok(Guides {
-            dialects: DialectCache::new(options.dialect.clone()),
-            options,
-            given_site,
-            sites: SiteCache::default(),
-            includes: runbook::Includes::default(),
+            reader: Reader::new(&options)?,
             read: HashMap::new(),
             edges: HashMap::new(),
         })
@@ -315,20 +295,7 @@ impl Guides {
     }
 
     fn load(&mut self, path: &Path) -> Result<Guide, Error> {
-        let _ = &self.options;
-        let doc = Doc::load_as(path, self.dialects.for_guide(path))?;
-        let site = match &self.given_site {
-            Some(s) => Some(s),
-            None => self.sites.for_guide(path),
-        };
-        let runbook = runbook::build(
-            &doc,
-            BuildOptions {
-                site,
-                overlay: None,
-                includes: Some(&self.includes),
-            },
-        )?;
+        let (doc, runbook) = self.reader.load(path)?;
         Ok(Guide {
             path: path.to_path_buf(),
             links: links::extract(&doc),

@@ -37,6 +37,7 @@ use serde::Serialize;
 
 use crate::doc::{self, bash, Doc, Item, TestMode, TextBlock};
 use crate::error::{Error, SourceError};
+use crate::front::{ReadOptions, Reader};
 use crate::runbook::subst::{self, Found};
 use crate::runbook::{self, BuildOptions, Runbook, Step, StepKind};
 use crate::site::SiteData;
@@ -161,9 +162,19 @@ pub fn run(paths: &[PathBuf], dialect: Option<crate::doc::Detected>) -> Report {
         unreadable,
         ..Report::default()
     };
-    let mut sites = crate::tree::SiteCache::default();
-    let mut dialects = crate::tree::DialectCache::new(dialect);
-    let includes = runbook::Includes::default();
+    let mut reader = match Reader::new(&ReadOptions {
+        site_data: None,
+        dialect,
+    }) {
+        Ok(reader) => reader,
+        Err(err) => {
+            report.unreadable.push(err);
+            return report;
+        }
+    };
+    // Site data that does not load is said once, and the guides are linted without it.
+    let mut site_errors = HashSet::new();
+    let no_includes = runbook::Includes::default();
     let mut seen = HashSet::new();
     // Each guide's findings, and the steps of each waiting for bash-syntax with its guide's index.
     let mut per_guide: Vec<Vec<Finding>> = Vec::new();
@@ -182,11 +193,16 @@ pub fn run(paths: &[PathBuf], dialect: Option<crate::doc::Detected>) -> Report {
             }
         };
         report.guides += 1;
-        let site = sites.for_guide(&path);
-        let dialect = dialects
-            .for_guide(&path)
-            .unwrap_or_else(|| crate::doc::dialect::from_text(source.text()));
-        let (findings, syntax) = lint_guide(source, dialect, site, Some(&includes));
+        let dialect = reader.dialect(&path, source.text());
+        if let Err(err) = reader.site(&path) {
+            if site_errors.insert(err.to_string()) {
+                report.unreadable.push(err);
+            }
+        }
+        let (site, includes) = reader
+            .site_and_includes(&path)
+            .unwrap_or((None, &no_includes));
+        let (findings, syntax) = lint_guide(source, dialect, site, Some(includes));
         // An include's parse error is found again when the include is linted itself.
         per_guide.push(
             findings
