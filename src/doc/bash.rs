@@ -201,9 +201,13 @@ pub fn is_closed(script: &str) -> bool {
 
 /// A heredoc a command opened, still waiting for its delimiter line.
 #[derive(Debug, Clone, PartialEq, Eq)]
-struct Heredoc {
-    word: String,
-    strip_tabs: bool,
+pub struct Heredoc {
+    /// The delimiter, quotes removed.
+    pub word: String,
+    /// `<<-`: leading tabs are stripped from the body and the delimiter line.
+    pub strip_tabs: bool,
+    /// Part of the delimiter was quoted: the body is literal, no expansion.
+    pub quoted: bool,
 }
 
 /// Splits a script (a shell block with no prompt) into its commands: every line is a command,
@@ -375,7 +379,9 @@ impl LexState {
                         }
                         '<' if chars.get(i + 1) == Some(&'<') => {
                             end_word(self, &mut word, &mut at_start);
-                            let (doc, next) = heredoc_at(&chars, i + 2);
+                            let rest: String = chars[i + 2..].iter().collect();
+                            let (doc, used) = heredoc_at(&rest, 0);
+                            let next = i + 2 + rest[..used].chars().count();
                             if let Some(doc) = doc {
                                 found.push(doc);
                             }
@@ -417,47 +423,53 @@ impl LexState {
     }
 }
 
-/// Reads a heredoc delimiter after `<<` (at `i`): `-`, blanks, then a word that may be quoted.
-fn heredoc_at(chars: &[char], mut i: usize) -> (Option<Heredoc>, usize) {
-    let strip_tabs = chars.get(i) == Some(&'-');
+/// Reads a heredoc delimiter after `<<` (at byte `i` of `text`): `-`, blanks, then a word
+/// that may be quoted in part. Returns the heredoc, if a word follows, and the byte after it.
+/// The one reader of heredoc openings: the step splitter here and the substitution of values
+/// (`runbook::subst`) both use it.
+pub fn heredoc_at(text: &str, mut i: usize) -> (Option<Heredoc>, usize) {
+    let bytes = text.as_bytes();
+    let strip_tabs = bytes.get(i) == Some(&b'-');
     if strip_tabs {
         i += 1;
     }
-    while chars.get(i).is_some_and(|c| *c == ' ' || *c == '\t') {
+    while bytes.get(i).is_some_and(|b| *b == b' ' || *b == b'\t') {
         i += 1;
     }
     let mut word = String::new();
-    while let Some(&c) = chars.get(i) {
-        match c {
-            '\'' | '"' => {
-                let q = c;
+    let mut quoted = false;
+    while let Some(&b) = bytes.get(i) {
+        match b {
+            b'\'' | b'"' => {
+                quoted = true;
+                let close = text[i + 1..]
+                    .find(b as char)
+                    .map_or(text.len(), |n| i + 1 + n);
+                word.push_str(&text[i + 1..close]);
+                i = (close + 1).min(text.len());
+            }
+            b'\\' => {
+                quoted = true;
                 i += 1;
-                while let Some(&d) = chars.get(i) {
-                    i += 1;
-                    if d == q {
-                        break;
-                    }
-                    word.push(d);
+                if let Some(c) = text[i..].chars().next() {
+                    word.push(c);
+                    i += c.len_utf8();
                 }
             }
-            '\\' => {
-                if let Some(&d) = chars.get(i + 1) {
-                    word.push(d);
-                }
-                i += 2;
-            }
-            c if c.is_whitespace() || ";|&<>()".contains(c) => break,
-            c => {
+            b if b.is_ascii_whitespace() || b";|&<>()".contains(&b) => break,
+            _ => {
+                let c = text[i..].chars().next().unwrap_or(' ');
                 word.push(c);
-                i += 1;
+                i += c.len_utf8();
             }
         }
     }
-    if word.is_empty() {
-        (None, i)
-    } else {
-        (Some(Heredoc { word, strip_tabs }), i)
-    }
+    let heredoc = (!word.is_empty()).then_some(Heredoc {
+        word,
+        strip_tabs,
+        quoted,
+    });
+    (heredoc, i)
 }
 
 #[cfg(test)]

@@ -155,8 +155,8 @@ pub fn scan(command: &str) -> Vec<Occurrence> {
                         i += 3;
                         continue;
                     }
-                    let (doc, next) = heredoc_delimiter(command, i + 2);
-                    heredocs.extend(doc);
+                    let (doc, next) = crate::doc::bash::heredoc_at(command, i + 2);
+                    heredocs.extend(doc.map(|d| (d.word, d.quoted)));
                     i = next;
                     continue;
                 }
@@ -373,45 +373,6 @@ fn whole_quoted_at(command: &str, i: usize) -> Option<Occurrence> {
         found: Found::Placeholder(text.to_owned()),
         context: Context::WholeQuoted,
     })
-}
-
-fn heredoc_delimiter(command: &str, mut i: usize) -> (Option<(String, bool)>, usize) {
-    let bytes = command.as_bytes();
-    if bytes.get(i) == Some(&b'-') {
-        i += 1;
-    }
-    while bytes.get(i).is_some_and(|b| *b == b' ' || *b == b'\t') {
-        i += 1;
-    }
-    let mut word = String::new();
-    let mut quoted = false;
-    while let Some(&b) = bytes.get(i) {
-        match b {
-            b'\'' | b'"' => {
-                quoted = true;
-                let close = command[i + 1..]
-                    .find(b as char)
-                    .map_or(command.len(), |n| i + 1 + n);
-                word.push_str(&command[i + 1..close]);
-                i = close + 1;
-            }
-            b'\\' => {
-                quoted = true;
-                i += 1;
-            }
-            b if b.is_ascii_whitespace() || b";|&<>()".contains(&b) => break,
-            _ => {
-                let c = command[i..].chars().next().unwrap_or(' ');
-                word.push(c);
-                i += c.len_utf8();
-            }
-        }
-    }
-    if word.is_empty() {
-        (None, i)
-    } else {
-        (Some((word, quoted)), i)
-    }
 }
 
 /// The variable name a placeholder stands for: `<my-cluster-name>` -> `MY_CLUSTER_NAME`.
