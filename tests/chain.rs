@@ -20,13 +20,7 @@ fn fixture(path: &str) -> PathBuf {
 
 /// docrun with ARGS in a private working directory, no colour, no contexts from the caller.
 fn docrun(args: &[&str], workdir: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_docrun"))
-        .current_dir(workdir)
-        .env("NO_COLOR", "1")
-        .env_remove("GATEWAY_URL")
-        .env_remove("CTX_CLUSTER1")
-        .env_remove("CTX_CLUSTER2")
-        .env("DOCRUN_STATE_DIR", workdir.join(".state"))
+    support::docrun::docrun(workdir)
         .args(args)
         .stdin(Stdio::null())
         .output()

@@ -26,14 +26,9 @@ const CHECKS: &[&str] = &[
 /// `docrun check GUIDE --set CTX_CLUSTER1=c1 --set CTX_CLUSTER2=c2` with `kubeconfig`.
 fn check(kube: &FakeKube, kubeconfig: &Path, extra: &[&str]) -> (Output, String) {
     let home = tempfile::tempdir().unwrap();
-    let out = Command::cargo_bin("docrun")
-        .unwrap()
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
+    let out = support::docrun::docrun_in_project()
         .env("KUBECONFIG", kubeconfig)
         .env("HOME", home.path())
-        .env("NO_COLOR", "1")
-        .env_remove("CTX_CLUSTER1")
-        .env_remove("CTX_CLUSTER2")
         .args([
             "check",
             GUIDE,

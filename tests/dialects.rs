@@ -16,13 +16,7 @@ const CERT_MANAGER: &str = "tests/corpus/cert-manager/content/docs";
 const ISTIO: &str = "tests/corpus/istio/content";
 
 fn docrun_in(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_docrun"))
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .env_remove("GITHUB_ACTIONS")
-        .args(args)
-        .output()
-        .unwrap()
+    support::docrun::docrun(dir).args(args).output().unwrap()
 }
 
 fn docrun(args: &[&str]) -> Output {

@@ -24,13 +24,8 @@ fn fixture(name: &str) -> PathBuf {
 fn docrun(dir: &Path) -> Command {
     let tmp = dir.join("tmp");
     std::fs::create_dir_all(&tmp).unwrap();
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_docrun"));
-    cmd.current_dir(dir)
-        .env("NO_COLOR", "1")
-        .env("TMPDIR", &tmp)
-        .env("DOCRUN_STATE_DIR", dir.join(".state"))
-        .env_remove("KUBECONFIG")
-        .env_remove("GITHUB_ACTIONS");
+    let mut cmd = support::docrun::docrun(dir);
+    cmd.env("TMPDIR", &tmp);
     cmd
 }
 

@@ -8,13 +8,10 @@ use serde_json::Value;
 
 const ZH: &str = "runbooks/istio/multicluster/before-you-begin.zh.md";
 
+mod support;
+
 fn docrun() -> Command {
-    let mut cmd = Command::cargo_bin("docrun").unwrap();
-    cmd.current_dir(env!("CARGO_MANIFEST_DIR"));
-    cmd.env_remove("CTX_CLUSTER1")
-        .env_remove("CTX_CLUSTER2")
-        .env("NO_COLOR", "1");
-    cmd
+    Command::from_std(support::docrun::docrun_in_project())
 }
 
 fn stdout_json(cmd: &mut Command) -> Value {

@@ -26,10 +26,7 @@ const RULES: &[&str] = &[
 ];
 
 fn docrun() -> Command {
-    let mut cmd = Command::cargo_bin("docrun").unwrap();
-    cmd.current_dir(env!("CARGO_MANIFEST_DIR"));
-    cmd.env("NO_COLOR", "1");
-    cmd
+    Command::from_std(support::docrun::docrun_in_project())
 }
 
 /// Runs `docrun lint --format json` on `paths`: the exit code and the document.

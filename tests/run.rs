@@ -17,14 +17,7 @@ fn fixture(name: &str) -> PathBuf {
         .join(name)
 }
 
-fn docrun(dir: &Path) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_docrun"));
-    cmd.current_dir(dir)
-        .env("NO_COLOR", "1")
-        .env("DOCRUN_STATE_DIR", dir.join(".state"))
-        .env_remove("KUBECONFIG");
-    cmd
-}
+use support::docrun::docrun;
 
 fn run(dir: &Path, guide: &str, args: &[&str]) -> Output {
     docrun(dir)

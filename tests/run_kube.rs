@@ -32,14 +32,10 @@ fn guide(path: &str) -> PathBuf {
 /// `docrun run GUIDE ARGS` in `workdir`, with the fakes' kubeconfig and a private HOME (kubectl
 /// caches discovery there) and state directory.
 fn docrun(kube: &FakeKube, workdir: &Path, path: &str, args: &[&str]) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_docrun"));
-    cmd.current_dir(workdir)
-        .env("KUBECONFIG", &kube.kubeconfig_path)
+    let mut cmd = support::docrun::docrun(workdir);
+    cmd.env("KUBECONFIG", &kube.kubeconfig_path)
         .env("HOME", kube.dir.path())
         .env("DOCRUN_STATE_DIR", kube.dir.path().join("state"))
-        .env("NO_COLOR", "1")
-        .env_remove("CTX_CLUSTER1")
-        .env_remove("CTX_CLUSTER2")
         .arg("run")
         .arg(guide(path))
         .args(args);

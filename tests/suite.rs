@@ -10,11 +10,10 @@ use serde_json::Value;
 
 const TREE: &str = "tests/fixtures/tree";
 
+mod support;
+
 fn docrun(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_docrun"))
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("NO_COLOR", "1")
-        .env_remove("GITHUB_ACTIONS")
+    support::docrun::docrun_in_project()
         .env_remove("GREETING")
         .args(args)
         .output()
