@@ -225,7 +225,11 @@ impl Guide {
         self.runbook
             .vars
             .iter()
-            .filter(|v| v.declared_by.iter().all(|d| *d == "reference"))
+            .filter(|v| {
+                v.declared_by
+                    .iter()
+                    .all(|d| *d == crate::runbook::DeclaredBy::Reference)
+            })
             .map(|v| v.name.clone())
             .collect()
     }

@@ -595,11 +595,7 @@ impl<'a> GuideLint<'a> {
         let mut defined: HashSet<String> = runbook
             .vars
             .iter()
-            .filter(|v| {
-                v.declared_by
-                    .iter()
-                    .any(|d| *d == "table" || *d == "overlay")
-            })
+            .filter(|v| v.declared_by.iter().any(|d| d.is_explicit()))
             .map(|v| v.name.clone())
             .collect();
         // Where each name is set at all, to say so when it is set too late.
@@ -673,11 +669,9 @@ impl<'a> GuideLint<'a> {
                 };
                 let before = &command.text[..occ.range.start];
                 let (name, _) = runbook::placeholder_var(before, text, &runbook.vars);
-                let declared = runbook.var(&name).is_some_and(|v| {
-                    v.declared_by
-                        .iter()
-                        .any(|d| *d == "table" || *d == "overlay")
-                });
+                let declared = runbook
+                    .var(&name)
+                    .is_some_and(|v| v.declared_by.iter().any(|d| d.is_explicit()));
                 if declared || !reported.insert(name.clone()) {
                     continue;
                 }

@@ -170,7 +170,7 @@ pub fn plan(plan: &Plan) -> String {
             format!("[{}] ", p.section)
         };
         let place = if p.line == 0 {
-            p.origin.to_owned()
+            p.origin.to_string()
         } else {
             format!("line {}, {}", p.line, p.origin)
         };

@@ -18,7 +18,7 @@ use std::sync::Arc;
 use serde::Serialize;
 
 pub(crate) use vars::{assignments, is_environment_name, placeholder_var};
-pub use vars::{VarKind, Variable};
+pub use vars::{DeclaredBy, VarKind, Variable};
 
 use crate::check::CheckSpec;
 use crate::doc::bash::{self, Command, Expected};
@@ -114,8 +114,27 @@ pub struct Prerequisite {
     /// [`derive`](mod@derive)). Variable references are unresolved; the plan resolves them.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub checks: Vec<CheckSpec>,
-    /// `guide` when docrun read it from the guide itself, `overlay` when it was declared.
-    pub origin: &'static str,
+    /// Whether docrun read it from the guide itself or the overlay declared it.
+    pub origin: Origin,
+}
+
+/// Where a prerequisite comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Origin {
+    /// Read from the guide's own words.
+    Guide,
+    /// Declared in the overlay.
+    Overlay,
+}
+
+impl std::fmt::Display for Origin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Origin::Guide => "guide",
+            Origin::Overlay => "overlay",
+        })
+    }
 }
 
 /// A kube context a guide names literally, and the line of the first command that does.
@@ -875,7 +894,7 @@ fn prerequisites(
                 ),
                 checks: derive::version_checks(&contexts, &versions),
                 versions,
-                origin: "guide",
+                origin: Origin::Guide,
             });
         }
     }
@@ -908,7 +927,7 @@ fn prerequisites(
             text: p.text.clone(),
             versions: Vec::new(),
             checks: p.checks.clone(),
-            origin: "overlay",
+            origin: Origin::Overlay,
         });
     }
     // A derived check the overlay also declares is checked once, where the overlay puts it.
@@ -917,7 +936,7 @@ fn prerequisites(
         .iter()
         .flat_map(|p| p.checks.iter().map(checkrefs::canonical))
         .collect();
-    for p in found.iter_mut().filter(|p| p.origin == "guide") {
+    for p in found.iter_mut().filter(|p| p.origin == Origin::Guide) {
         p.checks
             .retain(|c| !declared.contains(&checkrefs::canonical(c)));
     }
@@ -943,7 +962,7 @@ fn clusters_prerequisite(
         ),
         versions: Vec::new(),
         checks,
-        origin: "guide",
+        origin: Origin::Guide,
     }
 }
 

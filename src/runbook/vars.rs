@@ -51,8 +51,31 @@ pub struct Variable {
     /// Whether the reader must give a value: a placeholder stands for it, or the guide's table
     /// names it and no step of the guide sets it.
     pub required: bool,
-    /// How the guide declares it: `table`, `export`, `placeholder`, `overlay`.
-    pub declared_by: Vec<&'static str>,
+    /// How the guide declares it, in the order found.
+    pub declared_by: Vec<DeclaredBy>,
+}
+
+/// How a guide declares a variable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DeclaredBy {
+    /// A row of the guide's `Variable | Description` table.
+    Table,
+    /// `export NAME=<placeholder>` in a step.
+    Export,
+    /// A `<placeholder>` the reader fills in.
+    Placeholder,
+    /// `$NAME` used in a step and never set there.
+    Reference,
+    /// The overlay's `vars:`.
+    Overlay,
+}
+
+impl DeclaredBy {
+    /// Declared for the reader in so many words: a table row or the overlay.
+    pub fn is_explicit(self) -> bool {
+        matches!(self, DeclaredBy::Table | DeclaredBy::Overlay)
+    }
 }
 
 static TABLE_NAME: &[&str] = &[
@@ -104,7 +127,7 @@ pub fn collect(doc: &Doc, steps: &[Step], overlay: &Overlay) -> Vec<Variable> {
                 .get(1)
                 .map(|d| d.trim().to_owned())
                 .filter(|d| !d.is_empty());
-            var.declared_by.push("table");
+            var.declared_by.push(DeclaredBy::Table);
         }
     }
 
@@ -151,14 +174,14 @@ pub fn collect(doc: &Doc, steps: &[Step], overlay: &Overlay) -> Vec<Variable> {
                 }
                 let line = command.line + command.text[..occ.range.start].matches('\n').count();
                 let var = entry(&mut vars, name, line);
-                var.declared_by.push("reference");
+                var.declared_by.push(DeclaredBy::Reference);
             }
         }
     }
 
     for (name, o) in &overlay.vars {
         let var = entry(&mut vars, name, 0);
-        var.declared_by.push("overlay");
+        var.declared_by.push(DeclaredBy::Overlay);
         if let Some(d) = &o.description {
             var.description = Some(d.clone());
         }
@@ -210,16 +233,12 @@ fn entry<'a>(vars: &'a mut Vec<Variable>, name: &str, line: usize) -> &'a mut Va
 /// The variable a placeholder stands for, given the command text `before` it: the name it is
 /// assigned to (`export NAME=<...>`, how: `export`), else the variable already known by the
 /// same placeholder, else a name made from its text (how: `placeholder`).
-pub(crate) fn placeholder_var(
-    before: &str,
-    text: &str,
-    vars: &[Variable],
-) -> (String, &'static str) {
+pub(crate) fn placeholder_var(before: &str, text: &str, vars: &[Variable]) -> (String, DeclaredBy) {
     match ASSIGN_BEFORE.captures(before) {
-        Some(c) => (c[1].to_owned(), "export"),
+        Some(c) => (c[1].to_owned(), DeclaredBy::Export),
         None => (
             find_by_placeholder(vars, text).unwrap_or_else(|| subst::placeholder_var_name(text)),
-            "placeholder",
+            DeclaredBy::Placeholder,
         ),
     }
 }
