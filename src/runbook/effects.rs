@@ -5,7 +5,7 @@
 //! conservative: a command docrun does not know is taken to change things.
 
 /// Programs that only read, whatever their arguments (within reason).
-const READ_ONLY_PROGRAMS: &[&str] = &[
+pub(crate) const READ_ONLY_PROGRAMS: &[&str] = &[
     "cat", "echo", "printf", "grep", "egrep", "fgrep", "head", "tail", "wc", "jq", "yq", "sort",
     "uniq", "cut", "tr", "awk", "ls", "test", "[", "true", "false", "diff", "sleep", "date",
     "base64", "column", "nslookup", "dig", "host", "ping", "stat", "file", "which", "env", "pwd",
@@ -14,7 +14,7 @@ const READ_ONLY_PROGRAMS: &[&str] = &[
 
 /// kubectl subcommands that only read. `exec` runs a command in a pod, which guides use to
 /// look (`kubectl exec ... -- curl ...`).
-const KUBECTL_READ: &[&str] = &[
+pub(crate) const KUBECTL_READ: &[&str] = &[
     "get",
     "describe",
     "logs",
@@ -31,7 +31,7 @@ const KUBECTL_READ: &[&str] = &[
 ];
 
 /// istioctl subcommands that only read.
-const ISTIOCTL_READ: &[&str] = &[
+pub(crate) const ISTIOCTL_READ: &[&str] = &[
     "proxy-status",
     "ps",
     "proxy-config",

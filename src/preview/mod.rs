@@ -1,0 +1,571 @@
+//! `docrun plan --preview`: what the steps' kubectl changes would do, asked of each kube
+//! context's API server as server-side dry runs (`dryRun=All`), in step order, before anything
+//! runs.
+//!
+//! [`request`] reads the changes and their objects from the plan (pure); [`client`] sends the
+//! dry runs; [`diff`] compares a live object with the server's answer. Contexts are previewed
+//! concurrently, each in step order; a context that cannot be reached is reported and the
+//! others go on.
+//!
+//! A dry run changes nothing, so a later step cannot see what an earlier one would have
+//! created. A preview keeps, per context, what earlier previewed steps would create, change and
+//! delete: a later step's change to such an object is compared with it, and an object in a
+//! namespace that an earlier step would create is reported as would-create with a note (the
+//! server cannot check it in a namespace that does not exist yet; its kind is still checked).
+
+pub mod client;
+pub mod diff;
+pub mod manifests;
+pub mod request;
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::time::Duration;
+
+use futures::future::join_all;
+use serde::Serialize;
+use serde_json::{json, Value};
+
+use client::{Cluster, Failure, Resource};
+use manifests::Origin;
+use request::{NotPreviewed, Op, Request, Target};
+
+use crate::check::Checker;
+use crate::error::Error;
+use crate::plan::Plan;
+
+/// What a change would do to one object.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case", tag = "outcome")]
+pub enum Outcome {
+    WouldCreate,
+    WouldChange(diff::Change),
+    Unchanged,
+    WouldDelete,
+    NothingToDelete,
+    /// The API server (or, for a kind it does not serve, its discovery) refused the change.
+    Rejected {
+        reason: String,
+    },
+}
+
+impl Outcome {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Outcome::WouldCreate => "would create",
+            Outcome::WouldChange(_) => "would change",
+            Outcome::Unchanged => "unchanged",
+            Outcome::WouldDelete => "would delete",
+            Outcome::NothingToDelete => "nothing to delete",
+            Outcome::Rejected { .. } => "rejected",
+        }
+    }
+}
+
+/// One object's preview.
+#[derive(Debug, Clone, Serialize)]
+pub struct ObjectPreview {
+    pub step: String,
+    /// The command's place in the guide.
+    pub at: Origin,
+    /// Where the object is written, when not in the guide's command (a manifest file, or a
+    /// heredoc line).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<Origin>,
+    pub command: String,
+    pub kind: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    pub name: String,
+    #[serde(flatten)]
+    pub outcome: Outcome,
+    /// What else the reader should know (the server could not check it; kubectl would fail).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// One context's preview, in step order.
+#[derive(Debug, Clone, Serialize)]
+pub struct ContextPreview {
+    pub context: String,
+    /// Why the context could not be reached (then `objects` is empty).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unreachable: Option<String>,
+    pub objects: Vec<ObjectPreview>,
+}
+
+/// A guide's preview.
+#[derive(Debug, Clone, Serialize)]
+pub struct Preview {
+    pub schema: &'static str,
+    pub contexts: Vec<ContextPreview>,
+    /// Changes that could not be previewed, with the reason, in step order.
+    pub not_previewed: Vec<NotPreviewed>,
+    /// Objects per outcome, over every context.
+    pub counts: BTreeMap<&'static str, usize>,
+}
+
+impl Preview {
+    /// No object rejected and every context reached.
+    pub fn passed(&self) -> bool {
+        self.contexts.iter().all(|c| {
+            c.unreachable.is_none()
+                && !c
+                    .objects
+                    .iter()
+                    .any(|o| matches!(o.outcome, Outcome::Rejected { .. }))
+        })
+    }
+}
+
+/// Previews `plan`'s kubectl changes against the contexts of the kubeconfig (`KUBECONFIG`),
+/// each call bounded by `per_call`. Manifest files are read under the working directory.
+pub async fn preview(plan: &Plan, per_call: Duration) -> Result<Preview, Error> {
+    let workdir = std::env::current_dir()
+        .map_err(|e| Error::Internal(format!("no working directory: {e}")))?;
+    let requests = request::of_plan(plan, &workdir);
+    let checker = Checker::from_env().map(|c| c.with_timeout(per_call));
+    Ok(run(requests, checker.as_ref().map_err(|e| e.to_string())).await)
+}
+
+/// Previews `requests` with `checker`'s clients (`Err`: why no context can be reached).
+pub async fn run(requests: request::Requests, checker: Result<&Checker, String>) -> Preview {
+    let current = checker
+        .as_ref()
+        .ok()
+        .and_then(|c| c.current_context().map(str::to_owned));
+    let mut order: Vec<String> = Vec::new();
+    let mut by_context: HashMap<String, Vec<Request>> = HashMap::new();
+    let mut not_previewed = requests.not_previewed;
+    for r in requests.requests {
+        let Some(context) = r.context.clone().or_else(|| current.clone()) else {
+            not_previewed.push(NotPreviewed {
+                step: r.step.clone(),
+                at: r.at.clone(),
+                context: None,
+                command: r.command.clone(),
+                reason: "the command names no --context and the kubeconfig has no current context"
+                    .into(),
+            });
+            continue;
+        };
+        if !order.contains(&context) {
+            order.push(context.clone());
+        }
+        by_context.entry(context).or_default().push(r);
+    }
+    not_previewed.sort_by_key(|n| (n.at.file.clone(), n.at.line));
+    let contexts = join_all(order.iter().map(|context| {
+        let requests = by_context.remove(context).unwrap_or_default();
+        let checker = checker.clone();
+        async move {
+            match checker {
+                Ok(checker) => preview_context(checker, context, &requests).await,
+                Err(why) => ContextPreview {
+                    context: context.clone(),
+                    unreachable: Some(format!("cannot read the kubeconfig: {why}")),
+                    objects: Vec::new(),
+                },
+            }
+        }
+    }))
+    .await;
+    let mut counts = BTreeMap::new();
+    for o in contexts.iter().flat_map(|c| &c.objects) {
+        *counts.entry(o.outcome.as_str()).or_insert(0) += 1;
+    }
+    Preview {
+        schema: "docrun.preview/v1",
+        contexts,
+        not_previewed,
+        counts,
+    }
+}
+
+/// An object's identity within a context.
+type Key = (String, String, Option<String>, String);
+
+/// What earlier previewed steps would have done in a context.
+#[derive(Default)]
+struct Pending {
+    /// Objects that would exist after the earlier steps, as the server answered their dry runs.
+    objects: HashMap<Key, (Value, String)>,
+    deleted: HashSet<Key>,
+    /// Namespaces an earlier step would create, and the step.
+    namespaces: HashMap<String, String>,
+}
+
+fn key(r: &Resource, namespace: Option<&str>, name: &str) -> Key {
+    (
+        r.api.group.clone(),
+        r.api.kind.clone(),
+        namespace.map(str::to_owned),
+        name.to_owned(),
+    )
+}
+
+async fn preview_context(checker: &Checker, context: &str, requests: &[Request]) -> ContextPreview {
+    let mut out = ContextPreview {
+        context: context.to_owned(),
+        unreachable: None,
+        objects: Vec::new(),
+    };
+    let mut cluster = match Cluster::connect(checker, context).await {
+        Ok(c) => c,
+        Err(why) => {
+            out.unreachable = Some(format!(
+                "{why}; its {} change{} were not previewed",
+                requests.len(),
+                if requests.len() == 1 { "" } else { "s" }
+            ));
+            return out;
+        }
+    };
+    let mut pending = Pending::default();
+    for request in requests {
+        match preview_request(&mut cluster, request, &mut pending).await {
+            Ok(objects) => out.objects.extend(objects),
+            Err(why) => {
+                out.unreachable = Some(format!(
+                    "{why} (at step {}, {}); the rest was not previewed",
+                    request.step, request.at
+                ));
+                return out;
+            }
+        }
+    }
+    out
+}
+
+/// Previews one request; `Err` when the context stopped answering.
+async fn preview_request(
+    cluster: &mut Cluster,
+    request: &Request,
+    pending: &mut Pending,
+) -> Result<Vec<ObjectPreview>, String> {
+    let mut out = Vec::new();
+    for target in &request.targets {
+        let shown = |kind: &str, namespace: Option<&str>, name: &str, source: Option<&Origin>| {
+            ObjectPreview {
+                step: request.step.clone(),
+                at: request.at.clone(),
+                source: source.filter(|s| **s != request.at).cloned(),
+                command: request.command.clone(),
+                kind: kind.to_owned(),
+                namespace: namespace.map(str::to_owned),
+                name: name.to_owned(),
+                outcome: Outcome::Unchanged,
+                note: None,
+            }
+        };
+        // Resolve the target's resource and the names it stands for.
+        let (resource, objects): (
+            Result<Resource, String>,
+            Vec<(Option<Value>, Option<String>, String)>,
+        ) = match target {
+            Target::Object(m) => {
+                let r = cluster
+                    .kind(m.api_version(), m.kind())
+                    .await
+                    .map_err(unreachable)?;
+                let ns = m
+                    .namespace()
+                    .map(str::to_owned)
+                    .or_else(|| request.namespace.clone());
+                (r, vec![(Some(m.object.clone()), ns, m.name().to_owned())])
+            }
+            Target::Named { resource, name } => {
+                let r = cluster.typed(resource).await.map_err(unreachable)?;
+                (r, vec![(None, request.namespace.clone(), name.clone())])
+            }
+            Target::Selected { resource, selector } => {
+                let r = cluster.typed(resource).await.map_err(unreachable)?;
+                let ns = request.namespace.clone().or(Some("default".into()));
+                match &r {
+                    Ok(res) => {
+                        let items = cluster
+                            .list(
+                                res,
+                                ns.as_deref().filter(|_| res.namespaced),
+                                selector.as_deref(),
+                            )
+                            .await
+                            .map_err(unreachable)?;
+                        let found: Vec<_> = items
+                            .iter()
+                            .map(|o| {
+                                (
+                                    None,
+                                    o["metadata"]["namespace"].as_str().map(str::to_owned),
+                                    o["metadata"]["name"].as_str().unwrap_or("").to_owned(),
+                                )
+                            })
+                            .collect();
+                        if found.is_empty() {
+                            let mut p = shown(
+                                &res.api.kind,
+                                ns.as_deref().filter(|_| res.namespaced),
+                                &selector
+                                    .as_ref()
+                                    .map_or("--all".to_owned(), |s| format!("-l {s}")),
+                                None,
+                            );
+                            p.outcome = Outcome::NothingToDelete;
+                            p.note = Some("no object matches".into());
+                            out.push(p);
+                            continue;
+                        }
+                        (r, found)
+                    }
+                    Err(_) => (r, vec![(None, ns, selector.clone().unwrap_or_default())]),
+                }
+            }
+        };
+        let source = match target {
+            Target::Object(m) => Some(m.origin.clone()),
+            _ => None,
+        };
+        let resource = match resource {
+            Ok(r) => r,
+            Err(reason) => {
+                let (kind, name, ns) = match target {
+                    Target::Object(m) => (
+                        m.kind().to_owned(),
+                        m.name().to_owned(),
+                        m.namespace()
+                            .map(str::to_owned)
+                            .or_else(|| request.namespace.clone()),
+                    ),
+                    Target::Named { resource, name } => {
+                        (resource.clone(), name.clone(), request.namespace.clone())
+                    }
+                    Target::Selected { resource, selector } => (
+                        resource.clone(),
+                        selector.clone().unwrap_or_default(),
+                        request.namespace.clone(),
+                    ),
+                };
+                let mut p = shown(&kind, ns.as_deref(), &name, source.as_ref());
+                p.outcome = Outcome::Rejected { reason };
+                out.push(p);
+                continue;
+            }
+        };
+        for (object, ns, name) in objects {
+            let ns = if resource.namespaced {
+                Some(ns.unwrap_or_else(|| "default".to_owned()))
+            } else {
+                None
+            };
+            let mut p = shown(&resource.api.kind, ns.as_deref(), &name, source.as_ref());
+            let (outcome, note) = preview_object(
+                cluster,
+                request,
+                &resource,
+                ns.as_deref(),
+                &name,
+                object,
+                pending,
+            )
+            .await
+            .map_err(|f| match f {
+                Failure::Unreachable(why) => why,
+                Failure::Api { message, .. } => message,
+            })?;
+            p.outcome = outcome;
+            p.note = note;
+            out.push(p);
+        }
+    }
+    Ok(out)
+}
+
+fn unreachable(f: Failure) -> String {
+    match f {
+        Failure::Unreachable(why) => why,
+        Failure::Api {
+            code,
+            reason,
+            message,
+        } => format!("{code} {reason}: {message}"),
+    }
+}
+
+/// The server's answer as an outcome: an error status is a rejection; no answer is `Err`.
+fn answered<T>(result: Result<T, Failure>) -> Result<Result<T, String>, Failure> {
+    match result {
+        Ok(v) => Ok(Ok(v)),
+        Err(Failure::Api {
+            code,
+            reason,
+            message,
+        }) => Ok(Err(format!("{message} ({code} {reason})"))),
+        Err(f) => Err(f),
+    }
+}
+
+/// Whether a rejection is "namespace NAME not found" for a namespace an earlier step creates.
+fn in_pending_namespace(pending: &Pending, ns: Option<&str>) -> Option<String> {
+    let ns = ns?;
+    pending.namespaces.get(ns).cloned()
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn preview_object(
+    cluster: &Cluster,
+    request: &Request,
+    resource: &Resource,
+    ns: Option<&str>,
+    name: &str,
+    object: Option<Value>,
+    pending: &mut Pending,
+) -> Result<(Outcome, Option<String>), Failure> {
+    let k = key(resource, ns, name);
+    let earlier = pending.objects.get(&k).cloned();
+    let waiting_namespace = in_pending_namespace(pending, ns);
+    let live = match (&earlier, pending.deleted.contains(&k), &waiting_namespace) {
+        (Some((o, _)), _, _) => Some(o.clone()),
+        (None, true, _) | (None, _, Some(_)) => None,
+        (None, false, None) => cluster.get(resource, ns, name).await?,
+    };
+    let created_by = |step: &str| format!("step {step} would create it earlier in this preview");
+    match &request.op {
+        Op::Apply | Op::Create => {
+            let mut object = object.unwrap_or(Value::Null);
+            if let (Some(ns), Some(md)) = (
+                ns,
+                object.get_mut("metadata").and_then(Value::as_object_mut),
+            ) {
+                md.insert("namespace".into(), Value::String(ns.to_owned()));
+            }
+            if let Some(ns_step) = &waiting_namespace {
+                if earlier.is_none() {
+                    pending.objects.insert(k, (object, request.step.clone()));
+                    return Ok((
+                        Outcome::WouldCreate,
+                        Some(format!(
+                            "namespace {} is created by step {ns_step} earlier in this preview: the server checked the kind only",
+                            ns.unwrap_or(""),
+                        )),
+                    ));
+                }
+            }
+            if request.op == Op::Create && live.is_some() {
+                let reason = match &earlier {
+                    Some((_, step)) => format!(
+                        "{} \"{name}\" would already exist: {}",
+                        resource.api.plural,
+                        created_by(step)
+                    ),
+                    None => format!(
+                        "{} \"{name}\" already exists (409 AlreadyExists)",
+                        resource.api.plural
+                    ),
+                };
+                return Ok((Outcome::Rejected { reason }, None));
+            }
+            let result = match &live {
+                None => answered(cluster.create(resource, ns, &object).await)?,
+                Some(live) if earlier.is_some() => {
+                    // No server can apply to an object that exists only in this preview.
+                    let mut merged = live.clone();
+                    json_patch::merge(&mut merged, &object);
+                    Ok(merged)
+                }
+                Some(_) => answered(cluster.apply(resource, ns, name, &object).await)?,
+            };
+            let result = match result {
+                Ok(r) => r,
+                Err(reason) => return Ok((Outcome::Rejected { reason }, None)),
+            };
+            let outcome = match &live {
+                None => Outcome::WouldCreate,
+                Some(live) => match diff::change(live, &result) {
+                    None => Outcome::Unchanged,
+                    Some(c) => Outcome::WouldChange(c),
+                },
+            };
+            let note = earlier.as_ref().map(|(_, step)| {
+                format!("compared with what step {step} would leave, computed by docrun")
+            });
+            if resource.api.kind == "Namespace" && live.is_none() {
+                pending
+                    .namespaces
+                    .insert(name.to_owned(), request.step.clone());
+            }
+            pending.deleted.remove(&k);
+            pending.objects.insert(k, (result, request.step.clone()));
+            Ok((outcome, note))
+        }
+        Op::Delete { ignore_not_found } => {
+            let Some(_) = live else {
+                let note = (!ignore_not_found).then(|| {
+                    format!("kubectl delete would fail: {} \"{name}\" not found (no --ignore-not-found)", resource.api.plural)
+                });
+                return Ok((Outcome::NothingToDelete, note));
+            };
+            if let Some((_, step)) = &earlier {
+                pending.objects.remove(&k);
+                pending.deleted.insert(k);
+                return Ok((Outcome::WouldDelete, Some(created_by(step))));
+            }
+            if let Err(reason) = answered(cluster.delete(resource, ns, name).await)? {
+                return Ok((Outcome::Rejected { reason }, None));
+            }
+            pending.deleted.insert(k);
+            if resource.api.kind == "Namespace" {
+                return Ok((Outcome::WouldDelete, Some("with every object in it".into())));
+            }
+            Ok((Outcome::WouldDelete, None))
+        }
+        Op::Meta {
+            field,
+            set,
+            remove,
+            overwrite,
+        } => {
+            let Some(live) = live else {
+                let reason = format!("{} \"{name}\" not found", resource.api.plural);
+                return Ok((Outcome::Rejected { reason }, None));
+            };
+            let current = live["metadata"][field]
+                .as_object()
+                .cloned()
+                .unwrap_or_default();
+            for (key, value) in set {
+                if let Some(old) = current.get(key).and_then(Value::as_str) {
+                    if old != value && !overwrite {
+                        let reason = format!(
+                            "'{key}' already has a value ({old}), and --overwrite is false"
+                        );
+                        return Ok((Outcome::Rejected { reason }, None));
+                    }
+                }
+            }
+            let mut changes = serde_json::Map::new();
+            for (key, value) in set {
+                changes.insert(key.clone(), Value::String(value.clone()));
+            }
+            for key in remove {
+                changes.insert(key.clone(), Value::Null);
+            }
+            let patch_body = json!({"metadata": {(*field): changes}});
+            let (result, note) = match &earlier {
+                Some((o, step)) => {
+                    let mut o = o.clone();
+                    json_patch::merge(&mut o, &patch_body);
+                    (o, Some(format!("on the object step {step} would create; computed by docrun, not the server")))
+                }
+                None => match answered(cluster.merge(resource, ns, name, &patch_body).await)? {
+                    Ok(r) => (r, None),
+                    Err(reason) => return Ok((Outcome::Rejected { reason }, None)),
+                },
+            };
+            let outcome = match diff::change(&live, &result) {
+                None => Outcome::Unchanged,
+                Some(c) => Outcome::WouldChange(c),
+            };
+            pending.objects.insert(k, (result, request.step.clone()));
+            Ok((outcome, note))
+        }
+    }
+}
