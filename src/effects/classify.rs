@@ -69,7 +69,7 @@ pub struct Effect {
 }
 
 impl Effect {
-    fn new(class: Class, reason: impl Into<String>) -> Effect {
+    pub fn new(class: Class, reason: impl Into<String>) -> Effect {
         Effect {
             class,
             reason: reason.into(),
@@ -122,42 +122,30 @@ fn program_effects(program: &str, args: &[Word], cmd: &SimpleCommand) -> Vec<Eff
         "istioctl" => istioctl(args),
         "helm" => helm(args),
         "curl" | "wget" => {
-            let mut out = one(
-                Class::Network,
-                format!(
-                    "{program} {}",
-                    args.iter()
-                        .find(|w| w.text.contains("://")
-                            || w.text.contains('.') && !w.text.starts_with('-'))
-                        .map_or("(a URL)", |w| w.text.as_str())
-                ),
-            );
-            let output = args
+            let url = args
                 .iter()
-                .position(|w| {
-                    matches!(
-                        w.text.as_str(),
-                        "-o" | "--output" | "-O" | "--remote-name" | "--output-document"
-                    )
-                })
-                .or_else(|| {
-                    (program == "wget"
-                        && !has("-qO-")
-                        && !has("-O-")
-                        && !args.iter().any(|w| w.text == "-"))
-                    .then_some(usize::MAX)
-                });
-            if let Some(at) = output {
-                let file = args.get(at.wrapping_add(1)).filter(|_| {
-                    at != usize::MAX && !matches!(args[at].text.as_str(), "-O" | "--remote-name")
-                });
-                let file = file.map_or("a file named after the URL".to_owned(), |w| w.text.clone());
-                if file != "-" && file != "/dev/null" {
-                    out.push(Effect::new(
-                        Class::ChangesLocal,
-                        format!("{program} saves {file}"),
-                    ));
-                }
+                .find(|w| w.text.contains("://"))
+                .or_else(|| args.iter().rev().find(|w| !w.text.starts_with('-')))
+                .map_or("(a URL)".to_owned(), Word::shown);
+            let mut out = one(Class::Network, format!("{program} {url}"));
+            let after = |flags: &[&str]| {
+                args.iter()
+                    .position(|w| flags.contains(&w.text.as_str()))
+                    .map(|i| args.get(i + 1).map_or(String::new(), |w| w.text.clone()))
+            };
+            let named = "a file named after the URL".to_owned();
+            let saved = if program == "curl" {
+                after(&["-o", "--output"]).or_else(|| has("-O").then(|| named.clone()))
+            } else if has("-O-") || has("-qO-") || has("--spider") {
+                None
+            } else {
+                after(&["-O", "-qO", "--output-document"]).or(Some(named))
+            };
+            if let Some(file) = saved.filter(|f| f != "-" && f != "/dev/null") {
+                out.push(Effect::new(
+                    Class::ChangesLocal,
+                    format!("{program} saves {file}"),
+                ));
             }
             out
         }
@@ -199,6 +187,10 @@ fn program_effects(program: &str, args: &[Word], cmd: &SimpleCommand) -> Vec<Eff
         }
         "sed" if args.iter().any(|w| w.text.starts_with("-i")) => {
             one(Class::ChangesLocal, "sed -i edits files in place".into())
+        }
+        "sed" => one(Class::Local, "sed prints what it edits".into()),
+        "kill" | "killall" | "pkill" => {
+            one(Class::Local, format!("{program} stops a local process"))
         }
         "tee" => {
             let files: Vec<&str> = args
@@ -360,7 +352,6 @@ fn program_effects(program: &str, args: &[Word], cmd: &SimpleCommand) -> Vec<Eff
                     | "hash"
                     | "getent"
                     | "ps"
-                    | "kill"
                     | "printenv"
                     | "tput"
                     | "clear"
@@ -375,9 +366,6 @@ fn program_effects(program: &str, args: &[Word], cmd: &SimpleCommand) -> Vec<Eff
                     .any(|w| w.text == "-delete" || w.text == "-exec")
             {
                 return one(Class::ChangesLocal, "find -delete/-exec".into());
-            }
-            if p == "kill" {
-                return one(Class::Local, "kill stops a local process".into());
             }
             one(Class::Local, format!("{p} only reads"))
         }
@@ -403,7 +391,8 @@ fn kubectl(program: &str, args: &[Word]) -> Vec<Effect> {
             format!("{program} with no subcommand"),
         )];
     };
-    let objects: Vec<&str> = k.objects().iter().map(|w| w.text.as_str()).collect();
+    let shown: Vec<String> = k.objects().iter().map(Word::shown).collect();
+    let objects: Vec<&str> = shown.iter().map(String::as_str).collect();
     let ns = k
         .flag("namespace")
         .map(|w| format!(" in namespace {}", w.text))
@@ -634,12 +623,46 @@ fn kubectl(program: &str, args: &[Word]) -> Vec<Effect> {
     }
 }
 
+/// istioctl flags that take a value (so their value is not read as a subcommand).
+const ISTIOCTL_VALUE_FLAGS: &[&str] = &[
+    "-n",
+    "--namespace",
+    "-i",
+    "--istioNamespace",
+    "--context",
+    "-c",
+    "--kubeconfig",
+    "-f",
+    "--filename",
+    "-r",
+    "--revision",
+    "-o",
+    "--output",
+    "--set",
+    "-s",
+    "--name",
+    "--network",
+    "--cluster",
+    "--for",
+    "--labels",
+    "--type",
+    "--proxy-admin-port",
+];
+
 fn istioctl(args: &[Word]) -> Vec<Effect> {
-    let positionals: Vec<&str> = args
-        .iter()
-        .filter(|w| !w.text.starts_with('-'))
-        .map(|w| w.text.as_str())
-        .collect();
+    let mut positionals: Vec<&str> = Vec::new();
+    let mut i = 0;
+    while i < args.len() {
+        let t = args[i].text.as_str();
+        if ISTIOCTL_VALUE_FLAGS.contains(&t) {
+            i += 2;
+            continue;
+        }
+        if !t.starts_with('-') {
+            positionals.push(t);
+        }
+        i += 1;
+    }
     let context = args.iter().enumerate().find_map(|(i, w)| {
         w.text
             .strip_prefix("--context=")
@@ -699,6 +722,15 @@ fn istioctl(args: &[Word]) -> Vec<Effect> {
                 Class::ChangesCluster,
                 format!("istioctl {sub} {}", positionals[1]),
                 Some(format!("istioctl {sub} {}", positionals[1])),
+            )]
+        }
+        "tag" | "waypoint" | "x" | "experimental"
+            if matches!(positionals.get(1), Some(&("list" | "status"))) =>
+        {
+            vec![effect(
+                Class::ReadsCluster,
+                format!("istioctl {sub} {}", positionals[1]),
+                None,
             )]
         }
         s if ISTIOCTL_READ.contains(&s) => {

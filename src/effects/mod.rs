@@ -123,7 +123,7 @@ pub fn of_plan(plan: &Plan) -> GuideEffects {
 fn of_step(step: &PlanStep, value: &dyn Fn(&str) -> Option<String>, plan: &Plan) -> StepEffects {
     let mut commands = Vec::new();
     for (i, script) in step.scripts.iter().enumerate() {
-        let effects: Vec<Effect> = words::read(script, value)
+        let mut effects: Vec<Effect> = words::read(script, value)
             .iter()
             .flat_map(classify::classify)
             .map(|mut e| {
@@ -133,6 +133,10 @@ fn of_step(step: &PlanStep, value: &dyn Fn(&str) -> Option<String>, plan: &Plan)
                 e
             })
             .collect();
+        if effects.is_empty() {
+            // `do`, `done`, `fi` on a line of their own, or only a comment.
+            effects.push(Effect::new(Class::Local, "no command of its own"));
+        }
         commands.push(CommandEffects {
             line: step.command_lines.get(i).copied().unwrap_or(step.line),
             effects,

@@ -20,6 +20,27 @@ pub struct Word {
     pub literal: bool,
 }
 
+impl Word {
+    /// The word as a message shows it: its text, or, for a word known only when the step runs,
+    /// its text on one line and at most 48 characters.
+    pub fn shown(&self) -> String {
+        if self.literal {
+            return self.text.clone();
+        }
+        let one_line = self
+            .text
+            .replace("\\\n", " ")
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        if one_line.chars().count() <= 48 {
+            return one_line;
+        }
+        let cut: String = one_line.chars().take(45).collect();
+        format!("{cut}...")
+    }
+}
+
 /// A redirection of a simple command (`> file`, `2>/dev/null`, `<<EOF`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Redirect {
@@ -211,6 +232,22 @@ impl Reader<'_> {
                         self.pos += 1;
                     }
                     finish(&mut current, out, nested, self.line, &mut piped_next, pipe);
+                }
+                '<' | '>' if self.peek(1) == Some('(') => {
+                    // Process substitution: `<(cmd)` is a word naming the command's output.
+                    let start = self.pos;
+                    self.pos += 2;
+                    let first = out.len();
+                    self.commands(true, out, Some(')'));
+                    mark_nested(out, first);
+                    let text = self.text(start);
+                    push_word(
+                        &mut current,
+                        Word {
+                            text,
+                            literal: false,
+                        },
+                    );
                 }
                 '<' | '>' => self.redirect(&mut current, None, &mut heredocs),
                 _ => {
@@ -738,6 +775,27 @@ mod tests {
         assert_eq!(cmds[1].line, 1);
         let programs: Vec<_> = cmds.iter().filter_map(|c| c.program()).collect();
         assert_eq!(programs, ["export", "kubectl", "true", "rm"]);
+    }
+
+    #[test]
+    fn process_substitution_is_a_word_and_a_nested_command() {
+        let cmds = read("openssl verify -CAfile <(cat a.pem b.pem) ./c.pem", &value);
+        let outer = cmds.iter().find(|c| !c.nested).unwrap();
+        assert_eq!(
+            words(outer),
+            [
+                "openssl",
+                "verify",
+                "-CAfile",
+                "<(cat a.pem b.pem)",
+                "./c.pem"
+            ]
+        );
+        assert!(outer.redirects.is_empty());
+        assert_eq!(
+            cmds.iter().find(|c| c.nested).unwrap().program(),
+            Some("cat")
+        );
     }
 
     #[test]
