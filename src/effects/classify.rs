@@ -266,22 +266,26 @@ fn program_effects(program: &str, args: &[Word], cmd: &SimpleCommand) -> Vec<Eff
         "timeout" | "env" | "sudo" | "nohup" | "xargs" | "watch" | "time" | "command"
         | "stdbuf" => {
             // A wrapper: the effect is the wrapped command's.
-            let skip = args
-                .iter()
-                .position(|w| {
-                    !w.text.starts_with('-')
-                        && !(program == "timeout" && w.text.starts_with(char::is_numeric))
-                        && !(program == "env" && w.text.contains('='))
-                })
-                .unwrap_or(args.len());
-            let skip = if program == "timeout" {
-                // `timeout 5s cmd`: the duration is the first word that is not a flag.
-                args.iter()
-                    .position(|w| !w.text.starts_with('-'))
-                    .map_or(args.len(), |i| i + 1)
-            } else {
-                skip
-            };
+            let mut skip = 0;
+            let mut duration = program == "timeout";
+            while let Some(w) = args.get(skip) {
+                let t = w.text.as_str();
+                if t.starts_with('-') {
+                    let takes_value = matches!(
+                        t,
+                        "-n" | "-I" | "-L" | "-P" | "-d" | "-s" | "-k" | "-u" | "--signal"
+                    );
+                    skip += 1 + usize::from(takes_value);
+                } else if program == "env" && t.contains('=') {
+                    skip += 1;
+                } else if duration {
+                    // `timeout 5s cmd`: the duration comes first.
+                    duration = false;
+                    skip += 1;
+                } else {
+                    break;
+                }
+            }
             match args.get(skip) {
                 Some(inner) => {
                     let inner_program = inner

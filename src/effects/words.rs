@@ -155,8 +155,7 @@ impl Reader<'_> {
         let mut heredocs: Vec<PendingHeredoc> = Vec::new();
         let mut piped_next = false;
         let mut depth = 0usize;
-        loop {
-            let Some(c) = self.peek(0) else { break };
+        while let Some(c) = self.peek(0) {
             match c {
                 ' ' | '\t' => self.pos += 1,
                 '\\' if self.peek(1) == Some('\n') => {

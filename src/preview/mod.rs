@@ -181,6 +181,9 @@ pub async fn run(requests: request::Requests, checker: Result<&Checker, String>)
     }
 }
 
+/// An object a target stands for: its manifest (when the guide gives one), namespace and name.
+type Named = (Option<Value>, Option<String>, String);
+
 /// An object's identity within a context.
 type Key = (String, String, Option<String>, String);
 
@@ -258,10 +261,7 @@ async fn preview_request(
             }
         };
         // Resolve the target's resource and the names it stands for.
-        let (resource, objects): (
-            Result<Resource, String>,
-            Vec<(Option<Value>, Option<String>, String)>,
-        ) = match target {
+        let (resource, objects): (Result<Resource, String>, Vec<Named>) = match target {
             Target::Object(m) => {
                 let r = cluster
                     .kind(m.api_version(), m.kind())
