@@ -240,6 +240,59 @@ fn after_a_real_run_the_applied_objects_are_unchanged() {
             .contains("namespaces \"sample\" already exists"),
         "{text}"
     );
+    // Unchanged although the stored objects hold what the server filled in and the manifests
+    // do not say: the comparison is with the server's dry-run answer, not the manifest.
+    let live = kube.kubectl(
+        "c1",
+        &[
+            "get",
+            "deployment",
+            "helloworld-v1",
+            "-n",
+            "sample",
+            "-o",
+            "json",
+        ],
+        None,
+    );
+    let live: Value = serde_json::from_slice(&live.stdout).unwrap();
+    assert_eq!(live["spec"]["progressDeadlineSeconds"], 600, "{live:#}");
+    assert_eq!(
+        live["spec"]["strategy"]["type"], "RollingUpdate",
+        "{live:#}"
+    );
+
+    // A new image in the manifest: would change, with the field and a diff, on c1 only.
+    let work = tempfile::tempdir().unwrap();
+    for path in [
+        "samples/helloworld/helloworld.yaml",
+        "samples/curl/curl.yaml",
+    ] {
+        let to = work.path().join(path);
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::copy(fixtures().join(path), &to).unwrap();
+    }
+    let file = work.path().join("samples/helloworld/helloworld.yaml");
+    let edited = std::fs::read_to_string(&file)
+        .unwrap()
+        .replace("examples-helloworld-v1:1.0", "examples-helloworld-v1:1.1");
+    std::fs::write(&file, edited).unwrap();
+    let (out, text) = preview_verify(&kube, work.path(), "json");
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    let preview = &json(&out)["preview"];
+    assert_eq!(objects(preview, "c1")[3].2, "would-change", "{text}");
+    assert_eq!(objects(preview, "c2")[3].2, "unchanged", "{text}");
+    let change = &preview["contexts"][0]["objects"][3];
+    assert_eq!(
+        change["fields"],
+        serde_json::json!(["/spec/template/spec/containers/0/image"]),
+        "{text}"
+    );
+    let diff = change["diff"].as_str().unwrap();
+    assert!(
+        diff.contains("-      - image: docker.io/istio/examples-helloworld-v1:1.0\n+      - image: docker.io/istio/examples-helloworld-v1:1.1\n"),
+        "{diff}"
+    );
 }
 
 #[test]

@@ -162,7 +162,7 @@ pub async fn run(requests: request::Requests, checker: Result<&Checker, String>)
                 Ok(checker) => preview_context(checker, context, &requests).await,
                 Err(why) => ContextPreview {
                     context: context.clone(),
-                    unreachable: Some(format!("cannot read the kubeconfig: {why}")),
+                    unreachable: Some(why),
                     objects: Vec::new(),
                 },
             }
@@ -449,19 +449,24 @@ async fn preview_object(
                     ));
                 }
             }
-            if request.op == Op::Create && live.is_some() {
-                let reason = match &earlier {
-                    Some((_, step)) => format!(
+            if request.op == Op::Create {
+                if let Some((_, step)) = &earlier {
+                    let reason = format!(
                         "{} \"{name}\" would already exist: {}",
                         resource.api.plural,
                         created_by(step)
-                    ),
-                    None => format!(
-                        "{} \"{name}\" already exists (409 AlreadyExists)",
-                        resource.api.plural
-                    ),
-                };
-                return Ok((Outcome::Rejected { reason }, None));
+                    );
+                    return Ok((Outcome::Rejected { reason }, None));
+                }
+                if live.is_some() {
+                    // The server says it: 409 AlreadyExists, in its words.
+                    return Ok(
+                        match answered(cluster.create(resource, ns, &object).await)? {
+                            Err(reason) => (Outcome::Rejected { reason }, None),
+                            Ok(_) => (Outcome::WouldCreate, None),
+                        },
+                    );
+                }
             }
             let result = match &live {
                 None => answered(cluster.create(resource, ns, &object).await)?,
