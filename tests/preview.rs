@@ -592,3 +592,45 @@ fn an_unreachable_context_is_said_and_the_others_are_previewed() {
     );
     assert!(text.contains("1 context(s) not reached"), "{text}");
 }
+
+#[test]
+fn a_kind_an_earlier_step_defines_would_be_created_and_a_version_it_does_not_is_rejected() {
+    let kube = FakeKube::start();
+    let (out, text) = plan(
+        &kube,
+        &kube.kubeconfig_path,
+        "crd.md",
+        &["--format", "json"],
+    );
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    let preview = &json(&out)["preview"];
+    assert_eq!(
+        objects(preview, "c1"),
+        owned(&[
+            (
+                "CustomResourceDefinition",
+                "widgets.example.com",
+                "would-create"
+            ),
+            ("Widget", "default/w1", "would-create"),
+            ("Widget", "default/w2", "rejected"),
+        ]),
+        "{text}"
+    );
+    let c1 = &preview["contexts"][0]["objects"];
+    assert!(
+        c1[1]["note"]
+            .as_str()
+            .unwrap()
+            .contains("CustomResourceDefinition step intro_1 creates"),
+        "{text}"
+    );
+    assert!(
+        c1[2]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("no matches for kind \"Widget\" in version \"example.com/v2\""),
+        "{text}"
+    );
+    assert_eq!(c1[2]["source"]["line"], 34, "{text}");
+}

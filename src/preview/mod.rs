@@ -195,6 +195,24 @@ struct Pending {
     deleted: HashSet<Key>,
     /// Namespaces an earlier step would create, and the step.
     namespaces: HashMap<String, String>,
+    /// Kinds (`apiVersion`, `kind`) a CustomResourceDefinition an earlier step would create
+    /// defines, and the step.
+    kinds: HashMap<(String, String), String>,
+}
+
+/// The kinds a CustomResourceDefinition defines, one per served version.
+fn crd_kinds(crd: &Value) -> Vec<(String, String)> {
+    let spec = &crd["spec"];
+    let (Some(group), Some(kind)) = (spec["group"].as_str(), spec["names"]["kind"].as_str()) else {
+        return Vec::new();
+    };
+    spec["versions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|v| v["name"].as_str())
+        .map(|v| (format!("{group}/{v}"), kind.to_owned()))
+        .collect()
 }
 
 fn key(r: &Resource, namespace: Option<&str>, name: &str) -> Key {
@@ -326,6 +344,34 @@ async fn preview_request(
         };
         let resource = match resource {
             Ok(r) => r,
+            Err(reason)
+                if matches!(target, Target::Object(_))
+                    && matches!(request.op, Op::Apply | Op::Create) =>
+            {
+                let Target::Object(m) = target else {
+                    unreachable!("matched above")
+                };
+                let defined = (m.api_version().to_owned(), m.kind().to_owned());
+                let mut p = shown(
+                    m.kind(),
+                    m.namespace().or(request.namespace.as_deref()),
+                    m.name(),
+                    source.as_ref(),
+                );
+                match pending.kinds.get(&defined) {
+                    Some(step) => {
+                        p.outcome = Outcome::WouldCreate;
+                        p.note = Some(format!(
+                            "its kind is defined by a CustomResourceDefinition step {step} creates earlier in this preview: the server could not check the object"
+                        ));
+                    }
+                    None => {
+                        p.outcome = Outcome::Rejected { reason };
+                    }
+                }
+                out.push(p);
+                continue;
+            }
             Err(reason) => {
                 let (kind, name, ns) = match target {
                     Target::Object(m) => (
@@ -492,6 +538,11 @@ async fn preview_object(
             let note = earlier.as_ref().map(|(_, step)| {
                 format!("compared with what step {step} would leave, computed by docrun")
             });
+            if resource.api.kind == "CustomResourceDefinition" && live.is_none() {
+                for defined in crd_kinds(&result) {
+                    pending.kinds.insert(defined, request.step.clone());
+                }
+            }
             if resource.api.kind == "Namespace" && live.is_none() {
                 pending
                     .namespaces
