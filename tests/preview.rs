@@ -634,3 +634,112 @@ fn a_kind_an_earlier_step_defines_would_be_created_and_a_version_it_does_not_is_
     );
     assert_eq!(c1[2]["source"]["line"], 34, "{text}");
 }
+
+const WEB: &str = "apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  namespace: default
+spec:
+  replicas: 1
+  selector:
+    matchLabels: {app: web}
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      containers:
+      - name: web
+        image: example.com/web:1
+";
+
+#[test]
+fn scale_set_image_and_patch_are_previewed_on_the_live_object() {
+    let kube = FakeKube::start();
+    let out = kube.kubectl("c1", &["apply", "-f", "-"], Some(WEB));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (out, text) = plan(
+        &kube,
+        &kube.kubeconfig_path,
+        "change.md",
+        &["--format", "json"],
+    );
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    let preview = &json(&out)["preview"];
+    let outcomes: Vec<String> = objects(preview, "c1").into_iter().map(|o| o.2).collect();
+    assert_eq!(
+        outcomes,
+        [
+            "would-change",
+            "would-change",
+            "would-change",
+            "would-change",
+            "rejected",
+            "rejected"
+        ],
+        "{text}"
+    );
+    let c1 = &preview["contexts"][0]["objects"];
+    // Each change is compared with the object as the steps before would leave it.
+    assert_eq!(
+        c1[0]["fields"],
+        serde_json::json!(["/spec/replicas"]),
+        "{text}"
+    );
+    assert_eq!(
+        c1[1]["fields"],
+        serde_json::json!(["/spec/template/spec/containers/0/image"]),
+        "{text}"
+    );
+    assert_eq!(
+        c1[1]["note"], "compared with the object as step intro_1 would leave it",
+        "{text}"
+    );
+    assert_eq!(
+        c1[2]["fields"],
+        serde_json::json!(["/metadata/labels"]),
+        "{text}"
+    );
+    assert_eq!(
+        c1[3]["fields"],
+        serde_json::json!(["/spec/minReadySeconds"]),
+        "{text}"
+    );
+    assert!(
+        c1[4]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("deployments \"missing\" not found"),
+        "{text}"
+    );
+    assert!(
+        c1[5]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("unable to find container named \"nosuch\""),
+        "{text}"
+    );
+    let not: Vec<&str> = preview["not_previewed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["reason"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        not,
+        ["docrun does not preview `kubectl rollout` yet"],
+        "{text}"
+    );
+    // Nothing changed.
+    let live = kube.kubectl("c1", &["get", "deployment", "web", "-o", "json"], None);
+    let live: Value = serde_json::from_slice(&live.stdout).unwrap();
+    assert_eq!(live["spec"]["replicas"], 1);
+    assert_eq!(
+        live["spec"]["template"]["spec"]["containers"][0]["image"],
+        "example.com/web:1"
+    );
+}

@@ -290,6 +290,51 @@ impl Cluster {
             .map(to_value)
     }
 
+    /// A dry-run patch of a kubectl `--type` (`merge`, `json`, `strategic`): what the server
+    /// would store.
+    pub async fn patch_as(
+        &self,
+        r: &Resource,
+        namespace: Option<&str>,
+        name: &str,
+        patch_type: &str,
+        body: &Value,
+    ) -> Result<Value, Failure> {
+        let api = self.api(r, namespace);
+        let patch_body = match patch_type {
+            "json" => {
+                Patch::Json(
+                    serde_json::from_value(body.clone()).map_err(|e| Failure::Api {
+                        code: 400,
+                        reason: "BadRequest".into(),
+                        message: format!("not a JSON patch: {e}"),
+                    })?,
+                )
+            }
+            "merge" => Patch::Merge(body.clone()),
+            _ => Patch::Strategic(body.clone()),
+        };
+        self.call(api.patch(name, &patch(), &patch_body))
+            .await
+            .map(to_value)
+    }
+
+    /// A dry-run replace of the whole object (its resourceVersion guards against a change in
+    /// between): what the server would store.
+    pub async fn replace(
+        &self,
+        r: &Resource,
+        namespace: Option<&str>,
+        name: &str,
+        object: &Value,
+    ) -> Result<Value, Failure> {
+        let object = from_value(object)?;
+        let api = self.api(r, namespace);
+        self.call(api.replace(name, &post(), &object))
+            .await
+            .map(to_value)
+    }
+
     /// A dry-run JSON merge patch: what the server would store.
     pub async fn merge(
         &self,

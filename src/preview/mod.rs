@@ -195,9 +195,67 @@ struct Pending {
     deleted: HashSet<Key>,
     /// Namespaces an earlier step would create, and the step.
     namespaces: HashMap<String, String>,
+    /// Objects of `objects` that no server holds: an earlier step would create them.
+    created: HashSet<Key>,
     /// Kinds (`apiVersion`, `kind`) a CustomResourceDefinition an earlier step would create
     /// defines, and the step.
     kinds: HashMap<(String, String), String>,
+}
+
+/// What a change docrun computed on an object as an earlier step (`step`) would leave it would
+/// store. An object no server holds yet (`created`) is taken as computed, and the note says so;
+/// one that exists is sent as a dry-run replace, so the server validates and defaults it.
+async fn settle(
+    cluster: &Cluster,
+    resource: &Resource,
+    ns: Option<&str>,
+    name: &str,
+    object: Value,
+    step: &str,
+    created: bool,
+) -> Result<Result<(Value, String), String>, Failure> {
+    if created {
+        let note =
+            format!("on the object step {step} would create; computed by docrun, not the server");
+        return Ok(Ok((object, note)));
+    }
+    let note = format!("compared with the object as step {step} would leave it");
+    Ok(answered(cluster.replace(resource, ns, name, &object).await)?.map(|r| (r, note)))
+}
+
+/// `kubectl set image`: sets the image of the named containers (`*`: all) of a workload's pod
+/// template (or a pod), init containers included. `Err` when a container is not there.
+fn set_images(object: &mut Value, images: &[(String, String)]) -> Result<(), String> {
+    let pod = if object["kind"] == "Pod" {
+        object.get_mut("spec")
+    } else if object["kind"] == "CronJob" {
+        object.pointer_mut("/spec/jobTemplate/spec/template/spec")
+    } else {
+        object.pointer_mut("/spec/template/spec")
+    };
+    let Some(pod) = pod else {
+        return Err("the object has no pod template".into());
+    };
+    for (container, image) in images {
+        let mut found = false;
+        for list in ["containers", "initContainers"] {
+            for c in pod
+                .get_mut(list)
+                .and_then(Value::as_array_mut)
+                .into_iter()
+                .flatten()
+            {
+                if container == "*" || c["name"] == container.as_str() {
+                    c["image"] = Value::String(image.clone());
+                    found = true;
+                }
+            }
+        }
+        if !found {
+            return Err(format!("unable to find container named \"{container}\""));
+        }
+    }
+    Ok(())
 }
 
 /// The kinds a CustomResourceDefinition defines, one per served version.
@@ -485,6 +543,7 @@ async fn preview_object(
             }
             if let Some(ns_step) = &waiting_namespace {
                 if earlier.is_none() {
+                    pending.created.insert(k.clone());
                     pending.objects.insert(k, (object, request.step.clone()));
                     return Ok((
                         Outcome::WouldCreate,
@@ -514,15 +573,23 @@ async fn preview_object(
                     );
                 }
             }
-            let result = match &live {
-                None => answered(cluster.create(resource, ns, &object).await)?,
-                Some(live) if earlier.is_some() => {
-                    // No server can apply to an object that exists only in this preview.
+            let (result, note) = match (&live, &earlier) {
+                (None, _) => (answered(cluster.create(resource, ns, &object).await)?, None),
+                (Some(live), Some((_, step))) => {
+                    // The server cannot apply to the object as an earlier step would leave it:
+                    // docrun merges the manifest into it.
                     let mut merged = live.clone();
                     json_patch::merge(&mut merged, &object);
-                    Ok(merged)
+                    let created = pending.created.contains(&k);
+                    match settle(cluster, resource, ns, name, merged, step, created).await? {
+                        Ok((r, note)) => (Ok(r), Some(note)),
+                        Err(reason) => (Err(reason), None),
+                    }
                 }
-                Some(_) => answered(cluster.apply(resource, ns, name, &object).await)?,
+                (Some(_), None) => (
+                    answered(cluster.apply(resource, ns, name, &object).await)?,
+                    None,
+                ),
             };
             let result = match result {
                 Ok(r) => r,
@@ -535,9 +602,6 @@ async fn preview_object(
                     Some(c) => Outcome::WouldChange(c),
                 },
             };
-            let note = earlier.as_ref().map(|(_, step)| {
-                format!("compared with what step {step} would leave, computed by docrun")
-            });
             if resource.api.kind == "CustomResourceDefinition" && live.is_none() {
                 for defined in crd_kinds(&result) {
                     pending.kinds.insert(defined, request.step.clone());
@@ -547,6 +611,9 @@ async fn preview_object(
                 pending
                     .namespaces
                     .insert(name.to_owned(), request.step.clone());
+            }
+            if live.is_none() {
+                pending.created.insert(k.clone());
             }
             pending.deleted.remove(&k);
             pending.objects.insert(k, (result, request.step.clone()));
@@ -559,11 +626,13 @@ async fn preview_object(
                 });
                 return Ok((Outcome::NothingToDelete, note));
             };
-            if let Some((_, step)) = &earlier {
+            if let Some((_, step)) = earlier.as_ref().filter(|_| pending.created.contains(&k)) {
                 pending.objects.remove(&k);
+                pending.created.remove(&k);
                 pending.deleted.insert(k);
                 return Ok((Outcome::WouldDelete, Some(created_by(step))));
             }
+            pending.objects.remove(&k);
             if let Err(reason) = answered(cluster.delete(resource, ns, name).await)? {
                 return Ok((Outcome::Rejected { reason }, None));
             }
@@ -572,6 +641,88 @@ async fn preview_object(
                 return Ok((Outcome::WouldDelete, Some("with every object in it".into())));
             }
             Ok((Outcome::WouldDelete, None))
+        }
+        Op::Patch { .. } | Op::Scale { .. } | Op::SetImage { .. } => {
+            let Some(live) = live else {
+                let reason = format!("{} \"{name}\" not found", resource.api.plural);
+                return Ok((Outcome::Rejected { reason }, None));
+            };
+            let local = match &request.op {
+                Op::Scale { replicas } => {
+                    let mut o = live.clone();
+                    if o.get("spec").is_none_or(|s| !s.is_object()) {
+                        return Ok((
+                            Outcome::Rejected {
+                                reason: format!(
+                                    "{} \"{name}\" has no spec to scale",
+                                    resource.api.plural
+                                ),
+                            },
+                            None,
+                        ));
+                    }
+                    o["spec"]["replicas"] = json!(replicas);
+                    Some(o)
+                }
+                Op::SetImage { images } => {
+                    let mut o = live.clone();
+                    match set_images(&mut o, images) {
+                        Ok(()) => Some(o),
+                        Err(reason) => return Ok((Outcome::Rejected { reason }, None)),
+                    }
+                }
+                _ => None,
+            };
+            let created = pending.created.contains(&k);
+            let settled = match (&earlier, local, &request.op) {
+                (Some((_, step)), Some(o), _) => {
+                    settle(cluster, resource, ns, name, o, step, created).await?
+                }
+                (Some((o, step)), None, Op::Patch { patch_type, body })
+                    if patch_type == "merge" =>
+                {
+                    let mut o = o.clone();
+                    json_patch::merge(&mut o, body);
+                    settle(cluster, resource, ns, name, o, step, created).await?
+                }
+                (Some((_, step)), None, Op::Patch { patch_type, body }) => {
+                    if created {
+                        let reason = format!("a {patch_type} patch of the object step {step} would create cannot be previewed: no server holds it yet");
+                        return Ok((Outcome::Rejected { reason }, None));
+                    }
+                    // The server patches the live object, without the earlier step's change.
+                    let Some(server_live) = cluster.get(resource, ns, name).await? else {
+                        let reason = format!("{} \"{name}\" not found", resource.api.plural);
+                        return Ok((Outcome::Rejected { reason }, None));
+                    };
+                    let answer =
+                        answered(cluster.patch_as(resource, ns, name, patch_type, body).await)?;
+                    return Ok(match answer {
+                        Err(reason) => (Outcome::Rejected { reason }, None),
+                        Ok(r) => (
+                            diff::change(&server_live, &r).map_or(Outcome::Unchanged, Outcome::WouldChange),
+                            Some(format!("compared with the live object: the change step {step} would make first is not in the server's answer")),
+                        ),
+                    });
+                }
+                (None, Some(o), _) => answered(cluster.replace(resource, ns, name, &o).await)?
+                    .map(|r| (r, String::new())),
+                (None, None, Op::Patch { patch_type, body }) => {
+                    answered(cluster.patch_as(resource, ns, name, patch_type, body).await)?
+                        .map(|r| (r, String::new()))
+                }
+                (_, None, _) => unreachable!("scale and set image always compute the object"),
+            };
+            let (result, note) = match settled {
+                Ok((r, note)) => (r, Some(note).filter(|n| !n.is_empty())),
+                Err(reason) => return Ok((Outcome::Rejected { reason }, None)),
+            };
+            let outcome = match diff::change(&live, &result) {
+                None => Outcome::Unchanged,
+                Some(c) => Outcome::WouldChange(c),
+            };
+            pending.objects.insert(k, (result, request.step.clone()));
+            Ok((outcome, note))
         }
         Op::Meta {
             field,
@@ -605,16 +756,19 @@ async fn preview_object(
                 changes.insert(key.clone(), Value::Null);
             }
             let patch_body = json!({"metadata": {(*field): changes}});
-            let (result, note) = match &earlier {
+            let settled = match &earlier {
                 Some((o, step)) => {
                     let mut o = o.clone();
                     json_patch::merge(&mut o, &patch_body);
-                    (o, Some(format!("on the object step {step} would create; computed by docrun, not the server")))
+                    let created = pending.created.contains(&k);
+                    settle(cluster, resource, ns, name, o, step, created).await?
                 }
-                None => match answered(cluster.merge(resource, ns, name, &patch_body).await)? {
-                    Ok(r) => (r, None),
-                    Err(reason) => return Ok((Outcome::Rejected { reason }, None)),
-                },
+                None => answered(cluster.merge(resource, ns, name, &patch_body).await)?
+                    .map(|r| (r, String::new())),
+            };
+            let (result, note) = match settled {
+                Ok((r, note)) => (r, Some(note).filter(|n| !n.is_empty())),
+                Err(reason) => return Ok((Outcome::Rejected { reason }, None)),
             };
             let outcome = match diff::change(&live, &result) {
                 None => Outcome::Unchanged,

@@ -28,6 +28,15 @@ pub enum Op {
     Create,
     /// `kubectl delete`.
     Delete { ignore_not_found: bool },
+    /// `kubectl patch`: a patch of `patch_type` (`merge`, `json` or `strategic`).
+    Patch {
+        patch_type: String,
+        body: serde_json::Value,
+    },
+    /// `kubectl scale --replicas=N`.
+    Scale { replicas: i64 },
+    /// `kubectl set image`: container name (`*` for all) and image.
+    SetImage { images: Vec<(String, String)> },
     /// `kubectl label` / `kubectl annotate`: `field` is `labels` or `annotations`.
     Meta {
         field: &'static str,
@@ -322,6 +331,50 @@ fn request(
                 },
                 targets,
             ))
+        }
+        "patch" => {
+            let body = k
+                .flag("patch")
+                .ok_or("no -p patch given (a --patch-file is not previewed)")?;
+            let text = literal(body, "the patch")?;
+            let body: serde_json::Value = serde_yaml::from_str(&text)
+                .map_err(|e| format!("the patch is not valid JSON or YAML: {e}"))?;
+            let patch_type = k
+                .flag("type")
+                .map_or("strategic".to_owned(), |w| w.text.clone());
+            if !matches!(patch_type.as_str(), "merge" | "json" | "strategic") {
+                return Err(format!(
+                    "--type {patch_type}: not a patch type (merge, json, strategic)"
+                ));
+            }
+            let targets = named_targets(&objects, &k)?;
+            Ok(base(Op::Patch { patch_type, body }, targets))
+        }
+        "scale" => {
+            let replicas = k.flag("replicas").ok_or("no --replicas given")?;
+            let replicas: i64 = literal(replicas, "--replicas")?
+                .parse()
+                .map_err(|_| format!("--replicas {}: not a number", replicas.text))?;
+            if k.flag("filename").is_some() || k.flag("selector").is_some() {
+                return Err("kubectl scale by file or selector is not previewed".into());
+            }
+            let targets = named_targets(&objects, &k)?;
+            Ok(base(Op::Scale { replicas }, targets))
+        }
+        "set" if objects.first().is_some_and(|w| w.text == "image") => {
+            let (pairs, names): (Vec<&Word>, Vec<&Word>) =
+                objects[1..].iter().partition(|w| w.text.contains('='));
+            let mut images = Vec::new();
+            for pair in pairs {
+                let text = literal(pair, "the image")?;
+                let (c, i) = text.split_once('=').unwrap_or((&text, ""));
+                images.push((c.to_owned(), i.to_owned()));
+            }
+            if images.is_empty() {
+                return Err("kubectl set image names no container=image".into());
+            }
+            let targets = named_targets(&names, &k)?;
+            Ok(base(Op::SetImage { images }, targets))
         }
         other => Err(format!("docrun does not preview `kubectl {other}` yet")),
     }
