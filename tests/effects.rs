@@ -252,3 +252,54 @@ fn the_verify_guide_changes_both_contexts_and_says_how() {
         "{text}"
     );
 }
+
+/// Every change to a cluster that `--effects` finds in the corpus is either previewed or listed
+/// as not previewed with a reason, never dropped; how many can be previewed at plan time.
+#[test]
+fn every_cluster_change_of_the_corpus_is_previewed_or_said_not_to_be() {
+    let mut files = Vec::new();
+    markdown_files(&root().join("tests/corpus/istio/content"), &mut files);
+    let site = docrun::site::SiteData::load(&root().join("tests/corpus/istio/data")).unwrap();
+    let (mut changes, mut previewed, mut not) = (0, 0, 0);
+    let mut reasons: BTreeMap<String, usize> = BTreeMap::new();
+    for file in &files {
+        let (plan, effects) = effects_of(file, &site);
+        let requests = docrun::preview::request::of_plan(&plan, root());
+        let found = effects
+            .steps
+            .iter()
+            .filter(|s| s.selected)
+            .flat_map(|s| &s.commands)
+            .flat_map(|c| &c.effects)
+            .filter(|e| e.class == Class::ChangesCluster)
+            .count();
+        let not_here = requests
+            .not_previewed
+            .iter()
+            .filter(|n| !n.reason.ends_with("it may change a cluster"))
+            .count();
+        assert_eq!(
+            requests.requests.len() + not_here,
+            found,
+            "{}: {found} changes, {} previewed, {not_here} not",
+            file.display(),
+            requests.requests.len()
+        );
+        changes += found;
+        previewed += requests.requests.len();
+        not += not_here;
+        for n in &requests.not_previewed {
+            let key: String = n
+                .reason
+                .split([':', '`'])
+                .next()
+                .unwrap_or("")
+                .chars()
+                .take(40)
+                .collect();
+            *reasons.entry(key).or_default() += 1;
+        }
+    }
+    eprintln!("{changes} cluster changes: {previewed} previewable at plan time, {not} not; reasons: {reasons:#?}");
+    assert!(previewed > 0 && not > 0);
+}

@@ -135,6 +135,15 @@ pub fn of_plan(plan: &Plan, workdir: &Path) -> Requests {
                 if !changes {
                     continue;
                 }
+                if let Some(wrapper @ ("xargs" | "timeout" | "env" | "sudo" | "watch" | "nohup")) =
+                    cmd.program()
+                {
+                    skip(
+                        format!("runs its command through {wrapper}: docrun previews kubectl run directly"),
+                        &mut out,
+                    );
+                    continue;
+                }
                 if !matches!(cmd.program(), Some("kubectl")) {
                     let tool = cmd.program().unwrap_or("?");
                     skip(
