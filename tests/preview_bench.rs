@@ -8,7 +8,8 @@
 //! in turn) to two contexts through a heredoc: 100 object previews. Timed twice, median of 5
 //! runs of the binary each: on clusters that have the namespace but none of the objects (a
 //! lookup and a dry-run create per object), and after the objects were applied (a lookup, a
-//! dry-run server-side apply and a diff per object). fakekube is a Python stand-in: the figures
+//! dry-run server-side apply and a diff per object); then, for scale, `kubectl apply
+//! --dry-run=server` of the same objects. fakekube is a Python stand-in: the figures
 //! say more about docrun's overhead than about a real cluster's.
 
 mod support;
@@ -113,5 +114,30 @@ fn preview_of_fifty_manifests_on_two_contexts() {
     eprintln!(
         "{} objects, all applied: {applied:.2?} (median of 5)",
         2 * MANIFESTS
+    );
+
+    // For scale: kubectl's own server-side dry run of the same objects, one process per
+    // context (it does not say what would change, only that the server accepts them).
+    let file = kube.dir.path().join("all.yaml");
+    std::fs::write(&file, &all).unwrap();
+    let mut runs: Vec<Duration> = (0..5)
+        .map(|_| {
+            let start = Instant::now();
+            for ctx in ["c1", "c2"] {
+                let args = ["apply", "--dry-run=server", "-f", file.to_str().unwrap()];
+                let out = kube.kubectl(ctx, &args, None);
+                assert!(
+                    out.status.success(),
+                    "{}",
+                    String::from_utf8_lossy(&out.stderr)
+                );
+            }
+            start.elapsed()
+        })
+        .collect();
+    runs.sort();
+    eprintln!(
+        "kubectl apply --dry-run=server of the same objects, one context after the other: {:.2?} (median of 5)",
+        runs[2]
     );
 }

@@ -9,9 +9,15 @@
 //!
 //! A dry run changes nothing, so a later step cannot see what an earlier one would have
 //! created. A preview keeps, per context, what earlier previewed steps would create, change and
-//! delete: a later step's change to such an object is compared with it, and an object in a
-//! namespace that an earlier step would create is reported as would-create with a note (the
-//! server cannot check it in a namespace that does not exist yet; its kind is still checked).
+//! delete (`Pending`):
+//! - a later change to an object an earlier step creates is computed by docrun on it (no server
+//!   holds it), and says so;
+//! - a later change to an existing object an earlier step changes is computed on the object as
+//!   that step leaves it and sent as a dry-run replace, so the server still validates it (a
+//!   strategic or JSON patch is sent against the live object, and the note says so);
+//! - an object in a namespace an earlier step creates, or of a kind an earlier step's CRD
+//!   defines, is reported as would-create with a note: the server cannot check it yet (a kind
+//!   is still checked by discovery when the server serves it).
 
 pub mod client;
 pub mod diff;
