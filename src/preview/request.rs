@@ -512,3 +512,153 @@ fn from_files(
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The request of the first kubectl command of `text`, or why there is none.
+    fn read(text: &str, workdir: &Path) -> Result<Request, String> {
+        let cmds = words::read(text, &|n| (n == "NS").then(|| "sample".to_owned()));
+        let at = cmds
+            .iter()
+            .position(|c| c.program() == Some("kubectl"))
+            .unwrap();
+        let origin = Origin {
+            file: "guide.md".into(),
+            line: 10,
+        };
+        request(&cmds[at], stdin_of(&cmds, at), &origin, workdir, "s", 10)
+    }
+
+    fn names(r: &Request) -> Vec<String> {
+        r.targets
+            .iter()
+            .map(|t| match t {
+                Target::Object(m) => format!("{}/{}@{}", m.kind(), m.name(), m.origin),
+                Target::Named { resource, name } => format!("{resource}/{name}"),
+                Target::Selected { resource, selector } => format!("{resource} {selector:?}"),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn heredocs_directly_or_through_cat_keep_the_guides_lines() {
+        let dir = tempfile::tempdir().unwrap();
+        let r = read("cat <<EOF | kubectl apply -n $NS -f -\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n---\napiVersion: v1\nkind: Secret\nmetadata:\n  name: b\nEOF", dir.path()).unwrap();
+        assert_eq!(
+            names(&r),
+            ["ConfigMap/a@guide.md:11", "Secret/b@guide.md:16"]
+        );
+        assert_eq!(r.namespace.as_deref(), Some("sample"));
+        assert_eq!(r.op, Op::Apply);
+        let r = read("kubectl create -f - <<'EOF'\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: x\nEOF", dir.path()).unwrap();
+        assert_eq!(
+            (names(&r), r.op),
+            (vec!["Namespace/x@guide.md:11".to_owned()], Op::Create)
+        );
+    }
+
+    #[test]
+    fn what_cannot_be_known_at_plan_time_says_why() {
+        let dir = tempfile::tempdir().unwrap();
+        for (text, why) in [
+            (
+                "istioctl manifest generate | kubectl apply -f -",
+                "the objects come from `istioctl manifest generate` through a pipe",
+            ),
+            (
+                "kubectl apply -f https://x/y.yaml",
+                "https://x/y.yaml is on the network: docrun fetches nothing in a plan",
+            ),
+            (
+                "kubectl apply -f $DIR/x.yaml",
+                "the file `$DIR/x.yaml` is known only when the step runs",
+            ),
+            (
+                "kubectl apply -f missing.yaml",
+                "no file missing.yaml under",
+            ),
+            (
+                "kubectl apply -f - <<EOF\nkind: X\nmetadata: {name: $POD}\nEOF",
+                "the manifest uses values known only when the step runs",
+            ),
+            (
+                "kubectl apply -k overlays/prod",
+                "kustomize output is not built in a plan",
+            ),
+            (
+                "kubectl create deployment web --image=x",
+                "not `create deployment`",
+            ),
+            (
+                "kubectl rollout restart deploy/x",
+                "docrun does not preview `kubectl rollout` yet",
+            ),
+            ("kubectl delete pods", "no name after pods"),
+        ] {
+            let err = read(text, dir.path()).unwrap_err();
+            assert!(err.contains(why), "{text}: {err}");
+        }
+    }
+
+    #[test]
+    fn objects_named_on_the_command_line() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("ca.pem"), "PEM").unwrap();
+        let r = read("kubectl create secret generic cacerts -n istio-system --from-file=ca.pem --from-literal=k=v", dir.path()).unwrap();
+        let Target::Object(m) = &r.targets[0] else {
+            panic!()
+        };
+        assert_eq!(
+            m.object["data"],
+            serde_json::json!({"k": "dg==", "ca.pem": "UEVN"})
+        );
+        let r = read("kubectl delete -n x deployment/a service/b", dir.path()).unwrap();
+        assert_eq!(names(&r), ["deployment/a", "service/b"]);
+        let r = read("kubectl delete ns one two --ignore-not-found", dir.path()).unwrap();
+        assert_eq!(names(&r), ["ns/one", "ns/two"]);
+        assert_eq!(
+            r.op,
+            Op::Delete {
+                ignore_not_found: true
+            }
+        );
+        let r = read("kubectl delete pods -l app=x", dir.path()).unwrap();
+        assert_eq!(names(&r), ["pods Some(\"app=x\")"]);
+        let r = read(
+            "kubectl label ns sample istio-injection=enabled old- --overwrite",
+            dir.path(),
+        )
+        .unwrap();
+        assert_eq!(
+            r.op,
+            Op::Meta {
+                field: "labels",
+                set: vec![("istio-injection".into(), "enabled".into())],
+                remove: vec!["old".into()],
+                overwrite: true
+            }
+        );
+        let r = read(
+            "kubectl set image deployment/web web=nginx:2 side=envoy:1",
+            dir.path(),
+        )
+        .unwrap();
+        assert_eq!(
+            r.op,
+            Op::SetImage {
+                images: vec![
+                    ("web".into(), "nginx:2".into()),
+                    ("side".into(), "envoy:1".into())
+                ]
+            }
+        );
+        let r = read(
+            "kubectl patch deploy web --type json -p '[{\"op\":\"remove\",\"path\":\"/spec/x\"}]'",
+            dir.path(),
+        )
+        .unwrap();
+        assert!(matches!(&r.op, Op::Patch { patch_type, .. } if patch_type == "json"));
+    }
+}
