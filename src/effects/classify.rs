@@ -512,6 +512,20 @@ fn kubectl(program: &str, args: &[Word]) -> Vec<Effect> {
             format!("{program} {verb} {}", target(2)),
             None,
         )],
+        // A kustomization may be a remote repository (`github.com/...?ref=v1.2.0`).
+        "kustomize"
+            if objects
+                .iter()
+                .any(|o| o.contains("://") || o.starts_with("github.com/")) =>
+        {
+            vec![Effect::new(
+                Class::Network,
+                format!(
+                    "{program} kustomize {} fetches a remote kustomization",
+                    target(1)
+                ),
+            )]
+        }
         "kustomize" | "completion" | "plugin" => {
             vec![Effect::new(Class::Local, format!("{program} {verb}"))]
         }
@@ -885,6 +899,11 @@ mod tests {
             [Class::Local]
         );
         assert_eq!(class_set("kubectl frobnicate x"), [Class::Unknown]);
+        assert_eq!(
+            class_set("kubectl kustomize \"github.com/kubernetes-sigs/gateway-api/config/crd?ref=v1.2.0\""),
+            [Class::Network]
+        );
+        assert_eq!(class_set("kubectl kustomize overlays/prod"), [Class::Local]);
         let e = &read(
             "kubectl label --context=c2 namespace sample istio-injection=enabled",
             &|_| None,
