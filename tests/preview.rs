@@ -743,3 +743,79 @@ fn scale_set_image_and_patch_are_previewed_on_the_live_object() {
         "example.com/web:1"
     );
 }
+
+#[test]
+fn an_unknown_field_is_rejected_by_the_servers_strict_validation() {
+    let kube = FakeKube::start();
+    let ns = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: sample\n";
+    assert!(kube
+        .kubectl("c1", &["apply", "-f", "-"], Some(ns))
+        .status
+        .success());
+    let work = tempfile::tempdir().unwrap();
+    for path in [
+        "samples/helloworld/helloworld.yaml",
+        "samples/curl/curl.yaml",
+    ] {
+        let to = work.path().join(path);
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::copy(fixtures().join(path), &to).unwrap();
+    }
+    let file = work.path().join("samples/curl/curl.yaml");
+    let edited = std::fs::read_to_string(&file)
+        .unwrap()
+        .replace("  replicas: 1\n", "  replicass: 1\n");
+    std::fs::write(&file, edited).unwrap();
+    let (out, text) = preview_verify(&kube, work.path(), "json");
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    let preview = &json(&out)["preview"];
+    let c1 = objects(preview, "c1");
+    assert_eq!(
+        c1.last().unwrap(),
+        &(
+            "Deployment".to_owned(),
+            "sample/curl".to_owned(),
+            "rejected".to_owned()
+        ),
+        "{text}"
+    );
+    let curl = preview["contexts"][0]["objects"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    assert!(
+        curl["reason"]
+            .as_str()
+            .unwrap()
+            .contains(".spec.replicass: field not declared in schema"),
+        "{text}"
+    );
+    assert_eq!(
+        curl["source"],
+        serde_json::json!({"file": "samples/curl/curl.yaml", "line": 20})
+    );
+    assert!(
+        curl["at"]["file"]
+            .as_str()
+            .unwrap()
+            .ends_with("verify.en.md"),
+        "{text}"
+    );
+    assert_eq!(curl["at"]["line"], 128, "{text}");
+    // The other objects in c1's existing namespace were checked by the server and pass.
+    assert_eq!(
+        c1[2],
+        (
+            "Service".to_owned(),
+            "sample/helloworld".to_owned(),
+            "would-create".to_owned()
+        )
+    );
+    assert_eq!(
+        preview["contexts"][0]["objects"][2]["note"],
+        Value::Null,
+        "{text}"
+    );
+}

@@ -276,7 +276,9 @@ impl Cluster {
         self.call(api.create(&post(), &object)).await.map(to_value)
     }
 
-    /// A dry-run server-side apply of the whole object: what the server would store.
+    /// A dry-run server-side apply of the whole object: what the server would store. On an
+    /// object that does not exist it is a create, with unknown fields refused (a plain create
+    /// through kube-rs cannot ask for strict validation).
     pub async fn apply(
         &self,
         r: &Resource,
@@ -370,9 +372,13 @@ fn post() -> PostParams {
 }
 
 /// Parameters of every server-side apply a preview sends: a dry run that takes the fields over
-/// (as `kubectl apply --server-side --force-conflicts` would).
+/// (as `kubectl apply --server-side --force-conflicts` would), with unknown fields refused
+/// (`fieldValidation=Strict`, as kubectl validates by default).
 fn apply() -> PatchParams {
-    PatchParams::apply(FIELD_MANAGER).force().dry_run()
+    PatchParams::apply(FIELD_MANAGER)
+        .force()
+        .dry_run()
+        .validation_strict()
 }
 
 /// Parameters of every other patch a preview sends: a dry run.
@@ -421,6 +427,10 @@ mod tests {
     fn every_write_is_a_dry_run() {
         assert!(post().dry_run);
         assert!(apply().dry_run);
+        assert!(matches!(
+            apply().field_validation,
+            Some(kube::api::ValidationDirective::Strict)
+        ));
         assert!(patch().dry_run);
         assert!(delete().dry_run);
     }

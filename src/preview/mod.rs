@@ -580,7 +580,10 @@ async fn preview_object(
                 }
             }
             let (result, note) = match (&live, &earlier) {
-                (None, _) => (answered(cluster.create(resource, ns, &object).await)?, None),
+                (None, _) => (
+                    answered(cluster.apply(resource, ns, name, &object).await)?,
+                    None,
+                ),
                 (Some(live), Some((_, step))) => {
                     // The server cannot apply to the object as an earlier step would leave it:
                     // docrun merges the manifest into it.

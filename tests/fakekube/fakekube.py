@@ -390,6 +390,45 @@ def apply_defaults(res, obj, old=None):
                 p.setdefault("targetPort", p.get("port"))
 
 
+# The fields of a few kinds, for fieldValidation=Strict (top level, and the spec's first level).
+DECLARED = {
+    "Deployment": ({"apiVersion", "kind", "metadata", "spec", "status"},
+                   {"replicas", "selector", "template", "strategy", "minReadySeconds", "revisionHistoryLimit",
+                    "paused", "progressDeadlineSeconds"}),
+    "Service": ({"apiVersion", "kind", "metadata", "spec", "status"},
+                {"ports", "selector", "clusterIP", "clusterIPs", "type", "externalIPs", "sessionAffinity",
+                 "loadBalancerIP", "loadBalancerSourceRanges", "externalName", "externalTrafficPolicy",
+                 "healthCheckNodePort", "publishNotReadyAddresses", "sessionAffinityConfig", "ipFamilies",
+                 "ipFamilyPolicy", "allocateLoadBalancerNodePorts", "loadBalancerClass", "internalTrafficPolicy",
+                 "trafficDistribution"}),
+    "ConfigMap": ({"apiVersion", "kind", "metadata", "data", "binaryData", "immutable"}, None),
+    "Secret": ({"apiVersion", "kind", "metadata", "data", "stringData", "type", "immutable"}, None),
+    "ServiceAccount": ({"apiVersion", "kind", "metadata", "secrets", "imagePullSecrets",
+                        "automountServiceAccountToken"}, None),
+    "Namespace": ({"apiVersion", "kind", "metadata", "spec", "status"}, {"finalizers"}),
+}
+
+
+def strict_fields(res, obj, apply=False):
+    """fieldValidation=Strict for the kinds in DECLARED: an unknown field is refused with the
+    API server's words (server-side apply's, or a create's or update's)."""
+    declared = DECLARED.get(res.kind)
+    if not declared or not isinstance(obj, dict):
+        return
+    top, spec = declared
+    unknown = [k for k in obj if k not in top]
+    if spec is not None and isinstance(obj.get("spec"), dict):
+        unknown += ["spec." + k for k in obj["spec"] if k not in spec]
+    if not unknown:
+        return
+    if apply:
+        raise ApiError(400, "BadRequest", f'failed to create typed patch object ({obj.get("metadata", {}).get("namespace", "")}/'
+                       f'{obj.get("metadata", {}).get("name", "")}; {res.gv}, Kind={res.kind}): '
+                       f'.{unknown[0]}: field not declared in schema')
+    raise ApiError(400, "BadRequest", f'{res.kind} in version "{res.version}" cannot be handled as a {res.kind}: '
+                   f'strict decoding error: ' + ", ".join(f'unknown field "{u}"' for u in unknown))
+
+
 def delete_dry_run(body):
     """Whether a delete's DeleteOptions body asks for a dry run (clients such as kube-rs send
     `dryRun: ["All"]` there rather than in the query)."""
@@ -747,7 +786,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
             if method == "GET":
                 return self.list_response(st, res, ns, q)
             if method == "POST":
-                return 201, st.create(res, ns, self.read_body() or {}, dry)
+                body = self.read_body() or {}
+                if q.get("fieldValidation") == "Strict":
+                    strict_fields(res, body)
+                return 201, st.create(res, ns, body, dry)
             if method == "DELETE":
                 dry = dry or delete_dry_run(self.read_body())
                 items = st.list(res, ns, q.get("labelSelector"), q.get("fieldSelector"))
@@ -780,6 +822,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if method == "PATCH":
             ct = (self.headers.get("Content-Type") or "").split(";")[0].strip()
             body = self.read_body()
+            if ct == "application/apply-patch+yaml" and q.get("fieldValidation") == "Strict":
+                strict_fields(res, body, apply=True)
             if ct == "application/apply-patch+yaml":
                 try:
                     cur = st.get(res, ns, name)
