@@ -137,6 +137,17 @@ pub struct PlanArgs {
     /// variables or declared with `requires:`) before its own, in dependency order.
     #[arg(long)]
     pub with_prereqs: bool,
+    /// Also show what each step would do: read or change a cluster, change local files, use
+    /// the network (or unknown), with the reason, and a summary per kube context.
+    #[arg(long)]
+    pub effects: bool,
+    /// Also ask each kube context's API server what the steps' kubectl changes would do, in
+    /// step order, as a server-side dry run (dryRun=All): nothing changes on any cluster.
+    #[arg(long)]
+    pub preview: bool,
+    /// How long --preview waits for each call to an API server, e.g. 2s, 500ms.
+    #[arg(long, value_name = "DUR", default_value = "5s", value_parser = parse_duration)]
+    pub timeout: Duration,
 }
 
 /// Which steps a run takes.

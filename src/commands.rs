@@ -206,6 +206,12 @@ fn plan_command(args: &PlanArgs, global: &GlobalArgs) -> Result<ExitCode, Error>
     if !args.allow_missing {
         plan.check_runnable()?;
     }
+    let effects = args.effects.then(|| crate::effects::of_plan(&plan));
+    let preview = if args.preview {
+        Some(runtime()?.block_on(crate::preview::preview(&plan, args.timeout))?)
+    } else {
+        None
+    };
     let out = match args.format {
         Format::Text => {
             let chain = chain.as_ref().map(|c| {
@@ -213,18 +219,36 @@ fn plan_command(args: &PlanArgs, global: &GlobalArgs) -> Result<ExitCode, Error>
                     plan.mask(&p.display().to_string())
                 })
             });
-            report::plan::plan(&plan) + &chain.unwrap_or_default()
+            let mut out = report::plan::plan(&plan) + &chain.unwrap_or_default();
+            if let Some(effects) = &effects {
+                out.push_str(&report::effects::effects(effects));
+            }
+            if let Some(preview) = &preview {
+                out.push_str(&plan.mask(&report::preview::preview(preview)));
+            }
+            out
         }
         Format::Json => {
             let mut value =
                 serde_json::to_value(&plan).map_err(|e| Error::Internal(e.to_string()))?;
             value["chain"] =
                 serde_json::to_value(&chain).map_err(|e| Error::Internal(e.to_string()))?;
+            if let Some(effects) = &effects {
+                value["effects"] =
+                    serde_json::to_value(effects).map_err(|e| Error::Internal(e.to_string()))?;
+            }
+            if let Some(preview) = &preview {
+                value["preview"] =
+                    serde_json::to_value(preview).map_err(|e| Error::Internal(e.to_string()))?;
+            }
             to_json_masked(&value, &plan.secrets)?
         }
     };
     write_stdout(out.as_bytes())?;
-    Ok(ExitCode::SUCCESS)
+    Ok(match &preview {
+        Some(p) if !p.passed() => ExitCode::from(1),
+        _ => ExitCode::SUCCESS,
+    })
 }
 
 /// `docrun graph`: the prerequisite graph of the guides under the paths.

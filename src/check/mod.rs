@@ -365,6 +365,28 @@ impl Checker {
         self
     }
 
+    /// The client of `context` as the checks use it (built on first use, credentials plugin
+    /// and connection bounded by the call timeout), for other read-only or dry-run callers.
+    /// `Err` holds a complete message naming the context.
+    pub async fn client_for(&self, context: &str) -> Result<Client, String> {
+        self.client(context).await
+    }
+
+    /// The kubeconfig's `current-context`, if it names one.
+    pub fn current_context(&self) -> Option<&str> {
+        self.kubeconfig.current_context.as_deref()
+    }
+
+    /// The timeout of one network call.
+    pub fn call_timeout(&self) -> Duration {
+        self.per_call
+    }
+
+    /// "the API server of context NAME at URL", for messages.
+    pub fn describe_server(&self, context: &str) -> String {
+        self.api_server(context)
+    }
+
     /// The context names of the kubeconfig, in its order (for prompting).
     pub fn contexts(&self) -> Vec<String> {
         self.names.clone()

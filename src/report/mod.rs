@@ -2,11 +2,13 @@
 //! Lines and JUnit.
 
 pub mod check;
+pub mod effects;
 pub mod events;
 pub mod graph;
 pub mod human;
 pub mod junit;
 pub mod plan;
+pub mod preview;
 
 /// Writes to stderr above a progress line (which is redrawn after), or plainly without one.
 pub fn write_stderr(bar: Option<&indicatif::ProgressBar>, text: &str) {

@@ -5,7 +5,7 @@
 //! conservative: a command docrun does not know is taken to change things.
 
 /// Programs that only read, whatever their arguments (within reason).
-const READ_ONLY_PROGRAMS: &[&str] = &[
+pub(crate) const READ_ONLY_PROGRAMS: &[&str] = &[
     "cat", "echo", "printf", "grep", "egrep", "fgrep", "head", "tail", "wc", "jq", "yq", "sort",
     "uniq", "cut", "tr", "awk", "ls", "test", "[", "true", "false", "diff", "sleep", "date",
     "base64", "column", "nslookup", "dig", "host", "ping", "stat", "file", "which", "env", "pwd",
@@ -14,7 +14,7 @@ const READ_ONLY_PROGRAMS: &[&str] = &[
 
 /// kubectl subcommands that only read. `exec` runs a command in a pod, which guides use to
 /// look (`kubectl exec ... -- curl ...`).
-const KUBECTL_READ: &[&str] = &[
+pub(crate) const KUBECTL_READ: &[&str] = &[
     "get",
     "describe",
     "logs",
@@ -31,7 +31,7 @@ const KUBECTL_READ: &[&str] = &[
 ];
 
 /// istioctl subcommands that only read.
-const ISTIOCTL_READ: &[&str] = &[
+pub(crate) const ISTIOCTL_READ: &[&str] = &[
     "proxy-status",
     "ps",
     "proxy-config",
@@ -47,6 +47,9 @@ const ISTIOCTL_READ: &[&str] = &[
     "waypoint",
     "verify-install",
 ];
+
+/// Words that make an istioctl command change things, whatever its first subcommand.
+const ISTIOCTL_CHANGE: &[&str] = &["apply", "delete", "set", "remove", "install", "uninstall"];
 
 /// Whether every simple command of `command` only reads.
 pub fn is_read_only(command: &str) -> bool {
@@ -129,10 +132,25 @@ fn simple_command_reads(part: &str) -> bool {
                 None => false,
             }
         }
-        "istioctl" => words[1..]
-            .iter()
-            .find(|w| !w.starts_with('-'))
-            .is_some_and(|s| ISTIOCTL_READ.contains(s)),
+        // `waypoint` and `x` hold subcommands that change things (`istioctl waypoint apply`).
+        "istioctl" => {
+            words[1..]
+                .iter()
+                .find(|w| !w.starts_with('-'))
+                .is_some_and(|s| ISTIOCTL_READ.contains(s))
+                && !words[1..].iter().any(|w| ISTIOCTL_CHANGE.contains(w))
+        }
+        // wget saves what it fetches unless told to print it (`-O -`, `-qO-`) or only to look.
+        "wget"
+            if !words
+                .windows(2)
+                .any(|p| matches!(p[0], "-O" | "-qO") && p[1] == "-")
+                && !words
+                    .iter()
+                    .any(|w| matches!(*w, "-O-" | "-qO-" | "--spider" | "--output-document=-")) =>
+        {
+            false
+        }
         "curl" | "wget" => !words.iter().any(|w| {
             matches!(
                 *w,
@@ -147,6 +165,30 @@ fn simple_command_reads(part: &str) -> bool {
             )
         }),
         "sed" => !words.iter().any(|w| w.starts_with("-i")),
+        "openssl" => !words.iter().any(|w| matches!(*w, "-out" | "-keyout")),
+        // A wrapper looks only if what it runs does (`xargs kubectl delete` changes things).
+        "xargs" | "timeout" => {
+            let mut rest = words[1..].iter().peekable();
+            let mut inner = Vec::new();
+            let mut duration_skipped = program != "timeout";
+            while let Some(w) = rest.next() {
+                if !inner.is_empty() {
+                    inner.push(*w);
+                } else if w.starts_with('-') {
+                    if matches!(
+                        *w,
+                        "-n" | "-I" | "-L" | "-P" | "-d" | "-s" | "-k" | "--signal"
+                    ) {
+                        rest.next();
+                    }
+                } else if !duration_skipped {
+                    duration_skipped = true;
+                } else {
+                    inner.push(*w);
+                }
+            }
+            inner.is_empty() || simple_command_reads(&inner.join(" "))
+        }
         "}" | ")" | "fi" | "done" => true,
         p => READ_ONLY_PROGRAMS.contains(&p),
     }
@@ -167,6 +209,9 @@ mod tests {
             "curl -s http://x | grep -o \"<title>.*</title>\"",
             "kubectl get pods 2>/dev/null || true",
             "ls cluster1",
+            "kubectl get pods -o name | xargs -n 1 kubectl describe",
+            "timeout 5 kubectl get ns",
+            "wget -qO- http://x",
         ] {
             assert!(is_read_only(c), "{c}");
         }
@@ -179,6 +224,11 @@ mod tests {
             "kubectl create namespace sample",
             "kubectl rollout restart deployment/x",
             "istioctl install --set profile=demo -y",
+            "istioctl waypoint apply --enroll-namespace --wait",
+            "kubectl get crd -oname | grep istio.io | xargs kubectl delete",
+            "timeout 10s kubectl delete ns x",
+            "wget --no-verbose https://x/gen-jwt.py",
+            "openssl req -x509 -nodes -newkey rsa:2048 -keyout a.key -out a.crt",
             "curl -X POST http://x",
             "echo hi > file",
             "cat <<EOF | kubectl apply -f -\nkind: X\nEOF",

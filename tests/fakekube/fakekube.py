@@ -340,6 +340,101 @@ def field_match(obj, selector):
     return True
 
 
+# --------------------------------------------------------------------------------- defaults
+def apply_defaults(res, obj, old=None):
+    """The defaults a real API server fills in on every write of a Deployment or a Service (a
+    subset: enough that a manifest and the stored object differ as they do on a real cluster,
+    so that a client comparing them without a dry run would see false changes). A Service keeps
+    the clusterIP it was given first."""
+    spec = obj.get("spec")
+    if not isinstance(spec, dict):
+        return
+    if res.kind == "Deployment":
+        spec.setdefault("replicas", 1)
+        spec.setdefault("revisionHistoryLimit", 10)
+        spec.setdefault("progressDeadlineSeconds", 600)
+        strategy = spec.setdefault("strategy", {"type": "RollingUpdate"})
+        if strategy.get("type", "RollingUpdate") == "RollingUpdate":
+            strategy.setdefault("type", "RollingUpdate")
+            strategy.setdefault("rollingUpdate", {"maxUnavailable": "25%", "maxSurge": "25%"})
+        pod = spec.get("template", {}).get("spec")
+        if isinstance(pod, dict):
+            pod.setdefault("restartPolicy", "Always")
+            pod.setdefault("dnsPolicy", "ClusterFirst")
+            pod.setdefault("schedulerName", "default-scheduler")
+            pod.setdefault("terminationGracePeriodSeconds", 30)
+            pod.setdefault("securityContext", {})
+            for c in pod.get("containers", []) or []:
+                if isinstance(c, dict):
+                    c.setdefault("terminationMessagePath", "/dev/termination-log")
+                    c.setdefault("terminationMessagePolicy", "File")
+                    image = c.get("image", "")
+                    latest = ":" not in image.rsplit("/", 1)[-1] or image.endswith(":latest")
+                    c.setdefault("imagePullPolicy", "Always" if latest else "IfNotPresent")
+                    for p in c.get("ports", []) or []:
+                        if isinstance(p, dict):
+                            p.setdefault("protocol", "TCP")
+    if res.kind == "Service":
+        spec.setdefault("type", "ClusterIP")
+        spec.setdefault("sessionAffinity", "None")
+        spec.setdefault("internalTrafficPolicy", "Cluster")
+        spec.setdefault("ipFamilies", ["IPv4"])
+        spec.setdefault("ipFamilyPolicy", "SingleStack")
+        if spec["type"] != "ExternalName":
+            kept = (old or {}).get("spec", {}).get("clusterIP")
+            ip = spec.setdefault("clusterIP", kept or "10.96.%d.%d" % (random.randint(0, 255), random.randint(1, 254)))
+            spec.setdefault("clusterIPs", [ip])
+        for p in spec.get("ports", []) or []:
+            if isinstance(p, dict):
+                p.setdefault("protocol", "TCP")
+                p.setdefault("targetPort", p.get("port"))
+
+
+# The fields of a few kinds, for fieldValidation=Strict (top level, and the spec's first level).
+DECLARED = {
+    "Deployment": ({"apiVersion", "kind", "metadata", "spec", "status"},
+                   {"replicas", "selector", "template", "strategy", "minReadySeconds", "revisionHistoryLimit",
+                    "paused", "progressDeadlineSeconds"}),
+    "Service": ({"apiVersion", "kind", "metadata", "spec", "status"},
+                {"ports", "selector", "clusterIP", "clusterIPs", "type", "externalIPs", "sessionAffinity",
+                 "loadBalancerIP", "loadBalancerSourceRanges", "externalName", "externalTrafficPolicy",
+                 "healthCheckNodePort", "publishNotReadyAddresses", "sessionAffinityConfig", "ipFamilies",
+                 "ipFamilyPolicy", "allocateLoadBalancerNodePorts", "loadBalancerClass", "internalTrafficPolicy",
+                 "trafficDistribution"}),
+    "ConfigMap": ({"apiVersion", "kind", "metadata", "data", "binaryData", "immutable"}, None),
+    "Secret": ({"apiVersion", "kind", "metadata", "data", "stringData", "type", "immutable"}, None),
+    "ServiceAccount": ({"apiVersion", "kind", "metadata", "secrets", "imagePullSecrets",
+                        "automountServiceAccountToken"}, None),
+    "Namespace": ({"apiVersion", "kind", "metadata", "spec", "status"}, {"finalizers"}),
+}
+
+
+def strict_fields(res, obj, apply=False):
+    """fieldValidation=Strict for the kinds in DECLARED: an unknown field is refused with the
+    API server's words (server-side apply's, or a create's or update's)."""
+    declared = DECLARED.get(res.kind)
+    if not declared or not isinstance(obj, dict):
+        return
+    top, spec = declared
+    unknown = [k for k in obj if k not in top]
+    if spec is not None and isinstance(obj.get("spec"), dict):
+        unknown += ["spec." + k for k in obj["spec"] if k not in spec]
+    if not unknown:
+        return
+    if apply:
+        raise ApiError(400, "BadRequest", f'failed to create typed patch object ({obj.get("metadata", {}).get("namespace", "")}/'
+                       f'{obj.get("metadata", {}).get("name", "")}; {res.gv}, Kind={res.kind}): '
+                       f'.{unknown[0]}: field not declared in schema')
+    raise ApiError(400, "BadRequest", f'{res.kind} in version "{res.version}" cannot be handled as a {res.kind}: '
+                   f'strict decoding error: ' + ", ".join(f'unknown field "{u}"' for u in unknown))
+
+
+def delete_dry_run(body):
+    """Whether a delete's DeleteOptions body asks for a dry run (clients such as kube-rs send
+    `dryRun: ["All"]` there rather than in the query)."""
+    return isinstance(body, dict) and body.get("dryRun") == ["All"]
+
+
 # ------------------------------------------------------------------------------------ store
 class Store:
     def __init__(self, simulate=False):
@@ -408,6 +503,7 @@ class Store:
         if res.kind == "Namespace":
             obj.setdefault("spec", {}).setdefault("finalizers", ["kubernetes"])
             obj["status"] = {"phase": "Active"}
+        apply_defaults(res, obj, old)
         md["resourceVersion"] = (old["metadata"]["resourceVersion"] if old else "0") if dry else self.next_rv()
         return obj
 
@@ -690,8 +786,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
             if method == "GET":
                 return self.list_response(st, res, ns, q)
             if method == "POST":
-                return 201, st.create(res, ns, self.read_body() or {}, dry)
+                body = self.read_body() or {}
+                if q.get("fieldValidation") == "Strict":
+                    strict_fields(res, body)
+                return 201, st.create(res, ns, body, dry)
             if method == "DELETE":
+                dry = dry or delete_dry_run(self.read_body())
                 items = st.list(res, ns, q.get("labelSelector"), q.get("fieldSelector"))
                 for it in items:
                     st.delete(res, it["metadata"].get("namespace"), it["metadata"]["name"], dry)
@@ -718,11 +818,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if method == "PUT":
             return 200, st.update(res, ns, name, self.read_body() or {}, dry, sub)
         if method == "DELETE":
-            self.read_body()
-            return 200, st.delete(res, ns, name, dry)
+            return 200, st.delete(res, ns, name, dry or delete_dry_run(self.read_body()))
         if method == "PATCH":
             ct = (self.headers.get("Content-Type") or "").split(";")[0].strip()
             body = self.read_body()
+            if ct == "application/apply-patch+yaml" and q.get("fieldValidation") == "Strict":
+                strict_fields(res, body, apply=True)
             if ct == "application/apply-patch+yaml":
                 try:
                     cur = st.get(res, ns, name)
