@@ -306,16 +306,9 @@ fn run_command(args: &RunArgs, global: &GlobalArgs) -> Result<ExitCode, Error> {
     )?;
     if let Some(chain) = chain.as_ref().filter(|_| args.with_prereqs) {
         // A prerequisite declared but not found would leave the chain short: refuse to run it.
-        let declared: Vec<String> = chain
-            .missing
-            .iter()
-            .filter(|m| m.declared)
-            .map(|m| m.to_string())
-            .collect();
-        if !declared.is_empty() {
+        if let Some(missing) = chain.declared_missing() {
             return Err(Error::Usage(format!(
-                "{}\nhint: fix the path in `requires:`, or run without --with-prereqs",
-                declared.join("\n")
+                "{missing}\nhint: fix the path in `requires:`, or run without --with-prereqs"
             )));
         }
     }

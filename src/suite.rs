@@ -250,14 +250,8 @@ pub fn discover(paths: &[PathBuf], options: &SuiteOptions) -> Result<Vec<Candida
         let mut shared_steps = 0;
         let built = match chains.as_mut() {
             Some(guides) => crate::chain::runbook(guides, &path).and_then(|(r, chain)| {
-                let declared: Vec<String> = chain
-                    .missing
-                    .iter()
-                    .filter(|m| m.declared)
-                    .map(|m| m.to_string())
-                    .collect();
-                if !declared.is_empty() {
-                    return Err(Error::Usage(declared.join("\n")));
+                if let Some(missing) = chain.declared_missing() {
+                    return Err(Error::Usage(missing));
                 }
                 prerequisites = chain
                     .prerequisites

@@ -65,6 +65,20 @@ pub struct Chain {
     pub steps_before: usize,
 }
 
+impl Chain {
+    /// The prerequisites an overlay or front matter declares with `requires:` and that are
+    /// not found, one line each; a run cannot go on without them.
+    pub fn declared_missing(&self) -> Option<String> {
+        let declared: Vec<String> = self
+            .missing
+            .iter()
+            .filter(|m| m.declared)
+            .map(|m| m.to_string())
+            .collect();
+        (!declared.is_empty()).then(|| declared.join("\n"))
+    }
+}
+
 /// What the walk emits, in order.
 enum Piece {
     Checks(Rc<Guide>, Vec<Prerequisite>),
