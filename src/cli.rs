@@ -284,6 +284,24 @@ pub struct TestArgs {
     /// share runs once, and they continue from its state.
     #[arg(long)]
     pub with_prereqs: bool,
+    /// Every guide's events as JSON Lines on stdout (each guide's when it has ended, in path
+    /// order).
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub hygiene: HygieneArgs,
+}
+
+/// Cluster hygiene: snapshots of the clusters a guide uses, before and after it.
+#[derive(Debug, Args, Clone, Default)]
+pub struct HygieneArgs {
+    /// What a guide that leaves objects behind does: off, warn, fail (default: warn for
+    /// `test`, off for `run`; also `hygiene: {mode: ...}` in docrun.yaml).
+    #[arg(long, value_enum, value_name = "MODE")]
+    pub hygiene: Option<crate::hygiene::Mode>,
+    /// How long to wait for deletions to settle before a leak counts (default 2m).
+    #[arg(long, value_name = "DUR")]
+    pub hygiene_settle: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -635,6 +635,15 @@ fn test_command(args: &TestArgs, global: &GlobalArgs) -> Result<ExitCode, Error>
         bar.enable_steady_tick(std::time::Duration::from_millis(120));
         bar
     });
+    let hygiene = hygiene_for(
+        &args.hygiene,
+        crate::hygiene::Mode::Warn,
+        settings.hygiene.as_ref(),
+        candidates
+            .iter()
+            .filter(|c| c.decision == Decision::Run)
+            .filter_map(|c| c.plan.as_ref()),
+    )?;
     let runtime = runtime()?;
     protect_processes();
     let results = runtime.block_on(suite::run(
@@ -643,11 +652,20 @@ fn test_command(args: &TestArgs, global: &GlobalArgs) -> Result<ExitCode, Error>
         template,
         human,
         progress.clone(),
+        hygiene,
     ))?;
     if let Some(bar) = progress {
         bar.finish_and_clear();
     }
     eprint!("{}", suite::render_summary(&results, skipped));
+    if args.json {
+        let mut json = JsonLines::default();
+        for e in results.iter().flat_map(|r| &r.events) {
+            json.event(e);
+        }
+        json.finish()
+            .map_err(|e| Error::Failed(format!("--json: {e}")))?;
+    }
     if std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true") {
         write_stdout(suite::github_annotations(&results).as_bytes())?;
     }
@@ -672,6 +690,35 @@ fn test_command(args: &TestArgs, global: &GlobalArgs) -> Result<ExitCode, Error>
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// Hygiene for a run, or none: off, or no guide uses a cluster. A kubeconfig that cannot be
+/// read is said once, and the run goes on without hygiene.
+fn hygiene_for<'a>(
+    args: &crate::cli::HygieneArgs,
+    default: crate::hygiene::Mode,
+    settings: Option<&crate::hygiene::Settings>,
+    mut plans: impl Iterator<Item = &'a Plan>,
+) -> Result<Option<std::sync::Arc<crate::hygiene::Hygiene>>, Error> {
+    use crate::hygiene::{contexts_of, Config, Hygiene, Mode};
+    let config = Config::resolve(
+        args.hygiene,
+        default,
+        args.hygiene_settle.as_deref(),
+        settings,
+    )?;
+    if config.mode == Mode::Off
+        || !plans.any(|p| !contexts_of(p, Some("current-context")).is_empty())
+    {
+        return Ok(None);
+    }
+    match crate::check::Checker::from_env() {
+        Ok(checker) => Ok(Some(std::sync::Arc::new(Hygiene::new(config, checker)))),
+        Err(e) => {
+            eprintln!("warning: hygiene: {e}; no guide is checked for leaks");
+            Ok(None)
+        }
+    }
 }
 
 /// JSON with every secret value replaced by `***`, wherever it stands (a check's field, a

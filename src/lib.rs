@@ -14,6 +14,7 @@ pub mod effects;
 pub mod error;
 pub mod exec;
 pub mod front;
+pub mod hygiene;
 pub mod istio;
 pub mod lint;
 pub mod plan;

@@ -48,6 +48,8 @@ pub struct Settings {
     /// The dialect the tree's guides are written in (`istio`, `hugo`, `mkdocs`, `markdown`),
     /// when detection should not decide.
     pub dialect: Option<String>,
+    /// Cluster hygiene: mode, settle budget, excluded namespaces and kinds.
+    pub hygiene: Option<crate::hygiene::Settings>,
 }
 
 impl Settings {
@@ -78,7 +80,7 @@ impl Settings {
                             ErrorKind::InvalidSettings(message),
                             "here",
                         )
-                        .with_help("it takes vars, timeout, retry, site-data and dialect")
+                        .with_help("it takes vars, timeout, retry, site-data, dialect and hygiene")
                 })?
                 .unwrap_or_default();
         if let (Some(dir), Some(data)) = (file.parent(), settings.site_data.as_ref()) {
@@ -402,6 +404,7 @@ pub async fn run(
     template: RunOptions,
     human: HumanOptions,
     progress: Option<indicatif::ProgressBar>,
+    hygiene: Option<std::sync::Arc<crate::hygiene::Hygiene>>,
 ) -> Result<Vec<GuideResult>, Error> {
     let mut results = Vec::new();
     for candidate in &candidates {
@@ -443,6 +446,7 @@ pub async fn run(
     let mut stream = stream::iter(runs)
         .map(|(path, plan)| {
             let template = template.clone();
+            let hygiene = hygiene.clone();
             async move {
                 let started = Instant::now();
                 if let Some(signal) = crate::exec::stop::requested() {
@@ -477,8 +481,16 @@ pub async fn run(
                     ..template
                 };
                 let events = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-                let mut reporters: Vec<Box<dyn Reporter>> = vec![Box::new(Collect(events.clone()))];
-                let summary = runner::run(&plan, &options, &mut reporters).await;
+                let collect: Vec<Box<dyn Reporter>> = vec![Box::new(Collect(events.clone()))];
+                let (summary, reporters) =
+                    crate::hygiene::run_checked(hygiene.as_deref(), &plan, collect, |mut r| {
+                        let (plan, options) = (&plan, &options);
+                        async move {
+                            let summary = runner::run(plan, options, &mut r).await;
+                            (summary, r)
+                        }
+                    })
+                    .await;
                 drop(reporters);
                 let workdir = dir.path().to_path_buf();
                 drop(dir);

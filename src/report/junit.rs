@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 
-use super::events::{Event, Masked, Reporter, StepStatus};
+use super::events::{Event, HygieneStatus, Masked, Reporter, StepStatus};
 
 /// Collects the events of one or more guides and writes one JUnit file at the end.
 pub struct JUnit {
@@ -120,6 +120,11 @@ impl Reporter for JUnit {
                     suite.add_test_case(case);
                 }
             }
+            Event::Hygiene { .. } => {
+                if let (Some(case), Some(suite)) = (hygiene_case(event), self.suite.as_mut()) {
+                    suite.add_test_case(case);
+                }
+            }
             Event::RunFinished { duration_ms, .. } => {
                 if let Some(mut suite) = self.suite.take() {
                     suite.set_time(Duration::from_millis(*duration_ms));
@@ -141,4 +146,57 @@ impl Reporter for JUnit {
         std::fs::write(&self.path, xml)
             .map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", self.path.display())))
     }
+}
+
+/// The testcase `hygiene` of a guide: failed when it leaked under `--hygiene fail`, passed with
+/// the leaks in its output under `warn`, skipped when no context could be read.
+fn hygiene_case(event: &Event) -> Option<TestCase> {
+    let Event::Hygiene {
+        status,
+        fails,
+        leaked,
+        removed,
+        unreachable,
+        duration_ms,
+        ..
+    } = event
+    else {
+        return None;
+    };
+    let mut listing = String::new();
+    for o in leaked {
+        listing.push_str(&format!("leaked {o}\n"));
+    }
+    for o in removed {
+        listing.push_str(&format!("removed {o}\n"));
+    }
+    let summary = format!(
+        "the guide left {} object(s) behind and removed {}",
+        leaked.len(),
+        removed.len()
+    );
+    let case_status = match status {
+        HygieneStatus::Clean => TestCaseStatus::success(),
+        HygieneStatus::Unchecked => {
+            let mut s = TestCaseStatus::skipped();
+            let names: Vec<&str> = unreachable.iter().map(|u| u.context.as_str()).collect();
+            s.set_message(format!("cannot read context {}", names.join(", ")));
+            s
+        }
+        HygieneStatus::Leaked if *fails => {
+            let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
+            s.set_type("leak");
+            s.set_message(summary.clone());
+            s.set_description(listing.clone());
+            s
+        }
+        HygieneStatus::Leaked => TestCaseStatus::success(),
+    };
+    let mut case = TestCase::new("hygiene", case_status);
+    case.set_classname("hygiene");
+    case.set_time(Duration::from_millis(*duration_ms));
+    if *status == HygieneStatus::Leaked {
+        case.set_system_out(format!("{summary}\n{listing}"));
+    }
+    Some(case)
 }
