@@ -221,6 +221,11 @@ pub struct RunArgs {
     /// Do not check the guide's prerequisites (contexts, versions, trust) before the first step.
     #[arg(long)]
     pub no_preflight: bool,
+    /// Write a self-contained HTML report of the run.
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
+    #[command(flatten)]
+    pub hygiene: HygieneArgs,
 }
 
 #[derive(Debug, Args)]
@@ -284,6 +289,9 @@ pub struct TestArgs {
     /// share runs once, and they continue from its state.
     #[arg(long)]
     pub with_prereqs: bool,
+    /// Write a self-contained HTML report of the run.
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
     /// Every guide's events as JSON Lines on stdout (each guide's when it has ended, in path
     /// order).
     #[arg(long)]

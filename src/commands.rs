@@ -364,7 +364,16 @@ fn run_command(args: &RunArgs, global: &GlobalArgs) -> Result<ExitCode, Error> {
     if let Some(path) = &args.junit {
         report::check_writable("--junit", path)?;
     }
+    if let Some(path) = &args.report {
+        report::check_writable("--report", path)?;
+    }
     crate::exec::host::check()?;
+    let hygiene = hygiene_for(
+        &args.hygiene,
+        crate::hygiene::Mode::Off,
+        None,
+        std::iter::once(&plan),
+    )?;
     let runtime = runtime()?;
     if !args.no_preflight {
         runtime.block_on(preflight_before_run(&plan, global.quiet))?;
@@ -383,8 +392,24 @@ fn run_command(args: &RunArgs, global: &GlobalArgs) -> Result<ExitCode, Error> {
     if let Some(path) = &args.junit {
         reporters.push(Box::new(JUnit::new(path)));
     }
+    if let Some(path) = &args.report {
+        let title = format!("docrun run {}", args.doc.display());
+        reporters.push(Box::new(report::html::HtmlReport::new(path, &title)));
+    }
     protect_processes();
-    let summary = runtime.block_on(runner::run(&plan, &options, &mut reporters))?;
+    let (summary, mut reporters) = runtime.block_on(crate::hygiene::run_checked(
+        hygiene.as_deref(),
+        &plan,
+        reporters,
+        |mut r| {
+            let (plan, options) = (&plan, &options);
+            async move {
+                let summary = runner::run(plan, options, &mut r).await;
+                (summary, r)
+            }
+        },
+    ));
+    let summary = summary?;
     let mut report_failed = false;
     for r in reporters.iter_mut() {
         if let Err(e) = r.finish() {
@@ -552,6 +577,9 @@ fn test_command(args: &TestArgs, global: &GlobalArgs) -> Result<ExitCode, Error>
     if let (Some(path), false) = (&args.junit, args.list) {
         report::check_writable("--junit", path)?;
     }
+    if let (Some(path), false) = (&args.report, args.list) {
+        report::check_writable("--report", path)?;
+    }
     let candidates = suite::discover(&args.paths, &options)?;
     if args.list {
         let out = match args.format {
@@ -679,6 +707,18 @@ fn test_command(args: &TestArgs, global: &GlobalArgs) -> Result<ExitCode, Error>
         junit.finish().map_err(|e| {
             Error::Failed(format!("{}: cannot write the report: {e}", path.display()))
         })?;
+    }
+    if let Some(path) = &args.report {
+        let title = format!(
+            "docrun test {}",
+            args.paths
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(" ")
+        );
+        suite::write_html(path, &title, &results)
+            .map_err(|e| Error::Failed(format!("--report: cannot write the report: {e}")))?;
     }
     let interrupted = results.iter().any(|r| r.status == RunStatus::Interrupted);
     let failed = results.iter().any(|r| r.status != RunStatus::Passed);

@@ -636,6 +636,22 @@ pub fn render_summary(results: &[GuideResult], skipped_guides: usize) -> String 
     out
 }
 
+/// The HTML report of a run (see [`crate::report::html`]).
+pub fn write_html(path: &Path, title: &str, results: &[GuideResult]) -> std::io::Result<()> {
+    use crate::report::html::{self, GuidePage, Outcome};
+    let pages: Vec<GuidePage> = results
+        .iter()
+        .map(|r| GuidePage {
+            path: &r.path,
+            outcome: Outcome::from_run(r.status),
+            duration: r.duration,
+            events: &r.events,
+            attempts: 1,
+        })
+        .collect();
+    html::write(path, title, &pages)
+}
+
 /// GitHub Actions annotations (`::error file=...,line=...::message`) for failed steps.
 pub fn github_annotations(results: &[GuideResult]) -> String {
     let escape = |s: &str| {

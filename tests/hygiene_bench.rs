@@ -26,29 +26,128 @@ fn kinds() -> Vec<(&'static str, &'static str, &'static str, bool, Value)> {
     let pod_spec = json!({"containers": [{"name": "c", "image": "busybox"}]});
     let template = json!({"metadata": {"labels": {"app": "x"}}, "spec": pod_spec});
     vec![
-        ("v1", "ConfigMap", "configmaps", true, json!({"data": {"a": "b"}})),
-        ("v1", "Secret", "secrets", true, json!({"stringData": {"a": "b"}})),
-        ("v1", "Service", "services", true, json!({"spec": {"ports": [{"port": 80}]}})),
+        (
+            "v1",
+            "ConfigMap",
+            "configmaps",
+            true,
+            json!({"data": {"a": "b"}}),
+        ),
+        (
+            "v1",
+            "Secret",
+            "secrets",
+            true,
+            json!({"stringData": {"a": "b"}}),
+        ),
+        (
+            "v1",
+            "Service",
+            "services",
+            true,
+            json!({"spec": {"ports": [{"port": 80}]}}),
+        ),
         ("v1", "ServiceAccount", "serviceaccounts", true, json!({})),
         ("v1", "Pod", "pods", true, json!({"spec": pod_spec})),
-        ("v1", "PersistentVolumeClaim", "persistentvolumeclaims", true, json!({"spec": {}})),
-        ("v1", "ResourceQuota", "resourcequotas", true, json!({"spec": {}})),
+        (
+            "v1",
+            "PersistentVolumeClaim",
+            "persistentvolumeclaims",
+            true,
+            json!({"spec": {}}),
+        ),
+        (
+            "v1",
+            "ResourceQuota",
+            "resourcequotas",
+            true,
+            json!({"spec": {}}),
+        ),
         ("v1", "LimitRange", "limitranges", true, json!({"spec": {}})),
-        ("apps/v1", "Deployment", "deployments", true,
-         json!({"spec": {"replicas": 0, "selector": {"matchLabels": {"app": "x"}}, "template": template}})),
-        ("apps/v1", "StatefulSet", "statefulsets", true,
-         json!({"spec": {"replicas": 0, "selector": {"matchLabels": {"app": "x"}}, "template": template}})),
-        ("apps/v1", "ReplicaSet", "replicasets", true, json!({"spec": {"replicas": 0}})),
-        ("batch/v1", "Job", "jobs", true, json!({"spec": {"template": template}})),
-        ("batch/v1", "CronJob", "cronjobs", true, json!({"spec": {"schedule": "* * * * *"}})),
-        ("rbac.authorization.k8s.io/v1", "Role", "roles", true, json!({"rules": []})),
-        ("rbac.authorization.k8s.io/v1", "RoleBinding", "rolebindings", true,
-         json!({"roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "r"}})),
-        ("networking.k8s.io/v1", "Ingress", "ingresses", true, json!({"spec": {}})),
-        ("networking.k8s.io/v1", "NetworkPolicy", "networkpolicies", true, json!({"spec": {}})),
-        ("policy/v1", "PodDisruptionBudget", "poddisruptionbudgets", true, json!({"spec": {}})),
-        ("autoscaling/v2", "HorizontalPodAutoscaler", "horizontalpodautoscalers", true, json!({"spec": {}})),
-        ("rbac.authorization.k8s.io/v1", "ClusterRole", "clusterroles", false, json!({"rules": []})),
+        (
+            "apps/v1",
+            "Deployment",
+            "deployments",
+            true,
+            json!({"spec": {"replicas": 0, "selector": {"matchLabels": {"app": "x"}}, "template": template}}),
+        ),
+        (
+            "apps/v1",
+            "StatefulSet",
+            "statefulsets",
+            true,
+            json!({"spec": {"replicas": 0, "selector": {"matchLabels": {"app": "x"}}, "template": template}}),
+        ),
+        (
+            "apps/v1",
+            "ReplicaSet",
+            "replicasets",
+            true,
+            json!({"spec": {"replicas": 0}}),
+        ),
+        (
+            "batch/v1",
+            "Job",
+            "jobs",
+            true,
+            json!({"spec": {"template": template}}),
+        ),
+        (
+            "batch/v1",
+            "CronJob",
+            "cronjobs",
+            true,
+            json!({"spec": {"schedule": "* * * * *"}}),
+        ),
+        (
+            "rbac.authorization.k8s.io/v1",
+            "Role",
+            "roles",
+            true,
+            json!({"rules": []}),
+        ),
+        (
+            "rbac.authorization.k8s.io/v1",
+            "RoleBinding",
+            "rolebindings",
+            true,
+            json!({"roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "r"}}),
+        ),
+        (
+            "networking.k8s.io/v1",
+            "Ingress",
+            "ingresses",
+            true,
+            json!({"spec": {}}),
+        ),
+        (
+            "networking.k8s.io/v1",
+            "NetworkPolicy",
+            "networkpolicies",
+            true,
+            json!({"spec": {}}),
+        ),
+        (
+            "policy/v1",
+            "PodDisruptionBudget",
+            "poddisruptionbudgets",
+            true,
+            json!({"spec": {}}),
+        ),
+        (
+            "autoscaling/v2",
+            "HorizontalPodAutoscaler",
+            "horizontalpodautoscalers",
+            true,
+            json!({"spec": {}}),
+        ),
+        (
+            "rbac.authorization.k8s.io/v1",
+            "ClusterRole",
+            "clusterroles",
+            false,
+            json!({"rules": []}),
+        ),
     ]
 }
 
@@ -59,8 +158,7 @@ async fn populate(client: kube::Client) -> usize {
         &ApiResource::from_gvk(&kube::api::GroupVersionKind::gvk("", "v1", "Namespace")),
     );
     for ns in &namespaces {
-        let obj: DynamicObject =
-            serde_json::from_value(json!({"metadata": {"name": ns}})).unwrap();
+        let obj: DynamicObject = serde_json::from_value(json!({"metadata": {"name": ns}})).unwrap();
         ns_api.create(&PostParams::default(), &obj).await.unwrap();
     }
     let mut jobs = Vec::new();
@@ -124,7 +222,9 @@ async fn snapshot_of_two_clusters_with_2000_objects_each() {
                 .objects
                 .keys()
                 .filter(|o| {
-                    o.namespace.as_deref().is_some_and(|n| n.starts_with("bench-"))
+                    o.namespace
+                        .as_deref()
+                        .is_some_and(|n| n.starts_with("bench-"))
                         || o.kind == "ClusterRole.rbac.authorization.k8s.io"
                 })
                 .count();
