@@ -268,6 +268,11 @@ pub struct TestArgs {
     /// Only guides whose path contains this text (repeatable: any of them).
     #[arg(long, value_name = "TEXT")]
     pub filter: Vec<String>,
+    /// Only the guides a change since this git reference touches: their file, overlay,
+    /// included pages or snippets, or the site data they use (`--list` says which change
+    /// selected each).
+    #[arg(long, value_name = "REF")]
+    pub changed_since: Option<String>,
     /// Run every guide with runnable steps, whatever its `test:` says.
     #[arg(long)]
     pub all: bool,

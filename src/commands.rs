@@ -580,14 +580,34 @@ fn test_command(args: &TestArgs, global: &GlobalArgs) -> Result<ExitCode, Error>
     if let (Some(path), false) = (&args.report, args.list) {
         report::check_writable("--report", path)?;
     }
-    let candidates = suite::discover(&args.paths, &options)?;
+    let mut candidates = suite::discover(&args.paths, &options)?;
+    let mut scope = None;
+    if let (Some(reference), Some(first)) = (&args.changed_since, args.paths.first()) {
+        let changes = crate::changed::since(reference, first)?;
+        let (kept, s) = crate::changed::select(
+            candidates,
+            &changes,
+            &args.paths,
+            options.site_data.as_deref(),
+            settings_path.as_deref(),
+        );
+        candidates = kept;
+        scope = Some(s);
+    }
     if args.list {
         let out = match args.format {
-            Format::Text => suite::render_list(&candidates),
+            Format::Text => {
+                let mut text = suite::render_list(&candidates);
+                if let Some(s) = &scope {
+                    text.push_str(&s.render());
+                }
+                text
+            }
             Format::Json => to_json(&serde_json::json!({
                 "schema": "docrun.test-list/v1",
                 "settings": settings_path,
                 "partition": args.partition,
+                "changed_since": scope,
                 "guides": candidates,
                 "coverage": suite::coverage(&candidates),
             }))?,
@@ -650,6 +670,9 @@ fn test_command(args: &TestArgs, global: &GlobalArgs) -> Result<ExitCode, Error>
         live_output: false,
     };
     if !global.quiet {
+        if let Some(s) = &scope {
+            eprint!("{}", s.render());
+        }
         eprintln!("Testing {to_run} guides ({skipped} skipped), {jobs} at a time");
     }
     let progress = (terminal && !global.quiet).then(|| {

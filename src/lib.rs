@@ -5,6 +5,7 @@
 //! function of the text, the overlay, the site data and the variables.
 
 pub mod chain;
+pub mod changed;
 pub mod check;
 pub mod cli;
 mod commands;

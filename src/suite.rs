@@ -182,6 +182,13 @@ pub struct Candidate {
     /// With `--with-prereqs`: how many of the plan's steps come from its prerequisites.
     #[serde(skip)]
     pub shared_steps: usize,
+    /// The files besides the guide that went into its plan: its overlay, included pages,
+    /// snippets (see [`crate::runbook::Runbook::sources`]).
+    #[serde(skip)]
+    pub sources: Vec<PathBuf>,
+    /// With `--changed-since`: the changes that selected the guide.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub selected_by: Vec<String>,
 }
 
 /// What `docrun test` was asked.
@@ -240,6 +247,8 @@ pub fn discover(paths: &[PathBuf], options: &SuiteOptions) -> Result<Vec<Candida
             plan: None,
             prerequisites: Vec::new(),
             shared_steps: 0,
+            sources: Vec::new(),
+            selected_by: Vec::new(),
         };
         let doc = match reader.doc(&path) {
             Ok(doc) => doc,
@@ -286,6 +295,13 @@ pub fn discover(paths: &[PathBuf], options: &SuiteOptions) -> Result<Vec<Candida
             .filter(|s| s.selected && s.kind == StepKind::Command)
             .count();
         let test = runbook.test.clone();
+        let sources: Vec<PathBuf> = runbook
+            .overlay_path
+            .iter()
+            .filter(|p| **p != path)
+            .chain(&runbook.sources)
+            .cloned()
+            .collect();
         let decision = if !options.all && test != TestMode::Yes {
             Decision::Skip(format!("test: {}", test.as_str()))
         } else if runnable_steps == 0 {
@@ -305,6 +321,8 @@ pub fn discover(paths: &[PathBuf], options: &SuiteOptions) -> Result<Vec<Candida
             error_line: 0,
             prerequisites,
             shared_steps,
+            sources,
+            selected_by: Vec::new(),
         });
     }
     if !errors.is_empty() {
@@ -358,6 +376,9 @@ pub fn render_list(candidates: &[Candidate]) -> String {
         out.push_str(&format!("{what:<40}  {}\n", g.path.display()));
         if !g.prerequisites.is_empty() {
             out.push_str(&format!("      after {}\n", g.prerequisites.join(" -> ")));
+        }
+        for why in &g.selected_by {
+            out.push_str(&format!("{:<40}    selected: {why}\n", ""));
         }
     }
     let c = coverage(candidates);
