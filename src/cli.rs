@@ -297,6 +297,10 @@ pub struct TestArgs {
     /// Write a self-contained HTML report of the run.
     #[arg(long, value_name = "FILE")]
     pub report: Option<PathBuf>,
+    /// Run a failed guide again, in a fresh session, up to N times; one that then passes is
+    /// reported as flaky (JUnit `flakyFailure`), not as passed.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub rerun_failed: u32,
     /// Every guide's events as JSON Lines on stdout (each guide's when it has ended, in path
     /// order).
     #[arg(long)]

@@ -704,6 +704,7 @@ fn test_command(args: &TestArgs, global: &GlobalArgs) -> Result<ExitCode, Error>
         human,
         progress.clone(),
         hygiene,
+        args.rerun_failed,
     ))?;
     if let Some(bar) = progress {
         bar.finish_and_clear();
@@ -723,7 +724,7 @@ fn test_command(args: &TestArgs, global: &GlobalArgs) -> Result<ExitCode, Error>
     if let Some(path) = &args.junit {
         let mut junit = JUnit::new(path);
         for r in &results {
-            if let Some(s) = JUnit::suite(&r.events) {
+            if let Some(s) = JUnit::suite_with_reruns(&r.events, &r.earlier) {
                 junit.add_suite(s);
             }
         }
@@ -731,17 +732,24 @@ fn test_command(args: &TestArgs, global: &GlobalArgs) -> Result<ExitCode, Error>
             Error::Failed(format!("{}: cannot write the report: {e}", path.display()))
         })?;
     }
+    let title = format!(
+        "docrun test {}",
+        args.paths
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>()
+            .join(" ")
+    );
     if let Some(path) = &args.report {
-        let title = format!(
-            "docrun test {}",
-            args.paths
-                .iter()
-                .map(|p| p.display().to_string())
-                .collect::<Vec<_>>()
-                .join(" ")
-        );
         suite::write_html(path, &title, &results)
             .map_err(|e| Error::Failed(format!("--report: cannot write the report: {e}")))?;
+    }
+    if let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) {
+        suite::write_step_summary(std::path::Path::new(&path), &title, &results).map_err(|e| {
+            Error::Failed(format!(
+                "GITHUB_STEP_SUMMARY: cannot write the job summary: {e}"
+            ))
+        })?;
     }
     let interrupted = results.iter().any(|r| r.status == RunStatus::Interrupted);
     let failed = results.iter().any(|r| r.status != RunStatus::Passed);

@@ -87,6 +87,8 @@ fn run_chromium(bin: &Path, profile: &Path, args: &[&str]) -> Output {
 
 /// The report of `docrun test` on the broken guide (a failed step with hostile output, and a
 /// ConfigMap left behind) and the clean one.
+/// The run is told it is in GitHub Actions' job (`GITHUB_STEP_SUMMARY` and the variables
+/// that make links), so it also appends the job summary to `dir/summary.md`.
 fn make_report(kube: &FakeKube, dir: &Path) -> (PathBuf, String) {
     let report = dir.join("report.html");
     let out = Command::new(env!("CARGO_BIN_EXE_docrun"))
@@ -95,7 +97,11 @@ fn make_report(kube: &FakeKube, dir: &Path) -> (PathBuf, String) {
         .env("HOME", kube.dir.path())
         .env("NO_COLOR", "1")
         .env_remove("GITHUB_ACTIONS")
-        .env_remove("GITHUB_STEP_SUMMARY")
+        .env("GITHUB_STEP_SUMMARY", dir.join("summary.md"))
+        .env("GITHUB_SERVER_URL", "https://github.com")
+        .env("GITHUB_REPOSITORY", "docs-org/docs")
+        .env("GITHUB_SHA", "0123abc")
+        .env("GITHUB_WORKSPACE", env!("CARGO_MANIFEST_DIR"))
         .args(["test", "tests/fixtures/hygiene", "--filter", "broken"])
         .args([
             "--filter",
@@ -243,4 +249,50 @@ fn run_writes_the_same_report_for_one_guide() {
         "file:line of a step"
     );
     assert!(html.contains("1 failed"), "the leak failed the run");
+}
+
+#[test]
+fn the_job_summary_has_a_row_per_guide_and_links_failures_to_their_line() {
+    let kube = FakeKube::start();
+    let dir = tempfile::tempdir().unwrap();
+    let summary = dir.path().join("summary.md");
+    std::fs::write(&summary, "earlier step's summary\n").unwrap();
+    make_report(&kube, dir.path());
+    let md = std::fs::read_to_string(&summary).unwrap();
+    assert!(
+        md.starts_with("earlier step's summary\n## docrun test tests/fixtures/hygiene\n"),
+        "appended: {md}"
+    );
+    assert!(md.contains("❌ 1 failed · 1 passed · 2 guides in "), "{md}");
+    assert!(md.contains("| Status | Guide | Steps passed | Steps failed | Duration | Hygiene |"));
+    let rows: Vec<&str> = md
+        .lines()
+        .filter(|l| l.starts_with("| ") && l.contains("fixtures"))
+        .collect();
+    assert_eq!(rows.len(), 2, "{md}");
+    assert!(
+        rows[0].starts_with("| ❌ failed | tests/fixtures/hygiene/broken.md | 1 | 1 |"),
+        "{}",
+        rows[0]
+    );
+    assert!(
+        rows[0].ends_with("| ❌ leaked c1/ConfigMap/default/debris |"),
+        "{}",
+        rows[0]
+    );
+    assert!(
+        rows[1].starts_with("| ✅ passed | tests/fixtures/hygiene/clean.md | 2 | 0 |"),
+        "{}",
+        rows[1]
+    );
+    assert!(rows[1].ends_with("| clean |"), "{}", rows[1]);
+    assert!(
+        md.contains("- **tests/fixtures/hygiene/broken.md** step <code>check\\_1</code> at [tests/fixtures/hygiene/broken.md:15](https://github.com/docs-org/docs/blob/0123abc/tests/fixtures/hygiene/broken.md#L15): "),
+        "{md}"
+    );
+    assert!(
+        md.contains("&lt;script&gt;"),
+        "hostile output escaped: {md}"
+    );
+    assert!(!md.contains("<script>"), "{md}");
 }

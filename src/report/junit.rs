@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
+use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestRerun, TestSuite};
 
 use super::events::{Event, HygieneStatus, Masked, Reporter, StepStatus};
 
@@ -38,6 +38,51 @@ impl JUnit {
             .suite
             .take()
             .or_else(|| junit.report.test_suites.pop())
+    }
+
+    /// The testsuite of a guide that ran more than once (`--rerun-failed`): the last
+    /// attempt's testcases, each step that failed in an earlier attempt carrying that failure
+    /// as a `flakyFailure` (when the step passed at last) or `rerunFailure` (when it failed
+    /// again).
+    pub fn suite_with_reruns(events: &[Event], earlier: &[Vec<Event>]) -> Option<TestSuite> {
+        let mut suite = Self::suite(events)?;
+        for attempt in earlier {
+            let Some(old) = Self::suite(attempt) else {
+                continue;
+            };
+            for old_case in old.test_cases {
+                let (kind, message, description, ty) = match &old_case.status {
+                    TestCaseStatus::NonSuccess {
+                        kind,
+                        message,
+                        description,
+                        ty,
+                        ..
+                    } => (*kind, message.clone(), description.clone(), ty.clone()),
+                    _ => continue,
+                };
+                let Some(case) = suite
+                    .test_cases
+                    .iter_mut()
+                    .find(|c| c.name == old_case.name && c.classname == old_case.classname)
+                else {
+                    continue;
+                };
+                let mut rerun = TestRerun::new(kind);
+                rerun.set_type(ty.unwrap_or_else(|| "failure".into()));
+                if let Some(m) = message {
+                    rerun.set_message(m);
+                }
+                if let Some(d) = description {
+                    rerun.set_description(d);
+                }
+                if let Some(out) = &old_case.system_out {
+                    rerun.set_system_out(out.clone());
+                }
+                case.status.add_rerun(rerun);
+            }
+        }
+        Some(suite)
     }
 
     /// The report as XML, valid against the JUnit schema of Jenkins' xUnit plugin. That schema

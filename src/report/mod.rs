@@ -5,6 +5,7 @@ pub mod check;
 pub mod effects;
 pub mod events;
 pub mod graph;
+pub mod github;
 pub mod html;
 pub mod human;
 pub mod junit;
