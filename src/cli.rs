@@ -319,6 +319,13 @@ pub struct HygieneArgs {
     /// How long to wait for deletions to settle before a leak counts (default 2m).
     #[arg(long, value_name = "DUR")]
     pub hygiene_settle: Option<String>,
+    /// A namespace whose objects never count, besides the excluded ones (repeatable).
+    #[arg(long, value_name = "NAMESPACE")]
+    pub hygiene_exclude_namespace: Vec<String>,
+    /// A kind that never counts (`Kind`, plural, or either with `.group`), besides the excluded
+    /// ones (repeatable).
+    #[arg(long, value_name = "KIND")]
+    pub hygiene_exclude_kind: Vec<String>,
 }
 
 #[derive(Debug, Args)]

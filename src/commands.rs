@@ -772,12 +772,20 @@ fn hygiene_for<'a>(
     mut plans: impl Iterator<Item = &'a Plan>,
 ) -> Result<Option<std::sync::Arc<crate::hygiene::Hygiene>>, Error> {
     use crate::hygiene::{contexts_of, Config, Hygiene, Mode};
-    let config = Config::resolve(
+    let mut config = Config::resolve(
         args.hygiene,
         default,
         args.hygiene_settle.as_deref(),
         settings,
     )?;
+    config
+        .exclusions
+        .namespaces
+        .extend(args.hygiene_exclude_namespace.iter().cloned());
+    config
+        .exclusions
+        .kinds
+        .extend(args.hygiene_exclude_kind.iter().cloned());
     if config.mode == Mode::Off
         || !plans.any(|p| !contexts_of(p, Some("current-context")).is_empty())
     {

@@ -602,15 +602,14 @@ async fn attempt(
     };
     let events = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
     let collect: Vec<Box<dyn Reporter>> = vec![Box::new(Collect(events.clone()))];
-    let (summary, reporters) =
-        crate::hygiene::run_checked(hygiene.as_deref(), &plan, collect, |mut r| {
-            let (plan, options) = (&plan, &options);
-            async move {
-                let summary = runner::run(plan, options, &mut r).await;
-                (summary, r)
-            }
-        })
-        .await;
+    let (summary, reporters) = crate::hygiene::run_checked(hygiene, plan, collect, |mut r| {
+        let (plan, options) = (&plan, &options);
+        async move {
+            let summary = runner::run(plan, options, &mut r).await;
+            (summary, r)
+        }
+    })
+    .await;
     drop(reporters);
     let workdir = dir.path().to_path_buf();
     drop(dir);

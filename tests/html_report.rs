@@ -296,3 +296,35 @@ fn the_job_summary_has_a_row_per_guide_and_links_failures_to_their_line() {
     );
     assert!(!md.contains("<script>"), "{md}");
 }
+
+#[test]
+fn a_secret_never_reaches_the_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("secret.html");
+    let secret = "hunter2-s3cr3t";
+    let out = Command::new(env!("CARGO_BIN_EXE_docrun"))
+        .current_dir(dir.path())
+        .env("NO_COLOR", "1")
+        .env("DOCRUN_STATE_DIR", dir.path().join("state"))
+        .arg("run")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/run/secret.md"))
+        .args([
+            "--set",
+            &format!("DB_PASSWORD={secret}"),
+            "--retry",
+            "0",
+            "--report",
+        ])
+        .arg(&report)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let html = std::fs::read_to_string(&report).unwrap();
+    assert!(!html.contains(secret), "the secret is in the report");
+    assert!(html.contains("***"), "masked where it was");
+}

@@ -291,3 +291,66 @@ fn a_guide_without_a_cluster_takes_no_snapshot_and_an_unreachable_context_is_sai
         "each guide on it says it was not checked: {xml}"
     );
 }
+
+#[test]
+fn a_removed_object_is_reported_and_flags_add_exclusions() {
+    let kube = FakeKube::start();
+    kubectl_ok(
+        &kube,
+        "c2",
+        &[
+            "-n",
+            "default",
+            "create",
+            "configmap",
+            "keep-me",
+            "--from-literal=a=b",
+        ],
+    );
+    let (out, text) = test(&kube, &["--filter", "remover", "--hygiene", "fail"]);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("FAIL hygiene  (c2)"), "{text}");
+    assert!(text.contains("1 leaked, 1 removed"), "{text}");
+    assert!(
+        text.contains("leaked   c2/Secret/default/made-here"),
+        "{text}"
+    );
+    assert!(
+        text.contains("removed  c2/ConfigMap/default/keep-me"),
+        "{text}"
+    );
+
+    // Excluding the kinds by flag (by kind, and by plural) makes the same change clean.
+    kubectl_ok(
+        &kube,
+        "c2",
+        &[
+            "-n",
+            "default",
+            "create",
+            "configmap",
+            "keep-me",
+            "--from-literal=a=b",
+        ],
+    );
+    kubectl_ok(
+        &kube,
+        "c2",
+        &["-n", "default", "delete", "secret", "made-here"],
+    );
+    let (out, text) = test(
+        &kube,
+        &[
+            "--filter",
+            "remover",
+            "--hygiene",
+            "fail",
+            "--hygiene-exclude-kind",
+            "secrets",
+            "--hygiene-exclude-kind",
+            "ConfigMap",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains("PASS hygiene  (c2)"), "{text}");
+}

@@ -201,7 +201,7 @@ async fn bounded<T>(
 ) -> Result<T, CallFailure> {
     match tokio::time::timeout(per_call, call).await {
         Ok(Ok(v)) => Ok(v),
-        Ok(Err(kube::Error::Api(status))) if matches!(status.code, 403 | 404 | 405) => {
+        Ok(Err(kube::Error::Api(status))) if matches!(status.code, 403..=405) => {
             Err(CallFailure::Refused(format!("{what}: {}", status.message)))
         }
         Ok(Err(e)) => Err(CallFailure::Broken(SnapshotError(format!(
