@@ -739,6 +739,7 @@ pub fn write_html(path: &Path, title: &str, results: &[GuideResult]) -> std::io:
             duration: r.duration,
             events: &r.events,
             attempts: r.attempts(),
+            earlier: &r.earlier,
         })
         .collect();
     html::write(path, title, &pages)

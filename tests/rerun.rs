@@ -87,6 +87,10 @@ fn a_guide_that_passes_on_a_rerun_is_flaky_not_passed() {
     let html = std::fs::read_to_string(&report).unwrap();
     assert!(html.contains("<span class=\"count flaky\">1 flaky</span>"));
     assert!(html.contains("Flaky: failed, then passed on attempt 2 of 2."));
+    assert!(
+        html.contains("attempt 1 of 2 failed: try_2</summary>"),
+        "the earlier failure is shown"
+    );
 
     let md = std::fs::read_to_string(dir.path().join("summary.md")).unwrap();
     assert!(

@@ -57,6 +57,8 @@ pub struct GuidePage<'a> {
     pub events: &'a [Event],
     /// How many times the guide ran (more than 1 with `--rerun-failed`).
     pub attempts: u32,
+    /// The events of the earlier, failed attempts: their failed steps are shown, folded.
+    pub earlier: &'a [Vec<Event>],
 }
 
 /// Escapes text for HTML element content and attribute values.
@@ -117,6 +119,7 @@ details.step.failed>summary,details.step.timed_out>summary{color:var(--bad);font
 pre{background:#0d1117;color:#e6edf3;padding:8px 10px;border-radius:6px;overflow:auto;max-height:480px;font:12px/1.4 ui-monospace,SFMono-Regular,Menlo,monospace;white-space:pre-wrap;overflow-wrap:anywhere}
 pre .del{color:#ff7b72}pre .add{color:#7ee787}pre .hunk{color:#79c0ff}
 .message{color:var(--bad);margin:6px 0;font-weight:600}
+.note{color:var(--warn);margin:6px 0;font-weight:600}
 .label{color:var(--muted);font-size:12px;margin:6px 0 2px}
 .hygiene{margin-top:10px;padding:8px 10px;border-radius:6px;background:var(--bg)}
 .hygiene.leaked{background:#fff8c5}.hygiene.leaked.fails{background:#ffebe9}
@@ -442,7 +445,7 @@ fn guide_section(out: &mut String, gi: usize, g: &GuidePage<'_>, h: Option<&Hygi
     if g.outcome == Outcome::Flaky {
         let _ = writeln!(
             out,
-            "<p class=\"message\">Flaky: failed, then passed on attempt {} of {}. The steps below are the last attempt's.</p>",
+            "<p class=\"note\">Flaky: failed, then passed on attempt {} of {}. The steps below are the last attempt's.</p>",
             g.attempts, g.attempts
         );
     }
@@ -452,68 +455,28 @@ fn guide_section(out: &mut String, gi: usize, g: &GuidePage<'_>, h: Option<&Hygi
         .unwrap_or(0)
         .max(1) as f64;
     for (si, s) in steps.iter().enumerate() {
-        let class = status_class(s.status);
-        let left = s.start_ms as f64 / span * 100.0;
-        let width = (s.duration_ms as f64 / span * 100.0).max(0.3);
-        let tries = if s.attempts > 1 {
-            format!(", {} attempts", s.attempts)
-        } else {
-            String::new()
-        };
-        let _ = write!(
+        step_html(out, &anchor(gi, si), s, span);
+    }
+    for (ai, attempt) in g.earlier.iter().enumerate() {
+        let failed: Vec<StepView> = steps_of(attempt)
+            .into_iter()
+            .filter(|s| s.status.is_failure())
+            .collect();
+        let _ = writeln!(
             out,
-            "<details class=\"step {class}\" id=\"{}\"{}>\n<summary><span class=\"badge {class}\">{}</span>\
-             <span>{}</span><span class=\"where\">{}:{}</span><span class=\"where\">{}{tries}</span>\
-             <div class=\"timeline\" title=\"starts at {} of the guide\"><span style=\"left:{left:.2}%;width:{width:.2}%\"></span></div></summary>\n",
-            anchor(gi, si),
-            if s.status.is_failure() { " open" } else { "" },
-            s.status.label(),
-            escape(s.id),
-            escape(&s.file.display().to_string()),
-            s.line,
-            human(Duration::from_millis(s.duration_ms)),
-            human(Duration::from_millis(s.start_ms)),
+            "<details class=\"attempt\"><summary class=\"label\">attempt {} of {} failed: {}</summary>",
+            ai + 1,
+            g.attempts,
+            escape(&failed.iter().map(|s| s.id).collect::<Vec<_>>().join(", "))
         );
-        if !s.section.is_empty() {
-            let _ = writeln!(
-                out,
-                "<div class=\"label\">section {}</div>",
-                escape(s.section)
-            );
-        }
-        if let Some(m) = s.message {
-            let class = if s.status.is_failure() {
-                "message"
-            } else {
-                "label"
-            };
-            let _ = writeln!(out, "<div class=\"{class}\">{}</div>", escape(m));
-        }
-        if !s.commands.is_empty() {
-            out.push_str("<div class=\"label\">commands</div><pre class=\"commands\">");
-            for c in s.commands {
-                let _ = writeln!(out, "$ {}", escape(c));
-            }
-            out.push_str("</pre>\n");
-        }
-        if let Some(code) = s.exit_status {
-            if code != 0 {
-                let _ = writeln!(out, "<div class=\"label\">exit status {code}</div>");
-            }
-        }
-        if let Some(d) = s.diff {
-            let _ = writeln!(
-                out,
-                "<div class=\"label\">output differs from the guide (- expected, + actual)</div><pre class=\"diff\">{}</pre>",
-                diff_html(d)
-            );
-        }
-        if !s.output.is_empty() {
-            let _ = writeln!(
-                out,
-                "<div class=\"label\">output</div><pre class=\"output\">{}</pre>",
-                escape(s.output)
-            );
+        let span = failed
+            .iter()
+            .map(|s| s.start_ms + s.duration_ms)
+            .max()
+            .unwrap_or(0)
+            .max(1) as f64;
+        for (si, s) in failed.iter().enumerate() {
+            step_html(out, &format!("g{gi}-a{}-s{si}", ai + 1), s, span);
         }
         out.push_str("</details>\n");
     }
@@ -521,6 +484,75 @@ fn guide_section(out: &mut String, gi: usize, g: &GuidePage<'_>, h: Option<&Hygi
         hygiene_block(out, gi, h);
     }
     out.push_str("</div>\n</details>\n");
+}
+
+/// One step: a folded `<details>` (open when it failed) with its bar on the guide's timeline
+/// (`span`: the guide's length in ms), file:line, commands, output and diff.
+fn step_html(out: &mut String, id: &str, s: &StepView<'_>, span: f64) {
+    let class = status_class(s.status);
+    let left = s.start_ms as f64 / span * 100.0;
+    let width = (s.duration_ms as f64 / span * 100.0).max(0.3);
+    let tries = if s.attempts > 1 {
+        format!(", {} attempts", s.attempts)
+    } else {
+        String::new()
+    };
+    let _ = write!(
+        out,
+        "<details class=\"step {class}\" id=\"{}\"{}>\n<summary><span class=\"badge {class}\">{}</span>\
+         <span>{}</span><span class=\"where\">{}:{}</span><span class=\"where\">{}{tries}</span>\
+         <div class=\"timeline\" title=\"starts at {} of the guide\"><span style=\"left:{left:.2}%;width:{width:.2}%\"></span></div></summary>\n",
+        id,
+        if s.status.is_failure() { " open" } else { "" },
+        s.status.label(),
+        escape(s.id),
+        escape(&s.file.display().to_string()),
+        s.line,
+        human(Duration::from_millis(s.duration_ms)),
+        human(Duration::from_millis(s.start_ms)),
+    );
+    if !s.section.is_empty() {
+        let _ = writeln!(
+            out,
+            "<div class=\"label\">section {}</div>",
+            escape(s.section)
+        );
+    }
+    if let Some(m) = s.message {
+        let class = if s.status.is_failure() {
+            "message"
+        } else {
+            "label"
+        };
+        let _ = writeln!(out, "<div class=\"{class}\">{}</div>", escape(m));
+    }
+    if !s.commands.is_empty() {
+        out.push_str("<div class=\"label\">commands</div><pre class=\"commands\">");
+        for c in s.commands {
+            let _ = writeln!(out, "$ {}", escape(c));
+        }
+        out.push_str("</pre>\n");
+    }
+    if let Some(code) = s.exit_status {
+        if code != 0 {
+            let _ = writeln!(out, "<div class=\"label\">exit status {code}</div>");
+        }
+    }
+    if let Some(d) = s.diff {
+        let _ = writeln!(
+            out,
+            "<div class=\"label\">output differs from the guide (- expected, + actual)</div><pre class=\"diff\">{}</pre>",
+            diff_html(d)
+        );
+    }
+    if !s.output.is_empty() {
+        let _ = writeln!(
+            out,
+            "<div class=\"label\">output</div><pre class=\"output\">{}</pre>",
+            escape(s.output)
+        );
+    }
+    out.push_str("</details>\n");
 }
 
 fn hygiene_block(out: &mut String, gi: usize, h: &HygieneView) {
@@ -639,6 +671,7 @@ impl Reporter for HtmlReport {
             duration,
             events: &self.events,
             attempts: 1,
+            earlier: &[],
         };
         write(&self.path, &self.title, &[page])
     }
@@ -699,6 +732,7 @@ mod tests {
                 duration: Duration::from_millis(400),
                 events: &events,
                 attempts: 1,
+                earlier: &[],
             }],
         );
         assert!(!page.contains("<script>alert"), "escaped");
