@@ -354,3 +354,40 @@ fn a_removed_object_is_reported_and_flags_add_exclusions() {
     assert_eq!(out.status.code(), Some(0), "{text}");
     assert!(text.contains("PASS hygiene  (c2)"), "{text}");
 }
+
+#[test]
+fn a_server_that_never_answers_costs_one_call_timeout_not_a_hang() {
+    let kube = FakeKube::start();
+    // Connections are accepted (by the kernel's backlog) and never answered.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let kubeconfig = kube.dir.path().join("with-hang");
+    let mut entries = kube.entries_named("c1", "c2");
+    entries.push(ContextEntry {
+        name: "hang".into(),
+        server: format!("http://{}", silent.local_addr().unwrap()),
+        ca: None,
+        insecure: false,
+        token: "x".into(),
+    });
+    kube.write_kubeconfig(&kubeconfig, &entries);
+    let started = std::time::Instant::now();
+    let (out, text) = docrun(
+        &kube,
+        &kubeconfig,
+        &["--filter", "hanging", "--hygiene", "fail"],
+    );
+    let took = started.elapsed();
+    if std::env::var_os("DOCRUN_SHOW").is_some() {
+        eprintln!("{took:?}\n{text}");
+    }
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains("context hang cannot be read") && text.contains("did not answer within 5"),
+        "{text}"
+    );
+    assert!(
+        took < std::time::Duration::from_secs(30),
+        "bounded by the call timeout, not the settle budget: {took:?}"
+    );
+    drop(silent);
+}
