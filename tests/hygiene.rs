@@ -391,3 +391,15 @@ fn a_server_that_never_answers_costs_one_call_timeout_not_a_hang() {
     );
     drop(silent);
 }
+
+#[test]
+fn the_contexts_of_included_pages_are_snapshotted_too() {
+    let kube = FakeKube::start();
+    let (out, text) = test(&kube, &["--filter", "included", "--hygiene", "fail"]);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("FAIL hygiene  (c2)"), "{text}");
+    assert!(
+        text.contains("leaked   c2/ConfigMap/default/from-boilerplate"),
+        "{text}"
+    );
+}

@@ -118,7 +118,8 @@ const CLUSTER_TOOLS: &[&str] = &[
     "stern",
 ];
 
-/// The contexts a guide uses, in the order first met: those its commands name (`--context=x`),
+/// The contexts a guide uses, in the order first met: those its commands (and the commands of
+/// the pages it includes) name (`--context=x`),
 /// the values of its kube-context variables, and those its native checks read. A guide with
 /// none of these that runs a cluster tool ([`CLUSTER_TOOLS`]) uses the kubeconfig's current
 /// context. Empty: the guide uses no cluster, and hygiene takes no snapshot for it.
@@ -153,6 +154,14 @@ pub fn contexts_of(plan: &Plan, current: Option<&str>) -> Vec<String> {
         for check in &s.native {
             for c in check.contexts() {
                 add(&mut found, c);
+            }
+        }
+        // Included pages' commands too (the plan's `contexts` are the guide's own).
+        if s.kind == StepKind::Command {
+            for command in &s.commands {
+                for c in crate::runbook::derive::literal_contexts(command) {
+                    add(&mut found, &c);
+                }
             }
         }
     }
