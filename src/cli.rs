@@ -317,8 +317,8 @@ pub struct HygieneArgs {
     #[arg(long, value_enum, value_name = "MODE")]
     pub hygiene: Option<crate::hygiene::Mode>,
     /// How long to wait for deletions to settle before a leak counts (default 2m).
-    #[arg(long, value_name = "DUR")]
-    pub hygiene_settle: Option<String>,
+    #[arg(long, value_name = "DUR", value_parser = crate::duration::parse)]
+    pub hygiene_settle: Option<Duration>,
     /// A namespace whose objects never count, besides the excluded ones (repeatable).
     #[arg(long, value_name = "NAMESPACE")]
     pub hygiene_exclude_namespace: Vec<String>,

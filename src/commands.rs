@@ -772,12 +772,7 @@ fn hygiene_for<'a>(
     mut plans: impl Iterator<Item = &'a Plan>,
 ) -> Result<Option<std::sync::Arc<crate::hygiene::Hygiene>>, Error> {
     use crate::hygiene::{contexts_of, Config, Hygiene, Mode};
-    let mut config = Config::resolve(
-        args.hygiene,
-        default,
-        args.hygiene_settle.as_deref(),
-        settings,
-    )?;
+    let mut config = Config::resolve(args.hygiene, default, args.hygiene_settle, settings);
     config
         .exclusions
         .namespaces

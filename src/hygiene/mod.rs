@@ -60,7 +60,8 @@ const POLL: Duration = Duration::from_millis(500);
 pub struct Settings {
     pub mode: Option<Mode>,
     /// How long to wait for deletions to settle, e.g. `2m`.
-    pub settle: Option<String>,
+    #[serde(default, deserialize_with = "crate::duration::deserialize_opt")]
+    pub settle: Option<Duration>,
     /// Namespaces whose objects never count (replaces the default list).
     pub exclude_namespaces: Option<Vec<String>>,
     /// Kinds that never count (replaces the default list).
@@ -80,15 +81,11 @@ impl Config {
     pub fn resolve(
         flag: Option<Mode>,
         default: Mode,
-        flag_settle: Option<&str>,
+        flag_settle: Option<Duration>,
         settings: Option<&Settings>,
-    ) -> Result<Config, Error> {
+    ) -> Config {
         let settings = settings.cloned().unwrap_or_default();
-        let settle = match flag_settle.or(settings.settle.as_deref()) {
-            Some(text) => crate::duration::parse(text)
-                .map_err(|e| Error::Usage(format!("--hygiene-settle: {e}")))?,
-            None => DEFAULT_SETTLE,
-        };
+        let settle = flag_settle.or(settings.settle).unwrap_or(DEFAULT_SETTLE);
         let mut exclusions = Exclusions::default();
         if let Some(ns) = settings.exclude_namespaces {
             exclusions.namespaces = ns;
@@ -96,11 +93,11 @@ impl Config {
         if let Some(kinds) = settings.exclude_kinds {
             exclusions.kinds = kinds;
         }
-        Ok(Config {
+        Config {
             mode: flag.or(settings.mode).unwrap_or(default),
             settle,
             exclusions,
-        })
+        }
     }
 }
 
@@ -519,19 +516,23 @@ mod tests {
     fn flags_win_over_settings_and_defaults_fill_in() {
         let settings = Settings {
             mode: Some(Mode::Fail),
-            settle: Some("10s".into()),
+            settle: Some(Duration::from_secs(10)),
             exclude_namespaces: Some(vec!["istio-system".into()]),
             exclude_kinds: None,
         };
-        let c = Config::resolve(None, Mode::Warn, None, Some(&settings)).unwrap();
+        let c = Config::resolve(None, Mode::Warn, None, Some(&settings));
         assert_eq!(c.mode, Mode::Fail);
         assert_eq!(c.settle, Duration::from_secs(10));
         assert_eq!(c.exclusions.namespaces, vec!["istio-system".to_string()]);
         assert!(c.exclusions.kinds.iter().any(|k| k == "Event"));
-        let c = Config::resolve(Some(Mode::Off), Mode::Warn, Some("1s"), Some(&settings)).unwrap();
+        let c = Config::resolve(
+            Some(Mode::Off),
+            Mode::Warn,
+            Some(Duration::from_secs(1)),
+            Some(&settings),
+        );
         assert_eq!((c.mode, c.settle), (Mode::Off, Duration::from_secs(1)));
-        let c = Config::resolve(None, Mode::Off, None, None).unwrap();
+        let c = Config::resolve(None, Mode::Off, None, None);
         assert_eq!((c.mode, c.settle), (Mode::Off, DEFAULT_SETTLE));
-        assert!(Config::resolve(None, Mode::Off, Some("soon"), None).is_err());
     }
 }
