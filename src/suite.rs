@@ -565,7 +565,7 @@ async fn attempt(
         PathBuf,
         Result<runner::RunSummary, Error>,
         Duration,
-        Vec<Event>,
+        Vec<Masked>,
     ),
     Error,
 > {

@@ -8,7 +8,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::events::{Event, HygieneStatus, RunStatus};
+use super::events::{Event, HygieneStatus, Masked, RunStatus};
 use crate::duration::human;
 
 /// One guide of the summary.
@@ -18,7 +18,7 @@ pub struct SummaryGuide<'a> {
     pub flaky: bool,
     pub attempts: u32,
     pub duration: Duration,
-    pub events: &'a [Event],
+    pub events: &'a [Masked],
 }
 
 /// Where links point: `https://github.com/OWNER/REPO/blob/SHA/` and the folder paths are
@@ -147,7 +147,7 @@ pub fn step_summary(title: &str, guides: &[SummaryGuide<'_>], links: &Links) -> 
         let (mut ok, mut bad) = (0, 0);
         let mut hygiene = "—".to_string();
         for e in g.events {
-            match e {
+            match e.event() {
                 Event::StepFinished {
                     id,
                     file,

@@ -15,7 +15,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::events::{ClusterObject, Event, HygieneStatus, Reporter, RunStatus, StepStatus};
+use super::events::{ClusterObject, Event, HygieneStatus, Masked, Reporter, RunStatus, StepStatus};
 use crate::duration::human;
 
 /// How a guide ended, as the report shows it.
@@ -54,11 +54,11 @@ pub struct GuidePage<'a> {
     pub outcome: Outcome,
     pub duration: Duration,
     /// The events of the attempt shown (the last one).
-    pub events: &'a [Event],
+    pub events: &'a [Masked],
     /// How many times the guide ran (more than 1 with `--rerun-failed`).
     pub attempts: u32,
     /// The events of the earlier, failed attempts: their failed steps are shown, folded.
-    pub earlier: &'a [Vec<Event>],
+    pub earlier: &'a [Vec<Masked>],
 }
 
 /// Escapes text for HTML element content and attribute values.
@@ -156,7 +156,7 @@ struct StepView<'a> {
     commands: &'a [String],
 }
 
-fn steps_of(events: &[Event]) -> Vec<StepView<'_>> {
+fn steps_of(events: &[Masked]) -> Vec<StepView<'_>> {
     let mut start = 0;
     let mut steps = Vec::new();
     for e in events {
@@ -174,7 +174,7 @@ fn steps_of(events: &[Event]) -> Vec<StepView<'_>> {
             output,
             commands,
             ..
-        } = e
+        } = e.event()
         {
             steps.push(StepView {
                 id,
@@ -207,8 +207,8 @@ struct HygieneView<'a> {
     duration_ms: u64,
 }
 
-fn hygiene_of(events: &[Event]) -> Option<HygieneView<'_>> {
-    events.iter().find_map(|e| match e {
+fn hygiene_of(events: &[Masked]) -> Option<HygieneView<'_>> {
+    events.iter().find_map(|e| match e.event() {
         Event::Hygiene {
             status,
             fails,
@@ -620,7 +620,7 @@ pub fn write(path: &Path, title: &str, guides: &[GuidePage<'_>]) -> std::io::Res
 pub struct HtmlReport {
     path: PathBuf,
     title: String,
-    events: Vec<Event>,
+    events: Vec<Masked>,
 }
 
 impl HtmlReport {
@@ -634,7 +634,7 @@ impl HtmlReport {
 }
 
 impl Reporter for HtmlReport {
-    fn event(&mut self, event: &Event) {
+    fn event(&mut self, event: &Masked) {
         self.events.push(event.clone());
     }
 
@@ -643,7 +643,7 @@ impl Reporter for HtmlReport {
             .events
             .iter()
             .rev()
-            .find_map(|e| match e {
+            .find_map(|e| match e.event() {
                 Event::RunFinished {
                     guide,
                     status,
@@ -657,7 +657,7 @@ impl Reporter for HtmlReport {
                 _ => None,
             })
             .or_else(|| {
-                self.events.iter().find_map(|e| match e {
+                self.events.iter().find_map(|e| match e.event() {
                     Event::RunStarted { guide, .. } => {
                         Some((guide.clone(), Outcome::Interrupted, Duration::ZERO))
                     }
@@ -724,6 +724,8 @@ mod tests {
                 commands: vec!["false".into()],
             },
         ];
+        let masker = crate::report::events::Masker::none();
+        let events: Vec<Masked> = events.into_iter().map(|e| masker.mask(e)).collect();
         let page = render(
             "t",
             &[GuidePage {

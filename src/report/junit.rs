@@ -44,7 +44,7 @@ impl JUnit {
     /// attempt's testcases, each step that failed in an earlier attempt carrying that failure
     /// as a `flakyFailure` (when the step passed at last) or `rerunFailure` (when it failed
     /// again).
-    pub fn suite_with_reruns(events: &[Event], earlier: &[Vec<Event>]) -> Option<TestSuite> {
+    pub fn suite_with_reruns(events: &[Masked], earlier: &[Vec<Masked>]) -> Option<TestSuite> {
         let mut suite = Self::suite(events)?;
         for attempt in earlier {
             let Some(old) = Self::suite(attempt) else {
