@@ -467,6 +467,16 @@ pub async fn run(
             })
             .collect(),
     );
+    let grouped: usize = shared.iter().map(|g| g.len()).sum();
+    if grouped > 0 && (hygiene.is_some() || rerun_failed > 0) {
+        crate::report::write_stderr(
+            progress.as_ref(),
+            &format!(
+                "note: {grouped} guides that share prerequisites (--with-prereqs) run without \
+                 hygiene snapshots and --rerun-failed; the others have them\n"
+            ),
+        );
+    }
     for group in shared {
         if crate::exec::stop::requested().is_some() {
             break;

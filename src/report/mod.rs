@@ -4,8 +4,8 @@
 pub mod check;
 pub mod effects;
 pub mod events;
-pub mod graph;
 pub mod github;
+pub mod graph;
 pub mod html;
 pub mod human;
 pub mod junit;
