@@ -392,22 +392,6 @@ impl Checker {
         self.names.clone()
     }
 
-    /// The kubeconfig's current context, if it names one.
-    pub fn current_context(&self) -> Option<String> {
-        self.kubeconfig.current_context.clone()
-    }
-
-    /// The timeout of one network call ([`Checker::with_timeout`]).
-    pub fn call_timeout(&self) -> Duration {
-        self.per_call
-    }
-
-    /// The shared client of a context, built on first use within the call timeout, for readers
-    /// of a cluster other than checks (cluster hygiene). The error names the context and why.
-    pub async fn client_for(&self, context: &str) -> Result<Client, String> {
-        self.client(context).await
-    }
-
     /// Runs one check. Looks use the call timeout; waits (see [`CheckSpec::is_wait`]) give up
     /// after `wait_timeout`. Never panics on a cluster's answer and never returns an empty vector:
     /// every problem becomes a `Failed` result.

@@ -214,7 +214,7 @@ impl Hygiene {
     }
 
     /// The kubeconfig's current context (what a guide that names none uses).
-    pub fn current_context(&self) -> Option<String> {
+    pub fn current_context(&self) -> Option<&str> {
         self.checker.current_context()
     }
 
@@ -371,9 +371,7 @@ where
     Fut: std::future::Future<Output = (Result<RunSummary, Error>, Vec<Box<dyn Reporter>>)>,
 {
     let hygiene = hygiene.filter(|h| h.config.mode != Mode::Off);
-    let contexts = hygiene.map_or_else(Vec::new, |h| {
-        contexts_of(plan, h.current_context().as_deref())
-    });
+    let contexts = hygiene.map_or_else(Vec::new, |h| contexts_of(plan, h.current_context()));
     let Some(h) = hygiene.filter(|_| !contexts.is_empty()) else {
         return run(reporters).await;
     };
