@@ -221,6 +221,11 @@ pub struct RunArgs {
     /// Do not check the guide's prerequisites (contexts, versions, trust) before the first step.
     #[arg(long)]
     pub no_preflight: bool,
+    /// Write a self-contained HTML report of the run.
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
+    #[command(flatten)]
+    pub hygiene: HygieneArgs,
 }
 
 #[derive(Debug, Args)]
@@ -263,6 +268,11 @@ pub struct TestArgs {
     /// Only guides whose path contains this text (repeatable: any of them).
     #[arg(long, value_name = "TEXT")]
     pub filter: Vec<String>,
+    /// Only the guides a change since this git reference touches: their file, overlay,
+    /// included pages or snippets, or the site data they use (`--list` says which change
+    /// selected each).
+    #[arg(long, value_name = "REF")]
+    pub changed_since: Option<String>,
     /// Run every guide with runnable steps, whatever its `test:` says.
     #[arg(long)]
     pub all: bool,
@@ -284,6 +294,38 @@ pub struct TestArgs {
     /// share runs once, and they continue from its state.
     #[arg(long)]
     pub with_prereqs: bool,
+    /// Write a self-contained HTML report of the run.
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
+    /// Run a failed guide again, in a fresh session, up to N times; one that then passes is
+    /// reported as flaky (JUnit `flakyFailure`), not as passed.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub rerun_failed: u32,
+    /// Every guide's events as JSON Lines on stdout (each guide's when it has ended, in path
+    /// order).
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub hygiene: HygieneArgs,
+}
+
+/// Cluster hygiene: snapshots of the clusters a guide uses, before and after it.
+#[derive(Debug, Args, Clone, Default)]
+pub struct HygieneArgs {
+    /// What a guide that leaves objects behind does: off, warn, fail (default: warn for
+    /// `test`, off for `run`; also `hygiene: {mode: ...}` in docrun.yaml).
+    #[arg(long, value_enum, value_name = "MODE")]
+    pub hygiene: Option<crate::hygiene::Mode>,
+    /// How long to wait for deletions to settle before a leak counts (default 2m).
+    #[arg(long, value_name = "DUR", value_parser = crate::duration::parse)]
+    pub hygiene_settle: Option<Duration>,
+    /// A namespace whose objects never count, besides the excluded ones (repeatable).
+    #[arg(long, value_name = "NAMESPACE")]
+    pub hygiene_exclude_namespace: Vec<String>,
+    /// A kind that never counts (`Kind`, plural, or either with `.group`), besides the excluded
+    /// ones (repeatable).
+    #[arg(long, value_name = "KIND")]
+    pub hygiene_exclude_kind: Vec<String>,
 }
 
 #[derive(Debug, Args)]

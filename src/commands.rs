@@ -357,7 +357,16 @@ fn run_command(args: &RunArgs, global: &GlobalArgs) -> Result<ExitCode, Error> {
     if let Some(path) = &args.junit {
         report::check_writable("--junit", path)?;
     }
+    if let Some(path) = &args.report {
+        report::check_writable("--report", path)?;
+    }
     crate::exec::host::check()?;
+    let hygiene = hygiene_for(
+        &args.hygiene,
+        crate::hygiene::Mode::Off,
+        None,
+        std::iter::once(&plan),
+    )?;
     let runtime = runtime()?;
     if !args.no_preflight {
         runtime.block_on(preflight_before_run(&plan, global.quiet))?;
@@ -376,8 +385,24 @@ fn run_command(args: &RunArgs, global: &GlobalArgs) -> Result<ExitCode, Error> {
     if let Some(path) = &args.junit {
         reporters.push(Box::new(JUnit::new(path)));
     }
+    if let Some(path) = &args.report {
+        let title = format!("docrun run {}", args.doc.display());
+        reporters.push(Box::new(report::html::HtmlReport::new(path, &title)));
+    }
     protect_processes();
-    let summary = runtime.block_on(runner::run(&plan, &options, &mut reporters))?;
+    let (summary, mut reporters) = runtime.block_on(crate::hygiene::run_checked(
+        hygiene.as_deref(),
+        &plan,
+        reporters,
+        |mut r| {
+            let (plan, options) = (&plan, &options);
+            async move {
+                let summary = runner::run(plan, options, &mut r).await;
+                (summary, r)
+            }
+        },
+    ));
+    let summary = summary?;
     let mut report_failed = false;
     for r in reporters.iter_mut() {
         if let Err(e) = r.finish() {
@@ -545,14 +570,37 @@ fn test_command(args: &TestArgs, global: &GlobalArgs) -> Result<ExitCode, Error>
     if let (Some(path), false) = (&args.junit, args.list) {
         report::check_writable("--junit", path)?;
     }
-    let candidates = suite::discover(&args.paths, &options)?;
+    if let (Some(path), false) = (&args.report, args.list) {
+        report::check_writable("--report", path)?;
+    }
+    let mut candidates = suite::discover(&args.paths, &options)?;
+    let mut scope = None;
+    if let (Some(reference), Some(first)) = (&args.changed_since, args.paths.first()) {
+        let changes = crate::changed::since(reference, first)?;
+        let (kept, s) = crate::changed::select(
+            candidates,
+            &changes,
+            &args.paths,
+            options.site_data.as_deref(),
+            settings_path.as_deref(),
+        );
+        candidates = kept;
+        scope = Some(s);
+    }
     if args.list {
         let out = match args.format {
-            Format::Text => suite::render_list(&candidates),
+            Format::Text => {
+                let mut text = suite::render_list(&candidates);
+                if let Some(s) = &scope {
+                    text.push_str(&s.render());
+                }
+                text
+            }
             Format::Json => to_json(&serde_json::json!({
                 "schema": "docrun.test-list/v1",
                 "settings": settings_path,
                 "partition": args.partition,
+                "changed_since": scope,
                 "guides": candidates,
                 "coverage": suite::coverage(&candidates),
             }))?,
@@ -615,6 +663,9 @@ fn test_command(args: &TestArgs, global: &GlobalArgs) -> Result<ExitCode, Error>
         live_output: false,
     };
     if !global.quiet {
+        if let Some(s) = &scope {
+            eprint!("{}", s.render());
+        }
         eprintln!("Testing {to_run} guides ({skipped} skipped), {jobs} at a time");
     }
     let progress = (terminal && !global.quiet).then(|| {
@@ -628,6 +679,15 @@ fn test_command(args: &TestArgs, global: &GlobalArgs) -> Result<ExitCode, Error>
         bar.enable_steady_tick(std::time::Duration::from_millis(120));
         bar
     });
+    let hygiene = hygiene_for(
+        &args.hygiene,
+        crate::hygiene::Mode::Warn,
+        settings.hygiene.as_ref(),
+        candidates
+            .iter()
+            .filter(|c| c.decision == Decision::Run)
+            .filter_map(|c| c.plan.as_ref()),
+    )?;
     let runtime = runtime()?;
     protect_processes();
     let results = runtime.block_on(suite::run(
@@ -636,23 +696,52 @@ fn test_command(args: &TestArgs, global: &GlobalArgs) -> Result<ExitCode, Error>
         template,
         human,
         progress.clone(),
+        hygiene,
+        args.rerun_failed,
     ))?;
     if let Some(bar) = progress {
         bar.finish_and_clear();
     }
     eprint!("{}", suite::render_summary(&results, skipped));
+    if args.json {
+        let mut json = JsonLines::default();
+        for e in results.iter().flat_map(|r| &r.events) {
+            json.event(e);
+        }
+        json.finish()
+            .map_err(|e| Error::Failed(format!("--json: {e}")))?;
+    }
     if std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true") {
         write_stdout(suite::github_annotations(&results).as_bytes())?;
     }
     if let Some(path) = &args.junit {
         let mut junit = JUnit::new(path);
         for r in &results {
-            if let Some(s) = JUnit::suite(&r.events) {
+            if let Some(s) = JUnit::suite_with_reruns(&r.events, &r.earlier) {
                 junit.add_suite(s);
             }
         }
         junit.finish().map_err(|e| {
             Error::Failed(format!("{}: cannot write the report: {e}", path.display()))
+        })?;
+    }
+    let title = format!(
+        "docrun test {}",
+        args.paths
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>()
+            .join(" ")
+    );
+    if let Some(path) = &args.report {
+        suite::write_html(path, &title, &results)
+            .map_err(|e| Error::Failed(format!("--report: cannot write the report: {e}")))?;
+    }
+    if let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) {
+        suite::write_step_summary(std::path::Path::new(&path), &title, &results).map_err(|e| {
+            Error::Failed(format!(
+                "GITHUB_STEP_SUMMARY: cannot write the job summary: {e}"
+            ))
         })?;
     }
     let interrupted = results.iter().any(|r| r.status == RunStatus::Interrupted);
@@ -665,6 +754,38 @@ fn test_command(args: &TestArgs, global: &GlobalArgs) -> Result<ExitCode, Error>
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// Hygiene for a run, or none: off, or no guide uses a cluster. A kubeconfig that cannot be
+/// read is said once, and the run goes on without hygiene.
+fn hygiene_for<'a>(
+    args: &crate::cli::HygieneArgs,
+    default: crate::hygiene::Mode,
+    settings: Option<&crate::hygiene::Settings>,
+    mut plans: impl Iterator<Item = &'a Plan>,
+) -> Result<Option<std::sync::Arc<crate::hygiene::Hygiene>>, Error> {
+    use crate::hygiene::{contexts_of, Config, Hygiene, Mode};
+    let mut config = Config::resolve(args.hygiene, default, args.hygiene_settle, settings);
+    config
+        .exclusions
+        .namespaces
+        .extend(args.hygiene_exclude_namespace.iter().cloned());
+    config
+        .exclusions
+        .kinds
+        .extend(args.hygiene_exclude_kind.iter().cloned());
+    if config.mode == Mode::Off
+        || !plans.any(|p| !contexts_of(p, Some("current-context")).is_empty())
+    {
+        return Ok(None);
+    }
+    match crate::check::Checker::from_env() {
+        Ok(checker) => Ok(Some(std::sync::Arc::new(Hygiene::new(config, checker)))),
+        Err(e) => {
+            eprintln!("warning: hygiene: {e}; no guide is checked for leaks");
+            Ok(None)
+        }
+    }
 }
 
 /// JSON with every secret value replaced by `***`, wherever it stands (a check's field, a

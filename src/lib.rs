@@ -5,6 +5,7 @@
 //! function of the text, the overlay, the site data and the variables.
 
 pub mod chain;
+pub mod changed;
 pub mod check;
 pub mod cli;
 mod commands;
@@ -14,6 +15,7 @@ pub mod effects;
 pub mod error;
 pub mod exec;
 pub mod front;
+pub mod hygiene;
 pub mod istio;
 pub mod lint;
 pub mod plan;

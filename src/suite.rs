@@ -48,6 +48,8 @@ pub struct Settings {
     /// The dialect the tree's guides are written in (`istio`, `hugo`, `mkdocs`, `markdown`),
     /// when detection should not decide.
     pub dialect: Option<String>,
+    /// Cluster hygiene: mode, settle budget, excluded namespaces and kinds.
+    pub hygiene: Option<crate::hygiene::Settings>,
 }
 
 impl Settings {
@@ -78,7 +80,7 @@ impl Settings {
                             ErrorKind::InvalidSettings(message),
                             "here",
                         )
-                        .with_help("it takes vars, timeout, retry, site-data and dialect")
+                        .with_help("it takes vars, timeout, retry, site-data, dialect and hygiene")
                 })?
                 .unwrap_or_default();
         if let (Some(dir), Some(data)) = (file.parent(), settings.site_data.as_ref()) {
@@ -180,6 +182,13 @@ pub struct Candidate {
     /// With `--with-prereqs`: how many of the plan's steps come from its prerequisites.
     #[serde(skip)]
     pub shared_steps: usize,
+    /// The files besides the guide that went into its plan: its overlay, included pages,
+    /// snippets (see [`crate::runbook::Runbook::sources`]).
+    #[serde(skip)]
+    pub sources: Vec<PathBuf>,
+    /// With `--changed-since`: the changes that selected the guide.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub selected_by: Vec<String>,
 }
 
 /// What `docrun test` was asked.
@@ -238,6 +247,8 @@ pub fn discover(paths: &[PathBuf], options: &SuiteOptions) -> Result<Vec<Candida
             plan: None,
             prerequisites: Vec::new(),
             shared_steps: 0,
+            sources: Vec::new(),
+            selected_by: Vec::new(),
         };
         let doc = match reader.doc(&path) {
             Ok(doc) => doc,
@@ -278,6 +289,13 @@ pub fn discover(paths: &[PathBuf], options: &SuiteOptions) -> Result<Vec<Candida
             .filter(|s| s.selected && s.kind == StepKind::Command)
             .count();
         let test = runbook.test.clone();
+        let sources: Vec<PathBuf> = runbook
+            .overlay_path
+            .iter()
+            .filter(|p| **p != path)
+            .chain(&runbook.sources)
+            .cloned()
+            .collect();
         let decision = if !options.all && test != TestMode::Yes {
             Decision::Skip(format!("test: {}", test.as_str()))
         } else if runnable_steps == 0 {
@@ -297,6 +315,8 @@ pub fn discover(paths: &[PathBuf], options: &SuiteOptions) -> Result<Vec<Candida
             error_line: 0,
             prerequisites,
             shared_steps,
+            sources,
+            selected_by: Vec::new(),
         });
     }
     if !errors.is_empty() {
@@ -351,6 +371,9 @@ pub fn render_list(candidates: &[Candidate]) -> String {
         if !g.prerequisites.is_empty() {
             out.push_str(&format!("      after {}\n", g.prerequisites.join(" -> ")));
         }
+        for why in &g.selected_by {
+            out.push_str(&format!("{:<40}    selected: {why}\n", ""));
+        }
     }
     let c = coverage(candidates);
     let by_test: Vec<String> = c.by_test.iter().map(|(k, v)| format!("{k}: {v}")).collect();
@@ -374,7 +397,19 @@ pub struct GuideResult {
     pub failed: usize,
     pub skipped: usize,
     pub duration: Duration,
+    /// The events of the last attempt.
     pub events: Vec<Masked>,
+    /// Failed, then passed on a rerun (`--rerun-failed`): reported as flaky, not as passed.
+    pub flaky: bool,
+    /// The events of the earlier, failed attempts.
+    pub earlier: Vec<Vec<Masked>>,
+}
+
+impl GuideResult {
+    /// How many times the guide ran.
+    pub fn attempts(&self) -> u32 {
+        self.earlier.len() as u32 + 1
+    }
 }
 
 /// Collects a guide's events where the caller can take them after the run.
@@ -396,6 +431,8 @@ pub async fn run(
     template: RunOptions,
     human: HumanOptions,
     progress: Option<indicatif::ProgressBar>,
+    hygiene: Option<std::sync::Arc<crate::hygiene::Hygiene>>,
+    rerun_failed: u32,
 ) -> Result<Vec<GuideResult>, Error> {
     let mut results = Vec::new();
     for candidate in &candidates {
@@ -424,6 +461,16 @@ pub async fn run(
             })
             .collect(),
     );
+    let grouped: usize = shared.iter().map(|g| g.len()).sum();
+    if grouped > 0 && (hygiene.is_some() || rerun_failed > 0) {
+        crate::report::write_stderr(
+            progress.as_ref(),
+            &format!(
+                "note: {grouped} guides that share prerequisites (--with-prereqs) run without \
+                 hygiene snapshots and --rerun-failed; the others have them\n"
+            ),
+        );
+    }
     for group in shared {
         if crate::exec::stop::requested().is_some() {
             break;
@@ -437,53 +484,27 @@ pub async fn run(
     let mut stream = stream::iter(runs)
         .map(|(path, plan)| {
             let template = template.clone();
+            let hygiene = hygiene.clone();
             async move {
-                let started = Instant::now();
-                if let Some(signal) = crate::exec::stop::requested() {
-                    // Stopped before this guide began: it does not start.
-                    let summary = runner::RunSummary {
-                        status: RunStatus::Interrupted,
-                        passed: 0,
-                        failed: 0,
-                        skipped: 0,
-                        stop: Some(signal),
-                        end_state: None,
-                    };
-                    return Ok::<_, Error>((path, Ok(summary), started.elapsed(), Vec::new()));
+                // A guide that fails runs again, in a fresh session, up to `rerun_failed` times;
+                // the failed attempts are kept for the reports.
+                let mut earlier = Vec::new();
+                loop {
+                    let (path, summary, duration, events) =
+                        attempt(path.clone(), &plan, &template, hygiene.as_deref()).await?;
+                    let failed = matches!(&summary, Ok(s) if s.status == RunStatus::Failed)
+                        || summary.is_err();
+                    if failed && earlier.len() < rerun_failed as usize {
+                        earlier.push(events);
+                        continue;
+                    }
+                    return Ok::<_, Error>((path, summary, duration, events, earlier));
                 }
-                let dir = tempfile::Builder::new()
-                    .prefix("docrun-test-")
-                    .tempdir()
-                    .map_err(|e| {
-                        Error::Internal(format!("cannot make a working directory: {e}"))
-                    })?;
-                if let Err(e) = plan.check_runnable() {
-                    return Ok((path, Err(e), started.elapsed(), Vec::new()));
-                }
-                crate::exec::guard::register_dir(dir.path());
-                let full_output = template
-                    .full_output
-                    .as_ref()
-                    .map(|d| d.join(log_folder(&path)));
-                let options = RunOptions {
-                    workdir: dir.path().to_path_buf(),
-                    full_output,
-                    ..template
-                };
-                let events = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-                let mut reporters: Vec<Box<dyn Reporter>> = vec![Box::new(Collect(events.clone()))];
-                let summary = runner::run(&plan, &options, &mut reporters).await;
-                drop(reporters);
-                let workdir = dir.path().to_path_buf();
-                drop(dir);
-                crate::exec::guard::unregister_dir(&workdir);
-                let events = std::mem::take(&mut *events.lock().unwrap_or_else(|e| e.into_inner()));
-                Ok::<_, Error>((path, summary, started.elapsed(), events))
             }
         })
         .buffer_unordered(jobs.max(1));
     while let Some(done) = stream.next().await {
-        let (path, summary, duration, events) = done?;
+        let (path, summary, duration, events, earlier) = done?;
         let summary = match summary {
             Ok(s) => s,
             Err(e) => {
@@ -500,10 +521,23 @@ pub async fn run(
             }
         };
         let mut report = Human::buffered(human);
-        for e in &events {
+        for e in earlier.iter().flatten().chain(&events) {
             report.event(e);
         }
-        crate::report::write_stderr(progress.as_ref(), &report.take_text());
+        let flaky = !earlier.is_empty() && summary.status == RunStatus::Passed;
+        let mut text = report.take_text();
+        if !earlier.is_empty() {
+            let attempts = earlier.len() + 1;
+            text.push_str(&if flaky {
+                format!(
+                    "FLAKY {}: failed, then passed on attempt {attempts}\n",
+                    path.display()
+                )
+            } else {
+                format!("{}: failed all {attempts} attempts\n", path.display())
+            });
+        }
+        crate::report::write_stderr(progress.as_ref(), &text);
         if let Some(bar) = &progress {
             bar.inc(1);
         }
@@ -515,10 +549,77 @@ pub async fn run(
             skipped: summary.skipped,
             duration,
             events,
+            flaky,
+            earlier,
         });
     }
     results.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(results)
+}
+
+/// One run of a guide in its own shell session and temporary directory, with hygiene around
+/// it when asked.
+async fn attempt(
+    path: PathBuf,
+    plan: &Plan,
+    template: &RunOptions,
+    hygiene: Option<&crate::hygiene::Hygiene>,
+) -> Result<
+    (
+        PathBuf,
+        Result<runner::RunSummary, Error>,
+        Duration,
+        Vec<Masked>,
+    ),
+    Error,
+> {
+    let template = template.clone();
+    let started = Instant::now();
+    if let Some(signal) = crate::exec::stop::requested() {
+        // Stopped before this guide began: it does not start.
+        let summary = runner::RunSummary {
+            status: RunStatus::Interrupted,
+            passed: 0,
+            failed: 0,
+            skipped: 0,
+            stop: Some(signal),
+            end_state: None,
+        };
+        return Ok((path, Ok(summary), started.elapsed(), Vec::new()));
+    }
+    let dir = tempfile::Builder::new()
+        .prefix("docrun-test-")
+        .tempdir()
+        .map_err(|e| Error::Internal(format!("cannot make a working directory: {e}")))?;
+    if let Err(e) = plan.check_runnable() {
+        return Ok((path, Err(e), started.elapsed(), Vec::new()));
+    }
+    crate::exec::guard::register_dir(dir.path());
+    let full_output = template
+        .full_output
+        .as_ref()
+        .map(|d| d.join(log_folder(&path)));
+    let options = RunOptions {
+        workdir: dir.path().to_path_buf(),
+        full_output,
+        ..template
+    };
+    let events = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let collect: Vec<Box<dyn Reporter>> = vec![Box::new(Collect(events.clone()))];
+    let (summary, reporters) = crate::hygiene::run_checked(hygiene, plan, collect, |mut r| {
+        let (plan, options) = (&plan, &options);
+        async move {
+            let summary = runner::run(plan, options, &mut r).await;
+            (summary, r)
+        }
+    })
+    .await;
+    drop(reporters);
+    let workdir = dir.path().to_path_buf();
+    drop(dir);
+    crate::exec::guard::unregister_dir(&workdir);
+    let events = std::mem::take(&mut *events.lock().unwrap_or_else(|e| e.into_inner()));
+    Ok((path, summary, started.elapsed(), events))
 }
 
 /// A guide that cannot be read, as a failed guide: one failed step `read` at the error's line,
@@ -566,6 +667,8 @@ fn unreadable_result(path: &Path, line: usize, error: &str) -> GuideResult {
         skipped: 0,
         duration: Duration::ZERO,
         events,
+        flaky: false,
+        earlier: Vec::new(),
     }
 }
 
@@ -600,6 +703,7 @@ pub fn render_summary(results: &[GuideResult], skipped_guides: usize) -> String 
             r.skipped,
             crate::duration::human(r.duration),
             match r.status {
+                RunStatus::Passed if r.flaky => "FLAKY",
                 RunStatus::Passed => "passed",
                 RunStatus::Failed => "FAILED",
                 RunStatus::Interrupted => "interrupted",
@@ -610,12 +714,64 @@ pub fn render_summary(results: &[GuideResult], skipped_guides: usize) -> String 
         .iter()
         .filter(|r| r.status != RunStatus::Passed)
         .count();
+    let flaky = results.iter().filter(|r| r.flaky).count();
+    let flaky_text = if flaky > 0 {
+        format!(", {flaky} flaky (failed, then passed on a rerun)")
+    } else {
+        String::new()
+    };
     out.push_str(&format!(
-        "{} guides run: {} passed, {failed} failed; {skipped_guides} skipped\n",
+        "{} guides run: {} passed, {failed} failed{flaky_text}; {skipped_guides} skipped\n",
         results.len(),
-        results.len() - failed
+        results.len() - failed - flaky
     ));
     out
+}
+
+/// The HTML report of a run (see [`crate::report::html`]).
+pub fn write_html(path: &Path, title: &str, results: &[GuideResult]) -> std::io::Result<()> {
+    use crate::report::html::{self, GuidePage, Outcome};
+    let pages: Vec<GuidePage> = results
+        .iter()
+        .map(|r| GuidePage {
+            path: &r.path,
+            outcome: if r.flaky {
+                Outcome::Flaky
+            } else {
+                Outcome::from_run(r.status)
+            },
+            duration: r.duration,
+            events: &r.events,
+            attempts: r.attempts(),
+            earlier: &r.earlier,
+        })
+        .collect();
+    html::write(path, title, &pages)
+}
+
+/// Appends the job summary of a run to the file `GITHUB_STEP_SUMMARY` names (see
+/// [`crate::report::github`]).
+pub fn write_step_summary(
+    path: &Path,
+    title: &str,
+    results: &[GuideResult],
+) -> std::io::Result<()> {
+    use crate::report::github::{self, Links, SummaryGuide};
+    let guides: Vec<SummaryGuide> = results
+        .iter()
+        .map(|r| SummaryGuide {
+            path: &r.path,
+            status: r.status,
+            flaky: r.flaky,
+            attempts: r.attempts(),
+            duration: r.duration,
+            events: &r.events,
+        })
+        .collect();
+    github::append(
+        path,
+        &github::step_summary(title, &guides, &Links::from_env()),
+    )
 }
 
 /// GitHub Actions annotations (`::error file=...,line=...::message`) for failed steps.

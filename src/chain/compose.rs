@@ -273,6 +273,7 @@ pub fn runbook(guides: &mut Guides, path: &Path) -> Result<(Runbook, Chain), Err
     let mut set_before: HashSet<String> = HashSet::new();
     let mut contexts = root.runbook.contexts.clone();
     let mut warnings = Vec::new();
+    let mut sources: Vec<PathBuf> = Vec::new();
     let mut slugs: Vec<(PathBuf, String)> = Vec::new();
     let mut slug_of = |p: &Path| -> String {
         if let Some((_, s)) = slugs.iter().find(|(q, _)| q == p) {
@@ -392,6 +393,15 @@ pub fn runbook(guides: &mut Guides, path: &Path) -> Result<(Runbook, Chain), Err
                     steps.push(step);
                 }
                 if !is_root {
+                    // A change to a prerequisite (or what it includes) changes this chain.
+                    for source in std::iter::once(&guide.path)
+                        .chain(&guide.runbook.overlay_path)
+                        .chain(&guide.runbook.sources)
+                    {
+                        if !sources.contains(source) {
+                            sources.push(source.clone());
+                        }
+                    }
                     for c in &guide.runbook.contexts {
                         if !contexts.iter().any(|k| k.name == c.name) {
                             contexts.push(c.clone());
@@ -403,6 +413,11 @@ pub fn runbook(guides: &mut Guides, path: &Path) -> Result<(Runbook, Chain), Err
         }
     }
     warnings.extend(root.runbook.warnings.iter().cloned());
+    for source in &root.runbook.sources {
+        if !sources.contains(source) {
+            sources.push(source.clone());
+        }
+    }
     chain.steps_before = steps_before.unwrap_or(steps.len());
     let combined = Runbook {
         path: root.runbook.path.clone(),
@@ -416,6 +431,7 @@ pub fn runbook(guides: &mut Guides, path: &Path) -> Result<(Runbook, Chain), Err
         warnings,
         overlay: root.runbook.overlay.clone(),
         overlay_path: root.runbook.overlay_path.clone(),
+        sources,
     };
     Ok((combined, chain))
 }

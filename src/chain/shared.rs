@@ -392,6 +392,8 @@ fn report(
         skipped,
         duration,
         events,
+        flaky: false,
+        earlier: Vec::new(),
     }
 }
 
@@ -461,5 +463,7 @@ fn skipped(
         skipped: steps.len(),
         duration: Duration::ZERO,
         events,
+        flaky: false,
+        earlier: Vec::new(),
     }
 }

@@ -1385,7 +1385,7 @@ fn object_target(kind: &str, namespace: Option<&str>, name: &str) -> String {
 }
 
 /// An error and its sources, joined with ": ", skipping sources already quoted by their parent.
-fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+pub(crate) fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
     let mut out = e.to_string();
     let mut cur = e.source();
     while let Some(s) = cur {

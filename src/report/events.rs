@@ -48,6 +48,47 @@ pub enum RunStatus {
     Interrupted,
 }
 
+/// The outcome of a guide's cluster hygiene.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HygieneStatus {
+    /// The clusters hold what they held before.
+    Clean,
+    /// Something was left behind or removed.
+    Leaked,
+    /// No context the guide uses could be read.
+    Unchecked,
+}
+
+/// An object on a cluster, as hygiene names it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ClusterObject {
+    pub context: String,
+    /// `ConfigMap`, or `Kind.group` outside the core group (`Deployment.apps`).
+    pub kind: String,
+    pub namespace: Option<String>,
+    pub name: String,
+}
+
+impl std::fmt::Display for ClusterObject {
+    /// `c1/ConfigMap/demo/settings`; `c1/Namespace/demo` for a cluster-scoped object.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}/", self.context, self.kind)?;
+        if let Some(ns) = &self.namespace {
+            write!(f, "{ns}/")?;
+        }
+        f.write_str(&self.name)
+    }
+}
+
+/// A context hygiene could not read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UnreachableContext {
+    pub context: String,
+    /// Why, the first time a run meets it; `None` after (it was reported once).
+    pub reason: Option<String>,
+}
+
 /// One event of a run. Serialised as one JSON object per line with a `type` field.
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -93,6 +134,22 @@ pub enum Event {
         /// The step's whole output.
         output: String,
         commands: Vec<String>,
+    },
+    /// Cluster hygiene after a guide (`--hygiene`): what it left on, or took from, the clusters
+    /// it used, compared with before its first step. Comes just before `RunFinished`.
+    Hygiene {
+        guide: PathBuf,
+        status: HygieneStatus,
+        /// A leak fails the guide (`--hygiene fail`), rather than warning.
+        fails: bool,
+        /// The contexts compared.
+        contexts: Vec<String>,
+        leaked: Vec<ClusterObject>,
+        removed: Vec<ClusterObject>,
+        /// Contexts that could not be read: the reason is given the first time only.
+        unreachable: Vec<UnreachableContext>,
+        /// Time spent taking snapshots and waiting for deletions to settle.
+        duration_ms: u64,
     },
     RunFinished {
         guide: PathBuf,
@@ -223,6 +280,39 @@ impl Masker {
                 output: text(output),
                 commands: texts(commands),
             },
+            Event::Hygiene {
+                guide,
+                status,
+                fails,
+                contexts,
+                leaked,
+                removed,
+                unreachable,
+                duration_ms,
+            } => {
+                let object = |o: ClusterObject| ClusterObject {
+                    context: text(o.context),
+                    kind: text(o.kind),
+                    namespace: o.namespace.map(text),
+                    name: text(o.name),
+                };
+                Event::Hygiene {
+                    guide: path(guide),
+                    status,
+                    fails,
+                    contexts: texts(contexts),
+                    leaked: leaked.into_iter().map(object).collect(),
+                    removed: removed.into_iter().map(object).collect(),
+                    unreachable: unreachable
+                        .into_iter()
+                        .map(|u| UnreachableContext {
+                            context: text(u.context),
+                            reason: u.reason.map(text),
+                        })
+                        .collect(),
+                    duration_ms,
+                }
+            }
             Event::RunFinished {
                 guide,
                 status,
@@ -354,6 +444,24 @@ mod tests {
                 output: s("printed"),
                 commands: vec![s("echo")],
             },
+            Event::Hygiene {
+                guide: p(),
+                status: HygieneStatus::Leaked,
+                fails: true,
+                contexts: vec![s("ctx")],
+                leaked: vec![ClusterObject {
+                    context: s("ctx"),
+                    kind: s("Kind"),
+                    namespace: Some(s("ns")),
+                    name: s("name"),
+                }],
+                removed: Vec::new(),
+                unreachable: vec![UnreachableContext {
+                    context: s("ctx"),
+                    reason: Some(s("because")),
+                }],
+                duration_ms: 5,
+            },
             Event::RunFinished {
                 guide: p(),
                 status: RunStatus::Failed,
@@ -394,7 +502,7 @@ mod tests {
         }
         let json = json.lock().unwrap().clone();
         assert!(!json.contains(SECRET), "{json}");
-        assert_eq!(json.matches("***").count(), 17, "{json}");
+        assert_eq!(json.matches("***").count(), 25, "{json}");
         // The diff's headers are docrun's words, kept; its lines are masked.
         assert!(
             json.contains("--- expected\\n+++ actual\\n@@ -1 +1 @@\\n-x\\n+***"),

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use super::events::{Event, Masked, Reporter, RunStatus, StepStatus};
+use super::events::{Event, HygieneStatus, Masked, Reporter, RunStatus, StepStatus};
 use crate::duration::human;
 
 /// How much the terminal report says.
@@ -229,6 +229,10 @@ impl Reporter for Human {
                 }
                 self.print(&text);
             }
+            Event::Hygiene { .. } => {
+                let text = hygiene_text(event, |t, c| self.paint(t, c));
+                self.print(&text);
+            }
             Event::RunFinished {
                 status,
                 passed,
@@ -259,4 +263,62 @@ impl Reporter for Human {
         }
         Ok(())
     }
+}
+
+/// A guide's hygiene in the terminal: one line when the clusters are as they were, else each
+/// leaked or removed object as `context/kind/namespace/name`; an unreachable context's reason
+/// the first time only.
+pub fn hygiene_text(event: &Event, paint: impl Fn(&str, &str) -> String) -> String {
+    let Event::Hygiene {
+        status,
+        fails,
+        contexts,
+        leaked,
+        removed,
+        unreachable,
+        duration_ms,
+        ..
+    } = event
+    else {
+        return String::new();
+    };
+    let mut text = String::new();
+    for u in unreachable {
+        if let Some(reason) = &u.reason {
+            text.push_str(&format!(
+                "{} hygiene: context {} cannot be read, so no guide is checked for leaks on it: {reason}\n",
+                paint("WARN", "33;1"),
+                u.context
+            ));
+        }
+    }
+    let took = human(Duration::from_millis(*duration_ms));
+    match status {
+        HygieneStatus::Clean => text.push_str(&format!(
+            "{} hygiene  ({})  {took}  the clusters hold what they held before\n",
+            paint("PASS", "32"),
+            contexts.join(", ")
+        )),
+        HygieneStatus::Unchecked => {}
+        HygieneStatus::Leaked => {
+            let label = if *fails {
+                paint("FAIL", "31;1")
+            } else {
+                paint("WARN", "33;1")
+            };
+            text.push_str(&format!(
+                "{label} hygiene  ({})  {took}  {} leaked, {} removed\n",
+                contexts.join(", "),
+                leaked.len(),
+                removed.len()
+            ));
+            for o in leaked {
+                text.push_str(&format!("  leaked   {o}\n"));
+            }
+            for o in removed {
+                text.push_str(&format!("  removed  {o}\n"));
+            }
+        }
+    }
+    text
 }

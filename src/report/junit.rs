@@ -3,9 +3,9 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
+use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestRerun, TestSuite};
 
-use super::events::{Event, Masked, Reporter, StepStatus};
+use super::events::{Event, HygieneStatus, Masked, Reporter, StepStatus};
 
 /// Collects the events of one or more guides and writes one JUnit file at the end.
 pub struct JUnit {
@@ -38,6 +38,51 @@ impl JUnit {
             .suite
             .take()
             .or_else(|| junit.report.test_suites.pop())
+    }
+
+    /// The testsuite of a guide that ran more than once (`--rerun-failed`): the last
+    /// attempt's testcases, each step that failed in an earlier attempt carrying that failure
+    /// as a `flakyFailure` (when the step passed at last) or `rerunFailure` (when it failed
+    /// again).
+    pub fn suite_with_reruns(events: &[Masked], earlier: &[Vec<Masked>]) -> Option<TestSuite> {
+        let mut suite = Self::suite(events)?;
+        for attempt in earlier {
+            let Some(old) = Self::suite(attempt) else {
+                continue;
+            };
+            for old_case in old.test_cases {
+                let (kind, message, description, ty) = match &old_case.status {
+                    TestCaseStatus::NonSuccess {
+                        kind,
+                        message,
+                        description,
+                        ty,
+                        ..
+                    } => (*kind, message.clone(), description.clone(), ty.clone()),
+                    _ => continue,
+                };
+                let Some(case) = suite
+                    .test_cases
+                    .iter_mut()
+                    .find(|c| c.name == old_case.name && c.classname == old_case.classname)
+                else {
+                    continue;
+                };
+                let mut rerun = TestRerun::new(kind);
+                rerun.set_type(ty.unwrap_or_else(|| "failure".into()));
+                if let Some(m) = message {
+                    rerun.set_message(m);
+                }
+                if let Some(d) = description {
+                    rerun.set_description(d);
+                }
+                if let Some(out) = &old_case.system_out {
+                    rerun.set_system_out(out.clone());
+                }
+                case.status.add_rerun(rerun);
+            }
+        }
+        Some(suite)
     }
 
     /// The report as XML, valid against the JUnit schema of Jenkins' xUnit plugin. That schema
@@ -120,6 +165,11 @@ impl Reporter for JUnit {
                     suite.add_test_case(case);
                 }
             }
+            Event::Hygiene { .. } => {
+                if let (Some(case), Some(suite)) = (hygiene_case(event), self.suite.as_mut()) {
+                    suite.add_test_case(case);
+                }
+            }
             Event::RunFinished { duration_ms, .. } => {
                 if let Some(mut suite) = self.suite.take() {
                     suite.set_time(Duration::from_millis(*duration_ms));
@@ -141,4 +191,57 @@ impl Reporter for JUnit {
         std::fs::write(&self.path, xml)
             .map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", self.path.display())))
     }
+}
+
+/// The testcase `hygiene` of a guide: failed when it leaked under `--hygiene fail`, passed with
+/// the leaks in its output under `warn`, skipped when no context could be read.
+fn hygiene_case(event: &Event) -> Option<TestCase> {
+    let Event::Hygiene {
+        status,
+        fails,
+        leaked,
+        removed,
+        unreachable,
+        duration_ms,
+        ..
+    } = event
+    else {
+        return None;
+    };
+    let mut listing = String::new();
+    for o in leaked {
+        listing.push_str(&format!("leaked {o}\n"));
+    }
+    for o in removed {
+        listing.push_str(&format!("removed {o}\n"));
+    }
+    let summary = format!(
+        "the guide left {} object(s) behind and removed {}",
+        leaked.len(),
+        removed.len()
+    );
+    let case_status = match status {
+        HygieneStatus::Clean => TestCaseStatus::success(),
+        HygieneStatus::Unchecked => {
+            let mut s = TestCaseStatus::skipped();
+            let names: Vec<&str> = unreachable.iter().map(|u| u.context.as_str()).collect();
+            s.set_message(format!("cannot read context {}", names.join(", ")));
+            s
+        }
+        HygieneStatus::Leaked if *fails => {
+            let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
+            s.set_type("leak");
+            s.set_message(summary.clone());
+            s.set_description(listing.clone());
+            s
+        }
+        HygieneStatus::Leaked => TestCaseStatus::success(),
+    };
+    let mut case = TestCase::new("hygiene", case_status);
+    case.set_classname("hygiene");
+    case.set_time(Duration::from_millis(*duration_ms));
+    if *status == HygieneStatus::Leaked {
+        case.set_system_out(format!("{summary}\n{listing}"));
+    }
+    Some(case)
 }

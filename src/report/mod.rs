@@ -1,10 +1,12 @@
 //! What docrun prints: plans and listings as text or JSON, run events for the terminal, JSON
-//! Lines and JUnit.
+//! Lines, JUnit and a self-contained HTML page.
 
 pub mod check;
 pub mod effects;
 pub mod events;
+pub mod github;
 pub mod graph;
+pub mod html;
 pub mod human;
 pub mod junit;
 pub mod plan;

@@ -161,6 +161,9 @@ pub struct Runbook {
     pub warnings: Vec<String>,
     pub overlay: Overlay,
     pub overlay_path: Option<PathBuf>,
+    /// Every other file whose text went into the runbook (included pages, snippets, files
+    /// named by blocks), each once, in the order read: what a change to the guide may be in.
+    pub sources: Vec<PathBuf>,
 }
 
 impl Runbook {
@@ -241,11 +244,13 @@ pub fn build(doc: &Doc, options: BuildOptions<'_>) -> Result<Runbook, Error> {
         steps: Vec::new(),
         ids: HashSet::new(),
         includes: Vec::new(),
+        sources: Vec::new(),
     };
     builder.add_doc(doc, "", 0)?;
     let Builder {
         mut steps,
         mut warnings,
+        sources,
         ..
     } = builder;
 
@@ -318,6 +323,7 @@ pub fn build(doc: &Doc, options: BuildOptions<'_>) -> Result<Runbook, Error> {
         warnings,
         overlay,
         overlay_path,
+        sources,
     })
 }
 
@@ -390,9 +396,17 @@ struct Builder<'a> {
     ids: HashSet<String>,
     /// Boilerplates being included, to stop include cycles.
     includes: Vec<PathBuf>,
+    /// Files read besides the guide (see [`Runbook::sources`]).
+    sources: Vec<PathBuf>,
 }
 
 impl Builder<'_> {
+    fn source(&mut self, path: PathBuf) {
+        if !self.sources.contains(&path) {
+            self.sources.push(path);
+        }
+    }
+
     fn add_doc(&mut self, doc: &Doc, prefix: &str, depth: usize) -> Result<(), Error> {
         let dialect = doc.dialect.dialect;
         let mut section = Section::default();
@@ -508,6 +522,7 @@ impl Builder<'_> {
                 warn(&mut self.warnings, file);
                 return std::borrow::Cow::Borrowed(block);
             };
+            self.source(dir.join(file));
             let mut owned = block.clone();
             owned.body = text
                 .lines()
@@ -533,7 +548,11 @@ impl Builder<'_> {
                 owned.body.push(line.clone());
                 continue;
             };
-            match find_snippet(doc.path(), &name).and_then(|p| read_included(&p)) {
+            let found = find_snippet(doc.path(), &name);
+            if let Some(path) = &found {
+                self.source(path.clone());
+            }
+            match found.and_then(|p| read_included(&p)) {
                 Some(text) => owned.body.extend(text.lines().map(|l| BodyLine {
                     line: line.line,
                     text: l.to_owned(),
@@ -720,6 +739,7 @@ impl Builder<'_> {
             return Ok(());
         }
         let included = self.read.load(&path, &doc.dialect)?;
+        self.source(path.clone());
         self.includes.push(path);
         let prefix = match include.kind {
             IncludeKind::Boilerplate => format!("{}_", name.replace('-', "_")),

@@ -15,10 +15,13 @@ Goal: be "real enough" for kubectl 1.3x and kube-rs (JSON) clients:
 
 Vendored into docrun as tests/fakekube/ from the team's shared test tools; docrun owns this copy.
 Changes since: `--port 0` picks a free port (printed on the READY line); TCP_NODELAY on
-connections, as Go's net/http sets.
+connections, as Go's net/http sets; `--namespace-deletion-delay SECONDS` keeps a deleted
+namespace `Terminating` (with its objects) that long, as the namespace controller does; lists
+asked for `as=PartialObjectMetadataList` answer with metadata only.
 
 Usage: fakekube.py --port 16443 [--tls-cert c --tls-key k [--client-ca ca]] [--token T]
                    [--k8s-version v1.33.0] [--simulate-workloads] [--log]
+                   [--namespace-deletion-delay SECONDS]
        (--port 0: any free port, printed on the READY line)
 """
 import argparse
@@ -469,8 +472,10 @@ class Store:
         return o
 
     def list(self, res, ns, lsel=None, fsel=None):
-        items = [o for (gv, pl, n, _), o in sorted(self.objs.items(), key=lambda kv: str(kv[0]))
-                 if gv == res.gv and pl == res.plural and (ns is None or n == ns)]
+        items = [o for (gv, pl, n, _), o in sorted(((k, o) for k, o in self.objs.items()
+                                                    if k[0] == res.gv and k[1] == res.plural),
+                                                   key=lambda kv: str(kv[0]))
+                 if ns is None or n == ns]
         return [o for o in items if label_match(o["metadata"].get("labels"), lsel) and field_match(o, fsel)]
 
     def check_ns(self, res, ns):
@@ -519,6 +524,7 @@ class Store:
             raise ApiError(400, "BadRequest", "the namespace of the provided object does not match the namespace sent on the request")
         ns = ns or md.get("namespace") or ("default" if res.namespaced else None)
         self.check_ns(res, ns)
+        self.check_not_terminating(res, ns)
         k = self.key(res, ns, name)
         if k in self.objs:
             raise ApiError(409, "AlreadyExists", f'{res.plural}{res.gsuffix} "{name}" already exists',
@@ -560,6 +566,8 @@ class Store:
                            {"name": name, "kind": "namespaces"})
         if dry:
             return obj
+        if res.kind == "Namespace" and self.ns_deletion_delay > 0:
+            return self.start_terminating(res, obj)
         del self.objs[self.key(res, ns, name)]
         self.next_rv()
         obj = copy.deepcopy(obj)
@@ -579,6 +587,43 @@ class Store:
                 if r and k in self.objs:
                     self.delete(r, k[2], k[3])
         return obj
+
+    # A namespace being deleted, as a real API server keeps it: `Terminating` with a
+    # deletionTimestamp while the namespace controller empties it, gone only after
+    # --namespace-deletion-delay seconds. Its objects stay listable until then; new ones are refused.
+    ns_deletion_delay = 0.0
+
+    def start_terminating(self, res, obj):
+        name = obj["metadata"]["name"]
+        if obj["metadata"].get("deletionTimestamp"):
+            return obj
+        obj = copy.deepcopy(obj)
+        obj["metadata"]["deletionTimestamp"] = now_iso()
+        obj["status"] = {"phase": "Terminating"}
+        obj["metadata"]["resourceVersion"] = self.next_rv()
+        self.objs[self.key(res, None, name)] = obj
+        self.emit(res, "MODIFIED", obj)
+
+        def finish():
+            with self.lock:
+                if self.key(res, None, name) in self.objs:
+                    delay, self.ns_deletion_delay = self.ns_deletion_delay, 0
+                    try:
+                        self.delete(res, None, name)
+                    finally:
+                        self.ns_deletion_delay = delay
+        timer = threading.Timer(self.ns_deletion_delay, finish)
+        timer.daemon = True
+        timer.start()
+        return obj
+
+    def check_not_terminating(self, res, ns):
+        if not res.namespaced:
+            return
+        n = self.objs.get(self.key(self.resources[("v1", "namespaces")], None, ns))
+        if n is not None and n["metadata"].get("deletionTimestamp"):
+            raise ApiError(403, "Forbidden", f'{res.plural}{res.gsuffix} is forbidden: unable to create new content '
+                           f'in namespace {ns} because it is being terminated', {"kind": res.plural})
 
     def after_write(self, res, ns, obj):
         if res.kind == "CustomResourceDefinition":
@@ -873,6 +918,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         accept = self.headers.get("Accept") or ""
         if "as=Table" in accept:
             return 200, self.table(res, items, st)
+        if "as=PartialObjectMetadataList" in accept:
+            return 200, metadata_list(items, st)
         return 200, {"kind": f"{res.kind}List", "apiVersion": res.gv,
                      "metadata": {"resourceVersion": str(st.rv)}, "items": items}
 
@@ -950,6 +997,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
         return None
 
 
+def metadata_list(items, st):
+    """What `Accept: ...;as=PartialObjectMetadataList` gets: each object's metadata only."""
+    return {"kind": "PartialObjectMetadataList", "apiVersion": "meta.k8s.io/v1",
+            "metadata": {"resourceVersion": str(st.rv)},
+            "items": [{"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1", "metadata": o["metadata"]}
+                      for o in items]}
+
+
 class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
     daemon_threads = True
     allow_reuse_address = True
@@ -965,10 +1020,13 @@ def main():
     p.add_argument("--k8s-version", default="v1.33.0")
     p.add_argument("--simulate-workloads", action="store_true")
     p.add_argument("--log", action="store_true")
+    p.add_argument("--namespace-deletion-delay", type=float, default=0.0, metavar="SECONDS",
+                   help="a deleted namespace stays Terminating this long before it and its objects go")
     o = p.parse_args()
     srv = Server((o.host, o.port), Handler)
     o.port = srv.server_address[1]  # the real port when --port 0
     srv.opts, srv.store = o, Store(o.simulate_workloads)
+    srv.store.ns_deletion_delay = o.namespace_deletion_delay
     if o.tls_cert:
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(o.tls_cert, o.tls_key)

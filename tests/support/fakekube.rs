@@ -138,6 +138,9 @@ pub struct Options {
     pub c2_version: String,
     /// c2 makes workloads ready too (`--simulate-workloads`), as c1 always does.
     pub c2_simulate: bool,
+    /// Seconds a deleted namespace stays `Terminating` on both clusters
+    /// (`--namespace-deletion-delay`); 0 deletes at once.
+    pub namespace_deletion_delay: f64,
 }
 
 impl Default for Options {
@@ -146,6 +149,7 @@ impl Default for Options {
             c1_version: "v1.30.2".into(),
             c2_version: "v1.31.0".into(),
             c2_simulate: false,
+            namespace_deletion_delay: 0.0,
         }
     }
 }
@@ -190,8 +194,14 @@ impl FakeKube {
         let pki = Pki::new(dir.path());
         let tls_ca = pki.root("tls-ca", "fakekube test CA");
         let srv = pki.server("tls-server", &tls_ca);
+        let delay = opts.namespace_deletion_delay.to_string();
+        let delay_args = ["--namespace-deletion-delay", delay.as_str()];
         let c1 = Starting::spawn(
-            &["--simulate-workloads", "--k8s-version", &opts.c1_version],
+            &[
+                &["--simulate-workloads", "--k8s-version", &opts.c1_version][..],
+                &delay_args,
+            ]
+            .concat(),
             &dir.path().join("c1.log"),
         );
         let simulate: &[&str] = if opts.c2_simulate {
@@ -212,6 +222,7 @@ impl FakeKube {
                     "--k8s-version",
                     &opts.c2_version,
                 ],
+                &delay_args,
             ]
             .concat(),
             &dir.path().join("c2.log"),

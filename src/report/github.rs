@@ -1,0 +1,274 @@
+//! The GitHub Actions job summary: with `GITHUB_STEP_SUMMARY` set, `docrun test` appends a
+//! Markdown table of the guides and the failures, each linked to its file and line in the
+//! repository at the commit being tested.
+//!
+//! Text from steps is hostile: it is written as escaped HTML inside table cells (no Markdown
+//! or HTML of its own reaches the page) and cut to one line.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use super::events::{Event, HygieneStatus, Masked, RunStatus};
+use crate::duration::human;
+
+/// One guide of the summary.
+pub struct SummaryGuide<'a> {
+    pub path: &'a Path,
+    pub status: RunStatus,
+    pub flaky: bool,
+    pub attempts: u32,
+    pub duration: Duration,
+    pub events: &'a [Masked],
+}
+
+/// Where links point: `https://github.com/OWNER/REPO/blob/SHA/` and the folder paths are
+/// relative to (the workspace), from the variables GitHub Actions sets.
+#[derive(Debug, Clone, Default)]
+pub struct Links {
+    pub blob: Option<String>,
+    pub workspace: Option<PathBuf>,
+}
+
+impl Links {
+    pub fn from_env() -> Self {
+        let var = |n: &str| std::env::var(n).ok().filter(|v| !v.is_empty());
+        let blob = match (
+            var("GITHUB_SERVER_URL"),
+            var("GITHUB_REPOSITORY"),
+            var("GITHUB_SHA"),
+        ) {
+            (Some(server), Some(repo), Some(sha)) => Some(format!(
+                "{}/{repo}/blob/{sha}/",
+                server.trim_end_matches('/')
+            )),
+            _ => None,
+        };
+        Links {
+            blob,
+            workspace: var("GITHUB_WORKSPACE").map(PathBuf::from),
+        }
+    }
+
+    /// `[path:line](url#Lline)`, or the plain `path:line` without a repository to link to.
+    fn file_line(&self, file: &Path, line: usize) -> String {
+        let absolute = if file.is_absolute() {
+            file.to_path_buf()
+        } else {
+            std::env::current_dir()
+                .map(|d| d.join(file))
+                .unwrap_or_else(|_| file.to_path_buf())
+        };
+        let relative = self
+            .workspace
+            .as_ref()
+            .and_then(|w| absolute.strip_prefix(w).ok())
+            .unwrap_or(file);
+        let shown = relative.display().to_string();
+        let shown = shown.trim_start_matches("./");
+        match &self.blob {
+            Some(blob) => format!(
+                "[{}:{line}]({blob}{}#L{line})",
+                cell(shown),
+                shown
+                    .split('/')
+                    .map(url_segment)
+                    .collect::<Vec<_>>()
+                    .join("/")
+            ),
+            None => format!("{}:{line}", cell(shown)),
+        }
+    }
+}
+
+/// Percent-encodes what a URL path segment cannot hold as it is.
+fn url_segment(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// Text for a table cell: one line, HTML escaped, `|` and Markdown's own characters made
+/// harmless.
+fn cell(text: &str) -> String {
+    let line = text.lines().next().unwrap_or("");
+    let mut line: String = line.chars().take(200).collect();
+    if text.lines().count() > 1 || text.chars().count() > 200 {
+        line.push('…');
+    }
+    let mut out = String::new();
+    for c in line.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '|' => out.push_str("&#124;"),
+            '`' => out.push_str("&#96;"),
+            '*' | '_' | '[' | ']' | '\\' | '#' | '~' => {
+                out.push('\\');
+                out.push(c);
+            }
+            c if c.is_control() => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The Markdown of the summary.
+pub fn step_summary(title: &str, guides: &[SummaryGuide<'_>], links: &Links) -> String {
+    let failed = guides
+        .iter()
+        .filter(|g| g.status != RunStatus::Passed)
+        .count();
+    let flaky = guides.iter().filter(|g| g.flaky).count();
+    let passed = guides.len() - failed - flaky;
+    let mut out = format!("## {}\n\n", cell(title));
+    let mut counts = vec![
+        format!("{} {failed} failed", if failed > 0 { "❌" } else { "✅" }),
+        format!("{passed} passed"),
+    ];
+    if flaky > 0 {
+        counts.push(format!("⚠️ {flaky} flaky"));
+    }
+    let total: Duration = guides.iter().map(|g| g.duration).sum();
+    counts.push(format!("{} guides in {}", guides.len(), human(total)));
+    out.push_str(&counts.join(" · "));
+    out.push_str("\n\n| Status | Guide | Steps passed | Steps failed | Duration | Hygiene |\n");
+    out.push_str("|---|---|---:|---:|---:|---|\n");
+    let mut failures = Vec::new();
+    for g in guides {
+        let (mut ok, mut bad) = (0, 0);
+        let mut hygiene = "—".to_string();
+        for e in g.events {
+            match e.event() {
+                Event::StepFinished {
+                    id,
+                    file,
+                    line,
+                    status,
+                    message,
+                    ..
+                } => {
+                    if status.is_failure() {
+                        bad += 1;
+                        failures.push(format!(
+                            "- **{}** step <code>{}</code> at {}: {}",
+                            cell(&g.path.display().to_string()),
+                            cell(id),
+                            links.file_line(file, *line),
+                            cell(message.as_deref().unwrap_or("failed"))
+                        ));
+                    } else if *status == super::events::StepStatus::Passed {
+                        ok += 1;
+                    }
+                }
+                Event::Hygiene {
+                    status,
+                    fails,
+                    leaked,
+                    removed,
+                    ..
+                } => {
+                    hygiene = match status {
+                        HygieneStatus::Clean => "clean".into(),
+                        HygieneStatus::Unchecked => "not checked".into(),
+                        HygieneStatus::Leaked => {
+                            let names: Vec<String> = leaked
+                                .iter()
+                                .map(|o| format!("leaked {o}"))
+                                .chain(removed.iter().map(|o| format!("removed {o}")))
+                                .collect();
+                            let shown: Vec<String> =
+                                names.iter().take(5).map(|n| cell(n)).collect();
+                            let more = if names.len() > 5 {
+                                format!(" and {} more", names.len() - 5)
+                            } else {
+                                String::new()
+                            };
+                            let text = format!(
+                                "{} {}{more}",
+                                if *fails { "❌" } else { "⚠️" },
+                                shown.join(", ")
+                            );
+                            failures.push(format!(
+                                "- **{}** hygiene: {}",
+                                cell(&g.path.display().to_string()),
+                                text
+                            ));
+                            text
+                        }
+                    };
+                }
+                _ => {}
+            }
+        }
+        let status = if g.flaky {
+            format!("⚠️ flaky ({} attempts)", g.attempts)
+        } else {
+            match g.status {
+                RunStatus::Passed => "✅ passed".into(),
+                RunStatus::Failed => "❌ failed".into(),
+                RunStatus::Interrupted => "⏹ interrupted".into(),
+            }
+        };
+        out.push_str(&format!(
+            "| {status} | {} | {ok} | {bad} | {} | {hygiene} |\n",
+            cell(&g.path.display().to_string()),
+            human(g.duration)
+        ));
+    }
+    if !failures.is_empty() {
+        out.push_str("\n### Failures\n\n");
+        for f in failures {
+            out.push_str(&f);
+            out.push('\n');
+        }
+    }
+    out.push('\n');
+    out
+}
+
+/// Appends the summary to the file `GITHUB_STEP_SUMMARY` names.
+pub fn append(path: &Path, markdown: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", path.display())))?;
+    file.write_all(markdown.as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cells_hold_no_markup_and_one_line() {
+        assert_eq!(
+            cell("<b>x</b> | y `z`\nsecond"),
+            "&lt;b&gt;x&lt;/b&gt; &#124; y &#96;z&#96;…"
+        );
+        assert_eq!(cell("[link](http://x)"), "\\[link\\](http://x)");
+    }
+
+    #[test]
+    fn links_point_at_the_line_at_the_commit() {
+        let links = Links {
+            blob: Some("https://github.com/o/r/blob/abc/".into()),
+            workspace: Some(PathBuf::from("/w")),
+        };
+        assert_eq!(
+            links.file_line(Path::new("/w/content/a b.md"), 7),
+            "[content/a b.md:7](https://github.com/o/r/blob/abc/content/a%20b.md#L7)"
+        );
+        assert_eq!(Links::default().file_line(Path::new("a.md"), 3), "a.md:3");
+    }
+}

@@ -1,0 +1,749 @@
+//! The HTML report (`--report FILE`): one self-contained page of a run, to open from a CI
+//! artifact. No network, no external assets, no framework: inline CSS and a few lines of
+//! inline script that only add a "failures only" filter (the page reads the same without it).
+//!
+//! What a reader sees first: the summary (guides passed, failed, flaky; leaks; duration),
+//! then the failures, each linked to its step, then a row per guide. Each guide has its steps
+//! with status, a duration bar on the guide's timeline, file:line, commands, output and the
+//! diff; its hygiene (leaked and removed objects). Failed guides and failed steps are open;
+//! the rest folded.
+//!
+//! Every text comes from events, where secrets are masked already, and is escaped here: the
+//! output of a step is hostile (it may hold `<script>`).
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use super::events::{ClusterObject, Event, HygieneStatus, Masked, Reporter, RunStatus, StepStatus};
+use crate::duration::human;
+
+/// How a guide ended, as the report shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Passed,
+    Failed,
+    /// Failed, then passed on a rerun.
+    Flaky,
+    Interrupted,
+}
+
+impl Outcome {
+    pub fn from_run(status: RunStatus) -> Self {
+        match status {
+            RunStatus::Passed => Outcome::Passed,
+            RunStatus::Failed => Outcome::Failed,
+            RunStatus::Interrupted => Outcome::Interrupted,
+        }
+    }
+
+    fn class(self) -> &'static str {
+        match self {
+            Outcome::Passed => "passed",
+            Outcome::Failed => "failed",
+            Outcome::Flaky => "flaky",
+            Outcome::Interrupted => "interrupted",
+        }
+    }
+}
+
+/// One guide of the report.
+#[derive(Debug, Clone)]
+pub struct GuidePage<'a> {
+    pub path: &'a Path,
+    pub outcome: Outcome,
+    pub duration: Duration,
+    /// The events of the attempt shown (the last one).
+    pub events: &'a [Masked],
+    /// How many times the guide ran (more than 1 with `--rerun-failed`).
+    pub attempts: u32,
+    /// The events of the earlier, failed attempts: their failed steps are shown, folded.
+    pub earlier: &'a [Vec<Masked>],
+}
+
+/// Escapes text for HTML element content and attribute values.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            // Control characters other than tab and newline (terminal escapes) are shown as
+            // their code, not passed to the page.
+            c if c.is_control() && c != '\n' && c != '\t' => {
+                let _ = write!(out, "\\u{{{:x}}}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+const STYLE: &str = r#"
+:root{--ok:#1a7f37;--bad:#cf222e;--warn:#9a6700;--muted:#57606a;--line:#d0d7de;--bg:#f6f8fa}
+*{box-sizing:border-box}
+body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:0;color:#1f2328;background:#fff}
+header{padding:16px 24px;border-bottom:1px solid var(--line);background:var(--bg)}
+h1{font-size:20px;margin:0 0 8px}
+h2{font-size:16px;margin:24px 0 8px}
+main{padding:0 24px 32px}
+.counts{display:flex;gap:12px;flex-wrap:wrap}
+.count{padding:6px 12px;border-radius:6px;background:#fff;border:1px solid var(--line);font-weight:600}
+.count.failed{color:var(--bad);border-color:var(--bad)}
+.count.passed{color:var(--ok)}
+.count.flaky,.count.leaks{color:var(--warn);border-color:var(--warn)}
+.badge{display:inline-block;min-width:64px;text-align:center;padding:1px 6px;border-radius:4px;font-size:12px;font-weight:700;color:#fff;background:var(--muted)}
+.badge.passed{background:var(--ok)}.badge.failed,.badge.timed_out,.badge.leaked-fail{background:var(--bad)}
+.badge.flaky,.badge.leaked-warn,.badge.interrupted{background:var(--warn)}.badge.skipped{background:#8c959f}
+table{border-collapse:collapse;width:100%}
+th,td{text-align:left;padding:4px 8px;border-bottom:1px solid var(--line);vertical-align:top}
+th{background:var(--bg);font-weight:600}
+td.num{text-align:right;font-variant-numeric:tabular-nums}
+ul.failures{padding-left:20px}ul.failures li{margin:4px 0}
+details.guide{border:1px solid var(--line);border-radius:6px;margin:10px 0}
+details.guide>summary{padding:8px 12px;cursor:pointer;background:var(--bg);font-weight:600}
+details.guide.failed>summary{background:#ffebe9}
+details.guide.flaky>summary{background:#fff8c5}
+.guide-body{padding:8px 12px}
+details.step{border-top:1px solid var(--line);padding:4px 0}
+details.step>summary{cursor:pointer;display:grid;grid-template-columns:80px minmax(160px,1.2fr) minmax(120px,1fr) 90px 2fr;gap:8px;align-items:center}
+details.step.failed>summary,details.step.timed_out>summary{color:var(--bad);font-weight:600}
+.where{color:var(--muted);font-family:ui-monospace,monospace;font-size:12px;overflow-wrap:anywhere}
+.timeline{position:relative;height:10px;background:var(--bg);border-radius:3px}
+.timeline span{position:absolute;top:0;height:10px;min-width:2px;border-radius:3px;background:var(--ok)}
+.step.failed .timeline span,.step.timed_out .timeline span{background:var(--bad)}
+.step.skipped .timeline span{background:#8c959f}
+pre{background:#0d1117;color:#e6edf3;padding:8px 10px;border-radius:6px;overflow:auto;max-height:480px;font:12px/1.4 ui-monospace,SFMono-Regular,Menlo,monospace;white-space:pre-wrap;overflow-wrap:anywhere}
+pre .del{color:#ff7b72}pre .add{color:#7ee787}pre .hunk{color:#79c0ff}
+.message{color:var(--bad);margin:6px 0;font-weight:600}
+.note{color:var(--warn);margin:6px 0;font-weight:600}
+.label{color:var(--muted);font-size:12px;margin:6px 0 2px}
+.hygiene{margin-top:10px;padding:8px 10px;border-radius:6px;background:var(--bg)}
+.hygiene.leaked{background:#fff8c5}.hygiene.leaked.fails{background:#ffebe9}
+.hygiene code{font-size:12px}
+.toolbar{margin:12px 0}
+body.only-failures details.guide.passed{display:none}
+"#;
+
+/// The page's only script: a "failures only" filter, and a marker on `<html>` saying it ran
+/// (`data-script="ok"`, or `"error"` if any script on the page threw).
+const SCRIPT: &str = r#"
+window.onerror=function(){document.documentElement.setAttribute('data-script','error');};
+(function(){
+  var box=document.getElementById('only-failures');
+  if(box){box.addEventListener('change',function(){document.body.classList.toggle('only-failures',box.checked);});}
+  if(document.documentElement.getAttribute('data-script')!=='error'){document.documentElement.setAttribute('data-script','ok');}
+})();
+"#;
+
+/// One step as the page shows it, from its `StepFinished` event.
+struct StepView<'a> {
+    id: &'a str,
+    section: &'a str,
+    file: &'a Path,
+    line: usize,
+    status: StepStatus,
+    duration_ms: u64,
+    start_ms: u64,
+    exit_status: Option<i32>,
+    attempts: u32,
+    message: Option<&'a str>,
+    diff: Option<&'a str>,
+    output: &'a str,
+    commands: &'a [String],
+}
+
+fn steps_of(events: &[Masked]) -> Vec<StepView<'_>> {
+    let mut start = 0;
+    let mut steps = Vec::new();
+    for e in events {
+        if let Event::StepFinished {
+            id,
+            section,
+            file,
+            line,
+            status,
+            exit_status,
+            duration_ms,
+            attempts,
+            message,
+            diff,
+            output,
+            commands,
+            ..
+        } = e.event()
+        {
+            steps.push(StepView {
+                id,
+                section,
+                file,
+                line: *line,
+                status: *status,
+                duration_ms: *duration_ms,
+                start_ms: start,
+                exit_status: *exit_status,
+                attempts: *attempts,
+                message: message.as_deref(),
+                diff: diff.as_deref(),
+                output,
+                commands,
+            });
+            start += duration_ms;
+        }
+    }
+    steps
+}
+
+struct HygieneView<'a> {
+    status: HygieneStatus,
+    fails: bool,
+    contexts: &'a [String],
+    leaked: &'a [ClusterObject],
+    removed: &'a [ClusterObject],
+    unreachable: Vec<&'a str>,
+    duration_ms: u64,
+}
+
+fn hygiene_of(events: &[Masked]) -> Option<HygieneView<'_>> {
+    events.iter().find_map(|e| match e.event() {
+        Event::Hygiene {
+            status,
+            fails,
+            contexts,
+            leaked,
+            removed,
+            unreachable,
+            duration_ms,
+            ..
+        } => Some(HygieneView {
+            status: *status,
+            fails: *fails,
+            contexts,
+            leaked,
+            removed,
+            unreachable: unreachable.iter().map(|u| u.context.as_str()).collect(),
+            duration_ms: *duration_ms,
+        }),
+        _ => None,
+    })
+}
+
+fn status_class(status: StepStatus) -> &'static str {
+    match status {
+        StepStatus::Passed => "passed",
+        StepStatus::Failed => "failed",
+        StepStatus::TimedOut => "timed_out",
+        StepStatus::Skipped => "skipped",
+        StepStatus::Interrupted => "interrupted",
+    }
+}
+
+fn anchor(guide_index: usize, step_index: usize) -> String {
+    format!("g{guide_index}-s{step_index}")
+}
+
+/// A unified diff with its lines coloured.
+fn diff_html(diff: &str) -> String {
+    let mut out = String::new();
+    for line in diff.lines() {
+        let class = if line.starts_with("@@") {
+            Some("hunk")
+        } else if line.starts_with('-') {
+            Some("del")
+        } else if line.starts_with('+') {
+            Some("add")
+        } else {
+            None
+        };
+        match class {
+            Some(c) => {
+                let _ = writeln!(out, "<span class=\"{c}\">{}</span>", escape(line));
+            }
+            None => {
+                let _ = writeln!(out, "{}", escape(line));
+            }
+        }
+    }
+    out
+}
+
+/// The whole page. `title` names the run (the command line, or the paths tested).
+pub fn render(title: &str, guides: &[GuidePage<'_>]) -> String {
+    let count = |o: Outcome| guides.iter().filter(|g| g.outcome == o).count();
+    let total: Duration = guides.iter().map(|g| g.duration).sum();
+    let hygiene: Vec<Option<HygieneView>> = guides.iter().map(|g| hygiene_of(g.events)).collect();
+    let leaks: usize = hygiene
+        .iter()
+        .flatten()
+        .map(|h| h.leaked.len() + h.removed.len())
+        .sum();
+    let mut out = String::with_capacity(16 * 1024);
+    let _ = write!(
+        out,
+        "<!DOCTYPE html>\n<html lang=\"en\" data-script=\"none\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'\">\n\
+         <title>docrun: {}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<header>\n<h1>docrun: {}</h1>\n<div class=\"counts\">",
+        escape(title),
+        escape(title)
+    );
+    let failed = count(Outcome::Failed) + count(Outcome::Interrupted);
+    let _ = write!(
+        out,
+        "<span class=\"count {}\">{} failed</span><span class=\"count passed\">{} passed</span>",
+        if failed > 0 { "failed" } else { "" },
+        failed,
+        count(Outcome::Passed)
+    );
+    if count(Outcome::Flaky) > 0 {
+        let _ = write!(
+            out,
+            "<span class=\"count flaky\">{} flaky</span>",
+            count(Outcome::Flaky)
+        );
+    }
+    if leaks > 0 {
+        let _ = write!(
+            out,
+            "<span class=\"count leaks\">{leaks} leaked or removed object{}</span>",
+            if leaks == 1 { "" } else { "s" }
+        );
+    }
+    let _ = write!(
+        out,
+        "<span class=\"count\">{} guide{} in {}</span></div>\n</header>\n<main>\n",
+        guides.len(),
+        if guides.len() == 1 { "" } else { "s" },
+        human(total)
+    );
+
+    // Failures first: each failed step and each failing leak, linked to where it is shown.
+    let mut failures = String::new();
+    for (gi, g) in guides.iter().enumerate() {
+        for (si, s) in steps_of(g.events).iter().enumerate() {
+            if s.status.is_failure() {
+                let _ = write!(
+                    failures,
+                    "<li><a href=\"#{}\">{} <b>{}</b></a> <span class=\"where\">{}:{}</span>{}</li>",
+                    anchor(gi, si),
+                    escape(&g.path.display().to_string()),
+                    escape(s.id),
+                    escape(&s.file.display().to_string()),
+                    s.line,
+                    s.message
+                        .map(|m| format!(
+                            " — {}",
+                            escape(m.lines().next().unwrap_or(""))
+                        ))
+                        .unwrap_or_default()
+                );
+            }
+        }
+        if let Some(h) = &hygiene[gi] {
+            if h.status == HygieneStatus::Leaked {
+                let _ = write!(
+                    failures,
+                    "<li><a href=\"#g{gi}-hygiene\">{} <b>hygiene</b></a> — {} leaked, {} removed{}</li>",
+                    escape(&g.path.display().to_string()),
+                    h.leaked.len(),
+                    h.removed.len(),
+                    if h.fails { "" } else { " (warning)" }
+                );
+            }
+        }
+    }
+    if !failures.is_empty() {
+        let _ = write!(
+            out,
+            "<h2 id=\"failures\">Failures</h2>\n<ul class=\"failures\">{failures}</ul>\n"
+        );
+    }
+
+    // A row per guide.
+    out.push_str(
+        "<h2>Guides</h2>\n<table class=\"guides\">\n<thead><tr><th>Status</th><th>Guide</th>\
+         <th class=\"num\">Passed</th><th class=\"num\">Failed</th><th class=\"num\">Skipped</th>\
+         <th class=\"num\">Duration</th><th>Hygiene</th></tr></thead>\n<tbody>\n",
+    );
+    for (gi, g) in guides.iter().enumerate() {
+        let steps = steps_of(g.events);
+        let n = |f: &dyn Fn(StepStatus) -> bool| steps.iter().filter(|s| f(s.status)).count();
+        let _ = writeln!(
+            out,
+            "<tr class=\"{}\"><td><span class=\"badge {}\">{}</span></td><td><a href=\"#g{gi}\">{}</a>{}</td>\
+             <td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td></tr>",
+            g.outcome.class(),
+            g.outcome.class(),
+            g.outcome.class(),
+            escape(&g.path.display().to_string()),
+            if g.attempts > 1 {
+                format!(" <span class=\"where\">({} attempts)</span>", g.attempts)
+            } else {
+                String::new()
+            },
+            n(&|s| s == StepStatus::Passed),
+            n(&|s| s.is_failure()),
+            n(&|s| s == StepStatus::Skipped),
+            human(g.duration),
+            hygiene_cell(hygiene[gi].as_ref())
+        );
+    }
+    out.push_str("</tbody>\n</table>\n");
+    out.push_str(
+        "<div class=\"toolbar\"><label><input type=\"checkbox\" id=\"only-failures\"> \
+         Show failed and flaky guides only</label></div>\n",
+    );
+
+    // Each guide, its steps and its hygiene.
+    for (gi, g) in guides.iter().enumerate() {
+        guide_section(&mut out, gi, g, hygiene[gi].as_ref());
+    }
+    let _ = write!(
+        out,
+        "</main>\n<script>{SCRIPT}</script>\n</body>\n</html>\n"
+    );
+    out
+}
+
+fn hygiene_cell(h: Option<&HygieneView>) -> String {
+    match h {
+        None => "<span class=\"where\">no cluster</span>".into(),
+        Some(h) => match h.status {
+            HygieneStatus::Clean => "<span class=\"badge passed\">clean</span>".into(),
+            HygieneStatus::Unchecked => "<span class=\"badge skipped\">unchecked</span>".into(),
+            HygieneStatus::Leaked => format!(
+                "<span class=\"badge leaked-{}\">{} leaked</span>",
+                if h.fails { "fail" } else { "warn" },
+                h.leaked.len() + h.removed.len()
+            ),
+        },
+    }
+}
+
+fn guide_section(out: &mut String, gi: usize, g: &GuidePage<'_>, h: Option<&HygieneView>) {
+    let steps = steps_of(g.events);
+    let open = matches!(
+        g.outcome,
+        Outcome::Failed | Outcome::Flaky | Outcome::Interrupted
+    ) || h.is_some_and(|h| h.status == HygieneStatus::Leaked);
+    let _ = write!(
+        out,
+        "<details class=\"guide {}\" id=\"g{gi}\"{}>\n<summary><span class=\"badge {}\">{}</span> {} \
+         <span class=\"where\">{} step{}, {}</span></summary>\n<div class=\"guide-body\">\n",
+        g.outcome.class(),
+        if open { " open" } else { "" },
+        g.outcome.class(),
+        g.outcome.class(),
+        escape(&g.path.display().to_string()),
+        steps.len(),
+        if steps.len() == 1 { "" } else { "s" },
+        human(g.duration)
+    );
+    if g.outcome == Outcome::Flaky {
+        let _ = writeln!(
+            out,
+            "<p class=\"note\">Flaky: failed, then passed on attempt {} of {}. The steps below are the last attempt's.</p>",
+            g.attempts, g.attempts
+        );
+    }
+    let span = steps
+        .last()
+        .map(|s| s.start_ms + s.duration_ms)
+        .unwrap_or(0)
+        .max(1) as f64;
+    for (si, s) in steps.iter().enumerate() {
+        step_html(out, &anchor(gi, si), s, span);
+    }
+    for (ai, attempt) in g.earlier.iter().enumerate() {
+        let failed: Vec<StepView> = steps_of(attempt)
+            .into_iter()
+            .filter(|s| s.status.is_failure())
+            .collect();
+        let _ = writeln!(
+            out,
+            "<details class=\"attempt\"><summary class=\"label\">attempt {} of {} failed: {}</summary>",
+            ai + 1,
+            g.attempts,
+            escape(&failed.iter().map(|s| s.id).collect::<Vec<_>>().join(", "))
+        );
+        let span = failed
+            .iter()
+            .map(|s| s.start_ms + s.duration_ms)
+            .max()
+            .unwrap_or(0)
+            .max(1) as f64;
+        for (si, s) in failed.iter().enumerate() {
+            step_html(out, &format!("g{gi}-a{}-s{si}", ai + 1), s, span);
+        }
+        out.push_str("</details>\n");
+    }
+    if let Some(h) = h {
+        hygiene_block(out, gi, h);
+    }
+    out.push_str("</div>\n</details>\n");
+}
+
+/// One step: a folded `<details>` (open when it failed) with its bar on the guide's timeline
+/// (`span`: the guide's length in ms), file:line, commands, output and diff.
+fn step_html(out: &mut String, id: &str, s: &StepView<'_>, span: f64) {
+    let class = status_class(s.status);
+    let left = s.start_ms as f64 / span * 100.0;
+    let width = (s.duration_ms as f64 / span * 100.0).max(0.3);
+    let tries = if s.attempts > 1 {
+        format!(", {} attempts", s.attempts)
+    } else {
+        String::new()
+    };
+    let _ = write!(
+        out,
+        "<details class=\"step {class}\" id=\"{}\"{}>\n<summary><span class=\"badge {class}\">{}</span>\
+         <span>{}</span><span class=\"where\">{}:{}</span><span class=\"where\">{}{tries}</span>\
+         <div class=\"timeline\" title=\"starts at {} of the guide\"><span style=\"left:{left:.2}%;width:{width:.2}%\"></span></div></summary>\n",
+        id,
+        if s.status.is_failure() { " open" } else { "" },
+        s.status.label(),
+        escape(s.id),
+        escape(&s.file.display().to_string()),
+        s.line,
+        human(Duration::from_millis(s.duration_ms)),
+        human(Duration::from_millis(s.start_ms)),
+    );
+    if !s.section.is_empty() {
+        let _ = writeln!(
+            out,
+            "<div class=\"label\">section {}</div>",
+            escape(s.section)
+        );
+    }
+    if let Some(m) = s.message {
+        let class = if s.status.is_failure() {
+            "message"
+        } else {
+            "label"
+        };
+        let _ = writeln!(out, "<div class=\"{class}\">{}</div>", escape(m));
+    }
+    if !s.commands.is_empty() {
+        out.push_str("<div class=\"label\">commands</div><pre class=\"commands\">");
+        for c in s.commands {
+            let _ = writeln!(out, "$ {}", escape(c));
+        }
+        out.push_str("</pre>\n");
+    }
+    if let Some(code) = s.exit_status {
+        if code != 0 {
+            let _ = writeln!(out, "<div class=\"label\">exit status {code}</div>");
+        }
+    }
+    if let Some(d) = s.diff {
+        let _ = writeln!(
+            out,
+            "<div class=\"label\">output differs from the guide (- expected, + actual)</div><pre class=\"diff\">{}</pre>",
+            diff_html(d)
+        );
+    }
+    if !s.output.is_empty() {
+        let _ = writeln!(
+            out,
+            "<div class=\"label\">output</div><pre class=\"output\">{}</pre>",
+            escape(s.output)
+        );
+    }
+    out.push_str("</details>\n");
+}
+
+fn hygiene_block(out: &mut String, gi: usize, h: &HygieneView) {
+    let (class, text) = match h.status {
+        HygieneStatus::Clean => (
+            "clean",
+            "the clusters hold what they held before".to_string(),
+        ),
+        HygieneStatus::Unchecked => (
+            "unchecked",
+            format!(
+                "not checked: context {} cannot be read",
+                h.unreachable.join(", ")
+            ),
+        ),
+        HygieneStatus::Leaked => (
+            "leaked",
+            format!(
+                "{} leaked, {} removed{}",
+                h.leaked.len(),
+                h.removed.len(),
+                if h.fails {
+                    ": the guide fails"
+                } else {
+                    " (a warning)"
+                }
+            ),
+        ),
+    };
+    let _ = write!(
+        out,
+        "<div class=\"hygiene {class}{}\" id=\"g{gi}-hygiene\"><b>Hygiene</b> ({}) — {} <span class=\"where\">{}</span>",
+        if h.fails { " fails" } else { "" },
+        escape(&h.contexts.join(", ")),
+        escape(&text),
+        human(Duration::from_millis(h.duration_ms))
+    );
+    if !h.leaked.is_empty() || !h.removed.is_empty() {
+        out.push_str("<table><thead><tr><th></th><th>Context</th><th>Kind</th><th>Namespace</th><th>Name</th></tr></thead><tbody>");
+        for (what, list) in [("leaked", h.leaked), ("removed", h.removed)] {
+            for o in list {
+                let _ = write!(
+                    out,
+                    "<tr class=\"{what}\"><td>{what}</td><td><code>{}</code></td><td><code>{}</code></td><td><code>{}</code></td><td><code>{}</code></td></tr>",
+                    escape(&o.context),
+                    escape(&o.kind),
+                    escape(o.namespace.as_deref().unwrap_or("")),
+                    escape(&o.name)
+                );
+            }
+        }
+        out.push_str("</tbody></table>");
+    }
+    out.push_str("</div>\n");
+}
+
+/// Writes the page, naming the file in the error.
+pub fn write(path: &Path, title: &str, guides: &[GuidePage<'_>]) -> std::io::Result<()> {
+    std::fs::write(path, render(title, guides))
+        .map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", path.display())))
+}
+
+/// The HTML report of `docrun run`: collects the guide's events and writes the page when the
+/// run ends.
+pub struct HtmlReport {
+    path: PathBuf,
+    title: String,
+    events: Vec<Masked>,
+}
+
+impl HtmlReport {
+    pub fn new(path: &Path, title: &str) -> Self {
+        HtmlReport {
+            path: path.to_path_buf(),
+            title: title.to_string(),
+            events: Vec::new(),
+        }
+    }
+}
+
+impl Reporter for HtmlReport {
+    fn event(&mut self, event: &Masked) {
+        self.events.push(event.clone());
+    }
+
+    fn finish(&mut self) -> std::io::Result<()> {
+        let (guide, status, duration) = self
+            .events
+            .iter()
+            .rev()
+            .find_map(|e| match e.event() {
+                Event::RunFinished {
+                    guide,
+                    status,
+                    duration_ms,
+                    ..
+                } => Some((
+                    guide.clone(),
+                    Outcome::from_run(*status),
+                    Duration::from_millis(*duration_ms),
+                )),
+                _ => None,
+            })
+            .or_else(|| {
+                self.events.iter().find_map(|e| match e.event() {
+                    Event::RunStarted { guide, .. } => {
+                        Some((guide.clone(), Outcome::Interrupted, Duration::ZERO))
+                    }
+                    _ => None,
+                })
+            })
+            .unwrap_or_else(|| (PathBuf::new(), Outcome::Interrupted, Duration::ZERO));
+        let page = GuidePage {
+            path: &guide,
+            outcome: status,
+            duration,
+            events: &self.events,
+            attempts: 1,
+            earlier: &[],
+        };
+        write(&self.path, &self.title, &[page])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hostile_text_is_escaped() {
+        assert_eq!(
+            escape("<script>alert('x')</script> & \"q\""),
+            "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;q&quot;"
+        );
+        assert_eq!(escape("a\x1b[31mred"), "a\\u{1b}[31mred");
+    }
+
+    #[test]
+    fn a_failed_step_is_listed_first_and_open() {
+        let events = vec![
+            Event::StepFinished {
+                id: "ok_1".into(),
+                section: "s".into(),
+                file: "g.md".into(),
+                line: 3,
+                status: StepStatus::Passed,
+                exit_status: Some(0),
+                duration_ms: 100,
+                attempts: 1,
+                mode: None,
+                message: None,
+                diff: None,
+                output: "fine\n".into(),
+                commands: vec!["echo fine".into()],
+            },
+            Event::StepFinished {
+                id: "bad_1".into(),
+                section: "s".into(),
+                file: "g.md".into(),
+                line: 9,
+                status: StepStatus::Failed,
+                exit_status: Some(1),
+                duration_ms: 300,
+                attempts: 1,
+                mode: None,
+                message: Some("exit status 1".into()),
+                diff: None,
+                output: "<script>alert(1)</script>\n".into(),
+                commands: vec!["false".into()],
+            },
+        ];
+        let masker = crate::report::events::Masker::none();
+        let events: Vec<Masked> = events.into_iter().map(|e| masker.mask(e)).collect();
+        let page = render(
+            "t",
+            &[GuidePage {
+                path: Path::new("g.md"),
+                outcome: Outcome::Failed,
+                duration: Duration::from_millis(400),
+                events: &events,
+                attempts: 1,
+                earlier: &[],
+            }],
+        );
+        assert!(!page.contains("<script>alert"), "escaped");
+        let failures = page.find("id=\"failures\"").unwrap();
+        let table = page.find("class=\"guides\"").unwrap();
+        assert!(failures < table, "failures come before the table");
+        assert!(page.contains("<details class=\"step failed\" id=\"g0-s1\" open>"));
+        assert!(page.contains("<details class=\"step passed\" id=\"g0-s0\">"));
+        assert!(page.contains("g.md:9"));
+        assert!(page.contains("left:25.00%;width:75.00%"), "timeline");
+    }
+}
