@@ -1,30 +1,176 @@
-//! Pure condition functions over Kubernetes objects, used by the waits of [`super::Checker`].
+//! What a wait waits for: a [`Condition`] judges the objects a watch holds and gives a
+//! [`Verdict`]; the conditions of docrun's waits are here as types ([`PodsReady`], [`RolledOut`],
+//! [`HasCondition`]), with the pure functions they are made of.
 //!
-//! None of these talk to a server: each looks at one object (as last seen by a watch) and says
-//! whether the condition holds and, if not, what it is waiting for, in words a reader of a
-//! failed check can act on.
+//! None of these talk to a server: each looks at objects (as last seen by a watch, see
+//! [`super::watch`]) and says whether the condition holds and, if not, what it is waiting for,
+//! in words a reader of a failed check can act on. A closure
+//! `Fn(&BTreeMap<String, K>) -> Verdict` is a condition too.
+
+use std::collections::BTreeMap;
+use std::fmt::Debug;
 
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, StatefulSet};
 use k8s_openapi::api::core::v1::Pod;
+use k8s_openapi::NamespaceResourceScope;
 use kube::api::DynamicObject;
 use kube::ResourceExt;
+use serde::de::DeserializeOwned;
 
-/// Where a rollout stands, as `kubectl rollout status` would report it.
+/// What a condition says about what a watch has seen.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Rollout {
-    /// The rollout is complete; the text says what was observed.
-    Complete(String),
-    /// Still rolling out; the text says what it is waiting for.
+pub enum Verdict {
+    /// The condition holds; the text says what was observed.
+    Done(String),
+    /// Not yet; the text says what it is waiting for (a timeout reports it as "last seen").
     Pending(String),
-    /// The rollout cannot complete or cannot be followed (progress deadline exceeded,
-    /// an update strategy without rollout status).
+    /// The condition cannot hold or cannot be followed (a rollout's progress deadline exceeded,
+    /// an update strategy without rollout status): the wait ends at once.
     Failed(String),
 }
 
-impl Rollout {
-    /// True when the rollout is [`Rollout::Complete`].
-    pub fn is_complete(&self) -> bool {
-        matches!(self, Rollout::Complete(_))
+impl Verdict {
+    /// True when the verdict is [`Verdict::Done`].
+    pub fn is_done(&self) -> bool {
+        matches!(self, Verdict::Done(_))
+    }
+}
+
+/// A state that a wait waits for, judged on every object the watch holds, keyed
+/// `namespace/name`, after the initial list and after each change. The model is kube-rs's
+/// `kube::runtime::wait::Condition`, with a verdict in words instead of a bool.
+pub trait Condition<K> {
+    /// The verdict on the objects seen.
+    fn judge(&self, objects: &BTreeMap<String, K>) -> Verdict;
+}
+
+impl<K, F: Fn(&BTreeMap<String, K>) -> Verdict> Condition<K> for F {
+    fn judge(&self, objects: &BTreeMap<String, K>) -> Verdict {
+        self(objects)
+    }
+}
+
+/// `kube.pods-ready`: at least `count` pods match and every matching pod is Running and Ready.
+/// Pods match by `prefix` (see [`name_has_prefix`]; the label selector is the watch's); pods
+/// being deleted and pods that have `Succeeded` are ignored.
+pub struct PodsReady<'a> {
+    pub context: &'a str,
+    pub namespace: &'a str,
+    pub prefix: Option<&'a str>,
+    pub count: usize,
+}
+
+impl Condition<Pod> for PodsReady<'_> {
+    fn judge(&self, pods: &BTreeMap<String, Pod>) -> Verdict {
+        let PodsReady {
+            context,
+            namespace,
+            prefix,
+            count,
+        } = *self;
+        let matching: Vec<&Pod> = pods
+            .values()
+            .filter(|p| prefix.is_none_or(|pre| name_has_prefix(&p.name_any(), pre)))
+            .filter(|p| p.metadata.deletion_timestamp.is_none())
+            .filter(|p| p.status.as_ref().and_then(|s| s.phase.as_deref()) != Some("Succeeded"))
+            .collect();
+        if matching.is_empty() {
+            return Verdict::Pending(format!("no matching pod in namespace {namespace}"));
+        }
+        let not_ready: Vec<String> = matching
+            .iter()
+            .filter(|p| !pod_ready(p))
+            .map(|p| pod_summary(p))
+            .collect();
+        let names: Vec<String> = matching.iter().map(|p| p.name_any()).collect();
+        if !not_ready.is_empty() {
+            Verdict::Pending(not_ready.join("; "))
+        } else if matching.len() < count {
+            Verdict::Pending(format!(
+                "{} of {count} expected pods exist, all ready: {}",
+                matching.len(),
+                names.join(", ")
+            ))
+        } else {
+            Verdict::Done(format!(
+                "{} pod(s) Running and Ready in context {context}: {}",
+                matching.len(),
+                names.join(", ")
+            ))
+        }
+    }
+}
+
+/// A kind whose rollout `kubectl rollout status` follows.
+pub trait Workload:
+    kube::Resource<Scope = NamespaceResourceScope, DynamicType = ()>
+    + Clone
+    + DeserializeOwned
+    + Debug
+    + Send
+    + 'static
+{
+    /// Where the object's rollout stands.
+    fn progress(&self) -> Verdict;
+}
+
+impl Workload for Deployment {
+    fn progress(&self) -> Verdict {
+        deployment_progress(self)
+    }
+}
+
+impl Workload for StatefulSet {
+    fn progress(&self) -> Verdict {
+        statefulset_progress(self)
+    }
+}
+
+impl Workload for DaemonSet {
+    fn progress(&self) -> Verdict {
+        daemonset_progress(self)
+    }
+}
+
+/// `kube.rollout`: the one object the watch holds has rolled out; `missing` is what to say
+/// while it does not exist.
+pub struct RolledOut<'a> {
+    pub missing: &'a str,
+}
+
+impl<K: Workload> Condition<K> for RolledOut<'_> {
+    fn judge(&self, objects: &BTreeMap<String, K>) -> Verdict {
+        match objects.values().next() {
+            None => Verdict::Pending(self.missing.to_owned()),
+            Some(o) => o.progress(),
+        }
+    }
+}
+
+/// `kube.condition`: the one object the watch holds has a status condition `type_` whose
+/// status is `status` (see [`has_condition`]); `object` names it in messages.
+pub struct HasCondition<'a> {
+    pub context: &'a str,
+    pub object: &'a str,
+    pub type_: &'a str,
+    pub status: &'a str,
+}
+
+impl Condition<DynamicObject> for HasCondition<'_> {
+    fn judge(&self, objects: &BTreeMap<String, DynamicObject>) -> Verdict {
+        let HasCondition {
+            context,
+            object,
+            type_,
+            status,
+        } = *self;
+        match objects.values().next() {
+            None => Verdict::Pending(format!("{object} does not exist")),
+            Some(o) if has_condition(o, type_, status) => Verdict::Done(format!(
+                "{object} in context {context} has condition {type_}={status}"
+            )),
+            Some(o) => Verdict::Pending(format!("{object} has {}", describe_condition(o, type_))),
+        }
     }
 }
 
@@ -116,23 +262,23 @@ pub fn name_has_prefix(name: &str, prefix: &str) -> bool {
 /// has observed the latest generation, every desired replica is updated, no old replica is left,
 /// and every updated replica is available. A `Progressing` condition with reason
 /// `ProgressDeadlineExceeded` is a failure.
-pub fn deployment_progress(d: &Deployment) -> Rollout {
+pub fn deployment_progress(d: &Deployment) -> Verdict {
     let name = d.name_any();
     let generation = d.metadata.generation.unwrap_or(0);
     let Some(status) = &d.status else {
-        return Rollout::Pending(format!(
+        return Verdict::Pending(format!(
             "deployment {name} has no status yet (no controller has seen it)"
         ));
     };
     if generation > status.observed_generation.unwrap_or(0) {
-        return Rollout::Pending(format!(
+        return Verdict::Pending(format!(
             "deployment {name}: waiting for the controller to observe generation {generation}"
         ));
     }
     if let Some(c) = status.conditions.iter().flatten().find(|c| {
         c.type_ == "Progressing" && c.reason.as_deref() == Some("ProgressDeadlineExceeded")
     }) {
-        return Rollout::Failed(format!(
+        return Verdict::Failed(format!(
             "deployment {name} exceeded its progress deadline: {}",
             c.message.as_deref().unwrap_or("no message")
         ));
@@ -142,36 +288,36 @@ pub fn deployment_progress(d: &Deployment) -> Rollout {
     let replicas = status.replicas.unwrap_or(0);
     let available = status.available_replicas.unwrap_or(0);
     if updated < want {
-        return Rollout::Pending(format!(
+        return Verdict::Pending(format!(
             "deployment {name}: {updated} of {want} new replicas have been updated"
         ));
     }
     if replicas > updated {
-        return Rollout::Pending(format!(
+        return Verdict::Pending(format!(
             "deployment {name}: {} old replicas are pending termination",
             replicas - updated
         ));
     }
     if available < updated {
-        return Rollout::Pending(format!(
+        return Verdict::Pending(format!(
             "deployment {name}: {available} of {updated} updated replicas are available"
         ));
     }
-    Rollout::Complete(format!(
+    Verdict::Done(format!(
         "deployment {name} rolled out: {available}/{want} replicas available"
     ))
 }
 
 /// True when [`deployment_progress`] says the rollout is complete.
 pub fn deployment_rolled_out(d: &Deployment) -> bool {
-    deployment_progress(d).is_complete()
+    deployment_progress(d).is_done()
 }
 
 /// Where a StatefulSet's rollout stands, with the rules of `kubectl rollout status`: only the
 /// `RollingUpdate` strategy (the default) can be followed; the controller has observed the latest
 /// generation; every desired replica is ready; with a partition, the replicas above it are updated;
 /// otherwise the current revision has caught up with the update revision.
-pub fn statefulset_progress(s: &StatefulSet) -> Rollout {
+pub fn statefulset_progress(s: &StatefulSet) -> Verdict {
     let name = s.name_any();
     let spec = s.spec.as_ref();
     let strategy = spec.and_then(|s| s.update_strategy.as_ref());
@@ -179,26 +325,26 @@ pub fn statefulset_progress(s: &StatefulSet) -> Rollout {
         .and_then(|u| u.type_.as_deref())
         .unwrap_or("RollingUpdate");
     if kind != "RollingUpdate" {
-        return Rollout::Failed(format!(
+        return Verdict::Failed(format!(
             "statefulset {name} uses the {kind} update strategy: rollout status is only available for RollingUpdate"
         ));
     }
     let Some(status) = &s.status else {
-        return Rollout::Pending(format!(
+        return Verdict::Pending(format!(
             "statefulset {name} has no status yet (no controller has seen it)"
         ));
     };
     let generation = s.metadata.generation.unwrap_or(0);
     let observed = status.observed_generation.unwrap_or(0);
     if observed == 0 || generation > observed {
-        return Rollout::Pending(format!(
+        return Verdict::Pending(format!(
             "statefulset {name}: waiting for the controller to observe generation {generation}"
         ));
     }
     let want = spec.and_then(|s| s.replicas).unwrap_or(1);
     let ready = status.ready_replicas.unwrap_or(0);
     if ready < want {
-        return Rollout::Pending(format!(
+        return Verdict::Pending(format!(
             "statefulset {name}: {ready} of {want} pods are ready"
         ));
     }
@@ -209,35 +355,35 @@ pub fn statefulset_progress(s: &StatefulSet) -> Rollout {
         let updated = status.updated_replicas.unwrap_or(0);
         let target = (want - partition).max(0);
         if updated < target {
-            return Rollout::Pending(format!(
+            return Verdict::Pending(format!(
                 "statefulset {name}: partitioned roll out, {updated} of {target} new pods have been updated"
             ));
         }
-        return Rollout::Complete(format!(
+        return Verdict::Done(format!(
             "statefulset {name}: partitioned roll out complete, {updated} new pods have been updated"
         ));
     }
     if status.update_revision != status.current_revision {
-        return Rollout::Pending(format!(
+        return Verdict::Pending(format!(
             "statefulset {name}: rolling update in progress, {} pods at revision {}",
             status.updated_replicas.unwrap_or(0),
             status.update_revision.as_deref().unwrap_or("?")
         ));
     }
-    Rollout::Complete(format!(
+    Verdict::Done(format!(
         "statefulset {name} rolled out: {ready}/{want} pods ready"
     ))
 }
 
 /// True when [`statefulset_progress`] says the rollout is complete.
 pub fn statefulset_rolled_out(s: &StatefulSet) -> bool {
-    statefulset_progress(s).is_complete()
+    statefulset_progress(s).is_done()
 }
 
 /// Where a DaemonSet's rollout stands, with the rules of `kubectl rollout status`: only the
 /// `RollingUpdate` strategy (the default) can be followed; the controller has observed the latest
 /// generation; every scheduled pod is updated and available.
-pub fn daemonset_progress(d: &DaemonSet) -> Rollout {
+pub fn daemonset_progress(d: &DaemonSet) -> Verdict {
     let name = d.name_any();
     let kind = d
         .spec
@@ -246,18 +392,18 @@ pub fn daemonset_progress(d: &DaemonSet) -> Rollout {
         .and_then(|u| u.type_.as_deref())
         .unwrap_or("RollingUpdate");
     if kind != "RollingUpdate" {
-        return Rollout::Failed(format!(
+        return Verdict::Failed(format!(
             "daemonset {name} uses the {kind} update strategy: rollout status is only available for RollingUpdate"
         ));
     }
     let Some(status) = &d.status else {
-        return Rollout::Pending(format!(
+        return Verdict::Pending(format!(
             "daemonset {name} has no status yet (no controller has seen it)"
         ));
     };
     let generation = d.metadata.generation.unwrap_or(0);
     if generation > status.observed_generation.unwrap_or(0) {
-        return Rollout::Pending(format!(
+        return Verdict::Pending(format!(
             "daemonset {name}: waiting for the controller to observe generation {generation}"
         ));
     }
@@ -265,23 +411,23 @@ pub fn daemonset_progress(d: &DaemonSet) -> Rollout {
     let updated = status.updated_number_scheduled.unwrap_or(0);
     let available = status.number_available.unwrap_or(0);
     if updated < desired {
-        return Rollout::Pending(format!(
+        return Verdict::Pending(format!(
             "daemonset {name}: {updated} of {desired} new pods have been updated"
         ));
     }
     if available < desired {
-        return Rollout::Pending(format!(
+        return Verdict::Pending(format!(
             "daemonset {name}: {available} of {desired} updated pods are available"
         ));
     }
-    Rollout::Complete(format!(
+    Verdict::Done(format!(
         "daemonset {name} rolled out: {available}/{desired} pods available"
     ))
 }
 
 /// True when [`daemonset_progress`] says the rollout is complete.
 pub fn daemonset_rolled_out(d: &DaemonSet) -> bool {
-    daemonset_progress(d).is_complete()
+    daemonset_progress(d).is_done()
 }
 
 /// True when the object's `status.conditions` holds an entry of type `type_` whose status equals
@@ -434,7 +580,7 @@ mod tests {
         assert_eq!(
             deployment_progress(&base(json!({"observedGeneration": 1, "replicas": 2,
                 "updatedReplicas": 2, "availableReplicas": 2}))),
-            Rollout::Pending(
+            Verdict::Pending(
                 "deployment web: waiting for the controller to observe generation 2".into()
             )
         );
@@ -443,26 +589,26 @@ mod tests {
                 json!({"observedGeneration": 2, "replicas": 2, "updatedReplicas": 1,
                 "availableReplicas": 1})
             )),
-            Rollout::Pending("deployment web: 1 of 2 new replicas have been updated".into())
+            Verdict::Pending("deployment web: 1 of 2 new replicas have been updated".into())
         );
         assert_eq!(
             deployment_progress(&base(
                 json!({"observedGeneration": 2, "replicas": 3, "updatedReplicas": 2,
                 "availableReplicas": 2})
             )),
-            Rollout::Pending("deployment web: 1 old replicas are pending termination".into())
+            Verdict::Pending("deployment web: 1 old replicas are pending termination".into())
         );
         assert_eq!(
             deployment_progress(&base(
                 json!({"observedGeneration": 2, "replicas": 2, "updatedReplicas": 2,
                 "availableReplicas": 1})
             )),
-            Rollout::Pending("deployment web: 1 of 2 updated replicas are available".into())
+            Verdict::Pending("deployment web: 1 of 2 updated replicas are available".into())
         );
         assert!(matches!(
             deployment_progress(&base(json!({"observedGeneration": 2, "conditions": [{"type": "Progressing",
                 "status": "False", "reason": "ProgressDeadlineExceeded", "message": "too slow"}]}))),
-            Rollout::Failed(m) if m.contains("too slow")
+            Verdict::Failed(m) if m.contains("too slow")
         ));
         let no_status = deployment(
             json!({"metadata": {"name": "web"}, "spec": {"selector": {}, "template": {}}}),
@@ -497,7 +643,7 @@ mod tests {
         )));
         assert!(matches!(
             statefulset_progress(&sts(json!({"updateStrategy": {"type": "OnDelete"}}), done)),
-            Rollout::Failed(_)
+            Verdict::Failed(_)
         ));
         assert!(statefulset_rolled_out(&sts(
             json!({"updateStrategy": {"type": "RollingUpdate", "rollingUpdate": {"partition": 1}}}),
@@ -517,11 +663,11 @@ mod tests {
         assert!(daemonset_rolled_out(&ds(counts(2, 2))));
         assert_eq!(
             daemonset_progress(&ds(counts(1, 2))),
-            Rollout::Pending("daemonset ztunnel: 1 of 2 new pods have been updated".into())
+            Verdict::Pending("daemonset ztunnel: 1 of 2 new pods have been updated".into())
         );
         assert_eq!(
             daemonset_progress(&ds(counts(2, 1))),
-            Rollout::Pending("daemonset ztunnel: 1 of 2 updated pods are available".into())
+            Verdict::Pending("daemonset ztunnel: 1 of 2 updated pods are available".into())
         );
     }
 
