@@ -193,3 +193,109 @@ impl CheckSpec {
         )
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every check with every field, as overlays write them.
+    const ALL: &str = r#"
+- {check: kube.context, context: c1}
+- {check: kube.reachable, context: c1}
+- {check: kube.version, context: c1, versions: ["1.31"]}
+- {check: kube.distinct, contexts: [c1, c2]}
+- {check: kube.exists, context: c1, api-version: v1, kind: ConfigMap, namespace: ns, name: cm}
+- {check: kube.absent, context: c1, api-version: apps/v1, kind: Deployment, name: d}
+- {check: kube.secret, context: c1, namespace: ns, name: s, keys: [a]}
+- {check: kube.pods-ready, context: c1, namespace: ns, selector: app=x, name-prefix: x, count: 2}
+- {check: kube.rollout, context: c1, namespace: ns, kind: Deployment, name: d}
+- {check: kube.condition, context: c1, api-version: v1, kind: Pod, namespace: ns, name: p, condition: Ready, status: "False"}
+- {check: trust.common-root, contexts: [c1, c2], namespace: ns, secret: s}
+"#;
+
+    #[test]
+    fn the_plan_json_of_every_check_keeps_its_keys_and_their_order() {
+        let specs: Vec<CheckSpec> = serde_yaml::from_str(ALL).unwrap();
+        let json: Vec<String> = specs
+            .iter()
+            .map(|s| serde_json::to_string(s).unwrap())
+            .collect();
+        assert_eq!(
+            json,
+            [
+                r#"{"check":"kube.context","context":"c1"}"#,
+                r#"{"check":"kube.reachable","context":"c1"}"#,
+                r#"{"check":"kube.version","context":"c1","versions":["1.31"]}"#,
+                r#"{"check":"kube.distinct","contexts":["c1","c2"]}"#,
+                r#"{"check":"kube.exists","context":"c1","api-version":"v1","kind":"ConfigMap","namespace":"ns","name":"cm"}"#,
+                r#"{"check":"kube.absent","context":"c1","api-version":"apps/v1","kind":"Deployment","namespace":null,"name":"d"}"#,
+                r#"{"check":"kube.secret","context":"c1","namespace":"ns","name":"s","keys":["a"]}"#,
+                r#"{"check":"kube.pods-ready","context":"c1","namespace":"ns","selector":"app=x","name-prefix":"x","count":2}"#,
+                r#"{"check":"kube.rollout","context":"c1","namespace":"ns","kind":"Deployment","name":"d"}"#,
+                r#"{"check":"kube.condition","context":"c1","api-version":"v1","kind":"Pod","namespace":"ns","name":"p","condition":"Ready","status":"False"}"#,
+                r#"{"check":"trust.common-root","contexts":["c1","c2"],"namespace":"ns","secret":"s"}"#,
+            ]
+        );
+        // What the plan writes, overlays read back as the same check.
+        for (spec, text) in specs.iter().zip(&json) {
+            assert_eq!(&serde_json::from_str::<CheckSpec>(text).unwrap(), spec);
+            assert_eq!(
+                &serde_yaml::from_str::<CheckSpec>(&serde_yaml::to_string(spec).unwrap()).unwrap(),
+                spec
+            );
+        }
+    }
+
+    #[test]
+    fn checks_on_an_object_reject_unknown_and_missing_fields() {
+        for yaml in [
+            "{check: kube.exists, context: c, api-version: v1, kind: K, name: n, nmae: x}",
+            "{check: kube.absent, context: c, api_version: v1, kind: K, name: n}",
+            "{check: kube.condition, context: c, api-version: v1, kind: K, name: n, condition: R, satus: x}",
+            "{check: kube.condition, context: c, api-version: v1, kind: K, name: n}",
+            "{check: kube.exists, context: c, api-version: v1, kind: K}",
+        ] {
+            assert!(serde_yaml::from_str::<CheckSpec>(yaml).is_err(), "{yaml}");
+        }
+        let err = serde_yaml::from_str::<CheckSpec>(
+            "{check: kube.exists, context: c, api-version: v1, kind: K, name: n, nmae: x}",
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("unknown field `nmae`"), "{err}");
+    }
+
+    #[test]
+    fn the_overlays_of_the_project_still_read() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut read = 0;
+        let mut checks = 0;
+        for dir in ["runbooks", "tests/fixtures"] {
+            let mut stack = vec![root.join(dir)];
+            while let Some(d) = stack.pop() {
+                for entry in std::fs::read_dir(&d).unwrap() {
+                    let path = entry.unwrap().path();
+                    if path.is_dir() {
+                        stack.push(path);
+                    } else if path.to_string_lossy().ends_with(".docrun.yaml") {
+                        let loaded = crate::runbook::overlay::load(&path)
+                            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+                        read += 1;
+                        checks += loaded
+                            .overlay
+                            .prerequisites
+                            .iter()
+                            .map(|p| p.checks.len())
+                            .sum::<usize>()
+                            + loaded
+                                .overlay
+                                .steps
+                                .values()
+                                .map(|s| s.native.len())
+                                .sum::<usize>();
+                    }
+                }
+            }
+        }
+        assert!(read >= 9 && checks >= 10, "{read} overlays, {checks} checks");
+    }
+}
