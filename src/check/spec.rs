@@ -296,6 +296,9 @@ mod tests {
                 }
             }
         }
-        assert!(read >= 9 && checks >= 10, "{read} overlays, {checks} checks");
+        assert!(
+            read >= 9 && checks >= 10,
+            "{read} overlays, {checks} checks"
+        );
     }
 }
