@@ -535,6 +535,74 @@ mod tests {
     }
 
     #[test]
+    fn typed_conditions_judge_what_the_watch_holds() {
+        let ready = |name: &str| {
+            pod(
+                json!({"metadata": {"name": name}, "spec": {"containers": [{"name": "c"}]},
+                "status": {"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}],
+                "containerStatuses": [{"name": "c", "ready": true, "restartCount": 0, "image": "i", "imageID": ""}]}}),
+            )
+        };
+        let held = |pods: Vec<Pod>| -> BTreeMap<String, Pod> {
+            pods.into_iter()
+                .map(|p| (format!("ns/{}", p.name_any()), p))
+                .collect()
+        };
+        let two = PodsReady {
+            context: "c1",
+            namespace: "ns",
+            prefix: Some("web"),
+            count: 2,
+        };
+        assert_eq!(
+            two.judge(&held(vec![])),
+            Verdict::Pending("no matching pod in namespace ns".into())
+        );
+        assert_eq!(
+            two.judge(&held(vec![ready("web-0"), ready("other-0")])),
+            Verdict::Pending("1 of 2 expected pods exist, all ready: web-0".into())
+        );
+        assert_eq!(
+            two.judge(&held(vec![ready("web-0"), ready("web-1")])),
+            Verdict::Done("2 pod(s) Running and Ready in context c1: web-0, web-1".into())
+        );
+
+        let rolled = RolledOut {
+            missing: "deployment ns/web does not exist",
+        };
+        let none: BTreeMap<String, Deployment> = BTreeMap::new();
+        assert_eq!(
+            rolled.judge(&none),
+            Verdict::Pending("deployment ns/web does not exist".into())
+        );
+        let ds: DaemonSet = serde_json::from_value(json!({"metadata": {"name": "ds"},
+            "spec": {"selector": {}, "template": {}, "updateStrategy": {"type": "OnDelete"}}}))
+        .unwrap();
+        assert!(matches!(
+            rolled.judge(&BTreeMap::from([("ns/ds".to_string(), ds)])),
+            Verdict::Failed(_)
+        ));
+
+        let gw: DynamicObject = serde_json::from_value(json!({"apiVersion": "v1", "kind": "Gateway",
+            "metadata": {"name": "gw"}, "status": {"conditions": [{"type": "Programmed", "status": "True"}]}}))
+        .unwrap();
+        let programmed = HasCondition {
+            context: "c1",
+            object: "gateway ns/gw",
+            type_: "Programmed",
+            status: "True",
+        };
+        assert_eq!(
+            programmed.judge(&BTreeMap::from([("ns/gw".to_string(), gw)])),
+            Verdict::Done("gateway ns/gw in context c1 has condition Programmed=True".into())
+        );
+        assert_eq!(
+            programmed.judge(&BTreeMap::new()),
+            Verdict::Pending("gateway ns/gw does not exist".into())
+        );
+    }
+
+    #[test]
     fn name_prefix_matches_generated_suffixes_only() {
         assert!(name_has_prefix(
             "helloworld-v1-776f57d5f6-s7zfc",

@@ -77,13 +77,22 @@ pub(crate) async fn pods_ready(
         prefix,
         count,
     };
-    match follow(clients, context, api, config, &condition, wait).await {
+    let result = follow(clients, context, api, config, &condition, wait).await;
+    let why = format!("{target} in context {context} are not ready");
+    outcome(context, target, result, &why)
+}
+
+/// The result of a wait on `target`: passed with the condition's message, or failed with `why`
+/// and the reason the wait ended.
+fn outcome(
+    context: &str,
+    target: String,
+    result: Result<String, WatchError>,
+    why: &str,
+) -> Outcome {
+    match result {
         Ok(m) => Outcome::passed(context, target, m),
-        Err(e) => Outcome::failed(
-            context,
-            &target,
-            format!("{target} in context {context} are not ready: {e}"),
-        ),
+        Err(e) => Outcome::failed(context, target, format!("{why}: {e}")),
     }
 }
 
@@ -143,14 +152,9 @@ pub(crate) async fn rollout(
         WorkloadKind::StatefulSet => rollout.follow::<StatefulSet>().await,
         WorkloadKind::DaemonSet => rollout.follow::<DaemonSet>().await,
     };
-    match result {
-        Ok(m) => Outcome::passed(context, target, format!("{m} in context {context}")),
-        Err(e) => Outcome::failed(
-            context,
-            &target,
-            format!("{target} in context {context} has not rolled out: {e}"),
-        ),
-    }
+    let result = result.map(|m| format!("{m} in context {context}"));
+    let why = format!("{target} in context {context} has not rolled out");
+    outcome(context, target, result, &why)
 }
 
 /// A rollout to follow, whatever the workload's type.
@@ -209,14 +213,7 @@ pub(crate) async fn condition(
         type_,
         status,
     };
-    match follow(clients, context, api, config, &condition, wait).await {
-        Ok(m) => Outcome::passed(context, target, m),
-        Err(e) => Outcome::failed(
-            context,
-            &target,
-            format!(
-                "{described} in context {context} does not have condition {type_}={status}: {e}"
-            ),
-        ),
-    }
+    let result = follow(clients, context, api, config, &condition, wait).await;
+    let why = format!("{described} in context {context} does not have condition {type_}={status}");
+    outcome(context, target, result, &why)
 }
