@@ -3,7 +3,7 @@
 //! [`HasCondition`]), with the pure functions they are made of.
 //!
 //! None of these talk to a server: each looks at objects (as last seen by a watch, see
-//! [`super::watch`]) and says whether the condition holds and, if not, what it is waiting for,
+//! `watch.rs`) and says whether the condition holds and, if not, what it is waiting for,
 //! in words a reader of a failed check can act on. A closure
 //! `Fn(&BTreeMap<String, K>) -> Verdict` is a condition too.
 

@@ -16,10 +16,11 @@ pub enum CheckStatus {
     Warning,
 }
 
-/// The outcome of a check (one [`CheckSpec`] may yield several, e.g. one per context).
+/// The outcome of a check (one [`CheckSpec`](super::CheckSpec) may yield several, e.g. one per
+/// context).
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct CheckResult {
-    /// The check's name, as in [`CheckSpec::name`] (`"kube.secret"`).
+    /// The check's name, as in [`CheckSpec::name`](super::CheckSpec::name) (`"kube.secret"`).
     pub check: String,
     /// The context the result is about; `None` for results about several contexts
     /// (`kube.distinct`, the root comparison of `trust.common-root`).

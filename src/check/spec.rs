@@ -149,7 +149,8 @@ pub enum CheckSpec {
 }
 
 impl CheckSpec {
-    /// The check's name as written in YAML (`"kube.secret"`), also [`CheckResult::check`].
+    /// The check's name as written in YAML (`"kube.secret"`), also
+    /// [`CheckResult::check`](super::CheckResult::check).
     pub fn name(&self) -> &'static str {
         match self {
             CheckSpec::Context { .. } => "kube.context",
