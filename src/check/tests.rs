@@ -310,3 +310,66 @@ fn checker_and_its_futures_can_cross_threads() {
     send(&checker.run(&spec, Duration::from_secs(1)));
     send(&checker.run_all(std::slice::from_ref(&spec), Duration::from_secs(1)));
 }
+
+#[tokio::test]
+async fn a_wait_whose_watch_keeps_failing_reports_what_it_saw_and_the_last_error() {
+    let (checker, mut handle) = mock_checker("mock");
+    let server = tokio::spawn(async move {
+        let mut watches = 0;
+        while let Some((req, send)) = handle.next_request().await {
+            let query = req.uri().query().unwrap_or_default().to_owned();
+            if query.contains("watch=true") {
+                watches += 1;
+                send.send_response(json_response(
+                    500,
+                    json!({"kind": "Status", "apiVersion": "v1", "status": "Failure",
+                           "reason": "InternalError", "code": 500, "message": "etcd is down"}),
+                ));
+            } else {
+                send.send_response(json_response(
+                    200,
+                    json!({"apiVersion": "v1", "kind": "PodList",
+                           "metadata": {"resourceVersion": "7"}, "items": []}),
+                ));
+            }
+        }
+        watches
+    });
+    let spec: CheckSpec =
+        serde_yaml::from_str("{check: kube.pods-ready, context: mock, namespace: sample}").unwrap();
+    let start = Instant::now();
+    let r = checker.run(&spec, Duration::from_millis(1500)).await;
+    assert!(start.elapsed() < Duration::from_secs(3));
+    assert_eq!(r[0].status, CheckStatus::Failed);
+    assert_eq!(
+        r[0].message,
+        "pods in sample in context mock are not ready: timed out after 1.5s; last seen: no matching pod in \
+         namespace sample; last error: the API server of context mock answered 500 InternalError: etcd is down"
+    );
+    drop(checker);
+    assert!(server.await.unwrap() >= 1);
+}
+
+#[tokio::test]
+async fn a_silent_server_ends_a_wait_by_the_shorter_of_the_call_and_wait_timeouts() {
+    let spec: CheckSpec =
+        serde_yaml::from_str("{check: kube.pods-ready, context: mock, namespace: sample}").unwrap();
+    // The call timeout is shorter: the initial list must come within it.
+    let (checker, _handle) = mock_checker("mock");
+    let checker = checker.with_timeout(Duration::from_millis(200));
+    let start = Instant::now();
+    let r = checker.run(&spec, Duration::from_secs(10)).await;
+    assert!(start.elapsed() < Duration::from_secs(2));
+    assert_eq!(
+        r[0].message,
+        "pods in sample in context mock are not ready: the API server of context mock did not answer within \
+         200ms: is the cluster running and reachable from here?"
+    );
+    // The wait is shorter: it ends the wait, having listed nothing.
+    let (checker, _handle) = mock_checker("mock");
+    let r = checker.run(&spec, Duration::from_millis(300)).await;
+    assert_eq!(
+        r[0].message,
+        "pods in sample in context mock are not ready: timed out after 300ms; last seen: nothing listed yet"
+    );
+}
