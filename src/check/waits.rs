@@ -8,11 +8,11 @@ use std::time::Duration;
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, StatefulSet};
 use k8s_openapi::api::core::v1::Pod;
 use kube::runtime::watcher;
-use kube::{Api, Client};
+use kube::Api;
 use serde::de::DeserializeOwned;
 
 use super::client::Clients;
-use super::conditions::{Condition, HasCondition, PodsReady, RolledOut, Workload};
+use super::conditions::{Condition, HasCondition, PodsReady, RolledOut};
 use super::objects;
 use super::result::Outcome;
 use super::spec::ObjectRef;
@@ -138,53 +138,25 @@ pub(crate) async fn rollout(
         );
     };
     let missing = format!("{target} does not exist");
-    let rollout = Rollout {
-        clients,
-        context,
-        client,
-        namespace,
-        name,
-        missing: &missing,
-        wait,
-    };
+    let condition = RolledOut { missing: &missing };
+    let config = watcher::Config::default().fields(&format!("metadata.name={name}"));
     let result = match workload {
-        WorkloadKind::Deployment => rollout.follow::<Deployment>().await,
-        WorkloadKind::StatefulSet => rollout.follow::<StatefulSet>().await,
-        WorkloadKind::DaemonSet => rollout.follow::<DaemonSet>().await,
+        WorkloadKind::Deployment => {
+            let api: Api<Deployment> = Api::namespaced(client, namespace);
+            follow(clients, context, api, config, &condition, wait).await
+        }
+        WorkloadKind::StatefulSet => {
+            let api: Api<StatefulSet> = Api::namespaced(client, namespace);
+            follow(clients, context, api, config, &condition, wait).await
+        }
+        WorkloadKind::DaemonSet => {
+            let api: Api<DaemonSet> = Api::namespaced(client, namespace);
+            follow(clients, context, api, config, &condition, wait).await
+        }
     };
     let result = result.map(|m| format!("{m} in context {context}"));
     let why = format!("{target} in context {context} has not rolled out");
     outcome(context, target, result, &why)
-}
-
-/// A rollout to follow, whatever the workload's type.
-struct Rollout<'a> {
-    clients: &'a Clients,
-    context: &'a str,
-    client: Client,
-    namespace: &'a str,
-    name: &'a str,
-    missing: &'a str,
-    wait: Duration,
-}
-
-impl Rollout<'_> {
-    async fn follow<K: Workload>(self) -> Result<String, WatchError> {
-        let api: Api<K> = Api::namespaced(self.client, self.namespace);
-        let config = watcher::Config::default().fields(&format!("metadata.name={}", self.name));
-        let condition = RolledOut {
-            missing: self.missing,
-        };
-        follow(
-            self.clients,
-            self.context,
-            api,
-            config,
-            &condition,
-            self.wait,
-        )
-        .await
-    }
 }
 
 /// `kube.condition`: the object (any kind, by discovery) has condition `type_` = `status`.
