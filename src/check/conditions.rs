@@ -258,6 +258,31 @@ pub fn name_has_prefix(name: &str, prefix: &str) -> bool {
     }
 }
 
+/// kubectl follows the rollout of the `RollingUpdate` strategy only (the default when
+/// `strategy` is `None`); a failure for any other.
+fn unfollowable(kind: &str, name: &str, strategy: Option<&str>) -> Option<Verdict> {
+    let strategy = strategy.unwrap_or("RollingUpdate");
+    (strategy != "RollingUpdate").then(|| {
+        Verdict::Failed(format!(
+            "{kind} {name} uses the {strategy} update strategy: rollout status is only available for RollingUpdate"
+        ))
+    })
+}
+
+/// A workload without a status: no controller has seen it yet.
+fn unseen(kind: &str, name: &str) -> Verdict {
+    Verdict::Pending(format!(
+        "{kind} {name} has no status yet (no controller has seen it)"
+    ))
+}
+
+/// A workload whose controller has not observed its latest generation yet.
+fn unobserved(kind: &str, name: &str, generation: i64) -> Verdict {
+    Verdict::Pending(format!(
+        "{kind} {name}: waiting for the controller to observe generation {generation}"
+    ))
+}
+
 /// Where a Deployment's rollout stands, with the rules of `kubectl rollout status`: the controller
 /// has observed the latest generation, every desired replica is updated, no old replica is left,
 /// and every updated replica is available. A `Progressing` condition with reason
@@ -266,14 +291,10 @@ pub fn deployment_progress(d: &Deployment) -> Verdict {
     let name = d.name_any();
     let generation = d.metadata.generation.unwrap_or(0);
     let Some(status) = &d.status else {
-        return Verdict::Pending(format!(
-            "deployment {name} has no status yet (no controller has seen it)"
-        ));
+        return unseen("deployment", &name);
     };
     if generation > status.observed_generation.unwrap_or(0) {
-        return Verdict::Pending(format!(
-            "deployment {name}: waiting for the controller to observe generation {generation}"
-        ));
+        return unobserved("deployment", &name, generation);
     }
     if let Some(c) = status.conditions.iter().flatten().find(|c| {
         c.type_ == "Progressing" && c.reason.as_deref() == Some("ProgressDeadlineExceeded")
@@ -308,11 +329,6 @@ pub fn deployment_progress(d: &Deployment) -> Verdict {
     ))
 }
 
-/// True when [`deployment_progress`] says the rollout is complete.
-pub fn deployment_rolled_out(d: &Deployment) -> bool {
-    deployment_progress(d).is_done()
-}
-
 /// Where a StatefulSet's rollout stands, with the rules of `kubectl rollout status`: only the
 /// `RollingUpdate` strategy (the default) can be followed; the controller has observed the latest
 /// generation; every desired replica is ready; with a partition, the replicas above it are updated;
@@ -321,25 +337,20 @@ pub fn statefulset_progress(s: &StatefulSet) -> Verdict {
     let name = s.name_any();
     let spec = s.spec.as_ref();
     let strategy = spec.and_then(|s| s.update_strategy.as_ref());
-    let kind = strategy
-        .and_then(|u| u.type_.as_deref())
-        .unwrap_or("RollingUpdate");
-    if kind != "RollingUpdate" {
-        return Verdict::Failed(format!(
-            "statefulset {name} uses the {kind} update strategy: rollout status is only available for RollingUpdate"
-        ));
+    if let Some(failed) = unfollowable(
+        "statefulset",
+        &name,
+        strategy.and_then(|u| u.type_.as_deref()),
+    ) {
+        return failed;
     }
     let Some(status) = &s.status else {
-        return Verdict::Pending(format!(
-            "statefulset {name} has no status yet (no controller has seen it)"
-        ));
+        return unseen("statefulset", &name);
     };
     let generation = s.metadata.generation.unwrap_or(0);
     let observed = status.observed_generation.unwrap_or(0);
     if observed == 0 || generation > observed {
-        return Verdict::Pending(format!(
-            "statefulset {name}: waiting for the controller to observe generation {generation}"
-        ));
+        return unobserved("statefulset", &name, generation);
     }
     let want = spec.and_then(|s| s.replicas).unwrap_or(1);
     let ready = status.ready_replicas.unwrap_or(0);
@@ -375,37 +386,25 @@ pub fn statefulset_progress(s: &StatefulSet) -> Verdict {
     ))
 }
 
-/// True when [`statefulset_progress`] says the rollout is complete.
-pub fn statefulset_rolled_out(s: &StatefulSet) -> bool {
-    statefulset_progress(s).is_done()
-}
-
 /// Where a DaemonSet's rollout stands, with the rules of `kubectl rollout status`: only the
 /// `RollingUpdate` strategy (the default) can be followed; the controller has observed the latest
 /// generation; every scheduled pod is updated and available.
 pub fn daemonset_progress(d: &DaemonSet) -> Verdict {
     let name = d.name_any();
-    let kind = d
+    let strategy = d
         .spec
         .as_ref()
         .and_then(|s| s.update_strategy.as_ref())
-        .and_then(|u| u.type_.as_deref())
-        .unwrap_or("RollingUpdate");
-    if kind != "RollingUpdate" {
-        return Verdict::Failed(format!(
-            "daemonset {name} uses the {kind} update strategy: rollout status is only available for RollingUpdate"
-        ));
+        .and_then(|u| u.type_.as_deref());
+    if let Some(failed) = unfollowable("daemonset", &name, strategy) {
+        return failed;
     }
     let Some(status) = &d.status else {
-        return Verdict::Pending(format!(
-            "daemonset {name} has no status yet (no controller has seen it)"
-        ));
+        return unseen("daemonset", &name);
     };
     let generation = d.metadata.generation.unwrap_or(0);
     if generation > status.observed_generation.unwrap_or(0) {
-        return Verdict::Pending(format!(
-            "daemonset {name}: waiting for the controller to observe generation {generation}"
-        ));
+        return unobserved("daemonset", &name, generation);
     }
     let desired = status.desired_number_scheduled;
     let updated = status.updated_number_scheduled.unwrap_or(0);
@@ -423,11 +422,6 @@ pub fn daemonset_progress(d: &DaemonSet) -> Verdict {
     Verdict::Done(format!(
         "daemonset {name} rolled out: {available}/{desired} pods available"
     ))
-}
-
-/// True when [`daemonset_progress`] says the rollout is complete.
-pub fn daemonset_rolled_out(d: &DaemonSet) -> bool {
-    daemonset_progress(d).is_done()
 }
 
 /// True when the object's `status.conditions` holds an entry of type `type_` whose status equals
@@ -493,6 +487,10 @@ fn find_condition<'a>(obj: &'a DynamicObject, type_: &str) -> Option<&'a serde_j
 mod tests {
     use super::*;
     use serde_json::json;
+
+    fn rolled_out<K: Workload>(k: &K) -> bool {
+        k.progress().is_done()
+    }
 
     fn pod(v: serde_json::Value) -> Pod {
         serde_json::from_value(v).unwrap()
@@ -641,7 +639,7 @@ mod tests {
                 "selector": {}, "template": {}}, "status": status}),
             )
         };
-        assert!(deployment_rolled_out(&base(
+        assert!(rolled_out::<Deployment>(&base(
             json!({"observedGeneration": 2, "replicas": 2,
             "updatedReplicas": 2, "availableReplicas": 2})
         )));
@@ -681,7 +679,7 @@ mod tests {
         let no_status = deployment(
             json!({"metadata": {"name": "web"}, "spec": {"selector": {}, "template": {}}}),
         );
-        assert!(!deployment_rolled_out(&no_status));
+        assert!(!rolled_out::<Deployment>(&no_status));
     }
 
     #[test]
@@ -698,13 +696,13 @@ mod tests {
         };
         let done = json!({"observedGeneration": 1, "replicas": 2, "readyReplicas": 2,
             "currentRevision": "db-1", "updateRevision": "db-1"});
-        assert!(statefulset_rolled_out(&sts(json!({}), done.clone())));
-        assert!(!statefulset_rolled_out(&sts(
+        assert!(rolled_out::<StatefulSet>(&sts(json!({}), done.clone())));
+        assert!(!rolled_out::<StatefulSet>(&sts(
             json!({}),
             json!({"observedGeneration": 1, "replicas": 2,
             "readyReplicas": 1})
         )));
-        assert!(!statefulset_rolled_out(&sts(
+        assert!(!rolled_out::<StatefulSet>(&sts(
             json!({}),
             json!({"observedGeneration": 1, "replicas": 2,
             "readyReplicas": 2, "currentRevision": "db-1", "updateRevision": "db-2"})
@@ -713,7 +711,7 @@ mod tests {
             statefulset_progress(&sts(json!({"updateStrategy": {"type": "OnDelete"}}), done)),
             Verdict::Failed(_)
         ));
-        assert!(statefulset_rolled_out(&sts(
+        assert!(rolled_out::<StatefulSet>(&sts(
             json!({"updateStrategy": {"type": "RollingUpdate", "rollingUpdate": {"partition": 1}}}),
             json!({"observedGeneration": 1, "replicas": 2, "readyReplicas": 2, "updatedReplicas": 1,
                 "currentRevision": "db-1", "updateRevision": "db-2"})
@@ -728,7 +726,7 @@ mod tests {
             json!({"observedGeneration": 3, "desiredNumberScheduled": 2, "currentNumberScheduled": 2,
                 "numberMisscheduled": 0, "numberReady": avail, "updatedNumberScheduled": upd, "numberAvailable": avail})
         };
-        assert!(daemonset_rolled_out(&ds(counts(2, 2))));
+        assert!(rolled_out::<DaemonSet>(&ds(counts(2, 2))));
         assert_eq!(
             daemonset_progress(&ds(counts(1, 2))),
             Verdict::Pending("daemonset ztunnel: 1 of 2 new pods have been updated".into())
