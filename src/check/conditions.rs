@@ -1,30 +1,176 @@
-//! Pure condition functions over Kubernetes objects, used by the waits of [`super::Checker`].
+//! What a wait waits for: a [`Condition`] judges the objects a watch holds and gives a
+//! [`Verdict`]; the conditions of docrun's waits are here as types ([`PodsReady`], [`RolledOut`],
+//! [`HasCondition`]), with the pure functions they are made of.
 //!
-//! None of these talk to a server: each looks at one object (as last seen by a watch) and says
-//! whether the condition holds and, if not, what it is waiting for, in words a reader of a
-//! failed check can act on.
+//! None of these talk to a server: each looks at objects (as last seen by a watch, see
+//! `watch.rs`) and says whether the condition holds and, if not, what it is waiting for,
+//! in words a reader of a failed check can act on. A closure
+//! `Fn(&BTreeMap<String, K>) -> Verdict` is a condition too.
+
+use std::collections::BTreeMap;
+use std::fmt::Debug;
 
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, StatefulSet};
 use k8s_openapi::api::core::v1::Pod;
+use k8s_openapi::NamespaceResourceScope;
 use kube::api::DynamicObject;
 use kube::ResourceExt;
+use serde::de::DeserializeOwned;
 
-/// Where a rollout stands, as `kubectl rollout status` would report it.
+/// What a condition says about what a watch has seen.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Rollout {
-    /// The rollout is complete; the text says what was observed.
-    Complete(String),
-    /// Still rolling out; the text says what it is waiting for.
+pub enum Verdict {
+    /// The condition holds; the text says what was observed.
+    Done(String),
+    /// Not yet; the text says what it is waiting for (a timeout reports it as "last seen").
     Pending(String),
-    /// The rollout cannot complete or cannot be followed (progress deadline exceeded,
-    /// an update strategy without rollout status).
+    /// The condition cannot hold or cannot be followed (a rollout's progress deadline exceeded,
+    /// an update strategy without rollout status): the wait ends at once.
     Failed(String),
 }
 
-impl Rollout {
-    /// True when the rollout is [`Rollout::Complete`].
-    pub fn is_complete(&self) -> bool {
-        matches!(self, Rollout::Complete(_))
+impl Verdict {
+    /// True when the verdict is [`Verdict::Done`].
+    pub fn is_done(&self) -> bool {
+        matches!(self, Verdict::Done(_))
+    }
+}
+
+/// A state that a wait waits for, judged on every object the watch holds, keyed
+/// `namespace/name`, after the initial list and after each change. The model is kube-rs's
+/// `kube::runtime::wait::Condition`, with a verdict in words instead of a bool.
+pub trait Condition<K> {
+    /// The verdict on the objects seen.
+    fn judge(&self, objects: &BTreeMap<String, K>) -> Verdict;
+}
+
+impl<K, F: Fn(&BTreeMap<String, K>) -> Verdict> Condition<K> for F {
+    fn judge(&self, objects: &BTreeMap<String, K>) -> Verdict {
+        self(objects)
+    }
+}
+
+/// `kube.pods-ready`: at least `count` pods match and every matching pod is Running and Ready.
+/// Pods match by `prefix` (see [`name_has_prefix`]; the label selector is the watch's); pods
+/// being deleted and pods that have `Succeeded` are ignored.
+pub struct PodsReady<'a> {
+    pub context: &'a str,
+    pub namespace: &'a str,
+    pub prefix: Option<&'a str>,
+    pub count: usize,
+}
+
+impl Condition<Pod> for PodsReady<'_> {
+    fn judge(&self, pods: &BTreeMap<String, Pod>) -> Verdict {
+        let PodsReady {
+            context,
+            namespace,
+            prefix,
+            count,
+        } = *self;
+        let matching: Vec<&Pod> = pods
+            .values()
+            .filter(|p| prefix.is_none_or(|pre| name_has_prefix(&p.name_any(), pre)))
+            .filter(|p| p.metadata.deletion_timestamp.is_none())
+            .filter(|p| p.status.as_ref().and_then(|s| s.phase.as_deref()) != Some("Succeeded"))
+            .collect();
+        if matching.is_empty() {
+            return Verdict::Pending(format!("no matching pod in namespace {namespace}"));
+        }
+        let not_ready: Vec<String> = matching
+            .iter()
+            .filter(|p| !pod_ready(p))
+            .map(|p| pod_summary(p))
+            .collect();
+        let names: Vec<String> = matching.iter().map(|p| p.name_any()).collect();
+        if !not_ready.is_empty() {
+            Verdict::Pending(not_ready.join("; "))
+        } else if matching.len() < count {
+            Verdict::Pending(format!(
+                "{} of {count} expected pods exist, all ready: {}",
+                matching.len(),
+                names.join(", ")
+            ))
+        } else {
+            Verdict::Done(format!(
+                "{} pod(s) Running and Ready in context {context}: {}",
+                matching.len(),
+                names.join(", ")
+            ))
+        }
+    }
+}
+
+/// A kind whose rollout `kubectl rollout status` follows.
+pub trait Workload:
+    kube::Resource<Scope = NamespaceResourceScope, DynamicType = ()>
+    + Clone
+    + DeserializeOwned
+    + Debug
+    + Send
+    + 'static
+{
+    /// Where the object's rollout stands.
+    fn progress(&self) -> Verdict;
+}
+
+impl Workload for Deployment {
+    fn progress(&self) -> Verdict {
+        deployment_progress(self)
+    }
+}
+
+impl Workload for StatefulSet {
+    fn progress(&self) -> Verdict {
+        statefulset_progress(self)
+    }
+}
+
+impl Workload for DaemonSet {
+    fn progress(&self) -> Verdict {
+        daemonset_progress(self)
+    }
+}
+
+/// `kube.rollout`: the one object the watch holds has rolled out; `missing` is what to say
+/// while it does not exist.
+pub struct RolledOut<'a> {
+    pub missing: &'a str,
+}
+
+impl<K: Workload> Condition<K> for RolledOut<'_> {
+    fn judge(&self, objects: &BTreeMap<String, K>) -> Verdict {
+        match objects.values().next() {
+            None => Verdict::Pending(self.missing.to_owned()),
+            Some(o) => o.progress(),
+        }
+    }
+}
+
+/// `kube.condition`: the one object the watch holds has a status condition `type_` whose
+/// status is `status` (see [`has_condition`]); `object` names it in messages.
+pub struct HasCondition<'a> {
+    pub context: &'a str,
+    pub object: &'a str,
+    pub type_: &'a str,
+    pub status: &'a str,
+}
+
+impl Condition<DynamicObject> for HasCondition<'_> {
+    fn judge(&self, objects: &BTreeMap<String, DynamicObject>) -> Verdict {
+        let HasCondition {
+            context,
+            object,
+            type_,
+            status,
+        } = *self;
+        match objects.values().next() {
+            None => Verdict::Pending(format!("{object} does not exist")),
+            Some(o) if has_condition(o, type_, status) => Verdict::Done(format!(
+                "{object} in context {context} has condition {type_}={status}"
+            )),
+            Some(o) => Verdict::Pending(format!("{object} has {}", describe_condition(o, type_))),
+        }
     }
 }
 
@@ -112,27 +258,48 @@ pub fn name_has_prefix(name: &str, prefix: &str) -> bool {
     }
 }
 
+/// kubectl follows the rollout of the `RollingUpdate` strategy only (the default when
+/// `strategy` is `None`); a failure for any other.
+fn unfollowable(kind: &str, name: &str, strategy: Option<&str>) -> Option<Verdict> {
+    let strategy = strategy.unwrap_or("RollingUpdate");
+    (strategy != "RollingUpdate").then(|| {
+        Verdict::Failed(format!(
+            "{kind} {name} uses the {strategy} update strategy: rollout status is only available for RollingUpdate"
+        ))
+    })
+}
+
+/// A workload without a status: no controller has seen it yet.
+fn unseen(kind: &str, name: &str) -> Verdict {
+    Verdict::Pending(format!(
+        "{kind} {name} has no status yet (no controller has seen it)"
+    ))
+}
+
+/// A workload whose controller has not observed its latest generation yet.
+fn unobserved(kind: &str, name: &str, generation: i64) -> Verdict {
+    Verdict::Pending(format!(
+        "{kind} {name}: waiting for the controller to observe generation {generation}"
+    ))
+}
+
 /// Where a Deployment's rollout stands, with the rules of `kubectl rollout status`: the controller
 /// has observed the latest generation, every desired replica is updated, no old replica is left,
 /// and every updated replica is available. A `Progressing` condition with reason
 /// `ProgressDeadlineExceeded` is a failure.
-pub fn deployment_progress(d: &Deployment) -> Rollout {
+pub fn deployment_progress(d: &Deployment) -> Verdict {
     let name = d.name_any();
     let generation = d.metadata.generation.unwrap_or(0);
     let Some(status) = &d.status else {
-        return Rollout::Pending(format!(
-            "deployment {name} has no status yet (no controller has seen it)"
-        ));
+        return unseen("deployment", &name);
     };
     if generation > status.observed_generation.unwrap_or(0) {
-        return Rollout::Pending(format!(
-            "deployment {name}: waiting for the controller to observe generation {generation}"
-        ));
+        return unobserved("deployment", &name, generation);
     }
     if let Some(c) = status.conditions.iter().flatten().find(|c| {
         c.type_ == "Progressing" && c.reason.as_deref() == Some("ProgressDeadlineExceeded")
     }) {
-        return Rollout::Failed(format!(
+        return Verdict::Failed(format!(
             "deployment {name} exceeded its progress deadline: {}",
             c.message.as_deref().unwrap_or("no message")
         ));
@@ -142,63 +309,53 @@ pub fn deployment_progress(d: &Deployment) -> Rollout {
     let replicas = status.replicas.unwrap_or(0);
     let available = status.available_replicas.unwrap_or(0);
     if updated < want {
-        return Rollout::Pending(format!(
+        return Verdict::Pending(format!(
             "deployment {name}: {updated} of {want} new replicas have been updated"
         ));
     }
     if replicas > updated {
-        return Rollout::Pending(format!(
+        return Verdict::Pending(format!(
             "deployment {name}: {} old replicas are pending termination",
             replicas - updated
         ));
     }
     if available < updated {
-        return Rollout::Pending(format!(
+        return Verdict::Pending(format!(
             "deployment {name}: {available} of {updated} updated replicas are available"
         ));
     }
-    Rollout::Complete(format!(
+    Verdict::Done(format!(
         "deployment {name} rolled out: {available}/{want} replicas available"
     ))
-}
-
-/// True when [`deployment_progress`] says the rollout is complete.
-pub fn deployment_rolled_out(d: &Deployment) -> bool {
-    deployment_progress(d).is_complete()
 }
 
 /// Where a StatefulSet's rollout stands, with the rules of `kubectl rollout status`: only the
 /// `RollingUpdate` strategy (the default) can be followed; the controller has observed the latest
 /// generation; every desired replica is ready; with a partition, the replicas above it are updated;
 /// otherwise the current revision has caught up with the update revision.
-pub fn statefulset_progress(s: &StatefulSet) -> Rollout {
+pub fn statefulset_progress(s: &StatefulSet) -> Verdict {
     let name = s.name_any();
     let spec = s.spec.as_ref();
     let strategy = spec.and_then(|s| s.update_strategy.as_ref());
-    let kind = strategy
-        .and_then(|u| u.type_.as_deref())
-        .unwrap_or("RollingUpdate");
-    if kind != "RollingUpdate" {
-        return Rollout::Failed(format!(
-            "statefulset {name} uses the {kind} update strategy: rollout status is only available for RollingUpdate"
-        ));
+    if let Some(failed) = unfollowable(
+        "statefulset",
+        &name,
+        strategy.and_then(|u| u.type_.as_deref()),
+    ) {
+        return failed;
     }
     let Some(status) = &s.status else {
-        return Rollout::Pending(format!(
-            "statefulset {name} has no status yet (no controller has seen it)"
-        ));
+        return unseen("statefulset", &name);
     };
     let generation = s.metadata.generation.unwrap_or(0);
     let observed = status.observed_generation.unwrap_or(0);
     if observed == 0 || generation > observed {
-        return Rollout::Pending(format!(
-            "statefulset {name}: waiting for the controller to observe generation {generation}"
-        ));
+        return unobserved("statefulset", &name, generation);
     }
     let want = spec.and_then(|s| s.replicas).unwrap_or(1);
     let ready = status.ready_replicas.unwrap_or(0);
     if ready < want {
-        return Rollout::Pending(format!(
+        return Verdict::Pending(format!(
             "statefulset {name}: {ready} of {want} pods are ready"
         ));
     }
@@ -209,79 +366,62 @@ pub fn statefulset_progress(s: &StatefulSet) -> Rollout {
         let updated = status.updated_replicas.unwrap_or(0);
         let target = (want - partition).max(0);
         if updated < target {
-            return Rollout::Pending(format!(
+            return Verdict::Pending(format!(
                 "statefulset {name}: partitioned roll out, {updated} of {target} new pods have been updated"
             ));
         }
-        return Rollout::Complete(format!(
+        return Verdict::Done(format!(
             "statefulset {name}: partitioned roll out complete, {updated} new pods have been updated"
         ));
     }
     if status.update_revision != status.current_revision {
-        return Rollout::Pending(format!(
+        return Verdict::Pending(format!(
             "statefulset {name}: rolling update in progress, {} pods at revision {}",
             status.updated_replicas.unwrap_or(0),
             status.update_revision.as_deref().unwrap_or("?")
         ));
     }
-    Rollout::Complete(format!(
+    Verdict::Done(format!(
         "statefulset {name} rolled out: {ready}/{want} pods ready"
     ))
-}
-
-/// True when [`statefulset_progress`] says the rollout is complete.
-pub fn statefulset_rolled_out(s: &StatefulSet) -> bool {
-    statefulset_progress(s).is_complete()
 }
 
 /// Where a DaemonSet's rollout stands, with the rules of `kubectl rollout status`: only the
 /// `RollingUpdate` strategy (the default) can be followed; the controller has observed the latest
 /// generation; every scheduled pod is updated and available.
-pub fn daemonset_progress(d: &DaemonSet) -> Rollout {
+pub fn daemonset_progress(d: &DaemonSet) -> Verdict {
     let name = d.name_any();
-    let kind = d
+    let strategy = d
         .spec
         .as_ref()
         .and_then(|s| s.update_strategy.as_ref())
-        .and_then(|u| u.type_.as_deref())
-        .unwrap_or("RollingUpdate");
-    if kind != "RollingUpdate" {
-        return Rollout::Failed(format!(
-            "daemonset {name} uses the {kind} update strategy: rollout status is only available for RollingUpdate"
-        ));
+        .and_then(|u| u.type_.as_deref());
+    if let Some(failed) = unfollowable("daemonset", &name, strategy) {
+        return failed;
     }
     let Some(status) = &d.status else {
-        return Rollout::Pending(format!(
-            "daemonset {name} has no status yet (no controller has seen it)"
-        ));
+        return unseen("daemonset", &name);
     };
     let generation = d.metadata.generation.unwrap_or(0);
     if generation > status.observed_generation.unwrap_or(0) {
-        return Rollout::Pending(format!(
-            "daemonset {name}: waiting for the controller to observe generation {generation}"
-        ));
+        return unobserved("daemonset", &name, generation);
     }
     let desired = status.desired_number_scheduled;
     let updated = status.updated_number_scheduled.unwrap_or(0);
     let available = status.number_available.unwrap_or(0);
     if updated < desired {
-        return Rollout::Pending(format!(
+        return Verdict::Pending(format!(
             "daemonset {name}: {updated} of {desired} new pods have been updated"
         ));
     }
     if available < desired {
-        return Rollout::Pending(format!(
+        return Verdict::Pending(format!(
             "daemonset {name}: {available} of {desired} updated pods are available"
         ));
     }
-    Rollout::Complete(format!(
+    Verdict::Done(format!(
         "daemonset {name} rolled out: {available}/{desired} pods available"
     ))
-}
-
-/// True when [`daemonset_progress`] says the rollout is complete.
-pub fn daemonset_rolled_out(d: &DaemonSet) -> bool {
-    daemonset_progress(d).is_complete()
 }
 
 /// True when the object's `status.conditions` holds an entry of type `type_` whose status equals
@@ -348,6 +488,10 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    fn rolled_out<K: Workload>(k: &K) -> bool {
+        k.progress().is_done()
+    }
+
     fn pod(v: serde_json::Value) -> Pod {
         serde_json::from_value(v).unwrap()
     }
@@ -389,6 +533,74 @@ mod tests {
     }
 
     #[test]
+    fn typed_conditions_judge_what_the_watch_holds() {
+        let ready = |name: &str| {
+            pod(
+                json!({"metadata": {"name": name}, "spec": {"containers": [{"name": "c"}]},
+                "status": {"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}],
+                "containerStatuses": [{"name": "c", "ready": true, "restartCount": 0, "image": "i", "imageID": ""}]}}),
+            )
+        };
+        let held = |pods: Vec<Pod>| -> BTreeMap<String, Pod> {
+            pods.into_iter()
+                .map(|p| (format!("ns/{}", p.name_any()), p))
+                .collect()
+        };
+        let two = PodsReady {
+            context: "c1",
+            namespace: "ns",
+            prefix: Some("web"),
+            count: 2,
+        };
+        assert_eq!(
+            two.judge(&held(vec![])),
+            Verdict::Pending("no matching pod in namespace ns".into())
+        );
+        assert_eq!(
+            two.judge(&held(vec![ready("web-0"), ready("other-0")])),
+            Verdict::Pending("1 of 2 expected pods exist, all ready: web-0".into())
+        );
+        assert_eq!(
+            two.judge(&held(vec![ready("web-0"), ready("web-1")])),
+            Verdict::Done("2 pod(s) Running and Ready in context c1: web-0, web-1".into())
+        );
+
+        let rolled = RolledOut {
+            missing: "deployment ns/web does not exist",
+        };
+        let none: BTreeMap<String, Deployment> = BTreeMap::new();
+        assert_eq!(
+            rolled.judge(&none),
+            Verdict::Pending("deployment ns/web does not exist".into())
+        );
+        let ds: DaemonSet = serde_json::from_value(json!({"metadata": {"name": "ds"},
+            "spec": {"selector": {}, "template": {}, "updateStrategy": {"type": "OnDelete"}}}))
+        .unwrap();
+        assert!(matches!(
+            rolled.judge(&BTreeMap::from([("ns/ds".to_string(), ds)])),
+            Verdict::Failed(_)
+        ));
+
+        let gw: DynamicObject = serde_json::from_value(json!({"apiVersion": "v1", "kind": "Gateway",
+            "metadata": {"name": "gw"}, "status": {"conditions": [{"type": "Programmed", "status": "True"}]}}))
+        .unwrap();
+        let programmed = HasCondition {
+            context: "c1",
+            object: "gateway ns/gw",
+            type_: "Programmed",
+            status: "True",
+        };
+        assert_eq!(
+            programmed.judge(&BTreeMap::from([("ns/gw".to_string(), gw)])),
+            Verdict::Done("gateway ns/gw in context c1 has condition Programmed=True".into())
+        );
+        assert_eq!(
+            programmed.judge(&BTreeMap::new()),
+            Verdict::Pending("gateway ns/gw does not exist".into())
+        );
+    }
+
+    #[test]
     fn name_prefix_matches_generated_suffixes_only() {
         assert!(name_has_prefix(
             "helloworld-v1-776f57d5f6-s7zfc",
@@ -427,14 +639,14 @@ mod tests {
                 "selector": {}, "template": {}}, "status": status}),
             )
         };
-        assert!(deployment_rolled_out(&base(
+        assert!(rolled_out::<Deployment>(&base(
             json!({"observedGeneration": 2, "replicas": 2,
             "updatedReplicas": 2, "availableReplicas": 2})
         )));
         assert_eq!(
             deployment_progress(&base(json!({"observedGeneration": 1, "replicas": 2,
                 "updatedReplicas": 2, "availableReplicas": 2}))),
-            Rollout::Pending(
+            Verdict::Pending(
                 "deployment web: waiting for the controller to observe generation 2".into()
             )
         );
@@ -443,31 +655,31 @@ mod tests {
                 json!({"observedGeneration": 2, "replicas": 2, "updatedReplicas": 1,
                 "availableReplicas": 1})
             )),
-            Rollout::Pending("deployment web: 1 of 2 new replicas have been updated".into())
+            Verdict::Pending("deployment web: 1 of 2 new replicas have been updated".into())
         );
         assert_eq!(
             deployment_progress(&base(
                 json!({"observedGeneration": 2, "replicas": 3, "updatedReplicas": 2,
                 "availableReplicas": 2})
             )),
-            Rollout::Pending("deployment web: 1 old replicas are pending termination".into())
+            Verdict::Pending("deployment web: 1 old replicas are pending termination".into())
         );
         assert_eq!(
             deployment_progress(&base(
                 json!({"observedGeneration": 2, "replicas": 2, "updatedReplicas": 2,
                 "availableReplicas": 1})
             )),
-            Rollout::Pending("deployment web: 1 of 2 updated replicas are available".into())
+            Verdict::Pending("deployment web: 1 of 2 updated replicas are available".into())
         );
         assert!(matches!(
             deployment_progress(&base(json!({"observedGeneration": 2, "conditions": [{"type": "Progressing",
                 "status": "False", "reason": "ProgressDeadlineExceeded", "message": "too slow"}]}))),
-            Rollout::Failed(m) if m.contains("too slow")
+            Verdict::Failed(m) if m.contains("too slow")
         ));
         let no_status = deployment(
             json!({"metadata": {"name": "web"}, "spec": {"selector": {}, "template": {}}}),
         );
-        assert!(!deployment_rolled_out(&no_status));
+        assert!(!rolled_out::<Deployment>(&no_status));
     }
 
     #[test]
@@ -484,22 +696,22 @@ mod tests {
         };
         let done = json!({"observedGeneration": 1, "replicas": 2, "readyReplicas": 2,
             "currentRevision": "db-1", "updateRevision": "db-1"});
-        assert!(statefulset_rolled_out(&sts(json!({}), done.clone())));
-        assert!(!statefulset_rolled_out(&sts(
+        assert!(rolled_out::<StatefulSet>(&sts(json!({}), done.clone())));
+        assert!(!rolled_out::<StatefulSet>(&sts(
             json!({}),
             json!({"observedGeneration": 1, "replicas": 2,
             "readyReplicas": 1})
         )));
-        assert!(!statefulset_rolled_out(&sts(
+        assert!(!rolled_out::<StatefulSet>(&sts(
             json!({}),
             json!({"observedGeneration": 1, "replicas": 2,
             "readyReplicas": 2, "currentRevision": "db-1", "updateRevision": "db-2"})
         )));
         assert!(matches!(
             statefulset_progress(&sts(json!({"updateStrategy": {"type": "OnDelete"}}), done)),
-            Rollout::Failed(_)
+            Verdict::Failed(_)
         ));
-        assert!(statefulset_rolled_out(&sts(
+        assert!(rolled_out::<StatefulSet>(&sts(
             json!({"updateStrategy": {"type": "RollingUpdate", "rollingUpdate": {"partition": 1}}}),
             json!({"observedGeneration": 1, "replicas": 2, "readyReplicas": 2, "updatedReplicas": 1,
                 "currentRevision": "db-1", "updateRevision": "db-2"})
@@ -514,14 +726,14 @@ mod tests {
             json!({"observedGeneration": 3, "desiredNumberScheduled": 2, "currentNumberScheduled": 2,
                 "numberMisscheduled": 0, "numberReady": avail, "updatedNumberScheduled": upd, "numberAvailable": avail})
         };
-        assert!(daemonset_rolled_out(&ds(counts(2, 2))));
+        assert!(rolled_out::<DaemonSet>(&ds(counts(2, 2))));
         assert_eq!(
             daemonset_progress(&ds(counts(1, 2))),
-            Rollout::Pending("daemonset ztunnel: 1 of 2 new pods have been updated".into())
+            Verdict::Pending("daemonset ztunnel: 1 of 2 new pods have been updated".into())
         );
         assert_eq!(
             daemonset_progress(&ds(counts(2, 1))),
-            Rollout::Pending("daemonset ztunnel: 1 of 2 updated pods are available".into())
+            Verdict::Pending("daemonset ztunnel: 1 of 2 updated pods are available".into())
         );
     }
 

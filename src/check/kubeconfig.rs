@@ -54,7 +54,11 @@ pub fn load_file(path: &Path) -> Result<Kubeconfig, String> {
     let read = std::panic::catch_unwind(|| Kubeconfig::read_from(path));
     match read {
         Ok(Ok(config)) => Ok(config),
-        Ok(Err(e)) => Err(format!("{}: {}", path.display(), super::error_chain(&e))),
+        Ok(Err(e)) => Err(format!(
+            "{}: {}",
+            path.display(),
+            super::explain::error_chain(&e)
+        )),
         Err(_) => Err(format!(
             "{}: the kubeconfig reader failed on this file; check that it is a kubeconfig in YAML",
             path.display()
@@ -108,7 +112,7 @@ pub fn check_yaml(text: &str) -> Result<(), String> {
         Ok(Ok(_)) => Ok(()),
         Ok(Err(e)) => Err(format!(
             "is not a valid kubeconfig: {}",
-            super::error_chain(&e)
+            super::explain::error_chain(&e)
         )),
         Err(_) => Err("the kubeconfig reader failed on this file; check that it is YAML".into()),
     }

@@ -1,6 +1,8 @@
 //! Unit tests of the checks that need no server (specs, helpers) and of a few checks against
 //! kube's `tower-test` mock service.
 
+use std::time::Instant;
+
 use super::*;
 use http::{Request, Response};
 use kube::client::Body;
@@ -39,14 +41,26 @@ fn specs_read_from_yaml() {
             count: None,
         }
     );
-    assert!(
-        matches!(&specs[3], CheckSpec::Exists { api_version, namespace: Some(_), .. } if api_version == "v1")
+    assert_eq!(
+        specs[3],
+        CheckSpec::Exists {
+            object: ObjectRef {
+                context: "c1".into(),
+                api_version: "v1".into(),
+                kind: "ConfigMap".into(),
+                namespace: Some("istio-system".into()),
+                name: "istio".into(),
+            }
+        }
     );
     assert!(matches!(
         &specs[5],
         CheckSpec::Condition {
             status: None,
-            namespace: None,
+            object: ObjectRef {
+                namespace: None,
+                ..
+            },
             ..
         }
     ));
@@ -75,36 +89,6 @@ fn specs_reject_unknown_fields_and_checks() {
     assert!(snake.is_err());
     let unknown = serde_yaml::from_str::<CheckSpec>("{check: kube.nope, context: c1}");
     assert!(unknown.is_err());
-}
-
-#[test]
-fn helpers() {
-    assert_eq!(major_minor("1.30"), Some((1, 30)));
-    assert_eq!(major_minor("v1.30.2"), Some((1, 30)));
-    assert_eq!(major_minor("1.30+"), Some((1, 30)));
-    assert_eq!(major_minor("v1.29.4-eks-036c24b"), Some((1, 29)));
-    assert_eq!(major_minor("latest"), None);
-
-    assert_eq!(
-        server_host("https://127.0.0.1:6443").as_deref(),
-        Some("127.0.0.1")
-    );
-    assert_eq!(server_host("https://[::1]:6443/").as_deref(), Some("::1"));
-    assert_eq!(
-        server_host("http://localhost").as_deref(),
-        Some("localhost")
-    );
-    assert_eq!(
-        server_host("https://api.example.com:443/k8s").as_deref(),
-        Some("api.example.com")
-    );
-    assert!(is_loopback("127.0.0.1") && is_loopback("127.1.2.3") && is_loopback("::1"));
-    assert!(is_loopback("localhost") && is_loopback("LOCALHOST") && is_loopback("0.0.0.0"));
-    assert!(!is_loopback("10.0.0.1") && !is_loopback("api.example.com"));
-
-    assert_eq!(fmt_duration(Duration::from_secs(5)), "5s");
-    assert_eq!(fmt_duration(Duration::from_millis(1500)), "1.5s");
-    assert_eq!(fmt_duration(Duration::from_millis(250)), "250ms");
 }
 
 fn kubeconfig(contexts: &[(&str, &str)]) -> Kubeconfig {
@@ -325,4 +309,67 @@ fn checker_and_its_futures_can_cross_threads() {
     };
     send(&checker.run(&spec, Duration::from_secs(1)));
     send(&checker.run_all(std::slice::from_ref(&spec), Duration::from_secs(1)));
+}
+
+#[tokio::test]
+async fn a_wait_whose_watch_keeps_failing_reports_what_it_saw_and_the_last_error() {
+    let (checker, mut handle) = mock_checker("mock");
+    let server = tokio::spawn(async move {
+        let mut watches = 0;
+        while let Some((req, send)) = handle.next_request().await {
+            let query = req.uri().query().unwrap_or_default().to_owned();
+            if query.contains("watch=true") {
+                watches += 1;
+                send.send_response(json_response(
+                    500,
+                    json!({"kind": "Status", "apiVersion": "v1", "status": "Failure",
+                           "reason": "InternalError", "code": 500, "message": "etcd is down"}),
+                ));
+            } else {
+                send.send_response(json_response(
+                    200,
+                    json!({"apiVersion": "v1", "kind": "PodList",
+                           "metadata": {"resourceVersion": "7"}, "items": []}),
+                ));
+            }
+        }
+        watches
+    });
+    let spec: CheckSpec =
+        serde_yaml::from_str("{check: kube.pods-ready, context: mock, namespace: sample}").unwrap();
+    let start = Instant::now();
+    let r = checker.run(&spec, Duration::from_millis(1500)).await;
+    assert!(start.elapsed() < Duration::from_secs(3));
+    assert_eq!(r[0].status, CheckStatus::Failed);
+    assert_eq!(
+        r[0].message,
+        "pods in sample in context mock are not ready: timed out after 1.5s; last seen: no matching pod in \
+         namespace sample; last error: the API server of context mock answered 500 InternalError: etcd is down"
+    );
+    drop(checker);
+    assert!(server.await.unwrap() >= 1);
+}
+
+#[tokio::test]
+async fn a_silent_server_ends_a_wait_by_the_shorter_of_the_call_and_wait_timeouts() {
+    let spec: CheckSpec =
+        serde_yaml::from_str("{check: kube.pods-ready, context: mock, namespace: sample}").unwrap();
+    // The call timeout is shorter: the initial list must come within it.
+    let (checker, _handle) = mock_checker("mock");
+    let checker = checker.with_timeout(Duration::from_millis(200));
+    let start = Instant::now();
+    let r = checker.run(&spec, Duration::from_secs(10)).await;
+    assert!(start.elapsed() < Duration::from_secs(2));
+    assert_eq!(
+        r[0].message,
+        "pods in sample in context mock are not ready: the API server of context mock did not answer within \
+         200ms: is the cluster running and reachable from here?"
+    );
+    // The wait is shorter: it ends the wait, having listed nothing.
+    let (checker, _handle) = mock_checker("mock");
+    let r = checker.run(&spec, Duration::from_millis(300)).await;
+    assert_eq!(
+        r[0].message,
+        "pods in sample in context mock are not ready: timed out after 300ms; last seen: nothing listed yet"
+    );
 }

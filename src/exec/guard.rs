@@ -277,21 +277,17 @@ pub fn watchdog_main(args: &[String]) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-/// The processes descending from `root` (other than `skip`), with their start times.
+/// The live processes descending from `root` (other than `skip`), with their start times.
 fn descendants(root: i32, skip: i32) -> HashMap<i32, u64> {
-    let all = procs::all();
-    let mut found: HashMap<i32, u64> = HashMap::new();
-    loop {
-        let before = found.len();
-        for p in &all {
-            if p.pid != skip && !p.gone && (p.ppid == root || found.contains_key(&p.ppid)) {
-                found.insert(p.pid, p.start);
-            }
-        }
-        if found.len() == before {
-            return found;
-        }
-    }
+    let live: Vec<procs::ProcStat> = procs::all()
+        .into_iter()
+        .filter(|p| p.pid != skip && !p.gone)
+        .collect();
+    let found = procs::descendants(&live, root, HashSet::new());
+    live.iter()
+        .filter(|p| found.contains(&p.pid))
+        .map(|p| (p.pid, p.start))
+        .collect()
 }
 
 /// `SIGKILL` to every process in `seen` that is still the same process, and to every process

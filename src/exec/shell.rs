@@ -40,7 +40,8 @@
 //!    sourced step return at the next command, as Ctrl-C does in a terminal),
 //! 2. sends `SIGTERM` to every process the step started — found on Linux
 //!    through `/proc` as members of the shell's session started after the step
-//!    began, plus their descendants — and repeats that every 50 ms,
+//!    began, plus their descendants (see [`super::procs::SessionTree`]) — and
+//!    repeats that every 50 ms,
 //! 3. after [`KILL_GRACE`] switches to `SIGKILL`,
 //! 4. if the shell itself still has not finished the step one second later
 //!    (e.g. the guide ignored `SIGUSR1`), kills the whole session and starts a
@@ -80,7 +81,6 @@
 //! time linear in its size, with or without line breaks.
 
 use std::collections::hash_map::RandomState;
-use std::collections::HashSet;
 use std::ffi::OsString;
 use std::hash::{BuildHasher, Hasher};
 use std::io;
@@ -92,14 +92,14 @@ use std::process::Stdio;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
-use nix::sys::signal::{kill, killpg, Signal};
+use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
 use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 use tokio::process::{Child, ChildStdin, Command};
 use tokio::sync::mpsc::{channel, Receiver};
 
-use super::procs::{self, is_running, read_stat, ProcStat};
+use super::procs::{signal_all, SessionTree};
 
 /// How long the processes of a timed-out or interrupted step get between
 /// `SIGTERM` and `SIGKILL`.
@@ -124,11 +124,6 @@ const KILL_WAIT: Duration = Duration::from_secs(1);
 const POLL: Duration = Duration::from_millis(50);
 /// How long the shell gets to answer a plumbing request (start, state, restore).
 const ANSWER_LIMIT: Duration = Duration::from_secs(30);
-/// Clock ticks per second of `/proc/<pid>/stat` start times (USER_HZ).
-const CLK_TCK: f64 = 100.0;
-/// Processes that started this many ticks before a step are still counted as
-/// the step's (covers rounding of the start-time arithmetic).
-const START_SLACK_TICKS: u64 = 2;
 
 /// Shell code loaded once per session (after `__dr_d=<session dir>`).
 ///
@@ -395,9 +390,8 @@ struct Proc {
     out_eof: bool,
     ctl_eof: bool,
     ctl_buf: Vec<u8>,
-    spawned_at: Instant,
-    /// Start time of the shell in clock ticks since boot (Linux only).
-    start_tick: Option<u64>,
+    /// The shell's session: what its steps start, for signalling.
+    tree: SessionTree,
 }
 
 enum Event {
@@ -629,19 +623,7 @@ impl ShellSession {
         if self.ended.is_none() {
             let pid = self.proc.pid;
             drop(self.proc.stdin.take());
-            // Wait for the shell to exit without reaping it, so that its pid
-            // (the session and group id) cannot be reused while we sweep.
-            let deadline = Instant::now() + KILL_GRACE;
-            while Instant::now() < deadline && is_running(pid) == Some(true) {
-                tokio::time::sleep(Duration::from_millis(20)).await;
-            }
-            let _ = killpg(Pid::from_raw(pid), Signal::SIGTERM);
-            signal_all(&session_members(pid, 0), Signal::SIGTERM);
-            let deadline = Instant::now() + Duration::from_secs(1);
-            while Instant::now() < deadline && !session_members(pid, 0).is_empty() {
-                tokio::time::sleep(POLL).await;
-            }
-            kill_session_now(pid);
+            self.proc.tree.end(KILL_GRACE, POLL).await;
             let _ = self.proc.child.wait().await;
             super::guard::disown(pid);
             self.ended = Some(0);
@@ -754,7 +736,7 @@ impl ShellSession {
 
     async fn restart_now(&mut self) -> Result<(), ShellError> {
         if self.ended.is_none() {
-            kill_session_now(self.proc.pid);
+            self.proc.tree.kill_now();
         }
         let _ = self.proc.child.kill().await;
         super::guard::disown(self.proc.pid);
@@ -825,7 +807,6 @@ impl ShellSession {
             .pending
             .as_ref()
             .map_or_else(Instant::now, |p| p.started);
-        let min_tick = self.step_min_tick(started);
         let pid = self.proc.pid;
         let t0 = Instant::now();
         loop {
@@ -838,7 +819,7 @@ impl ShellSession {
             } else {
                 Signal::SIGKILL
             };
-            let hit = signal_all(&session_members(pid, min_tick), signal);
+            let hit = signal_all(&self.proc.tree.started_since(started), signal);
             if done && hit == 0 {
                 return Ok(Aborted::Stopped);
             }
@@ -865,7 +846,7 @@ impl ShellSession {
     /// session, collects its status and the rest of the step's output.
     async fn ended(&mut self, sink: Sink<'_>) -> ShellError {
         // Before reaping the shell, so that its pid cannot have been reused.
-        kill_session_now(self.proc.pid);
+        self.proc.tree.kill_now();
         let status =
             match tokio::time::timeout(Duration::from_secs(5), self.proc.child.wait()).await {
                 Ok(Ok(status)) => {
@@ -901,25 +882,12 @@ impl ShellSession {
             output: String::from_utf8_lossy(&output).into_owned(),
         }
     }
-
-    /// Earliest start time (clock ticks since boot) of a process that belongs
-    /// to a step started at `started`.
-    fn step_min_tick(&self, started: Instant) -> u64 {
-        let Some(base) = self.proc.start_tick else {
-            return 0;
-        };
-        let offset = started
-            .saturating_duration_since(self.proc.spawned_at)
-            .as_secs_f64()
-            * CLK_TCK;
-        ((base as f64 + offset).floor() as u64).saturating_sub(START_SLACK_TICKS)
-    }
 }
 
 impl Drop for ShellSession {
     fn drop(&mut self) {
         if !self.finished && self.ended.is_none() {
-            kill_session_now(self.proc.pid);
+            self.proc.tree.kill_now();
         }
         let _ = std::fs::remove_dir_all(&self.dir);
         super::guard::unregister_dir(&self.dir);
@@ -987,8 +955,7 @@ fn launch(config: &SessionConfig, dir: &Path) -> Result<Proc, ShellError> {
         out_eof: false,
         ctl_eof: false,
         ctl_buf: Vec::new(),
-        spawned_at,
-        start_tick: read_stat(pid).map(|s| s.start),
+        tree: SessionTree::of(pid, spawned_at),
     })
 }
 
@@ -1121,45 +1088,6 @@ fn make_session_dir() -> Result<PathBuf, ShellError> {
     Ok(dir)
 }
 
-/// Live processes (other than the shell) of the shell's session that started
-/// at or after `min_start`, plus their descendants that left the session.
-/// Empty where there is no `/proc`.
-fn session_members(shell: i32, min_start: u64) -> Vec<i32> {
-    let procs: Vec<ProcStat> = procs::all()
-        .into_iter()
-        .filter(|p| p.pid != shell && !p.gone && p.start >= min_start)
-        .collect();
-    let mut members: HashSet<i32> = procs
-        .iter()
-        .filter(|p| p.sid == shell)
-        .map(|p| p.pid)
-        .collect();
-    loop {
-        let before = members.len();
-        for p in &procs {
-            if p.ppid == shell || members.contains(&p.ppid) {
-                members.insert(p.pid);
-            }
-        }
-        if members.len() == before {
-            return members.into_iter().collect();
-        }
-    }
-}
-
-/// Sends `signal` to each pid; returns how many were signalled.
-fn signal_all(pids: &[i32], signal: Signal) -> usize {
-    pids.iter()
-        .filter(|&&pid| kill(Pid::from_raw(pid), signal).is_ok())
-        .count()
-}
-
-/// `SIGKILL` to the shell's process group and every process of its session.
-fn kill_session_now(shell: i32) {
-    let _ = killpg(Pid::from_raw(shell), Signal::SIGKILL);
-    signal_all(&session_members(shell, 0), Signal::SIGKILL);
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1183,7 +1111,7 @@ mod tests {
     }
 
     fn alive(pid: i32) -> bool {
-        read_stat(pid).is_some_and(|s| !s.gone)
+        crate::exec::procs::read_stat(pid).is_some_and(|s| !s.gone)
     }
 
     /// Waits up to 5 s for the process to be gone (or a zombie).

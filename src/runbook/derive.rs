@@ -19,7 +19,7 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use crate::check::CheckSpec;
+use crate::check::{CheckSpec, ObjectRef};
 
 /// `kube.context` and `kube.reachable` for each context variable (named as `$NAME`), then
 /// `kube.distinct` across them when there are two or more.
@@ -196,15 +196,17 @@ pub fn command_checks(command: &str, output: Option<&str>) -> Option<Vec<CheckSp
             let (kind, name) = kind_and_name(rest)?;
             let (api_version, kind, namespaced) = known_kind(&kind)?;
             Some(vec![CheckSpec::Condition {
-                context,
-                api_version: api_version.to_owned(),
-                kind: kind.to_owned(),
-                namespace: if namespaced {
-                    k.namespace.clone()
-                } else {
-                    None
+                object: ObjectRef {
+                    context,
+                    api_version: api_version.to_owned(),
+                    kind: kind.to_owned(),
+                    namespace: if namespaced {
+                        k.namespace.clone()
+                    } else {
+                        None
+                    },
+                    name,
                 },
-                name,
                 condition,
                 status,
             }])
@@ -634,11 +636,13 @@ mod tests {
         let cond =
             |api: &str, kind: &str, ns: Option<&str>, name: &str, c: &str, s: Option<&str>| {
                 CheckSpec::Condition {
-                    context: "$CTX".into(),
-                    api_version: api.into(),
-                    kind: kind.into(),
-                    namespace: ns.map(Into::into),
-                    name: name.into(),
+                    object: ObjectRef {
+                        context: "$CTX".into(),
+                        api_version: api.into(),
+                        kind: kind.into(),
+                        namespace: ns.map(Into::into),
+                        name: name.into(),
+                    },
                     condition: c.into(),
                     status: s.map(Into::into),
                 }
