@@ -21,7 +21,7 @@ use crate::error::{Error, ErrorKind};
 use crate::exec::runner::{self, RunOptions};
 use crate::front::{ReadOptions, Reader};
 use crate::plan::{self, Inputs, Plan, Selection};
-use crate::report::events::{Event, Masked, Masker, Reporter, RunStatus, StepStatus};
+use crate::report::events::{Collect, Event, Masked, Masker, Reporter, RunStatus, StepStatus};
 use crate::report::human::{Human, HumanOptions};
 use crate::runbook::StepKind;
 use crate::source::Source;
@@ -412,17 +412,6 @@ impl GuideResult {
     }
 }
 
-/// Collects a guide's events where the caller can take them after the run.
-struct Collect(std::sync::Arc<std::sync::Mutex<Vec<Masked>>>);
-
-impl Reporter for Collect {
-    fn event(&mut self, event: &Masked) {
-        if let Ok(mut events) = self.0.lock() {
-            events.push(event.clone());
-        }
-    }
-}
-
 /// Runs the guides, `jobs` at a time, each in its own session and temporary directory. Each
 /// guide's report is printed whole when it ends; results come back in path order.
 pub async fn run(
@@ -604,8 +593,8 @@ async fn attempt(
         full_output,
         ..template
     };
-    let events = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-    let collect: Vec<Box<dyn Reporter>> = vec![Box::new(Collect(events.clone()))];
+    let events = Collect::default();
+    let collect: Vec<Box<dyn Reporter>> = vec![Box::new(events.clone())];
     let (summary, reporters) = crate::hygiene::run_checked(hygiene, plan, collect, |mut r| {
         let (plan, options) = (&plan, &options);
         async move {
@@ -618,8 +607,7 @@ async fn attempt(
     let workdir = dir.path().to_path_buf();
     drop(dir);
     crate::exec::guard::unregister_dir(&workdir);
-    let events = std::mem::take(&mut *events.lock().unwrap_or_else(|e| e.into_inner()));
-    Ok((path, summary, started.elapsed(), events))
+    Ok((path, summary, started.elapsed(), events.take()))
 }
 
 /// A guide that cannot be read, as a failed guide: one failed step `read` at the error's line,

@@ -29,7 +29,7 @@ use crate::error::Error;
 use crate::exec::runner::{self, RunOptions, RunSummary};
 use crate::exec::shell::SessionState;
 use crate::plan::Plan;
-use crate::report::events::{Event, Masked, Masker, Reporter, RunStatus, StepStatus};
+use crate::report::events::{Collect, Event, Masked, Masker, Reporter, RunStatus};
 use crate::report::human::{Human, HumanOptions};
 use crate::suite::GuideResult;
 
@@ -333,17 +333,6 @@ fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
-/// Collects a run's events where the caller can take them after the run.
-struct Collect(std::sync::Arc<std::sync::Mutex<Vec<Masked>>>);
-
-impl Reporter for Collect {
-    fn event(&mut self, event: &Masked) {
-        if let Ok(mut events) = self.0.lock() {
-            events.push(event.clone());
-        }
-    }
-}
-
 async fn run_one(
     plan: &Plan,
     options: &RunOptions,
@@ -352,12 +341,10 @@ async fn run_one(
     if let Err(e) = plan.check_runnable() {
         return (Err(e), started.elapsed(), Vec::new());
     }
-    let events = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-    let mut reporters: Vec<Box<dyn Reporter>> = vec![Box::new(Collect(events.clone()))];
+    let events = Collect::default();
+    let mut reporters: Vec<Box<dyn Reporter>> = vec![Box::new(events.clone())];
     let summary = runner::run(plan, options, &mut reporters).await;
-    drop(reporters);
-    let events = std::mem::take(&mut *events.lock().unwrap_or_else(|e| e.into_inner()));
-    (summary, started.elapsed(), events)
+    (summary, started.elapsed(), events.take())
 }
 
 /// A finished run as a guide's result, its report printed whole.
@@ -419,21 +406,7 @@ fn skipped(
         resumed_after: None,
     }];
     for s in &steps {
-        events.push(Event::StepFinished {
-            id: s.id.clone(),
-            section: s.section.clone(),
-            file: s.file.clone(),
-            line: s.line,
-            status: StepStatus::Skipped,
-            exit_status: None,
-            duration_ms: 0,
-            attempts: 0,
-            mode: None,
-            message: Some(reason.to_owned()),
-            diff: None,
-            output: String::new(),
-            commands: s.commands.clone(),
-        });
+        events.push(runner::skipped(s, reason));
     }
     events.push(Event::RunFinished {
         guide: d.path.clone(),

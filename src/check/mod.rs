@@ -47,6 +47,7 @@ pub use spec::{CheckSpec, ObjectRef};
 pub use trust::{fingerprint, CACERTS_KEYS};
 
 pub(crate) use explain::error_chain;
+pub use explain::{ApiServer, CallError};
 
 use client::Clients;
 
@@ -133,9 +134,9 @@ impl Checker {
         self.clients.per_call()
     }
 
-    /// "the API server of context NAME at URL", for messages.
-    pub fn describe_server(&self, context: &str) -> String {
-        self.clients.server(context).to_string()
+    /// The API server of `context`, as messages name it.
+    pub fn api_server(&self, context: &str) -> ApiServer {
+        self.clients.server(context)
     }
 
     /// The context names of the kubeconfig, in its order (for prompting).

@@ -328,26 +328,28 @@ fn save_checkpoint(
     }
 }
 
+/// The event of a step that does not run, and why.
+pub fn skipped(step: &PlanStep, reason: &str) -> Event {
+    Event::StepFinished {
+        id: step.id.clone(),
+        section: step.section.clone(),
+        file: step.file.clone(),
+        line: step.line,
+        status: StepStatus::Skipped,
+        exit_status: None,
+        duration_ms: 0,
+        attempts: 0,
+        mode: None,
+        message: Some(reason.to_owned()),
+        diff: None,
+        output: String::new(),
+        commands: step.commands.clone(),
+    }
+}
+
 fn skip(reporters: &mut Sink<'_>, step: &PlanStep, reason: &str, summary: &mut RunSummary) {
     summary.skipped += 1;
-    emit(
-        reporters,
-        Event::StepFinished {
-            id: step.id.clone(),
-            section: step.section.clone(),
-            file: step.file.clone(),
-            line: step.line,
-            status: StepStatus::Skipped,
-            exit_status: None,
-            duration_ms: 0,
-            attempts: 0,
-            mode: None,
-            message: Some(reason.to_owned()),
-            diff: None,
-            output: String::new(),
-            commands: step.commands.clone(),
-        },
-    );
+    emit(reporters, skipped(step, reason));
 }
 
 fn emit(reporters: &mut Sink<'_>, event: Event) {

@@ -19,7 +19,7 @@ use kube::discovery::Scope;
 use kube::{Api, Client};
 use serde_json::Value;
 
-use crate::check::Checker;
+use crate::check::{ApiServer, CallError, Checker};
 
 /// The field manager a preview's dry runs name.
 pub const FIELD_MANAGER: &str = "docrun-preview";
@@ -47,8 +47,8 @@ pub struct Resource {
 /// A kube context reached for a preview.
 pub struct Cluster {
     pub context: String,
-    /// "the API server of context NAME at URL", for messages.
-    pub server: String,
+    /// The context's API server, as messages name it.
+    pub server: ApiServer,
     client: Client,
     per_call: Duration,
     kinds: HashMap<(String, String), Result<Resource, String>>,
@@ -85,15 +85,13 @@ impl Cluster {
     pub async fn connect(checker: &Checker, context: &str) -> Result<Cluster, String> {
         let client = checker.client_for(context).await?;
         let per_call = checker.call_timeout();
-        let server = checker.describe_server(context);
+        let server = checker.api_server(context);
         match tokio::time::timeout(per_call, client.apiserver_version()).await {
             Ok(Ok(_)) => {}
-            Ok(Err(e)) => return Err(format!("cannot reach {server}: {}", root(&e))),
+            Ok(Err(e)) => return Err(CallError::from_kube(server, &e).to_string()),
             Err(_) => {
-                return Err(format!(
-                    "{server} did not answer within {}",
-                    crate::duration::human(per_call)
-                ))
+                let after = per_call;
+                return Err(CallError::Timeout { server, after }.to_string());
             }
         }
         Ok(Cluster {
@@ -114,17 +112,20 @@ impl Cluster {
                 reason: s.reason.clone(),
                 message: s.message.clone(),
             }),
-            Ok(Err(e)) => Err(Failure::Unreachable(format!(
-                "cannot reach {}: {}",
-                self.server,
-                root(&e)
-            ))),
-            Err(_) => Err(Failure::Unreachable(format!(
-                "{} did not answer within {}",
-                self.server,
-                crate::duration::human(self.per_call)
-            ))),
+            Ok(Err(e)) => Err(self.unreachable(&e)),
+            Err(_) => Err(self.timed_out(self.per_call)),
         }
+    }
+
+    /// A request that failed on the way, worded as every kube call of docrun words it.
+    fn unreachable(&self, e: &kube::Error) -> Failure {
+        Failure::Unreachable(CallError::from_kube(self.server.clone(), e).to_string())
+    }
+
+    /// A request that took longer than `after`.
+    fn timed_out(&self, after: Duration) -> Failure {
+        let server = self.server.clone();
+        Failure::Unreachable(CallError::Timeout { server, after }.to_string())
     }
 
     /// The resource of a manifest's `apiVersion` and `kind`: `Ok(Err(reason))` when the server
@@ -156,20 +157,8 @@ impl Cluster {
             }),
             Ok(Err(kube::Error::Discovery(_))) => Err(not_served),
             Ok(Err(kube::Error::Api(s))) if s.code == 404 => Err(not_served),
-            Ok(Err(e)) => {
-                return Err(Failure::Unreachable(format!(
-                    "cannot reach {}: {}",
-                    self.server,
-                    root(&e)
-                )))
-            }
-            Err(_) => {
-                return Err(Failure::Unreachable(format!(
-                    "{} did not answer within {}",
-                    self.server,
-                    crate::duration::human(self.per_call)
-                )))
-            }
+            Ok(Err(e)) => return Err(self.unreachable(&e)),
+            Err(_) => return Err(self.timed_out(self.per_call)),
         };
         self.kinds.insert(key, found.clone());
         Ok(found)
@@ -183,20 +172,8 @@ impl Cluster {
             let run = tokio::time::timeout(self.per_call * 4, discovery.run()).await;
             self.discovery = Some(match run {
                 Ok(Ok(d)) => d,
-                Ok(Err(e)) => {
-                    return Err(Failure::Unreachable(format!(
-                        "cannot list what {} serves: {}",
-                        self.server,
-                        root(&e)
-                    )))
-                }
-                Err(_) => {
-                    return Err(Failure::Unreachable(format!(
-                        "{} did not list what it serves within {}",
-                        self.server,
-                        crate::duration::human(self.per_call * 4)
-                    )))
-                }
+                Ok(Err(e)) => return Err(self.unreachable(&e)),
+                Err(_) => return Err(self.timed_out(self.per_call * 4)),
             });
         }
         let discovery = self.discovery.as_ref().expect("set above");
@@ -345,10 +322,7 @@ impl Cluster {
         name: &str,
         patch_body: &Value,
     ) -> Result<Value, Failure> {
-        let api = self.api(r, namespace);
-        self.call(api.patch(name, &patch(), &Patch::Merge(patch_body)))
-            .await
-            .map(to_value)
+        self.patch_as(r, namespace, name, "merge", patch_body).await
     }
 
     /// A dry-run delete.
@@ -408,14 +382,6 @@ fn from_value(v: &Value) -> Result<DynamicObject, Failure> {
         reason: "BadRequest".into(),
         message: format!("the object cannot be read: {e}"),
     })
-}
-
-fn root(e: &dyn std::error::Error) -> String {
-    let mut source: &dyn std::error::Error = e;
-    while let Some(s) = source.source() {
-        source = s;
-    }
-    source.to_string()
 }
 
 #[cfg(test)]

@@ -514,6 +514,27 @@ fn answered<T>(result: Result<T, Failure>) -> Result<Result<T, String>, Failure>
 }
 
 /// Whether a rejection is "namespace NAME not found" for a namespace an earlier step creates.
+/// What a change the server settled (or refused) comes to against the live object; what it
+/// settled is kept for the later steps.
+fn changed(
+    pending: &mut Pending,
+    k: Key,
+    live: &Value,
+    settled: Result<(Value, String), String>,
+    step: &str,
+) -> (Outcome, Option<String>) {
+    let (result, note) = match settled {
+        Ok((r, note)) => (r, Some(note).filter(|n| !n.is_empty())),
+        Err(reason) => return (Outcome::Rejected { reason }, None),
+    };
+    let outcome = match diff::change(live, &result) {
+        None => Outcome::Unchanged,
+        Some(c) => Outcome::WouldChange(c),
+    };
+    pending.objects.insert(k, (result, step.to_owned()));
+    (outcome, note)
+}
+
 fn in_pending_namespace(pending: &Pending, ns: Option<&str>) -> Option<String> {
     let ns = ns?;
     pending.namespaces.get(ns).cloned()
@@ -722,16 +743,7 @@ async fn preview_object(
                 }
                 (_, None, _) => unreachable!("scale and set image always compute the object"),
             };
-            let (result, note) = match settled {
-                Ok((r, note)) => (r, Some(note).filter(|n| !n.is_empty())),
-                Err(reason) => return Ok((Outcome::Rejected { reason }, None)),
-            };
-            let outcome = match diff::change(&live, &result) {
-                None => Outcome::Unchanged,
-                Some(c) => Outcome::WouldChange(c),
-            };
-            pending.objects.insert(k, (result, request.step.clone()));
-            Ok((outcome, note))
+            Ok(changed(pending, k, &live, settled, &request.step))
         }
         Op::Meta {
             field,
@@ -775,16 +787,7 @@ async fn preview_object(
                 None => answered(cluster.merge(resource, ns, name, &patch_body).await)?
                     .map(|r| (r, String::new())),
             };
-            let (result, note) = match settled {
-                Ok((r, note)) => (r, Some(note).filter(|n| !n.is_empty())),
-                Err(reason) => return Ok((Outcome::Rejected { reason }, None)),
-            };
-            let outcome = match diff::change(&live, &result) {
-                None => Outcome::Unchanged,
-                Some(c) => Outcome::WouldChange(c),
-            };
-            pending.objects.insert(k, (result, request.step.clone()));
-            Ok((outcome, note))
+            Ok(changed(pending, k, &live, settled, &request.step))
         }
     }
 }

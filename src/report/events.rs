@@ -361,6 +361,26 @@ impl<'r> Sink<'r> {
     }
 }
 
+/// A reporter that keeps every event for the caller to take after the run (`docrun test`
+/// prints and reports each guide whole when it ends). Clones share the events.
+#[derive(Clone, Default)]
+pub struct Collect(std::sync::Arc<std::sync::Mutex<Vec<Masked>>>);
+
+impl Collect {
+    /// The events received so far, leaving none behind.
+    pub fn take(&self) -> Vec<Masked> {
+        std::mem::take(&mut *self.0.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+}
+
+impl Reporter for Collect {
+    fn event(&mut self, event: &Masked) {
+        if let Ok(mut events) = self.0.lock() {
+            events.push(event.clone());
+        }
+    }
+}
+
 /// JSON Lines on stdout. A write that fails (a full disk, a closed pipe) stops the stream and is
 /// returned by [`Reporter::finish`]: a report that could not be written fails the run.
 #[derive(Default)]
