@@ -22,23 +22,14 @@ use support::fakekube::{ContextEntry, FakeKube, Options};
 const TREE: &str = "tests/fixtures/hygiene";
 
 fn docrun(kube: &FakeKube, kubeconfig: &Path, args: &[&str]) -> (Output, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_docrun"))
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("KUBECONFIG", kubeconfig)
-        .env("HOME", kube.dir.path())
-        .env("NO_COLOR", "1")
-        .env_remove("GITHUB_ACTIONS")
-        .env_remove("GITHUB_STEP_SUMMARY")
+    let project = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out = support::docrun::docrun_with_kube(kube, kubeconfig, project)
         .arg("test")
         .arg(TREE)
         .args(args)
         .output()
         .unwrap();
-    let text = format!(
-        "{}\n--- stderr ---\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let text = support::docrun::printed(&out);
     (out, text)
 }
 

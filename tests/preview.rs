@@ -15,7 +15,7 @@
 mod support;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use k8s_openapi::api::core::v1::ConfigMap;
 use kube::api::{Api, ListParams, PostParams};
@@ -34,23 +34,12 @@ fn fixtures() -> PathBuf {
 
 /// `docrun ARGS` in `workdir` with `kubeconfig`, a private HOME, no CTX_* from outside.
 fn docrun(kube: &FakeKube, kubeconfig: &Path, workdir: &Path, args: &[&str]) -> (Output, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_docrun"))
-        .current_dir(workdir)
-        .env("KUBECONFIG", kubeconfig)
-        .env("HOME", kube.dir.path())
-        .env("DOCRUN_STATE_DIR", kube.dir.path().join("state"))
-        .env("NO_COLOR", "1")
-        .env_remove("CTX_CLUSTER1")
-        .env_remove("CTX_CLUSTER2")
+    let out = support::docrun::docrun_with_kube(kube, kubeconfig, workdir)
         .env_remove("DB_PASSWORD")
         .args(args)
         .output()
         .unwrap();
-    let text = format!(
-        "{}\n--- stderr ---\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let text = support::docrun::printed(&out);
     (out, text)
 }
 

@@ -32,13 +32,8 @@ fn guide(path: &str) -> PathBuf {
 /// `docrun run GUIDE ARGS` in `workdir`, with the fakes' kubeconfig and a private HOME (kubectl
 /// caches discovery there) and state directory.
 fn docrun(kube: &FakeKube, workdir: &Path, path: &str, args: &[&str]) -> Command {
-    let mut cmd = support::docrun::docrun(workdir);
-    cmd.env("KUBECONFIG", &kube.kubeconfig_path)
-        .env("HOME", kube.dir.path())
-        .env("DOCRUN_STATE_DIR", kube.dir.path().join("state"))
-        .arg("run")
-        .arg(guide(path))
-        .args(args);
+    let mut cmd = support::docrun::docrun_with_kube(kube, &kube.kubeconfig_path, workdir);
+    cmd.arg("run").arg(guide(path)).args(args);
     cmd
 }
 
@@ -48,11 +43,7 @@ fn run(kube: &FakeKube, workdir: &Path, path: &str, args: &[&str]) -> (Output, S
     let out = docrun(kube, workdir, path, &[&CONTEXTS[..], args].concat())
         .output()
         .unwrap();
-    let text = format!(
-        "{}\n--- stderr ---\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let text = support::docrun::printed(&out);
     (out, text)
 }
 

@@ -34,3 +34,27 @@ pub fn docrun_in_project() -> Command {
     );
     cmd
 }
+
+/// [`docrun`] against fake clusters: `kubeconfig` (usually `kube.kubeconfig_path`), a private
+/// HOME (kubectl caches discovery there) and the state in the clusters' folder.
+pub fn docrun_with_kube(
+    kube: &super::fakekube::FakeKube,
+    kubeconfig: &Path,
+    dir: &Path,
+) -> Command {
+    let mut cmd = docrun(dir);
+    cmd.env("KUBECONFIG", kubeconfig)
+        .env("HOME", kube.dir.path())
+        .env("DOCRUN_STATE_DIR", kube.dir.path().join("state"));
+    cmd
+}
+
+/// What a finished docrun printed, standard output then standard error, for assertions and
+/// their messages.
+pub fn printed(out: &std::process::Output) -> String {
+    format!(
+        "{}\n--- stderr ---\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
