@@ -312,6 +312,11 @@ pub struct Plan {
     /// too unless asked to show it anyway. Each is also in `warnings`.
     #[serde(skip)]
     pub refused: Vec<String>,
+    /// Commands of steps a run takes that hold characters a reader does not see (see
+    /// [`crate::visible`]): `run` and `test` say so before the first step. Each is also in
+    /// `warnings`.
+    #[serde(skip)]
+    pub concealed: Vec<String>,
     #[serde(skip)]
     pub bindings: BTreeMap<String, Binding>,
     #[serde(skip)]
@@ -524,6 +529,7 @@ pub fn build(
     let mut warnings = runbook.warnings.clone();
     warnings.extend(short_secrets.iter().cloned());
     let mut refused = short_secrets;
+    let mut concealed = Vec::new();
     // The tab `--tab` chose in each tabset (by file and tabset) that has a tab of that name.
     let mut chosen: std::collections::HashMap<(&Path, usize), &crate::doc::TabRef> =
         std::collections::HashMap::new();
@@ -574,43 +580,69 @@ pub fn build(
         let mut commands = Vec::new();
         let mut scripts = Vec::new();
         for command in &step.commands {
+            if selected && command.text.contains(crate::visible::is_hidden) {
+                concealed.push(format!(
+                    "{}:{}: step {}: the command holds characters a reader does not see ({}); shown written out, it runs as the guide has it",
+                    step.file.display(),
+                    command.line,
+                    step.id,
+                    crate::visible::hidden_in(&command.text).join(", ")
+                ));
+                warnings.extend(concealed.last().cloned());
+            }
             let occurrences = subst::scan(&command.text);
+            // A value the shell expands where it would run as code (arithmetic, text another
+            // shell parses) is refused as a placeholder's would be.
+            let unsafe_use = occurrences.iter().find_map(|occ| {
+                let (Found::VarRef(name) | Found::ArithName(name)) = &occ.found else {
+                    return None;
+                };
+                let binding = bindings.get(name)?;
+                subst::check_use(&binding.value, occ, name).err()
+            });
             let script = subst::substitute(&command.text, &occurrences, |occ| match &occ.found {
                 Found::Placeholder(text) => {
                     let name = runbook.placeholder_var(text);
                     bindings.get(&name).map(|b| (name, b.value.clone()))
                 }
-                Found::VarRef(_) => None,
+                Found::VarRef(_) | Found::ArithName(_) => None,
             });
             let display = subst::substitute(&command.text, &occurrences, |occ| {
                 let name = match &occ.found {
                     Found::Placeholder(text) => runbook.placeholder_var(text),
                     Found::VarRef(name) => name.clone(),
+                    Found::ArithName(_) => return None,
                 };
-                bindings.get(&name).map(|b| {
-                    let secret = runbook
-                        .var(&name)
-                        .is_some_and(|v| v.kind == VarKind::Secret);
-                    (
-                        name,
-                        if secret {
-                            "***".to_owned()
-                        } else {
-                            b.value.clone()
-                        },
-                    )
-                })
+                let binding = bindings.get(&name)?;
+                let secret = runbook
+                    .var(&name)
+                    .is_some_and(|v| v.kind == VarKind::Secret);
+                let value = if secret {
+                    "***".to_owned()
+                } else {
+                    binding.value.clone()
+                };
+                // A `$NAME` shows its value where it can be written; its check is above.
+                if matches!(occ.found, Found::VarRef(_))
+                    && subst::encode(&value, occ, &name).is_err()
+                {
+                    return None;
+                }
+                Some((name, value))
             });
-            match (script, display) {
-                (Ok(script), Ok(display)) => {
+            match (script, display, unsafe_use) {
+                (Ok(script), Ok(display), None) => {
                     scripts.push(script);
                     commands.push(mask(&display, &secrets));
                 }
-                (Err(e), _) | (_, Err(e)) => {
+                (Err(e), _, _) | (_, Err(e), _) | (_, _, Some(e)) => {
                     let problem = format!(
                         "{}:{}: step {}: {e}",
                         step.file.display(),
-                        command.line,
+                        command.line
+                            + command.text[..first_line_of(&occurrences, &e)]
+                                .matches('\n')
+                                .count(),
                         step.id
                     );
                     if selected && step.kind == StepKind::Command {
@@ -671,9 +703,21 @@ pub fn build(
         steps,
         warnings,
         refused,
+        concealed,
         bindings,
         secrets,
     })
+}
+
+/// Where in a command the first use of the variable an error names starts.
+fn first_line_of(occurrences: &[subst::Occurrence], e: &subst::UnsafeValue) -> usize {
+    occurrences
+        .iter()
+        .find(|o| match &o.found {
+            Found::VarRef(n) | Found::ArithName(n) => *n == e.name,
+            Found::Placeholder(_) => false,
+        })
+        .map_or(0, |o| o.range.start)
 }
 
 /// How a run takes a step, with its native checks resolved. A step runs as native checks when

@@ -160,7 +160,7 @@ impl StepScript {
             let occurrences = subst::scan(&command.text);
             let filled = subst::substitute(&command.text, &occurrences, |occ| match occ.found {
                 Found::Placeholder(_) => Some(("placeholder".to_owned(), "placeholder".to_owned())),
-                Found::VarRef(_) => None,
+                Found::VarRef(_) | Found::ArithName(_) => None,
             })
             .unwrap_or_else(|_| command.text.clone());
             lines.extend((0..filled.split('\n').count()).map(|i| command.line + i));

@@ -8,6 +8,7 @@ pub mod derive;
 pub mod effects;
 pub mod overlay;
 pub mod reading;
+pub mod shell_reader;
 pub mod subst;
 mod vars;
 

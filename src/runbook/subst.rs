@@ -7,16 +7,14 @@
 
 use std::ops::Range;
 
-/// The quoting around an occurrence.
+/// How the shell that reads an occurrence reads it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Context {
-    /// Outside quotes: the value is written shell-quoted.
+    /// A plain word: the value is written shell-quoted.
     Unquoted,
-    /// Inside `"..."` with other text. The string may be code for another shell (`sh -c "..."`),
-    /// so the value is shell-quoted, then escaped for double quotes (`\`, `$`, `` ` ``, `"`).
+    /// Inside `"..."` with other text, as the outer shell reads a `$NAME` there.
     Double,
-    /// Inside `'...'` with other text. As for [`Context::Double`], the value is shell-quoted,
-    /// and each `'` of that is written `'\''`.
+    /// Inside `'...'` with other text.
     Single,
     /// The placeholder is the whole quoted word (`'<password you choose>'`); the range covers
     /// the quotes, and the value replaces the word shell-quoted.
@@ -25,6 +23,58 @@ pub enum Context {
     HeredocLiteral,
     /// In the body of a heredoc with a bare delimiter: `$`, `` ` `` and `\` are special.
     HeredocExpanding,
+    /// Bash evaluates the text as arithmetic (`$(( ))`, `(( ))`, `let`, `[[ x -eq y ]]`, an
+    /// array subscript), where a value such as `a[$(cmd)]` runs `cmd`: only an integer is data.
+    Arithmetic,
+    /// Quoted too deeply for docrun to follow: only an inert value is data.
+    Opaque,
+}
+
+impl Context {
+    /// How a message names the context.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Context::Unquoted | Context::WholeQuoted => "a shell word",
+            Context::Double => "a double-quoted string",
+            Context::Single => "a single-quoted string",
+            Context::HeredocLiteral | Context::HeredocExpanding => "a heredoc body",
+            Context::Arithmetic => {
+                "arithmetic (`$(( ))`, `(( ))`, `let`, `[[ -eq ]]`, a subscript)"
+            }
+            Context::Opaque => "text quoted more deeply than docrun follows",
+        }
+    }
+}
+
+/// A passage from one shell to the next that reads the text again as code: the value is
+/// written for the inner reader, then escaped for each layer outwards.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Layer {
+    /// The inside of `"..."`: `\`, `$`, `` ` `` and `"` are escaped with `\`.
+    Double,
+    /// The inside of `'...'`: a `'` is written `'\''`.
+    Single,
+    /// The inside of backticks. Escaping there depends on the quotes around the backticks, so
+    /// only an inert value is written (a value of letters, digits, blanks and `-_./:=@%+,`).
+    Backtick,
+    /// A plain word that a shell reads again (`eval echo <x>`, `echo <x> | sh`): quoted once
+    /// more.
+    Word,
+    /// A heredoc body fed to a shell (`bash <<EOF`): escaped as the outer shell expands the
+    /// body when the delimiter is bare; never a line break.
+    Heredoc { expanding: bool },
+}
+
+impl Layer {
+    fn describe(self) -> &'static str {
+        match self {
+            Layer::Double | Layer::Single | Layer::Word => {
+                "text another shell runs (`sh -c`, `eval`, `| sh`)"
+            }
+            Layer::Backtick => "backticks",
+            Layer::Heredoc { .. } => "a heredoc fed to a shell",
+        }
+    }
 }
 
 /// What was found.
@@ -34,197 +84,125 @@ pub enum Found {
     Placeholder(String),
     /// `$NAME` or `${NAME}`.
     VarRef(String),
+    /// A bare name in arithmetic (`(( N > 1 ))`): bash evaluates the variable's value as
+    /// arithmetic. Only the value checks use it.
+    ArithName(String),
 }
 
-/// One placeholder or variable reference in a command.
+/// One placeholder or variable use in a command.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Occurrence {
     pub range: Range<usize>,
     pub found: Found,
+    /// How the innermost shell that reads it reads it.
     pub context: Context,
+    /// The layers between that shell and the command, innermost first.
+    pub layers: Vec<Layer>,
+    /// The text around it is code a shell runs again (`sh -c`, `eval`, `bash <<EOF`, `| sh`,
+    /// backticks), as far as docrun can tell.
+    pub code: bool,
+    /// A `$NAME` that one shell expands before another parses the result as code (`sh -c
+    /// "echo $NAME"`, `eval $NAME`, `$NAME` in `bash <<EOF`): its value must be inert.
+    pub expanded_before_parse: bool,
+}
+
+impl Occurrence {
+    /// An occurrence read by the shell that runs the command, in `context`.
+    pub fn new(range: Range<usize>, found: Found, context: Context) -> Self {
+        Occurrence {
+            range,
+            found,
+            context,
+            layers: Vec::new(),
+            code: false,
+            expanded_before_parse: false,
+        }
+    }
+}
+
+/// Why a value cannot be placed in a command without changing its structure.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Unsafe {
+    /// A line break would end a heredoc body early.
+    LineBreakInHeredoc,
+    /// Not an integer, in arithmetic.
+    NotAnInteger,
+    /// Shell-active characters in text a shell reads as code.
+    Active(&'static str),
 }
 
 /// A value that cannot be placed in a command without changing its structure.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("the value of {name} has a line break, which cannot be placed safely in a heredoc body")]
+#[error("{}", self.describe())]
 pub struct UnsafeValue {
     pub name: String,
+    pub reason: Unsafe,
 }
 
-/// Finds the placeholders and variable references of a command, in order.
+impl UnsafeValue {
+    fn describe(&self) -> String {
+        let name = &self.name;
+        match self.reason {
+            Unsafe::LineBreakInHeredoc => format!(
+                "the value of {name} has a line break, which cannot be placed safely in a heredoc body"
+            ),
+            Unsafe::NotAnInteger => format!(
+                "the value of {name} lands in {}, where bash runs what is not a number; only an integer is data there",
+                Context::Arithmetic.describe()
+            ),
+            Unsafe::Active(place) => format!(
+                "the value of {name} lands in {place}, where its shell-active characters would run as code; only letters, digits, blanks and -_./:=@%+, are data there"
+            ),
+        }
+    }
+}
+
+/// Finds the placeholders and variable uses of a command, in order, each with its context
+/// (see [`super::shell_reader`]).
 ///
 /// `<text>` is a placeholder when it starts with a letter, stays on one line, does not end in
 /// a blank and is not an HTML-like tag that the command also closes (`"<title>.*</title>"`).
 /// Inside a quoted string that holds more than the placeholder, it must hold a blank too
 /// (`sed 's/x/<redacted>/'` is text; `"https://<repo URL>/x"` is a placeholder).
 pub fn scan(command: &str) -> Vec<Occurrence> {
-    let mut found = Vec::new();
-    let bytes = command.as_bytes();
-    let mut i = 0;
-    let mut quote: Option<(u8, usize)> = None;
-    let mut heredocs: Vec<(String, bool)> = Vec::new();
-    let mut heredoc_body: Option<(String, bool)> = None;
-    let mut line_start = true;
-    while i < bytes.len() {
-        if line_start {
-            line_start = false;
-            if heredoc_body.is_none() && quote.is_none() && !heredocs.is_empty() {
-                heredoc_body = Some(heredocs.remove(0));
-            }
-            if let Some((delim, quoted)) = heredoc_body.clone() {
-                let end = command[i..].find('\n').map_or(command.len(), |n| i + n);
-                let line = &command[i..end];
-                if line.trim_start_matches('\t') == delim {
-                    heredoc_body = if heredocs.is_empty() {
-                        None
-                    } else {
-                        Some(heredocs.remove(0))
-                    };
-                } else {
-                    let ctx = if quoted {
-                        Context::HeredocLiteral
-                    } else {
-                        Context::HeredocExpanding
-                    };
-                    scan_plain(command, i, end, ctx, !quoted, &mut found);
-                }
-                i = end + 1;
-                line_start = true;
-                continue;
-            }
-        }
-        let c = bytes[i];
-        match quote {
-            Some((b'\'', open)) => {
-                if c == b'\'' {
-                    quote = None;
-                } else if c == b'<' {
-                    if let Some(occ) = placeholder_at(command, i, Context::Single, open) {
-                        i = occ.range.end;
-                        found.push(occ);
-                        continue;
-                    }
-                }
-            }
-            Some((_, open)) => match c {
-                b'\\' => i += 1,
-                b'"' => quote = None,
-                b'$' => {
-                    if let Some(occ) = var_ref_at(command, i, Context::Double) {
-                        i = occ.range.end;
-                        found.push(occ);
-                        continue;
-                    }
-                }
-                b'<' => {
-                    if let Some(occ) = placeholder_at(command, i, Context::Double, open) {
-                        i = occ.range.end;
-                        found.push(occ);
-                        continue;
-                    }
-                }
-                _ => {}
-            },
-            None => match c {
-                b'\\' => i += 1,
-                b'\'' | b'"' => {
-                    // A quoted word that is exactly one placeholder.
-                    if let Some(occ) = whole_quoted_at(command, i) {
-                        i = occ.range.end;
-                        found.push(occ);
-                        continue;
-                    }
-                    quote = Some((c, i));
-                }
-                b'#' if i == 0 || bytes[i - 1].is_ascii_whitespace() => {
-                    while i < bytes.len() && bytes[i] != b'\n' {
-                        i += 1;
-                    }
-                    continue;
-                }
-                b'\n' => line_start = true,
-                b'$' => {
-                    if let Some(occ) = var_ref_at(command, i, Context::Unquoted) {
-                        i = occ.range.end;
-                        found.push(occ);
-                        continue;
-                    }
-                }
-                b'<' if bytes.get(i + 1) == Some(&b'<') => {
-                    if bytes.get(i + 2) == Some(&b'<') {
-                        i += 3;
-                        continue;
-                    }
-                    let (doc, next) = crate::doc::bash::heredoc_at(command, i + 2);
-                    heredocs.extend(doc.map(|d| (d.word, d.quoted)));
-                    i = next;
-                    continue;
-                }
-                b'<' => {
-                    if let Some(occ) = placeholder_at(command, i, Context::Unquoted, i) {
-                        i = occ.range.end;
-                        found.push(occ);
-                        continue;
-                    }
-                }
-                b'A'..=b'Z' => {
-                    if let Some(occ) = caps_word_at(command, i) {
-                        i = occ.range.end;
-                        found.push(occ);
-                        continue;
-                    }
-                    // Skip the rest of the word: only a word's start can be a placeholder.
-                    while bytes
-                        .get(i + 1)
-                        .is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'_')
-                    {
-                        i += 1;
-                    }
-                }
-                _ => {}
-            },
-        }
-        i += 1;
-    }
-    found
+    super::shell_reader::read(command)
 }
 
-fn scan_plain(
-    command: &str,
-    start: usize,
-    end: usize,
-    ctx: Context,
-    refs: bool,
-    found: &mut Vec<Occurrence>,
-) {
-    let bytes = command.as_bytes();
-    let mut i = start;
-    while i < end {
-        match bytes[i] {
-            b'\\' if refs => i += 1,
-            b'$' if refs => {
-                if let Some(occ) = var_ref_at(command, i, ctx) {
-                    i = occ.range.end;
-                    found.push(occ);
-                    continue;
-                }
-            }
-            b'<' => {
-                if let Some(occ) = placeholder_at(command, i, ctx, start) {
-                    if occ.range.end <= end {
-                        i = occ.range.end;
-                        found.push(occ);
-                        continue;
-                    }
-                }
-            }
-            _ => {}
-        }
-        i += 1;
-    }
+/// Whether a value is inert: nothing in it means anything to a shell but a word break.
+pub fn is_inert(value: &str) -> bool {
+    value
+        .chars()
+        .all(|c| c.is_alphanumeric() || " -_./:=@%+,".contains(c))
 }
 
-fn var_ref_at(command: &str, i: usize, context: Context) -> Option<Occurrence> {
+fn is_integer(value: &str) -> bool {
+    let digits = value.strip_prefix(['-', '+']).unwrap_or(value);
+    !digits.is_empty() && digits.len() <= 19 && digits.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// Checks a variable's value where a shell expands it (`$NAME`, a bare name in arithmetic):
+/// an integer in arithmetic, an inert value where the expansion is read again as code.
+pub fn check_use(value: &str, occ: &Occurrence, name: &str) -> Result<(), UnsafeValue> {
+    let refuse = |reason| {
+        Err(UnsafeValue {
+            name: name.to_owned(),
+            reason,
+        })
+    };
+    if occ.context == Context::Arithmetic && !is_integer(value) {
+        return refuse(Unsafe::NotAnInteger);
+    }
+    if occ.expanded_before_parse && !is_inert(value) {
+        let place = occ
+            .layers
+            .last()
+            .map_or("text another shell runs", |l| l.describe());
+        return refuse(Unsafe::Active(place));
+    }
+    Ok(())
+}
+
+pub(super) fn var_ref_at(command: &str, i: usize, context: Context) -> Option<Occurrence> {
     let rest = &command[i + 1..];
     let (name, len) = if let Some(inner) = rest.strip_prefix('{') {
         let close = inner.find('}')?;
@@ -244,11 +222,11 @@ fn var_ref_at(command: &str, i: usize, context: Context) -> Option<Occurrence> {
         }
         (name, len)
     };
-    Some(Occurrence {
-        range: i..i + 1 + len,
-        found: Found::VarRef(name.to_owned()),
+    Some(Occurrence::new(
+        i..i + 1 + len,
+        Found::VarRef(name.to_owned()),
         context,
-    })
+    ))
 }
 
 /// Whether `name` is a shell variable name.
@@ -289,26 +267,20 @@ fn placeholder_text(command: &str, i: usize) -> Option<&str> {
     Some(text)
 }
 
-fn placeholder_at(
-    command: &str,
-    i: usize,
-    context: Context,
-    quote_open: usize,
-) -> Option<Occurrence> {
+pub(super) fn placeholder_at(command: &str, i: usize, context: Context) -> Option<Occurrence> {
     let text = placeholder_text(command, i)?;
     let end = i + text.len() + 2;
     if matches!(context, Context::Single | Context::Double) {
         // Text in a quoted string with more around it is a placeholder only if it reads as words.
-        let _ = quote_open;
         if !text.contains(' ') {
             return None;
         }
     }
-    Some(Occurrence {
-        range: i..end,
-        found: Found::Placeholder(text.to_owned()),
+    Some(Occurrence::new(
+        i..end,
+        Found::Placeholder(text.to_owned()),
         context,
-    })
+    ))
 }
 
 /// Whether a text in capitals is a value the reader must replace: it names the reader
@@ -326,7 +298,7 @@ fn is_caps_placeholder(text: &str) -> bool {
 }
 
 /// A word in capitals that is a placeholder (see [`is_caps_placeholder`]), unquoted, at `i`.
-fn caps_word_at(command: &str, i: usize) -> Option<Occurrence> {
+pub(super) fn caps_word_at(command: &str, i: usize) -> Option<Occurrence> {
     let bytes = command.as_bytes();
     if i > 0 && !(bytes[i - 1].is_ascii_whitespace() || bytes[i - 1] == b'=') {
         return None;
@@ -340,24 +312,26 @@ fn caps_word_at(command: &str, i: usize) -> Option<Occurrence> {
         .get(end)
         .is_none_or(|b| b.is_ascii_whitespace() || b";|&)".contains(b));
     let text = &command[i..end];
-    (boundary && is_caps_placeholder(text)).then(|| Occurrence {
-        range: i..end,
-        found: Found::Placeholder(text.to_owned()),
-        context: Context::Unquoted,
+    (boundary && is_caps_placeholder(text)).then(|| {
+        Occurrence::new(
+            i..end,
+            Found::Placeholder(text.to_owned()),
+            Context::Unquoted,
+        )
     })
 }
 
-fn whole_quoted_at(command: &str, i: usize) -> Option<Occurrence> {
+pub(super) fn whole_quoted_at(command: &str, i: usize) -> Option<Occurrence> {
     let q = command.as_bytes()[i];
     // `'NAMESPACE OF YOUR ISSUER RESOURCE'`: a quoted value in capitals for the reader.
     if let Some(close) = command[i + 1..].find(q as char) {
         let text = &command[i + 1..i + 1 + close];
         if is_caps_placeholder(text) {
-            return Some(Occurrence {
-                range: i..i + close + 2,
-                found: Found::Placeholder(text.to_owned()),
-                context: Context::WholeQuoted,
-            });
+            return Some(Occurrence::new(
+                i..i + close + 2,
+                Found::Placeholder(text.to_owned()),
+                Context::WholeQuoted,
+            ));
         }
     }
     if command.as_bytes().get(i + 1) != Some(&b'<') {
@@ -368,11 +342,11 @@ fn whole_quoted_at(command: &str, i: usize) -> Option<Occurrence> {
     if command.as_bytes().get(end) != Some(&q) {
         return None;
     }
-    Some(Occurrence {
-        range: i..end + 1,
-        found: Found::Placeholder(text.to_owned()),
-        context: Context::WholeQuoted,
-    })
+    Some(Occurrence::new(
+        i..end + 1,
+        Found::Placeholder(text.to_owned()),
+        Context::WholeQuoted,
+    ))
 }
 
 /// The variable name a placeholder stands for: `<my-cluster-name>` -> `MY_CLUSTER_NAME`.
@@ -406,41 +380,64 @@ pub fn shell_quote(value: &str) -> String {
     format!("'{}'", value.replace('\'', r"'\''"))
 }
 
-/// Writes `value` for `context` so that the shell reads back exactly `value`.
-pub fn encode(value: &str, context: Context, name: &str) -> Result<String, UnsafeValue> {
-    Ok(match context {
+/// Writes a value for the occurrence it replaces, so that every shell on the way reads back
+/// exactly the value, as one word, in the innermost context: written for that context, then
+/// escaped for each [`Layer`] outwards. Where no writing is safe, an error says why.
+pub fn encode(value: &str, occ: &Occurrence, name: &str) -> Result<String, UnsafeValue> {
+    let refuse = |reason| {
+        Err(UnsafeValue {
+            name: name.to_owned(),
+            reason,
+        })
+    };
+    let in_heredoc = matches!(
+        occ.context,
+        Context::HeredocLiteral | Context::HeredocExpanding
+    ) || occ
+        .layers
+        .iter()
+        .any(|l| matches!(l, Layer::Heredoc { .. }));
+    if in_heredoc && value.contains('\n') {
+        return refuse(Unsafe::LineBreakInHeredoc);
+    }
+    if let Some(layer) = occ.layers.iter().find(|l| **l == Layer::Backtick) {
+        if !is_inert(value) {
+            return refuse(Unsafe::Active(layer.describe()));
+        }
+    }
+    let mut out = match occ.context {
         Context::Unquoted | Context::WholeQuoted => shell_quote(value),
-        Context::Double => {
-            let mut out = String::with_capacity(value.len());
-            for c in shell_quote(value).chars() {
-                if matches!(c, '\\' | '$' | '`' | '"') {
-                    out.push('\\');
-                }
-                out.push(c);
-            }
-            out
-        }
+        Context::Double => escape(&shell_quote(value), "\\$`\""),
         Context::Single => shell_quote(value).replace('\'', r"'\''"),
-        Context::HeredocLiteral | Context::HeredocExpanding => {
-            if value.contains('\n') {
-                return Err(UnsafeValue {
-                    name: name.to_owned(),
-                });
-            }
-            if context == Context::HeredocLiteral {
-                value.to_owned()
-            } else {
-                let mut out = String::with_capacity(value.len());
-                for c in value.chars() {
-                    if matches!(c, '\\' | '$' | '`') {
-                        out.push('\\');
-                    }
-                    out.push(c);
-                }
-                out
-            }
+        Context::HeredocLiteral => value.to_owned(),
+        Context::HeredocExpanding => escape(value, "\\$`"),
+        Context::Arithmetic if is_integer(value) => value.to_owned(),
+        Context::Arithmetic => return refuse(Unsafe::NotAnInteger),
+        Context::Opaque if is_inert(value) => value.to_owned(),
+        Context::Opaque => return refuse(Unsafe::Active(Context::Opaque.describe())),
+    };
+    for layer in &occ.layers {
+        out = match layer {
+            Layer::Double => escape(&out, "\\$`\""),
+            Layer::Single => out.replace('\'', r"'\''"),
+            Layer::Backtick | Layer::Heredoc { expanding: false } => out,
+            Layer::Heredoc { expanding: true } => escape(&out, "\\$`"),
+            Layer::Word => shell_quote(&out),
+        };
+    }
+    Ok(out)
+}
+
+/// `text` with a `\` before each of `special`.
+fn escape(text: &str, special: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if special.contains(c) {
+            out.push('\\');
         }
-    })
+        out.push(c);
+    }
+    out
 }
 
 /// Replaces the occurrences for which `value_of` gives a value; leaves the others as written.
@@ -454,9 +451,12 @@ pub fn substitute(
     let mut out = String::with_capacity(command.len());
     let mut pos = 0;
     for occ in occurrences {
+        if occ.range.start < pos {
+            continue;
+        }
         if let Some((name, value)) = value_of(occ) {
             out.push_str(&command[pos..occ.range.start]);
-            out.push_str(&encode(&value, occ.context, &name)?);
+            out.push_str(&encode(&value, occ, &name)?);
             pos = occ.range.end;
         }
     }
@@ -512,7 +512,8 @@ mod tests {
                 "cat <<'EOF' > f.yaml\nname: <your name>\nEOF",
                 &[("your name", HeredocLiteral)],
             ),
-            ("echo \"host: <your host> ok\"", &[("your host", Double)]),
+            // Read as the code it would be for another shell: a word inside the string.
+            ("echo \"host: <your host> ok\"", &[("your host", Unquoted)]),
             (
                 "kubectl logs -n istio-system <gateway-service-pod>",
                 &[("gateway-service-pod", Unquoted)],
