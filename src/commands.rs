@@ -60,7 +60,10 @@ fn snips(args: &SnipsArgs) -> Result<ExitCode, Error> {
     };
     let snips = istio::extract(&doc.source, site, &options);
     for warning in &snips.warnings {
-        eprintln!("warning: {}: {warning}", doc.path().display());
+        eprintln!(
+            "warning: {}",
+            crate::visible::visible(&format!("{}: {warning}", doc.path().display()))
+        );
     }
     if snips.is_empty() {
         eprintln!(
@@ -69,11 +72,19 @@ fn snips(args: &SnipsArgs) -> Result<ExitCode, Error> {
         );
         return Ok(ExitCode::SUCCESS);
     }
-    write_stdout(snips.render(&options).as_bytes())?;
+    write_raw_stdout(snips.render(&options).as_bytes())?;
     Ok(ExitCode::SUCCESS)
 }
 
+/// Writes docrun's own text to stdout, with hidden characters from guides written out
+/// (see [`crate::visible`]).
 fn write_stdout(bytes: &[u8]) -> Result<(), Error> {
+    let text = String::from_utf8_lossy(bytes);
+    write_raw_stdout(crate::visible::visible(&text).as_bytes())
+}
+
+/// Writes bytes to stdout as they are: `snips.sh` is istio.io's file byte for byte.
+fn write_raw_stdout(bytes: &[u8]) -> Result<(), Error> {
     let mut out = std::io::stdout().lock();
     match out.write_all(bytes).and_then(|_| out.flush()) {
         Ok(()) => Ok(()),
@@ -179,7 +190,7 @@ fn load_chained(
         Ok(chain) => Some(chain),
         Err(e) => {
             // Run alone, the guide does not need its chain: a cycle is a warning here.
-            eprintln!("warning: {e}");
+            eprintln!("warning: {}", crate::visible::visible(&e.to_string()));
             None
         }
     };
@@ -199,7 +210,7 @@ fn plan_command(args: &PlanArgs, global: &GlobalArgs) -> Result<ExitCode, Error>
             .as_ref()
             .and_then(|c| report::graph::missing_note(c, &plan.missing))
         {
-            eprintln!("{note}");
+            eprintln!("{}", crate::visible::visible(&note.to_string()));
         }
         return Err(Error::MissingVars(plan.missing_vars()));
     }
@@ -262,7 +273,7 @@ fn graph_command(args: &crate::cli::GraphArgs, global: &GlobalArgs) -> Result<Ex
     };
     let graph = crate::chain::graph::build(&args.paths, options)?;
     for problem in &graph.unreadable {
-        eprintln!("warning: {problem}");
+        eprintln!("warning: {}", crate::visible::visible(problem));
     }
     let out = match args.format {
         crate::cli::GraphFormat::Mermaid => report::graph::mermaid(&graph),
@@ -321,7 +332,7 @@ fn run_command(args: &RunArgs, global: &GlobalArgs) -> Result<ExitCode, Error> {
                 .as_ref()
                 .and_then(|c| report::graph::missing_note(c, &plan.missing))
             {
-                eprintln!("{note}");
+                eprintln!("{}", crate::visible::visible(&note.to_string()));
             }
             return Err(Error::MissingVars(plan.missing_vars()));
         }
@@ -352,6 +363,10 @@ fn run_command(args: &RunArgs, global: &GlobalArgs) -> Result<ExitCode, Error> {
     if args.dry_run {
         write_stdout(report::plan::plan(&plan).as_bytes())?;
         return Ok(ExitCode::SUCCESS);
+    }
+    // A command that does not look like what runs is said before anything runs.
+    for warning in &plan.concealed {
+        eprintln!("warning: {}", crate::visible::visible(warning));
     }
 
     if let Some(path) = &args.junit {
@@ -428,7 +443,7 @@ fn run_command(args: &RunArgs, global: &GlobalArgs) -> Result<ExitCode, Error> {
 /// could not be set up.
 fn protect_processes() {
     for problem in crate::exec::guard::protect() {
-        eprintln!("warning: {problem}");
+        eprintln!("warning: {}", crate::visible::visible(&problem));
     }
 }
 
@@ -702,7 +717,10 @@ fn test_command(args: &TestArgs, global: &GlobalArgs) -> Result<ExitCode, Error>
     if let Some(bar) = progress {
         bar.finish_and_clear();
     }
-    eprint!("{}", suite::render_summary(&results, skipped));
+    eprint!(
+        "{}",
+        crate::visible::visible(&suite::render_summary(&results, skipped))
+    );
     if args.json {
         let mut json = JsonLines::default();
         for e in results.iter().flat_map(|r| &r.events) {

@@ -28,6 +28,7 @@ pub mod site;
 pub mod source;
 pub mod suite;
 pub mod tree;
+pub mod visible;
 pub mod yaml;
 
 use std::process::ExitCode;
@@ -53,29 +54,39 @@ pub fn run(cli: Cli) -> ExitCode {
 const MAX_SHOWN_LINE: usize = 400;
 
 fn report_error(err: &Error, color: bool) {
+    use crate::visible::visible;
     match err {
         // A line too long to read on a terminal (a 100 KB value) is not shown: the location,
         // the message and the hint say enough.
         Error::Source(diag) if diag.line_len() > MAX_SHOWN_LINE => {
-            eprintln!("error: {diag}");
+            eprintln!("error: {}", visible(&diag.to_string()));
             if let Some(help) = &diag.help {
-                eprintln!("  help: {help}");
+                eprintln!("  help: {}", visible(help));
             }
         }
         Error::Source(diag) => {
-            let handler = miette::GraphicalReportHandler::new_themed(if color {
-                miette::GraphicalTheme::unicode()
-            } else {
-                miette::GraphicalTheme::unicode_nocolor()
-            });
-            let mut out = String::new();
-            if handler.render_report(&mut out, diag.as_ref()).is_ok() {
-                eprintln!("error: {out}");
-            } else {
-                eprintln!("error: {diag}");
-            }
+            let render = |theme| {
+                let mut out = String::new();
+                miette::GraphicalReportHandler::new_themed(theme)
+                    .render_report(&mut out, diag.as_ref())
+                    .ok()
+                    .map(|_| out)
+            };
+            // A guide's line with hidden characters is shown without colour, written out.
+            let plain = render(miette::GraphicalTheme::unicode_nocolor());
+            let out = match plain {
+                Some(plain) if crate::visible::visible(&plain) != plain => {
+                    crate::visible::visible(&plain).into_owned()
+                }
+                _ if color => {
+                    render(miette::GraphicalTheme::unicode()).unwrap_or_else(|| diag.to_string())
+                }
+                Some(plain) => plain,
+                None => visible(&diag.to_string()).into_owned(),
+            };
+            eprintln!("error: {out}");
         }
         Error::Failed(msg) if msg.is_empty() => {}
-        other => eprintln!("error: {other}"),
+        other => eprintln!("error: {}", visible(&other.to_string())),
     }
 }

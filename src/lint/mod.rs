@@ -15,6 +15,8 @@
 //! | `prompt-in-script` | warning | other dialects: a `bash`/`sh` block whose commands carry a `$ ` prompt but that shows no output (copying it copies the prompt) |
 //! | `not-shell` | warning | a block that is not a shell block (`{{< text bask >}}`) starts with a `$ ` command |
 //! | `exec-it` | error in `test: yes` guides, else warning | `kubectl exec -it` in a step a run takes |
+//! | `hidden-characters` | error in `test: yes` guides, else warning | control, bidi or zero-width characters in a command |
+//! | `step-id` | error | a step id that is not one plain file-name component (`[A-Za-z0-9_.-]`) |
 //! | `undefined-var` | warning | `$VAR` used before any step, the variable table or the overlay defines it |
 //! | `placeholder` | error | a `<placeholder>` in a step of a `test: yes` guide with no declared variable |
 //! | `bash-syntax` | error (warning for a heredoc without its end) | `bash -n` rejects a step |
@@ -299,6 +301,8 @@ fn lint_parsed(
                 .filter(|s| s.runs && s.file == doc.path())
                 .collect();
             lint.exec_it(&own);
+            lint.hidden_characters(&own);
+            lint.step_ids(&own);
             lint.undefined_vars(&runbook);
             if lint.tested {
                 lint.placeholders(&runbook, &own);
@@ -563,6 +567,61 @@ impl<'a> GuideLint<'a> {
     }
 
     /// `kubectl exec -it` (`-ti`, `-i -t`, `--stdin --tty`) in a step a run takes.
+    /// Control, bidi and zero-width characters in a command: the command shown (in the
+    /// guide's page, in `plan`) is not the command that runs. An error in a tested guide.
+    fn hidden_characters(&mut self, steps: &[&Step]) {
+        let severity = if self.tested {
+            Severity::Error
+        } else {
+            Severity::Warning
+        };
+        for command in steps.iter().flat_map(|s| &s.commands) {
+            let Some(offset) = command.text.find(crate::visible::is_hidden) else {
+                continue;
+            };
+            let line = command.line + command.text[..offset].matches('\n').count();
+            let hidden = crate::visible::hidden_in(&command.text).join(", ");
+            let line_start = command.text[..offset].rfind('\n').map_or(0, |n| n + 1);
+            let column = command.text[line_start..offset].chars().count() + 1;
+            self.push(
+                (line, column),
+                severity,
+                "hidden-characters",
+                format!(
+                    "the command holds characters a reader does not see ({hidden}): a terminal or a page shows another command than the one that runs"
+                ),
+                "remove them; docrun shows them written out (`\\e`, `<U+202E>`) in plans and reports",
+            );
+        }
+    }
+
+    /// Step ids that are not one plain file-name component: docrun names files after steps
+    /// (`--full-output`), and ids from an overlay are the guide's own words.
+    fn step_ids(&mut self, steps: &[&Step]) {
+        for step in steps {
+            let plain = !step.id.is_empty()
+                && step.id != "."
+                && step.id != ".."
+                && step
+                    .id
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c));
+            if plain {
+                continue;
+            }
+            self.push(
+                (step.line, 1),
+                Severity::Error,
+                "step-id",
+                format!(
+                    "step id `{}` is not made of letters, digits, `_`, `.` and `-`: it names files and appears in commands like `--only`",
+                    crate::visible::visible(&step.id)
+                ),
+                "give the block or its section an id of plain characters (an anchor such as `{#install-istio}`, or the overlay's key)",
+            );
+        }
+    }
+
     fn exec_it(&mut self, steps: &[&Step]) {
         let severity = if self.tested {
             Severity::Error

@@ -3,6 +3,7 @@
 //! a terminal an indicatif progress line shows the current step, elapsed time and steps done.
 //! Everything goes to stderr: stdout is for results.
 
+use crate::visible::visible;
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -89,6 +90,11 @@ impl Human {
     }
 }
 
+/// A path as shown, hidden characters written out.
+fn visible_path(path: &std::path::Path) -> String {
+    visible(&path.display().to_string()).into_owned()
+}
+
 impl Reporter for Human {
     fn event(&mut self, event: &Masked) {
         match event.event() {
@@ -107,10 +113,11 @@ impl Reporter for Human {
                         .as_deref()
                         .map(|id| format!(", resuming after {id}"))
                         .unwrap_or_default();
-                    self.print(&format!(
+                    let line = format!(
                         "Running {}{title}: {steps} steps{resumed}\n",
                         guide.display()
-                    ));
+                    );
+                    self.print(&visible(&line));
                 }
                 if self.options.progress {
                     let bar = ProgressBar::with_draw_target(
@@ -131,7 +138,7 @@ impl Reporter for Human {
                 id, index, total, ..
             } => {
                 if let Some(bar) = &self.bar {
-                    bar.set_message(format!("{id} ({index}/{total})"));
+                    bar.set_message(visible(&format!("{id} ({index}/{total})")).into_owned());
                 }
                 self.partial = false;
             }
@@ -176,6 +183,12 @@ impl Reporter for Human {
                     self.partial = false;
                 }
                 let section = if section.is_empty() { "-" } else { section };
+                // What the guide wrote is shown with its hidden characters written out; the
+                // step's own output (live, or under `output:`) as it printed it.
+                let id = visible(id);
+                let section = visible(section);
+                let file = visible_path(file);
+                let message = message.as_deref().map(visible);
                 let tries = if *attempts > 1 {
                     format!(", {attempts} attempts")
                 } else {
@@ -187,22 +200,22 @@ impl Reporter for Human {
                     self.status_label(*status)
                 ));
                 if *status == StepStatus::Skipped {
-                    if let Some(m) = message {
+                    if let Some(m) = &message {
                         text.push_str(&format!("  {m}"));
                     }
                 }
                 text.push('\n');
                 if status.is_failure() {
-                    text.push_str(&format!("  at {}:{line}\n", file.display()));
+                    text.push_str(&format!("  at {file}:{line}\n"));
                     for c in commands {
-                        for (n, l) in c.lines().enumerate() {
+                        for (n, l) in visible(c).lines().enumerate() {
                             text.push_str(&format!("  {} {l}\n", if n == 0 { "$" } else { " " }));
                         }
                     }
                     if let Some(code) = exit_status {
                         text.push_str(&format!("  exit status {code}\n"));
                     }
-                    if let Some(m) = message {
+                    if let Some(m) = &message {
                         text.push_str(&format!("  {m}\n"));
                     }
                     if !self.options.live_output && diff.is_none() && !output.is_empty() {
@@ -215,7 +228,7 @@ impl Reporter for Human {
                         if let Some(mode) = mode {
                             text.push_str(&format!("  output differs from the guide (mode {mode}; - expected, + actual):\n"));
                         }
-                        for l in d.lines() {
+                        for l in visible(d).lines() {
                             let painted = if l.starts_with('-') {
                                 self.paint(l, "31")
                             } else if l.starts_with('+') {
