@@ -20,6 +20,9 @@ pub enum ErrorKind {
     // Any file.
     #[error("the file is not valid UTF-8")]
     NotUtf8,
+    /// A file a guide names that docrun does not read (see `crate::boundary`).
+    #[error("{0}")]
+    NotInTree(String),
 
     // A guide's front matter.
     #[error("front matter is not closed")]

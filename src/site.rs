@@ -260,16 +260,21 @@ impl SiteData {
     /// Walks up from a guide to the first folder with site data (see [`DATA_FILES`]): the
     /// folder to give [`SiteData::load`].
     pub fn find_for(guide: &Path) -> Option<PathBuf> {
-        let start = guide.canonicalize().ok()?;
-        start.ancestors().skip(1).find_map(|d| {
-            DATA_FILES.iter().find(|f| d.join(f).is_file()).map(|f| {
-                if f.starts_with("data/") {
-                    d.join("data")
-                } else {
-                    d.to_path_buf()
-                }
+        // Up to the documentation root, and only files no other user could have written.
+        crate::boundary::folders_up_to_root(guide)
+            .into_iter()
+            .find_map(|d| {
+                DATA_FILES
+                    .iter()
+                    .find(|f| crate::boundary::trusted(&d.join(f)))
+                    .map(|f| {
+                        if f.starts_with("data/") {
+                            d.join("data")
+                        } else {
+                            d.to_path_buf()
+                        }
+                    })
             })
-        })
     }
 
     /// A site value from `args.yml` (`version`, `full_version`, `source_branch_name`, ...).

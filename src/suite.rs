@@ -60,11 +60,11 @@ impl Settings {
         } else {
             path.parent().unwrap_or(Path::new("."))
         };
-        let start = start.canonicalize().unwrap_or_else(|_| start.to_path_buf());
-        let Some(file) = start
-            .ancestors()
+        // Up to the documentation root, and only a file no other user could have written.
+        let Some(file) = crate::boundary::folders_up_to_root(start)
+            .into_iter()
             .map(|d| d.join("docrun.yaml"))
-            .find(|f| f.is_file())
+            .find(|f| crate::boundary::trusted(f))
         else {
             return Ok(None);
         };

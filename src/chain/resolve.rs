@@ -145,9 +145,13 @@ pub fn resolve(guide: &Path, target: &str) -> Option<Resolved> {
     } else {
         resolve_relative(guide, &path, own.as_deref())
     };
+    // A link or `requires:` entry that leads out of the documentation tree, or to anything but
+    // a regular file, is no guide of this tree.
+    let root = crate::boundary::root(guide);
     found
         .or_else(|| beside(guide, &path, own.as_deref()))
         .filter(|p| p.as_path() != guide)
+        .filter(|p| crate::boundary::resolve(&root, p, target).is_ok())
         .map(|path| Resolved { path, anchor })
 }
 
@@ -292,8 +296,10 @@ mod tests {
         );
     }
 
+    /// A documentation tree (a git work tree) of `files`.
     fn tree(files: &[&str]) -> tempfile::TempDir {
         let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join(".git")).unwrap();
         for f in files {
             let p = dir.path().join(f);
             std::fs::create_dir_all(p.parent().unwrap()).unwrap();

@@ -140,11 +140,11 @@ pub fn from_tree(guide: &Path) -> Option<Detected> {
     } else {
         dir
     };
-    let start = dir.canonicalize().ok()?;
-    for folder in start.ancestors() {
+    // Up to the documentation root, and only files no other user could have written.
+    for folder in crate::boundary::folders_up_to_root(dir) {
         for (file, dialect) in SITE_FILES {
             let path = folder.join(file);
-            if path.is_file() {
+            if crate::boundary::trusted(&path) {
                 return Some(Detected::new(*dialect, Reason::Site { file: path }));
             }
         }

@@ -246,8 +246,13 @@ pub fn build(doc: &Doc, options: BuildOptions<'_>) -> Result<Runbook, Error> {
         ids: HashSet::new(),
         includes: Vec::new(),
         sources: Vec::new(),
+        root: crate::boundary::root(doc.path()),
+        refused: None,
     };
     builder.add_doc(doc, "", 0)?;
+    if let Some(err) = builder.refused.take() {
+        return Err(err);
+    }
     let Builder {
         mut steps,
         mut warnings,
@@ -399,9 +404,42 @@ struct Builder<'a> {
     includes: Vec<PathBuf>,
     /// Files read besides the guide (see [`Runbook::sources`]).
     sources: Vec<PathBuf>,
+    /// The documentation tree the guide is in: nothing outside it is read.
+    root: PathBuf,
+    /// The first file a guide named that is not read (outside the tree, not a regular
+    /// file, too large): the guide's error.
+    refused: Option<Error>,
 }
 
 impl Builder<'_> {
+    /// Reads a file the guide names at `line`, inside the tree; `None` when there is no such
+    /// file (a warning), and the guide's error when it names one it may not read.
+    fn read_named(&mut self, doc: &Doc, line: usize, path: &Path, name: &str) -> Option<String> {
+        use crate::boundary::Refused;
+        match crate::boundary::read_text(&self.root, path, name) {
+            Ok(text) => Some(text),
+            Err(Refused::Unreadable { .. }) => None,
+            Err(refused) => {
+                if self.refused.is_none() {
+                    let source = &doc.source;
+                    let start = source.line_start(line.max(1));
+                    let end = source.text()[start..]
+                        .find('\n')
+                        .map_or(source.text().len(), |n| start + n);
+                    let err = source
+                        .error(
+                            crate::source::Span::new(start, end.max(start + 1).min(source.text().len())),
+                            crate::error::ErrorKind::NotInTree(refused.to_string()),
+                            "named here",
+                        )
+                        .with_help("a guide reads only regular files inside its documentation tree (the git top level, or the folder with docrun.yaml or the site's files): copy the file into the tree and name it relative to the guide");
+                    self.refused = Some(err.into());
+                }
+                None
+            }
+        }
+    }
+
     fn source(&mut self, path: PathBuf) {
         if !self.sources.contains(&path) {
             self.sources.push(path);
@@ -519,7 +557,7 @@ impl Builder<'_> {
             ));
         };
         if let Some(file) = &block.file {
-            let Some(text) = read_included(&dir.join(file)) else {
+            let Some(text) = self.read_named(doc, block.line, &dir.join(file), file) else {
                 warn(&mut self.warnings, file);
                 return std::borrow::Cow::Borrowed(block);
             };
@@ -549,11 +587,11 @@ impl Builder<'_> {
                 owned.body.push(line.clone());
                 continue;
             };
-            let found = find_snippet(doc.path(), &name);
+            let found = find_snippet(doc.path(), &name, &self.root);
             if let Some(path) = &found {
                 self.source(path.clone());
             }
-            match found.and_then(|p| read_included(&p)) {
+            match found.and_then(|p| self.read_named(doc, line.line, &p, &name)) {
                 Some(text) => owned.body.extend(text.lines().map(|l| BodyLine {
                     line: line.line,
                     text: l.to_owned(),
@@ -707,9 +745,9 @@ impl Builder<'_> {
     fn include(&mut self, doc: &Doc, include: &Include, depth: usize) -> Result<(), Error> {
         let (name, line) = (include.name.as_str(), include.line);
         let found = match include.kind {
-            IncludeKind::Boilerplate => find_boilerplate(doc.path(), name),
-            IncludeKind::Hugo => find_hugo_include(doc.path(), name),
-            IncludeKind::Snippet => find_snippet(doc.path(), name),
+            IncludeKind::Boilerplate => find_boilerplate(doc.path(), name, &self.root),
+            IncludeKind::Hugo => find_hugo_include(doc.path(), name, &self.root),
+            IncludeKind::Snippet => find_snippet(doc.path(), name, &self.root),
         };
         let Some(path) = found else {
             let looked = match include.kind {
@@ -737,6 +775,14 @@ impl Builder<'_> {
                 "{}:{line}: boilerplate `{name}` includes itself; included once",
                 doc.path().display()
             ));
+            return Ok(());
+        }
+        if let Err(refused) = crate::boundary::resolve(&self.root, &path, name) {
+            self.read_named(doc, line, &path, name);
+            if self.refused.is_none() {
+                self.warnings
+                    .push(format!("{}:{line}: {refused}", doc.path().display()));
+            }
             return Ok(());
         }
         let included = self.read.load(&path, &doc.dialect)?;
@@ -803,11 +849,6 @@ fn output_block_checks(step: &Step) -> Vec<CheckSpec> {
     derive::step_checks(&pairs).unwrap_or_default()
 }
 
-/// An included file's text; `None` when it cannot be read.
-fn read_included(path: &Path) -> Option<String> {
-    std::fs::read_to_string(path).ok()
-}
-
 fn file_stem(name: &str) -> String {
     Path::new(name)
         .file_stem()
@@ -816,39 +857,44 @@ fn file_stem(name: &str) -> String {
 }
 
 /// Hugo's `{{< include "file" >}}`: beside the guide, else in an `includes` folder above it.
-fn find_hugo_include(guide: &Path, name: &str) -> Option<PathBuf> {
+fn find_hugo_include(guide: &Path, name: &str, root: &Path) -> Option<PathBuf> {
     let start = guide.parent()?;
     let beside = start.join(name);
-    if beside.is_file() {
+    if beside.exists() {
         return Some(beside);
     }
-    start
-        .ancestors()
+    crate::boundary::folders_up_to_root(guide)
+        .into_iter()
+        .take_while(|d| d.starts_with(root))
         .map(|dir| dir.join("includes").join(name))
-        .find(|p| p.is_file())
+        .find(|p| p.exists())
 }
 
 /// An MkDocs snippet: beside the guide, else relative to a folder above it that holds
 /// `mkdocs.yml` (the snippets' base path) or its `docs` folder.
-fn find_snippet(guide: &Path, name: &str) -> Option<PathBuf> {
+fn find_snippet(guide: &Path, name: &str, root: &Path) -> Option<PathBuf> {
     let start = guide.parent()?;
     let beside = start.join(name);
-    if beside.is_file() {
+    if beside.exists() {
         return Some(beside);
     }
-    start.ancestors().find_map(|dir| {
-        [dir.join(name), dir.join("docs").join(name)]
-            .into_iter()
-            .find(|p| p.is_file() && dir.join("mkdocs.yml").is_file())
-    })
+    crate::boundary::folders_up_to_root(guide)
+        .into_iter()
+        .take_while(|d| d.starts_with(root))
+        .find_map(|dir| {
+            [dir.join(name), dir.join("docs").join(name)]
+                .into_iter()
+                .find(|p| p.exists() && crate::boundary::trusted(&dir.join("mkdocs.yml")))
+        })
 }
 
-fn find_boilerplate(guide: &Path, name: &str) -> Option<PathBuf> {
-    let start = guide.parent()?;
-    start
-        .ancestors()
+/// istio.io's `boilerplates/NAME.md` in the nearest folder above the guide, up to its root.
+fn find_boilerplate(guide: &Path, name: &str, root: &Path) -> Option<PathBuf> {
+    crate::boundary::folders_up_to_root(guide)
+        .into_iter()
+        .take_while(|d| d.starts_with(root))
         .map(|dir| dir.join("boilerplates").join(format!("{name}.md")))
-        .find(|p| p.is_file())
+        .find(|p| p.exists())
 }
 
 fn prerequisites(
