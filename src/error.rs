@@ -114,6 +114,9 @@ pub struct SourceError {
     label: &'static str,
     #[help]
     pub help: Option<String>,
+    /// The file may hold secrets (a values file): the error names the place, never shows the
+    /// line.
+    pub conceal: bool,
 }
 
 impl SourceError {
@@ -134,6 +137,7 @@ impl SourceError {
             span: SourceSpan::new(start.into(), end - start),
             label,
             help: None,
+            conceal: false,
         }
     }
 

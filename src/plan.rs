@@ -99,7 +99,18 @@ pub fn parse_values(text: &str, path: &Path) -> Result<BTreeMap<String, String>,
 }
 
 /// The values of the values file `places` reads; errors point at the key or value.
+/// Its errors never show the file's lines: a values file holds secrets.
 fn values_of(places: &Places) -> Result<BTreeMap<String, String>, Error> {
+    values_of_file(places).map_err(|e| match e {
+        Error::Source(mut diag) => {
+            diag.conceal = true;
+            Error::Source(diag)
+        }
+        other => other,
+    })
+}
+
+fn values_of_file(places: &Places) -> Result<BTreeMap<String, String>, Error> {
     let value: serde_yaml::Value = serde_yaml::from_str(places.source().text()).map_err(|e| {
         let message = e.to_string();
         let message = message.split(" at line ").next().unwrap_or("").to_owned();
@@ -426,7 +437,23 @@ pub const MIN_SECRET_LEN: usize = 4;
 
 /// Replaces each secret (longest first) with `***`. Secrets shorter than [`MIN_SECRET_LEN`]
 /// are left alone.
+///
+/// A secret that only shows once terminal control sequences are taken out (split by colour
+/// codes, `grep --color=always`) is masked in the text without them: what a reader of any
+/// report sees never holds it.
 pub fn mask(text: &str, secrets: &[String]) -> String {
+    let mut out = mask_plain(text, secrets);
+    if out.contains('\u{1b}') {
+        let bare = strip_control_sequences(&out);
+        let masked = mask_plain(&bare, secrets);
+        if masked != bare {
+            out = masked;
+        }
+    }
+    out
+}
+
+fn mask_plain(text: &str, secrets: &[String]) -> String {
     let mut out = text.to_owned();
     for secret in secrets {
         if secret.chars().count() >= MIN_SECRET_LEN && out.contains(secret.as_str()) {
@@ -434,6 +461,98 @@ pub fn mask(text: &str, secrets: &[String]) -> String {
         }
     }
     out
+}
+
+/// `text` without ANSI escape sequences (CSI `\e[...X`, OSC `\e]...BEL` or `\e\\`, and
+/// two-character escapes).
+pub fn strip_control_sequences(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '\u{1b}' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('[') => {
+                for c in chars.by_ref() {
+                    if ('\u{40}'..='\u{7e}').contains(&c) {
+                        break;
+                    }
+                }
+            }
+            Some(']') => {
+                while let Some(c) = chars.next() {
+                    if c == '\u{7}' {
+                        break;
+                    }
+                    if c == '\u{1b}' && chars.peek() == Some(&'\\') {
+                        chars.next();
+                        break;
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// The forms a secret's value takes in output besides itself: base64 in the standard and
+/// URL alphabets at each of the three alignments it can have inside longer encoded text
+/// (the characters that depend on the secret alone), and percent-encoding. Forms shorter
+/// than [`MIN_SECRET_LEN`] are left out.
+pub fn encoded_forms(secret: &str) -> Vec<String> {
+    use base64::Engine;
+    let bytes = secret.as_bytes();
+    let mut forms = Vec::new();
+    for offset in 0..3usize {
+        let mut padded = vec![0u8; offset];
+        padded.extend_from_slice(bytes);
+        let encoded = base64::engine::general_purpose::STANDARD_NO_PAD.encode(&padded);
+        let start = (4 * offset).div_ceil(3);
+        let end = (8 * padded.len() / 6).min(encoded.len());
+        if end > start {
+            let core = &encoded[start..end];
+            forms.push(core.to_owned());
+            forms.push(core.replace('+', "-").replace('/', "_"));
+        }
+    }
+    let mut percent = String::new();
+    for b in bytes {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(b) {
+            percent.push(*b as char);
+        } else {
+            percent.push_str(&format!("%{b:02X}"));
+        }
+    }
+    forms.push(percent.replace("%20", "+"));
+    forms.push(percent.to_lowercase_escapes());
+    forms.push(percent);
+    forms.retain(|f| f.len() >= MIN_SECRET_LEN && f != secret);
+    forms.sort();
+    forms.dedup();
+    forms
+}
+
+/// Percent-escapes with lower-case hex digits (`%2f`), as some encoders write them.
+trait LowerEscapes {
+    fn to_lowercase_escapes(&self) -> String;
+}
+
+impl LowerEscapes for String {
+    fn to_lowercase_escapes(&self) -> String {
+        let mut out = String::with_capacity(self.len());
+        let mut rest = self.as_str();
+        while let Some(at) = rest.find('%') {
+            out.push_str(&rest[..at]);
+            let escape = rest.get(at..at + 3).unwrap_or(&rest[at..]);
+            out.push_str(&escape.to_lowercase());
+            rest = &rest[at + escape.len()..];
+        }
+        out.push_str(rest);
+        out
+    }
 }
 
 /// Builds the plan. Unknown step ids in the selection are errors (exit 2); missing variables
@@ -463,7 +582,10 @@ pub fn build(
     let mut short_secrets = Vec::new();
     for v in runbook.vars.iter().filter(|v| v.kind == VarKind::Secret) {
         match bindings.get(&v.name).map(|b| b.value.clone()) {
-            Some(value) if value.chars().count() >= MIN_SECRET_LEN => secrets.push(value),
+            Some(value) if value.chars().count() >= MIN_SECRET_LEN => {
+                secrets.extend(encoded_forms(&value));
+                secrets.push(value);
+            }
             Some(value) if !value.is_empty() => short_secrets.push(format!(
                 "{}: a secret of {} character{} cannot be kept out of the output without hiding ordinary text with it, so docrun does not mask it (it masks secrets of 4 characters or more)",
                 v.name,

@@ -91,7 +91,10 @@ static ASSIGN_BEFORE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?:^|[\s;&|(])(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)=$").unwrap()
 });
 static SECRET_WORDS: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)password|passwd|token|secret|api[_ -]?key|密码|令牌").unwrap()
+    Regex::new(
+        r"(?i)password|passwd|passphrase|pwd|token|secret|private|credential|auth|api[_ -]?key|_key$|^key$|密码|令牌",
+    )
+    .unwrap()
 });
 static CONTEXT_WORDS: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?i)\bcontext\b|上下文").unwrap());
@@ -309,7 +312,13 @@ fn guess_kind(var: &Variable) -> VarKind {
         var.description.as_deref().unwrap_or(""),
         var.placeholders.join(" ")
     );
-    if SECRET_WORDS.is_match(&var.name) || var.placeholders.iter().any(|p| SECRET_WORDS.is_match(p))
+    let described_as_secret = var
+        .description
+        .as_deref()
+        .is_some_and(|d| SECRET_WORDS.is_match(d) && !d.to_lowercase().contains("context"));
+    if SECRET_WORDS.is_match(&var.name)
+        || var.placeholders.iter().any(|p| SECRET_WORDS.is_match(p))
+        || described_as_secret
     {
         VarKind::Secret
     } else if CONTEXT_WORDS.is_match(&words) || var.name.starts_with("CTX_") {
