@@ -660,13 +660,17 @@ fn unreadable_result(path: &Path, line: usize, error: &str) -> GuideResult {
     }
 }
 
-/// The folder of a guide's full-output logs: its path, `/` written as `__`, without `.md`.
+/// The folder of a guide's full-output logs: its path, `/` written as `__`, without `.md`, made
+/// one safe file name ([`crate::exec::capture::file_name`]: never `..`, never a path).
 pub(crate) fn log_folder(guide: &Path) -> String {
     let text = guide.to_string_lossy();
     let text = text.trim_start_matches("./");
-    text.strip_suffix(".md")
-        .unwrap_or(text)
-        .replace(['/', '\\'], "__")
+    crate::exec::capture::file_name(
+        &text
+            .strip_suffix(".md")
+            .unwrap_or(text)
+            .replace(['/', '\\'], "__"),
+    )
 }
 
 /// The table at the end of a run: guide, steps passed/failed/skipped, duration.

@@ -109,3 +109,58 @@ fn a_step_that_runs_or_opens_something_in_a_pod_is_never_retried_unless_its_over
         commands.len() + optin["attempts"].as_u64().unwrap() as usize
     );
 }
+
+// G6: names become safe file names.
+
+/// Every file under `dir`, as paths relative to it.
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                todo.push(path);
+            } else {
+                found.push(path.strip_prefix(dir).unwrap().to_path_buf());
+            }
+        }
+    }
+    found.sort();
+    found
+}
+
+#[test]
+fn a_step_id_with_a_path_in_it_writes_its_full_output_inside_the_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let outside = dir.path().join("abs");
+    let text = format!(
+        "# Ids\n\n## Up {{#../../../escape}}\n\n```bash\necho up\n```\n\n\
+         ## Absolute {{#{}}}\n\n```bash\necho absolute\n```\n\n\
+         ## Hidden {{#.hidden}}\n\n```bash\necho hidden\n```\n",
+        outside.display()
+    );
+    let guide = guide(dir.path(), "ids.md", &text);
+    let out_dir = dir.path().join("x/y/z/out");
+    let out = docrun(dir.path())
+        .args(["run", "--full-output"])
+        .arg(&out_dir)
+        .arg(&guide)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", printed(&out));
+    let logs: Vec<PathBuf> = files_under(dir.path())
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "log"))
+        .collect();
+    assert_eq!(logs.len(), 3, "{logs:?}");
+    let mut said = Vec::new();
+    for log in &logs {
+        assert_eq!(log.parent(), Some(Path::new("x/y/z/out")), "{logs:?}");
+        let name = log.file_name().unwrap().to_string_lossy();
+        assert!(!name.starts_with('.'), "{logs:?}");
+        said.push(std::fs::read_to_string(dir.path().join(log)).unwrap());
+    }
+    said.sort();
+    assert_eq!(said, ["absolute\n", "hidden\n", "up\n"]);
+}

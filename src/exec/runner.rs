@@ -40,8 +40,9 @@ pub struct RunOptions {
     pub no_native: bool,
     /// How long a native wait (pods ready, rollout, condition) may take.
     pub wait_timeout: Duration,
-    /// A directory for the whole output of each step (`STEP_ID.log`, secrets masked); reports
-    /// keep only its beginning and end (see [`super::capture`]).
+    /// A directory for the whole output of each step (`STEP_ID.log`, secrets masked, the id made
+    /// one safe file name by [`super::capture::file_name`]); reports keep only its beginning and
+    /// end (see [`super::capture`]).
     pub full_output: Option<PathBuf>,
     /// Start from this state (exported variables and working directory), as a run that
     /// continues from another's: `docrun test --with-prereqs` forks a shared prerequisite's.
@@ -474,7 +475,7 @@ async fn run_step(
         let log = options
             .full_output
             .as_ref()
-            .map(|dir| dir.join(format!("{}.log", step.id)));
+            .map(|dir| dir.join(format!("{}.log", super::capture::file_name(&step.id))));
         let mut sink = Capture::new(&step.id, &plan.secrets, log.as_deref());
         let result = {
             let mut on_output = |bytes: &[u8]| sink.push(bytes, reporters);
