@@ -164,3 +164,108 @@ fn a_step_id_with_a_path_in_it_writes_its_full_output_inside_the_folder() {
     said.sort();
     assert_eq!(said, ["absolute\n", "hidden\n", "up\n"]);
 }
+
+// G10: a clean session.
+
+/// A script that leaves `canary` in `dir` when something sources it.
+fn canary_script(dir: &Path) -> PathBuf {
+    let script = dir.join("canary.sh");
+    std::fs::write(
+        &script,
+        format!("touch '{}'\n", dir.join("canary").display()),
+    )
+    .unwrap();
+    script
+}
+
+#[test]
+fn shell_control_variables_in_docruns_environment_do_not_reach_the_session() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = canary_script(dir.path());
+    std::fs::create_dir(dir.path().join("elsewhere")).unwrap();
+    std::fs::create_dir(dir.path().join("work")).unwrap();
+    std::fs::create_dir(dir.path().join("elsewhere/work")).unwrap();
+    let guide = guide(
+        dir.path(),
+        "clean.md",
+        "# Clean\n\n```bash\n$ echo hello; cd work && basename \"$(dirname \"$PWD\")\"\nhello\n{}\n```\n"
+            .replace("{}", &dir.path().file_name().unwrap().to_string_lossy())
+            .as_str(),
+    );
+    let out = docrun(dir.path())
+        .env("BASH_ENV", &script)
+        .env("ENV", &script)
+        .env("SHELLOPTS", "xtrace")
+        .env("BASHOPTS", "xpg_echo")
+        .env("PS4", "+ traced ")
+        .env("PROMPT_COMMAND", format!(". '{}'", script.display()))
+        .env("CDPATH", dir.path().join("elsewhere"))
+        .env("GLOBIGNORE", "*")
+        .env("BASH_FUNC_echo%%", "() { builtin echo hijacked; }")
+        .env("BASH_FUNC_basename%%", "() { builtin echo hijacked; }")
+        .args(["run", "--json"])
+        .arg(&guide)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", printed(&out));
+    let events = events(&out);
+    let step = finished(&events, "intro_1");
+    let output = step["output"].as_str().unwrap();
+    assert!(!output.contains("hijacked"), "{output}");
+    assert!(!output.lines().any(|l| l.starts_with('+')), "{output}");
+    assert!(
+        !dir.path().join("canary").exists(),
+        "BASH_ENV or ENV was sourced"
+    );
+}
+
+#[test]
+fn a_guide_variable_that_controls_the_shell_is_refused_before_anything_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = canary_script(dir.path());
+    let declared = guide(
+        dir.path(),
+        "declared.md",
+        "---\nrunbook:\n  vars:\n    BASH_ENV: {description: the shell's start file}\n---\n\
+         # Declared\n\n```bash\ntouch ran\n```\n",
+    );
+    let used = guide(
+        dir.path(),
+        "used.md",
+        "# Used\n\n```bash\ntouch ran; echo \"$PROMPT_COMMAND\"\n```\n",
+    );
+    let set = format!("BASH_ENV={}", script.display());
+    let sourced = format!(". '{}'", script.display());
+    /// A guide, its arguments, docrun's environment, and the variable refused.
+    type Case<'a> = (&'a Path, &'a [&'a str], &'a [(&'a str, &'a str)], &'a str);
+    let cases: [Case; 2] = [
+        (&declared, &["--set", &set], &[], "BASH_ENV"),
+        (
+            &used,
+            &[],
+            &[("PROMPT_COMMAND", &sourced)],
+            "PROMPT_COMMAND",
+        ),
+    ];
+    for (guide, args, env, named) in cases {
+        let mut cmd = docrun(dir.path());
+        cmd.args(["run", "--no-prompt"]).arg(guide).args(args);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let out = cmd.output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{}", printed(&out));
+        let name = guide.file_name().unwrap().to_string_lossy();
+        assert!(
+            stderr.contains(&format!("{name}:"))
+                && stderr.contains(&format!("variable {named} (value from")),
+            "{stderr}"
+        );
+        assert!(!dir.path().join("ran").exists(), "a step ran");
+        assert!(
+            !dir.path().join("canary").exists(),
+            "the canary was sourced"
+        );
+    }
+}

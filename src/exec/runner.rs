@@ -86,6 +86,7 @@ async fn run_steps(
     reporters: &mut Sink<'_>,
 ) -> Result<RunSummary, Error> {
     let started = Instant::now();
+    refuse_shell_control(plan)?;
     // One listener for the whole run, installed before the session starts: a stop signal
     // between two steps is not lost (the next step sees it at once), and none leaves the
     // session behind.
@@ -295,6 +296,48 @@ async fn run_steps(
     }
     let _ = session.close().await;
     Ok(summary)
+}
+
+/// Refuses a plan that binds a variable controlling the shell itself
+/// ([`super::shell::is_shell_control`]: `BASH_ENV`, `SHELLOPTS`, `PS4`, `BASH_FUNC_*`, ...):
+/// with a value from `--set`, `--values`, the environment or a default, it would decide what the
+/// session sources or runs before any step. The error (exit 2) names each such variable, where
+/// the guide declares it and where its value came from; nothing has run.
+fn refuse_shell_control(plan: &Plan) -> Result<(), Error> {
+    let refused: Vec<String> = plan
+        .bindings
+        .iter()
+        .filter(|(name, _)| super::shell::is_shell_control(name))
+        .map(|(name, binding)| {
+            // Line 0: declared by the overlay, not at a line of the guide.
+            let declared = match plan.vars.iter().find(|v| &v.name == name) {
+                Some(v) if v.line > 0 => format!(
+                    "{}:{}",
+                    v.file.as_deref().unwrap_or(&plan.guide).display(),
+                    v.line
+                ),
+                Some(v) => v
+                    .file
+                    .as_deref()
+                    .unwrap_or(&plan.guide)
+                    .display()
+                    .to_string(),
+                None => plan.guide.display().to_string(),
+            };
+            format!(
+                "{declared}: variable {name} (value from {}) controls the shell session itself",
+                binding.source.describe()
+            )
+        })
+        .collect();
+    if refused.is_empty() {
+        return Ok(());
+    }
+    Err(Error::Usage(format!(
+        "{}\nnothing ran: docrun does not let a guide set how its shell starts or reads commands\nhint: give the guide's variable another name; {} and exported functions (BASH_FUNC_*) never reach the session",
+        refused.join("\n"),
+        super::shell::SHELL_CONTROL.join(", ")
+    )))
 }
 
 fn save_checkpoint(
