@@ -576,8 +576,10 @@ async fn attempt(
         };
         return Ok((path, Ok(summary), started.elapsed(), Vec::new()));
     }
+    // Private (0700): a guide's files, kubeconfigs and keys are its own.
     let dir = tempfile::Builder::new()
         .prefix("docrun-test-")
+        .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o700))
         .tempdir()
         .map_err(|e| Error::Internal(format!("cannot make a working directory: {e}")))?;
     if let Err(e) = plan.check_runnable() {

@@ -269,3 +269,184 @@ fn a_guide_variable_that_controls_the_shell_is_refused_before_anything_runs() {
         );
     }
 }
+
+// G4: state is private.
+
+/// A guide whose first step exports a plain variable, a secret-named one and loader variables,
+/// whose second step fails until the file `open` exists, and whose third prints them.
+fn resume_guide(dir: &Path) -> PathBuf {
+    guide(
+        dir,
+        "resume.md",
+        "# Resume\n\n## Prepare\n\n```bash\nexport POD=curl-1 API_TOKEN=tok-123 PATH=\"$PWD/evilbin:$PATH\" LD_LIBRARY_PATH=/nowhere\n```\n\n\
+         ## Gate\n\n```bash\ntest -e open\n```\n\n\
+         ## Use\n\n```bash\necho \"pod=$POD token=${API_TOKEN-} ld=${LD_LIBRARY_PATH-} preload=${LD_PRELOAD-}\"; echo \"path=$PATH\"\n```\n",
+    )
+}
+
+/// `docrun run` of `guide` in `dir` with `args`, state in `dir/.state`.
+fn run(dir: &Path, guide: &Path, args: &[&str]) -> Output {
+    docrun(dir)
+        .arg("run")
+        .arg(guide)
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn mode(path: &Path) -> u32 {
+    std::fs::symlink_metadata(path)
+        .unwrap()
+        .permissions()
+        .mode()
+        & 0o7777
+}
+
+/// The one checkpoint in `dir/.state`.
+fn checkpoint(dir: &Path) -> PathBuf {
+    let files: Vec<PathBuf> = std::fs::read_dir(dir.join(".state"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(files.len(), 1, "{files:?}");
+    files.into_iter().next().unwrap()
+}
+
+#[test]
+fn checkpoints_are_private_files_in_a_private_folder_without_secret_or_loader_variables() {
+    let dir = tempfile::tempdir().unwrap();
+    let guide = resume_guide(dir.path());
+    let out = run(dir.path(), &guide, &[]);
+    assert_eq!(out.status.code(), Some(1), "{}", printed(&out));
+    assert_eq!(mode(&dir.path().join(".state")), 0o700);
+    let file = checkpoint(dir.path());
+    assert!(file.extension().is_some_and(|e| e == "json"), "{file:?}");
+    assert_eq!(mode(&file), 0o600);
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(text.contains("curl-1"), "{text}");
+    for kept_out in ["API_TOKEN", "tok-123", "LD_LIBRARY_PATH", "evilbin"] {
+        assert!(!text.contains(kept_out), "{kept_out} in {text}");
+    }
+}
+
+#[test]
+fn resume_refuses_a_checkpoint_others_could_have_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let guide = resume_guide(dir.path());
+    assert_eq!(run(dir.path(), &guide, &[]).status.code(), Some(1));
+    std::fs::write(dir.path().join("open"), "").unwrap();
+    let state = dir.path().join(".state");
+    let file = checkpoint(dir.path());
+    let refused = |named: &Path| {
+        let out = run(dir.path(), &guide, &["--resume", "--json"]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{}", printed(&out));
+        assert!(stderr.contains(&named.display().to_string()), "{stderr}");
+        assert!(events(&out).is_empty(), "{}", printed(&out));
+    };
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o666)).unwrap();
+    refused(&file);
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+    std::fs::set_permissions(&state, std::fs::Permissions::from_mode(0o777)).unwrap();
+    refused(&state);
+    std::fs::set_permissions(&state, std::fs::Permissions::from_mode(0o700)).unwrap();
+    // A link in the checkpoint's place, even to a private file of the user.
+    let elsewhere = dir.path().join("elsewhere.json");
+    std::fs::rename(&file, &elsewhere).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, &file).unwrap();
+    refused(&file);
+    std::fs::remove_file(&file).unwrap();
+    std::fs::rename(&elsewhere, &file).unwrap();
+    let out = run(dir.path(), &guide, &["--resume", "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", printed(&out));
+}
+
+#[test]
+fn resume_restores_what_the_guide_exported_and_never_shell_loader_or_secret_variables() {
+    let dir = tempfile::tempdir().unwrap();
+    let guide = resume_guide(dir.path());
+    assert_eq!(run(dir.path(), &guide, &[]).status.code(), Some(1));
+    std::fs::write(dir.path().join("open"), "").unwrap();
+    // A checkpoint changed by hand (the file stays the user's, 0600).
+    let file = checkpoint(dir.path());
+    let mut saved: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    let script = canary_script(dir.path());
+    let exported = saved["state"]["exported"].as_array_mut().unwrap();
+    for (name, value) in [
+        ("PATH", "/evil"),
+        ("LD_PRELOAD", "/evil.so"),
+        ("BASH_ENV", script.to_str().unwrap()),
+        ("API_TOKEN", "tok-999"),
+    ] {
+        exported.push(serde_json::json!([name, value]));
+    }
+    std::fs::write(&file, serde_json::to_string(&saved).unwrap()).unwrap();
+    let out = run(dir.path(), &guide, &["--resume", "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", printed(&out));
+    let events = events(&out);
+    let output = finished(&events, "use_1")["output"].as_str().unwrap();
+    assert!(output.starts_with("pod=curl-1 token= ld="), "{output}");
+    assert!(output.contains(" preload=\npath="), "{output}");
+    for not_restored in ["/evil", "/nowhere", "tok-"] {
+        assert!(!output.contains(not_restored), "{output}");
+    }
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("PATH, LD_PRELOAD, BASH_ENV, API_TOKEN"),
+        "{stderr}"
+    );
+    assert!(!dir.path().join("canary").exists());
+}
+
+#[test]
+fn without_a_state_folder_no_checkpoint_goes_to_a_shared_temporary_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let guide = resume_guide(dir.path());
+    let tmp = dir.path().join("tmp");
+    std::fs::create_dir(&tmp).unwrap();
+    let homeless = |args: &[&str]| {
+        docrun(dir.path())
+            .env_remove("DOCRUN_STATE_DIR")
+            .env_remove("XDG_STATE_HOME")
+            .env_remove("HOME")
+            .env("TMPDIR", &tmp)
+            .arg("run")
+            .arg(&guide)
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let out = homeless(&[]);
+    assert_eq!(out.status.code(), Some(1), "{}", printed(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("DOCRUN_STATE_DIR"), "{stderr}");
+    let left: Vec<_> = std::fs::read_dir(&tmp).unwrap().collect();
+    assert!(left.is_empty(), "{left:?}");
+    let out = homeless(&["--resume"]);
+    assert_eq!(out.status.code(), Some(2), "{}", printed(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("--resume") && stderr.contains("DOCRUN_STATE_DIR"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn docrun_test_runs_each_guide_in_a_private_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let tree = dir.path().join("tree");
+    std::fs::create_dir(&tree).unwrap();
+    guide(
+        &tree,
+        "private.md",
+        "---\ntitle: Private\ntest: yes\n---\n# Private\n\n```bash\n$ stat -c %a .\n700\n```\n",
+    );
+    let out = docrun(dir.path())
+        .args(["test", "--with-prereqs"])
+        .arg(&tree)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", printed(&out));
+    let out = docrun(dir.path()).arg("test").arg(&tree).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", printed(&out));
+}

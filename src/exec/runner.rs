@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use super::capture::Capture;
 use super::matching::{compare, MatchMode};
-use super::resume::{changes, fingerprint, guide_state, Checkpoint, ResumeStore};
+use super::resume::{changes, fingerprint, guide_state, resumable, Checkpoint, ResumeStore};
 use super::shell::{CommandResult, SessionConfig, SessionState, ShellError, ShellSession};
 use super::stop::{self, Stop, StopSignals};
 use crate::check::{CheckStatus, Checker};
@@ -34,7 +34,8 @@ pub struct RunOptions {
     pub keep_going: bool,
     /// Start after the last step that passed in an earlier run, with its state restored.
     pub resume: bool,
-    /// Leave a checkpoint for `--resume` when the run does not pass.
+    /// Leave a checkpoint for `--resume` when the run does not pass (and forget it when the run
+    /// passes); `docrun test` keeps none.
     pub checkpoint: bool,
     /// Run the guide's own commands even where native checks could replace them.
     pub no_native: bool,
@@ -94,7 +95,7 @@ async fn run_steps(
         Error::Internal(format!("cannot listen for Ctrl-C, SIGTERM and SIGHUP: {e}"))
     })?;
     let store = ResumeStore::for_run(&plan.guide, &plan.bindings);
-    let checkpoint = if options.resume { store.load() } else { None };
+    let checkpoint = if options.resume { store.load()? } else { None };
     if let Some(cp) = &checkpoint {
         let changed = changes(&cp.steps, &fingerprint(plan), &cp.last_passed);
         if !changed.is_empty() {
@@ -134,8 +135,15 @@ async fn run_steps(
         })?;
     }
     if let (Some(cp), Some(_)) = (&checkpoint, resume_index) {
+        let (state, dropped) = resumable(&cp.state);
+        if !dropped.is_empty() {
+            eprintln!(
+                "note: --resume does not restore {} (a shell-control, loader or secret variable); the steps that set them are not run again",
+                dropped.join(", ")
+            );
+        }
         session
-            .restore(&cp.state)
+            .restore(&state)
             .await
             .map_err(|e| Error::Internal(format!("cannot restore the saved session state: {e}")))?;
     }
@@ -273,13 +281,15 @@ async fn run_steps(
     } else {
         RunStatus::Passed
     };
-    save_checkpoint(
-        &store,
-        plan,
-        summary.status,
-        last_passed,
-        start_state.as_ref(),
-    );
+    if options.checkpoint {
+        save_checkpoint(
+            &store,
+            plan,
+            summary.status,
+            last_passed,
+            start_state.as_ref(),
+        );
+    }
     emit(
         reporters,
         Event::RunFinished {

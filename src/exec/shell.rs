@@ -1107,7 +1107,7 @@ fn shell_quote(bytes: &[u8]) -> Vec<u8> {
 }
 
 /// 128 unpredictable bits as hex (SipHash with the process's random keys).
-fn random_hex() -> String {
+pub(crate) fn random_hex() -> String {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let nanos = SystemTime::now()
         .duration_since(SystemTime::UNIX_EPOCH)
