@@ -138,7 +138,7 @@ async fn run_steps(
         let (state, dropped) = resumable(&cp.state);
         if !dropped.is_empty() {
             eprintln!(
-                "note: --resume does not restore {} (a shell-control, loader or secret variable); the steps that set them are not run again",
+                "note: --resume leaves out {} from the checkpoint: shell-control, loader and secret-named variables are never restored (run without --resume if a later step needs them)",
                 dropped.join(", ")
             );
         }
