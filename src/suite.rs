@@ -576,8 +576,10 @@ async fn attempt(
         };
         return Ok((path, Ok(summary), started.elapsed(), Vec::new()));
     }
+    // Private (0700): a guide's files, kubeconfigs and keys are its own.
     let dir = tempfile::Builder::new()
         .prefix("docrun-test-")
+        .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o700))
         .tempdir()
         .map_err(|e| Error::Internal(format!("cannot make a working directory: {e}")))?;
     if let Err(e) = plan.check_runnable() {
@@ -660,13 +662,17 @@ fn unreadable_result(path: &Path, line: usize, error: &str) -> GuideResult {
     }
 }
 
-/// The folder of a guide's full-output logs: its path, `/` written as `__`, without `.md`.
+/// The folder of a guide's full-output logs: its path, `/` written as `__`, without `.md`, made
+/// one safe file name ([`crate::exec::capture::file_name`]: never `..`, never a path).
 pub(crate) fn log_folder(guide: &Path) -> String {
     let text = guide.to_string_lossy();
     let text = text.trim_start_matches("./");
-    text.strip_suffix(".md")
-        .unwrap_or(text)
-        .replace(['/', '\\'], "__")
+    crate::exec::capture::file_name(
+        &text
+            .strip_suffix(".md")
+            .unwrap_or(text)
+            .replace(['/', '\\'], "__"),
+    )
 }
 
 /// The table at the end of a run: guide, steps passed/failed/skipped, duration.

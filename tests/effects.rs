@@ -248,7 +248,7 @@ fn the_verify_guide_changes_both_contexts_and_says_how() {
         "{text}"
     );
     assert!(
-        text.contains("      line 164  reads-cluster    kubectl exec runs `curl -sS helloworld.sample:5000/hello` in pod $(kubectl get pod --context=\"${CTX_CLUSTER1}\"... (taken as a look, as retries take it)  [c1]\n"),
+        text.contains("      line 164  reads-cluster    kubectl exec runs `curl -sS helloworld.sample:5000/hello` in pod $(kubectl get pod --context=\"${CTX_CLUSTER1}\"... (not retried: docrun cannot see what it changes)  [c1]\n"),
         "{text}"
     );
 }

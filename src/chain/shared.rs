@@ -301,8 +301,10 @@ fn fork(
 }
 
 fn workdir() -> Result<tempfile::TempDir, Error> {
+    // Private (0700): a guide's files, kubeconfigs and keys are its own.
     let dir = tempfile::Builder::new()
         .prefix("docrun-test-")
+        .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o700))
         .tempdir()
         .map_err(|e| Error::Internal(format!("cannot make a working directory: {e}")))?;
     crate::exec::guard::register_dir(dir.path());

@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use super::kubectl::Kubectl;
 use super::words::{SimpleCommand, Word};
-use crate::runbook::effects::{ISTIOCTL_READ, KUBECTL_READ, READ_ONLY_PROGRAMS};
+use crate::runbook::effects::{ISTIOCTL_READ, KUBECTL_AUTH_READ, KUBECTL_READ, READ_ONLY_PROGRAMS};
 
 /// The kind of effect a command has. The order is from the most to the least consequential: a
 /// step's headline class is the first of its commands' classes in this order.
@@ -500,7 +500,7 @@ fn kubectl(program: &str, args: &[Word]) -> Vec<Effect> {
             vec![with_context(
                 Class::ReadsCluster,
                 format!(
-                    "{program} exec runs `{}` in pod {} (taken as a look, as retries take it)",
+                    "{program} exec runs `{}` in pod {} (not retried: docrun cannot see what it changes)",
                     inner.join(" "),
                     target(2)
                 ),
@@ -629,6 +629,22 @@ fn kubectl(program: &str, args: &[Word]) -> Vec<Effect> {
         )),
         "autoscale" | "expose" | "run" | "edit" | "drain" | "cordon" | "uncordon" | "taint"
         | "certificate" => change(format!("{verb} {}", target(3))),
+        "auth" => match objects.first().copied() {
+            Some(sub) if KUBECTL_AUTH_READ.contains(&sub) => vec![with_context(
+                Class::ReadsCluster,
+                format!("{program} auth {}", target(4)),
+                None,
+            )],
+            Some("reconcile") => change("reconciles RBAC objects".to_owned()),
+            _ => vec![Effect::new(
+                Class::Unknown,
+                format!(
+                    "docrun does not know what `{program} auth {}` does",
+                    target(1)
+                )
+                .replace("  ", " "),
+            )],
+        },
         v if KUBECTL_READ.contains(&v) => vec![with_context(
             Class::ReadsCluster,
             format!("{program} {verb} {}{ns}", target(2)).replace("  ", " "),
@@ -977,7 +993,7 @@ mod tests {
     fn agrees_with_the_retry_logic() {
         for c in [
             "kubectl get pod --context=\"${CTX_CLUSTER1}\" -n sample -l app=helloworld",
-            "kubectl exec \"$POD\" -c curl -- curl -sS helloworld.sample:5000/hello",
+            "kubectl auth can-i get pods",
             "openssl verify -CAfile root-cert.pem a.pem",
             "istioctl proxy-status",
             "curl -s http://x | grep -o \"<title>.*</title>\"",

@@ -12,11 +12,16 @@
 //! * The text kept for the step's end ([`Capture::finish`], the `step_finished` event and JUnit)
 //!   is the whole output when it is at most [`HEAD`] + [`TAIL`] bytes, else its first [`HEAD`]
 //!   and last [`TAIL`] bytes around a line `… N bytes left out …`.
-//! * With a full-output file, every byte (masked) is written there too.
+//! * With a full-output file, every byte (masked) is written there too. The file's name comes
+//!   from [`file_name`], so a step id never leads it out of its folder, and a symbolic link in
+//!   its place is not followed.
 
-use std::fs::File;
+use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, Write};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
 
 use crate::plan::mask;
 use crate::report::events::{Event, Sink};
@@ -213,7 +218,49 @@ fn create(path: &Path) -> std::io::Result<File> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
     }
-    File::create(path)
+    // A step could have put a link where its log goes, to have docrun write elsewhere.
+    OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .custom_flags(nix::libc::O_NOFOLLOW)
+        .open(path)
+}
+
+/// The longest name [`file_name`] returns before its suffix, well under the 255 bytes a file
+/// name may have.
+const NAME_MAX: usize = 160;
+
+/// `name` (a step id, a guide's path) as one file name that stays in the folder it is joined
+/// to, whatever the name holds: every character outside `[A-Za-z0-9_.-]` becomes `_`, a leading
+/// `.` becomes `_` (so never `.`, `..` or a hidden file), an empty name is `_`, and a long one
+/// is cut. A name that had to change gets `-` and 8 hex digits of its hash, so two names that
+/// differ only in what was replaced do not share a file; a name that is already safe is kept
+/// as it is (`install_1` stays `install_1`).
+pub fn file_name(name: &str) -> String {
+    let mut safe: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if safe.starts_with('.') {
+        safe.replace_range(..1, "_");
+    }
+    if safe.is_empty() {
+        safe.push('_');
+    }
+    safe.truncate(NAME_MAX);
+    if safe != name {
+        let hash = Sha256::digest(name.as_bytes());
+        safe.push('-');
+        safe.extend(hash.iter().take(4).map(|b| format!("{b:02x}")));
+    }
+    safe
 }
 
 fn emit(reporters: &mut Sink<'_>, id: &str, text: String) {
@@ -299,6 +346,41 @@ mod tests {
         assert!(!joined.contains("s3cret"));
         assert!(!joined.contains('\u{FFFD}'));
         assert_eq!(joined, text.replace(&secret, "***"));
+    }
+
+    #[test]
+    fn file_names_are_one_component_in_their_folder() {
+        assert_eq!(file_name("install_1"), "install_1");
+        assert_eq!(file_name("a.b-c_1"), "a.b-c_1");
+        for id in [
+            "../../etc/passwd",
+            "..",
+            ".",
+            "",
+            "/abs/path",
+            ".hidden",
+            "a/b",
+            "a\\b",
+            "tab\there",
+            "变量_1",
+            &"x/".repeat(300),
+        ] {
+            let name = file_name(id);
+            let path = Path::new("/out").join(format!("{name}.log"));
+            assert_eq!(path.parent(), Some(Path::new("/out")), "{id:?} -> {name}");
+            assert!(
+                !name.starts_with('.') && !name.is_empty(),
+                "{id:?} -> {name}"
+            );
+            assert!(name.len() < 200, "{id:?} -> {name}");
+            assert!(
+                name.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-')),
+                "{id:?} -> {name}"
+            );
+        }
+        assert_ne!(file_name("a/b"), file_name("a_b"));
+        assert_ne!(file_name("a/b"), file_name("a:b"));
     }
 
     #[test]

@@ -7,19 +7,39 @@
 //! (a step inserted before it, changed, removed or moved), skipping them could skip work the
 //! guide now needs, so `--resume` refuses, saying what changed ([`changes`]).
 //!
+//! # Private state
+//!
 //! Checkpoints live in `$DOCRUN_STATE_DIR`, else `$XDG_STATE_HOME/docrun`, else
-//! `~/.local/state/docrun`. A checkpoint never holds a secret: variables whose value contains
-//! one are left out (the run exports its bound variables again anyway).
+//! `$HOME/.local/state/docrun`; with none of the three set there is no place for them (no shared
+//! fallback such as `/tmp`): a run warns that it keeps no checkpoint and `--resume` is an error.
+//! The folder is created with mode 0700; one that is not the user's or that others may write is
+//! refused ([`private_folder`]). A checkpoint is written 0600 through a new file of a random
+//! name in the same folder (`O_CREAT|O_EXCL|O_NOFOLLOW`), then renamed over the old one. A
+//! checkpoint that is a link, not the user's, or writable by others is refused by `--resume`
+//! (exit 2, naming the file).
+//!
+//! # What a checkpoint keeps
+//!
+//! Only variables the guide exported beyond the session's starting environment, and of those
+//! only what [`restorable`] allows: never a shell-control variable
+//! ([`super::shell::is_shell_control`]), a loader or search-path variable ([`is_loader`]), or a
+//! variable whose name or value says it holds a secret (the run exports its bound variables
+//! again anyway). `--resume` applies the same rule to what it reads, so a checkpoint edited by
+//! hand cannot bring them in either.
 
 use std::collections::BTreeMap;
+use std::fs::OpenOptions;
+use std::io::{Read, Write};
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::shell::SessionState;
+use super::shell::{is_shell_control, SessionState};
+use crate::error::Error;
 use crate::plan::{Binding, Plan};
-use crate::runbook::StepKind;
+use crate::runbook::{is_secret_name, StepKind};
 
 /// Where a run stopped.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -107,7 +127,8 @@ pub fn changes(saved: &[StepPrint], now: &[StepPrint], last_passed: &str) -> Vec
 /// The checkpoint file of one guide and one set of variable values.
 #[derive(Debug, Clone)]
 pub struct ResumeStore {
-    path: PathBuf,
+    /// The checkpoint's path, or why there is no place for one.
+    path: Result<PathBuf, String>,
 }
 
 impl ResumeStore {
@@ -132,46 +153,178 @@ impl ResumeStore {
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_default();
+        let name = super::capture::file_name(&format!("{stem}-{key}.json"));
         ResumeStore {
-            path: state_dir().join(format!("{stem}-{key}.json")),
+            path: state_dir().map(|dir| dir.join(name)),
         }
     }
 
-    pub fn path(&self) -> &Path {
-        &self.path
+    /// The checkpoint's path; `None` when none of `DOCRUN_STATE_DIR`, `XDG_STATE_HOME` and
+    /// `HOME` is set.
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref().ok()
     }
 
-    /// The checkpoint, if an earlier run left one.
-    pub fn load(&self) -> Option<Checkpoint> {
-        let text = std::fs::read_to_string(&self.path).ok()?;
-        serde_json::from_str(&text).ok()
-    }
-
-    /// Saves a checkpoint; a failure to save is reported, not fatal.
-    pub fn save(&self, checkpoint: &Checkpoint) -> std::io::Result<()> {
-        if let Some(dir) = self.path.parent() {
-            std::fs::create_dir_all(dir)?;
+    /// The checkpoint, if an earlier run left one. An error (exit 2) when there is no place
+    /// for checkpoints, when the folder is not private ([`private_folder`]), or when the file
+    /// is a link, is not the user's, or others may write it. A checkpoint that is not valid
+    /// JSON is reported and taken as none.
+    pub fn load(&self) -> Result<Option<Checkpoint>, Error> {
+        let path = self.path.as_ref().map_err(|why| {
+            Error::Usage(format!(
+                "--resume: {why}\nhint: set DOCRUN_STATE_DIR to a folder only you can write"
+            ))
+        })?;
+        let dir = path.parent().unwrap_or(Path::new("."));
+        if !dir.exists() {
+            return Ok(None);
         }
-        let text = serde_json::to_string_pretty(checkpoint).map_err(std::io::Error::other)?;
-        let tmp = self.path.with_extension("json.tmp");
-        std::fs::write(&tmp, text)?;
-        std::fs::rename(&tmp, &self.path)
+        private_folder(dir)?;
+        let refuse = |what: String| {
+            Error::Usage(format!(
+                "{}: {what}; --resume does not trust this checkpoint\nhint: remove it (docrun then starts from the first step), and check who else can write to {}",
+                path.display(),
+                dir.display()
+            ))
+        };
+        let mut file = match OpenOptions::new()
+            .read(true)
+            .custom_flags(nix::libc::O_NOFOLLOW)
+            .open(path)
+        {
+            Ok(file) => file,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) if e.raw_os_error() == Some(nix::libc::ELOOP) => {
+                return Err(refuse("it is a symbolic link".to_owned()))
+            }
+            Err(source) => {
+                return Err(Error::Io {
+                    path: path.clone(),
+                    source,
+                })
+            }
+        };
+        let meta = file.metadata().map_err(|source| Error::Io {
+            path: path.clone(),
+            source,
+        })?;
+        if let Some(problem) = not_private(&meta) {
+            return Err(refuse(problem));
+        }
+        if !meta.is_file() {
+            return Err(refuse("it is not a regular file".to_owned()));
+        }
+        let mut text = String::new();
+        if let Err(e) = file.read_to_string(&mut text) {
+            eprintln!(
+                "warning: {}: cannot read the checkpoint ({e}); starting from the first step",
+                path.display()
+            );
+            return Ok(None);
+        }
+        match serde_json::from_str(&text) {
+            Ok(checkpoint) => Ok(Some(checkpoint)),
+            Err(e) => {
+                eprintln!(
+                    "warning: {}: not a checkpoint docrun can read ({e}); starting from the first step",
+                    path.display()
+                );
+                Ok(None)
+            }
+        }
+    }
+
+    /// Saves a checkpoint (0600, in a private folder, through a new file renamed over the old
+    /// one); a failure to save is reported by the caller, not fatal.
+    pub fn save(&self, checkpoint: &Checkpoint) -> Result<(), String> {
+        let path = self.path.as_ref().map_err(Clone::clone)?;
+        let dir = path.parent().unwrap_or(Path::new("."));
+        private_folder(dir).map_err(|e| e.to_string())?;
+        let text = serde_json::to_string_pretty(checkpoint).map_err(|e| e.to_string())?;
+        let name = path.file_name().unwrap_or_default().to_string_lossy();
+        let tmp = dir.join(format!(".{name}.{}.tmp", super::shell::random_hex()));
+        let written = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .custom_flags(nix::libc::O_NOFOLLOW | nix::libc::O_CLOEXEC)
+            .open(&tmp)
+            .and_then(|mut file| {
+                file.write_all(text.as_bytes())?;
+                file.sync_all()
+            })
+            .and_then(|()| std::fs::rename(&tmp, path));
+        written.map_err(|e| {
+            let _ = std::fs::remove_file(&tmp);
+            format!("{}: {e}", path.display())
+        })
     }
 
     /// Forgets the checkpoint (after a run that passed to the end).
     pub fn clear(&self) {
-        let _ = std::fs::remove_file(&self.path);
+        if let Ok(path) = &self.path {
+            let _ = std::fs::remove_file(path);
+        }
     }
 }
 
+/// Makes sure `dir` is a private folder for checkpoints: creates it (and its missing parents)
+/// with mode 0700, and refuses (exit 2, naming the folder, with a hint) one that is not a
+/// folder, is not the user's, or that the group or others may write: whoever can write there
+/// can hand `--resume` a checkpoint.
+pub fn private_folder(dir: &Path) -> Result<(), Error> {
+    if let Err(source) = std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+    {
+        return Err(Error::Io {
+            path: dir.to_path_buf(),
+            source,
+        });
+    }
+    let meta = std::fs::metadata(dir).map_err(|source| Error::Io {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    let problem = if !meta.is_dir() {
+        Some("it is not a folder".to_owned())
+    } else {
+        not_private(&meta)
+    };
+    match problem {
+        None => Ok(()),
+        Some(problem) => Err(Error::Usage(format!(
+            "{}: the folder of --resume checkpoints is not private: {problem}; docrun neither reads nor writes checkpoints there\nhint: `chmod 700` it if it is yours, or point DOCRUN_STATE_DIR at a folder only you can write",
+            dir.display()
+        ))),
+    }
+}
+
+/// What makes a file or folder not private to the user running docrun, if anything: another
+/// owner, or write permission for the group or others.
+fn not_private(meta: &std::fs::Metadata) -> Option<String> {
+    // SAFETY: geteuid(2) always succeeds and touches no memory.
+    let me = unsafe { nix::libc::geteuid() };
+    if meta.uid() != me {
+        return Some(format!(
+            "it belongs to user id {}, not to {me} who runs docrun",
+            meta.uid()
+        ));
+    }
+    let mode = meta.mode() & 0o7777;
+    (mode & 0o022 != 0).then(|| format!("the group or others may write it (mode {mode:04o})"))
+}
+
 /// The part of a session's state a checkpoint keeps: what the guide exported beyond the
-/// session's starting environment, without anything holding a secret.
+/// session's starting environment, only [`restorable`] names, and no value holding a secret.
 pub fn guide_state(now: &SessionState, start: &SessionState, secrets: &[String]) -> SessionState {
     let exported = now
         .exported
         .iter()
         .filter(|(name, value)| {
             start.exported.iter().all(|(n, v)| n != name || v != value)
+                && restorable(name)
                 && !secrets
                     .iter()
                     .any(|s| !s.is_empty() && value.contains(s.as_str()))
@@ -184,16 +337,72 @@ pub fn guide_state(now: &SessionState, start: &SessionState, secrets: &[String])
     }
 }
 
-fn state_dir() -> PathBuf {
-    if let Some(dir) = std::env::var_os("DOCRUN_STATE_DIR") {
-        return PathBuf::from(dir);
+/// The state `--resume` restores from a checkpoint: its working directory and the exported
+/// variables [`restorable`] allows; and the names it leaves out, for the user to be told.
+pub fn resumable(saved: &SessionState) -> (SessionState, Vec<String>) {
+    let (kept, dropped): (Vec<_>, Vec<_>) = saved
+        .exported
+        .iter()
+        .cloned()
+        .partition(|(name, _)| restorable(name));
+    (
+        SessionState {
+            cwd: saved.cwd.clone(),
+            exported: kept,
+        },
+        dropped.into_iter().map(|(name, _)| name).collect(),
+    )
+}
+
+/// Whether a checkpoint may keep and restore the exported variable `name`: not one that
+/// controls the shell ([`is_shell_control`]), a loader or search path ([`is_loader`]), or a
+/// secret by its name ([`is_secret_name`]).
+pub fn restorable(name: &str) -> bool {
+    !is_shell_control(name) && !is_loader(name) && !is_secret_name(name)
+}
+
+/// Variables that decide which programs, libraries or modules run, or who the user is:
+/// `PATH`, `HOME`, `SHELL`, the dynamic loader's (`LD_*`, `DYLD_*`), every other search path
+/// (a name ending in `PATH`: `PYTHONPATH`, `NODE_PATH`, `CLASSPATH`, `GOPATH`, ...), and the
+/// start-up hooks of common interpreters (`PERL5LIB`, `PERL5OPT`, `RUBYLIB`, `RUBYOPT`,
+/// `NODE_OPTIONS`, `PYTHONSTARTUP`, `PYTHONHOME`, `JAVA_TOOL_OPTIONS`, `_JAVA_OPTIONS`). A guide
+/// that changes one changes it again when its step runs; `--resume` never restores one.
+pub fn is_loader(name: &str) -> bool {
+    const NAMES: &[&str] = &[
+        "HOME",
+        "SHELL",
+        "PERL5LIB",
+        "PERL5OPT",
+        "PERLLIB",
+        "RUBYLIB",
+        "RUBYOPT",
+        "NODE_OPTIONS",
+        "PYTHONSTARTUP",
+        "PYTHONHOME",
+        "JAVA_TOOL_OPTIONS",
+        "_JAVA_OPTIONS",
+    ];
+    NAMES.contains(&name)
+        || name.ends_with("PATH")
+        || name.starts_with("LD_")
+        || name.starts_with("DYLD_")
+}
+
+/// Where checkpoints live, or why there is no such place.
+fn state_dir() -> Result<PathBuf, String> {
+    let set = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty());
+    if let Some(dir) = set("DOCRUN_STATE_DIR") {
+        return Ok(PathBuf::from(dir));
     }
-    if let Some(dir) = std::env::var_os("XDG_STATE_HOME") {
-        return PathBuf::from(dir).join("docrun");
+    if let Some(dir) = set("XDG_STATE_HOME") {
+        return Ok(PathBuf::from(dir).join("docrun"));
     }
-    match std::env::var_os("HOME") {
-        Some(home) => PathBuf::from(home).join(".local/state/docrun"),
-        None => std::env::temp_dir().join("docrun-state"),
+    match set("HOME") {
+        Some(home) => Ok(PathBuf::from(home).join(".local/state/docrun")),
+        None => Err(
+            "no private folder for checkpoints: none of DOCRUN_STATE_DIR, XDG_STATE_HOME and HOME is set (docrun keeps no checkpoint in a shared temporary folder)"
+                .to_owned(),
+        ),
     }
 }
 
@@ -222,6 +431,57 @@ mod tests {
         ]);
         let kept = guide_state(&now, &start, &["s3cret".to_owned()]);
         assert_eq!(kept.exported, vec![("POD".to_owned(), "curl-1".to_owned())]);
+    }
+
+    #[test]
+    fn shell_control_loader_and_secret_variables_are_never_kept_or_restored() {
+        for name in [
+            "PATH",
+            "LD_PRELOAD",
+            "LD_LIBRARY_PATH",
+            "DYLD_INSERT_LIBRARIES",
+            "BASH_ENV",
+            "ENV",
+            "SHELLOPTS",
+            "BASHOPTS",
+            "PS4",
+            "PROMPT_COMMAND",
+            "CDPATH",
+            "GLOBIGNORE",
+            "IFS",
+            "BASH_FUNC_ls%%",
+            "HOME",
+            "SHELL",
+            "PYTHONPATH",
+            "NODE_OPTIONS",
+            "DB_PASSWORD",
+            "GITHUB_TOKEN",
+            "client_secret",
+            "SSH_PRIVATE",
+            "GPG_PASSPHRASE",
+            "AWS_CREDENTIALS",
+            "SIGNING_KEY",
+            "OLDPWD",
+            "BASIC_AUTH",
+        ] {
+            assert!(!restorable(name), "{name}");
+        }
+        for name in [
+            "POD",
+            "CTX_CLUSTER1",
+            "KUBECONFIG",
+            "ISTIO_VERSION",
+            "KEYS_DIR",
+        ] {
+            assert!(restorable(name), "{name}");
+        }
+        let saved = state(&[("PATH", "/evil"), ("POD", "p"), ("LD_PRELOAD", "x.so")]);
+        let (kept, dropped) = resumable(&saved);
+        assert_eq!(kept.exported, vec![("POD".to_owned(), "p".to_owned())]);
+        assert_eq!(dropped, vec!["PATH", "LD_PRELOAD"]);
+        let start = state(&[]);
+        let now = state(&[("API_TOKEN", "t"), ("POD", "p"), ("PATH", "/x:/bin")]);
+        assert_eq!(guide_state(&now, &start, &[]).exported, kept.exported);
     }
 
     fn print(id: &str, hash: &str) -> StepPrint {

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use super::capture::Capture;
 use super::matching::{compare, MatchMode};
-use super::resume::{changes, fingerprint, guide_state, Checkpoint, ResumeStore};
+use super::resume::{changes, fingerprint, guide_state, resumable, Checkpoint, ResumeStore};
 use super::shell::{CommandResult, SessionConfig, SessionState, ShellError, ShellSession};
 use super::stop::{self, Stop, StopSignals};
 use crate::check::{CheckStatus, Checker};
@@ -34,14 +34,16 @@ pub struct RunOptions {
     pub keep_going: bool,
     /// Start after the last step that passed in an earlier run, with its state restored.
     pub resume: bool,
-    /// Leave a checkpoint for `--resume` when the run does not pass.
+    /// Leave a checkpoint for `--resume` when the run does not pass (and forget it when the run
+    /// passes); `docrun test` keeps none.
     pub checkpoint: bool,
     /// Run the guide's own commands even where native checks could replace them.
     pub no_native: bool,
     /// How long a native wait (pods ready, rollout, condition) may take.
     pub wait_timeout: Duration,
-    /// A directory for the whole output of each step (`STEP_ID.log`, secrets masked); reports
-    /// keep only its beginning and end (see [`super::capture`]).
+    /// A directory for the whole output of each step (`STEP_ID.log`, secrets masked, the id made
+    /// one safe file name by [`super::capture::file_name`]); reports keep only its beginning and
+    /// end (see [`super::capture`]).
     pub full_output: Option<PathBuf>,
     /// Start from this state (exported variables and working directory), as a run that
     /// continues from another's: `docrun test --with-prereqs` forks a shared prerequisite's.
@@ -85,6 +87,7 @@ async fn run_steps(
     reporters: &mut Sink<'_>,
 ) -> Result<RunSummary, Error> {
     let started = Instant::now();
+    refuse_shell_control(plan)?;
     // One listener for the whole run, installed before the session starts: a stop signal
     // between two steps is not lost (the next step sees it at once), and none leaves the
     // session behind.
@@ -92,7 +95,7 @@ async fn run_steps(
         Error::Internal(format!("cannot listen for Ctrl-C, SIGTERM and SIGHUP: {e}"))
     })?;
     let store = ResumeStore::for_run(&plan.guide, &plan.bindings);
-    let checkpoint = if options.resume { store.load() } else { None };
+    let checkpoint = if options.resume { store.load()? } else { None };
     if let Some(cp) = &checkpoint {
         let changed = changes(&cp.steps, &fingerprint(plan), &cp.last_passed);
         if !changed.is_empty() {
@@ -132,8 +135,15 @@ async fn run_steps(
         })?;
     }
     if let (Some(cp), Some(_)) = (&checkpoint, resume_index) {
+        let (state, dropped) = resumable(&cp.state);
+        if !dropped.is_empty() {
+            eprintln!(
+                "note: --resume leaves out {} from the checkpoint: shell-control, loader and secret-named variables are never restored (run without --resume if a later step needs them)",
+                dropped.join(", ")
+            );
+        }
         session
-            .restore(&cp.state)
+            .restore(&state)
             .await
             .map_err(|e| Error::Internal(format!("cannot restore the saved session state: {e}")))?;
     }
@@ -271,13 +281,15 @@ async fn run_steps(
     } else {
         RunStatus::Passed
     };
-    save_checkpoint(
-        &store,
-        plan,
-        summary.status,
-        last_passed,
-        start_state.as_ref(),
-    );
+    if options.checkpoint {
+        save_checkpoint(
+            &store,
+            plan,
+            summary.status,
+            last_passed,
+            start_state.as_ref(),
+        );
+    }
     emit(
         reporters,
         Event::RunFinished {
@@ -294,6 +306,48 @@ async fn run_steps(
     }
     let _ = session.close().await;
     Ok(summary)
+}
+
+/// Refuses a plan that binds a variable controlling the shell itself
+/// ([`super::shell::is_shell_control`]: `BASH_ENV`, `SHELLOPTS`, `PS4`, `BASH_FUNC_*`, ...):
+/// with a value from `--set`, `--values`, the environment or a default, it would decide what the
+/// session sources or runs before any step. The error (exit 2) names each such variable, where
+/// the guide declares it and where its value came from; nothing has run.
+fn refuse_shell_control(plan: &Plan) -> Result<(), Error> {
+    let refused: Vec<String> = plan
+        .bindings
+        .iter()
+        .filter(|(name, _)| super::shell::is_shell_control(name))
+        .map(|(name, binding)| {
+            // Line 0: declared by the overlay, not at a line of the guide.
+            let declared = match plan.vars.iter().find(|v| &v.name == name) {
+                Some(v) if v.line > 0 => format!(
+                    "{}:{}",
+                    v.file.as_deref().unwrap_or(&plan.guide).display(),
+                    v.line
+                ),
+                Some(v) => v
+                    .file
+                    .as_deref()
+                    .unwrap_or(&plan.guide)
+                    .display()
+                    .to_string(),
+                None => plan.guide.display().to_string(),
+            };
+            format!(
+                "{declared}: variable {name} (value from {}) controls the shell session itself",
+                binding.source.describe()
+            )
+        })
+        .collect();
+    if refused.is_empty() {
+        return Ok(());
+    }
+    Err(Error::Usage(format!(
+        "{}\nnothing ran: docrun does not let a guide set how its shell starts or reads commands\nhint: give the guide's variable another name; {} and exported functions (BASH_FUNC_*) never reach the session",
+        refused.join("\n"),
+        super::shell::SHELL_CONTROL.join(", ")
+    )))
 }
 
 fn save_checkpoint(
@@ -474,7 +528,7 @@ async fn run_step(
         let log = options
             .full_output
             .as_ref()
-            .map(|dir| dir.join(format!("{}.log", step.id)));
+            .map(|dir| dir.join(format!("{}.log", super::capture::file_name(&step.id))));
         let mut sink = Capture::new(&step.id, &plan.secrets, log.as_deref());
         let result = {
             let mut on_output = |bytes: &[u8]| sink.push(bytes, reporters);

@@ -247,13 +247,39 @@ pub enum ShellError {
     Restore(PathBuf),
 }
 
+/// Variables that change how bash starts or reads every command, whatever the guide's steps
+/// say: a file it sources before anything else (`BASH_ENV`, `ENV`), options (`SHELLOPTS`,
+/// `BASHOPTS`), code run before each prompt or trace line (`PROMPT_COMMAND`, `PS4`), and how
+/// words, paths and globs are read (`IFS`, `CDPATH`, `GLOBIGNORE`). Exported functions
+/// (`BASH_FUNC_NAME%%`) are the other kind: see [`is_shell_control`].
+pub const SHELL_CONTROL: &[&str] = &[
+    "SHELLOPTS",
+    "BASHOPTS",
+    "BASH_ENV",
+    "ENV",
+    "PS4",
+    "PROMPT_COMMAND",
+    "CDPATH",
+    "GLOBIGNORE",
+    "IFS",
+];
+
+/// Whether `name` is a variable that controls the shell itself ([`SHELL_CONTROL`], or an
+/// exported function `BASH_FUNC_*`). A session never starts with one in its environment, from
+/// docrun's own environment or from [`SessionConfig::env`].
+pub fn is_shell_control(name: &str) -> bool {
+    SHELL_CONTROL.contains(&name) || name.starts_with("BASH_FUNC_")
+}
+
 /// Where and how a session's shell starts.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SessionConfig {
     /// Working directory the shell starts in.
     pub workdir: PathBuf,
     /// Extra environment variables for the session, on top of docrun's own
-    /// environment (which the shell inherits, as a terminal would).
+    /// environment (which the shell inherits, as a terminal would). Shell-control
+    /// variables ([`is_shell_control`]) are removed from both: the caller refuses them
+    /// with a message (see `runner`), the session never passes them on.
     pub env: Vec<(String, String)>,
     /// The bash binary: a name looked up in `PATH` or a path. Must be bash
     /// (4.0 or later); other shells are not supported.
@@ -904,9 +930,24 @@ fn launch(config: &SessionConfig, dir: &Path) -> Result<Proc, ShellError> {
     std::fs::write(dir.join("init"), init)?;
 
     let mut cmd = Command::new(&config.shell);
-    cmd.current_dir(&config.workdir)
-        .envs(config.env.iter().map(|(k, v)| (k, v)))
-        .stdin(Stdio::piped())
+    cmd.current_dir(&config.workdir).envs(
+        config
+            .env
+            .iter()
+            .filter(|(k, _)| !is_shell_control(k))
+            .map(|(k, v)| (k, v)),
+    );
+    // A clean session: nothing in docrun's environment decides what bash sources, traces or
+    // runs before the guide's first command.
+    for name in SHELL_CONTROL {
+        cmd.env_remove(name);
+    }
+    for (name, _) in std::env::vars_os() {
+        if name.as_bytes().starts_with(b"BASH_FUNC_") {
+            cmd.env_remove(name);
+        }
+    }
+    cmd.stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .kill_on_drop(true);
@@ -1066,7 +1107,7 @@ fn shell_quote(bytes: &[u8]) -> Vec<u8> {
 }
 
 /// 128 unpredictable bits as hex (SipHash with the process's random keys).
-fn random_hex() -> String {
+pub(crate) fn random_hex() -> String {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let nanos = SystemTime::now()
         .duration_since(SystemTime::UNIX_EPOCH)

@@ -12,8 +12,12 @@ pub(crate) const READ_ONLY_PROGRAMS: &[&str] = &[
     "id", "whoami", "hostname", "uname", "nc", "openssl", "xargs", "timeout",
 ];
 
-/// kubectl subcommands that only read. `exec` runs a command in a pod, which guides use to
-/// look (`kubectl exec ... -- curl ...`).
+/// kubectl subcommands that only read, whatever their arguments. Not here, because what they do
+/// is not only a look: `exec`, `run`, `debug`, `attach` and `cp` run or copy what the command
+/// line says in a pod, `port-forward` and `proxy` open a door to the cluster that stays open,
+/// and `auth` has `reconcile`, which changes RBAC objects (only `auth can-i` and `auth whoami`
+/// look: see [`KUBECTL_AUTH_READ`]). A step running any of them is not retried unless its
+/// overlay gives it a `retry:` budget.
 pub(crate) const KUBECTL_READ: &[&str] = &[
     "get",
     "describe",
@@ -25,10 +29,11 @@ pub(crate) const KUBECTL_READ: &[&str] = &[
     "api-versions",
     "cluster-info",
     "explain",
-    "exec",
-    "auth",
     "events",
 ];
+
+/// `kubectl auth` subcommands that only read.
+pub(crate) const KUBECTL_AUTH_READ: &[&str] = &["can-i", "whoami"];
 
 /// istioctl subcommands that only read.
 pub(crate) const ISTIOCTL_READ: &[&str] = &[
@@ -51,7 +56,9 @@ pub(crate) const ISTIOCTL_READ: &[&str] = &[
 /// Words that make an istioctl command change things, whatever its first subcommand.
 const ISTIOCTL_CHANGE: &[&str] = &["apply", "delete", "set", "remove", "install", "uninstall"];
 
-/// Whether every simple command of `command` only reads.
+/// Whether every simple command of `command` only reads: the contract the retry logic relies
+/// on. A command docrun does not know, and one that runs something else whose effect it cannot
+/// see (`kubectl exec POD -- ...`), is taken to change things: false.
 pub fn is_read_only(command: &str) -> bool {
     let command = &blank_quotes(command);
     if command.contains("<<") || has_write_redirect(command) {
@@ -128,6 +135,11 @@ fn simple_command_reads(part: &str) -> bool {
                         || words.contains(&"get-contexts")
                         || words.contains(&"current-context")
                 }
+                Some(&"auth") => words[1..]
+                    .iter()
+                    .filter(|w| !w.starts_with('-') && !w.contains('='))
+                    .nth(1)
+                    .is_some_and(|s| KUBECTL_AUTH_READ.contains(s)),
                 Some(s) => KUBECTL_READ.contains(s),
                 None => false,
             }
@@ -202,8 +214,9 @@ mod tests {
     fn commands_that_only_look() {
         for c in [
             "kubectl get pod --context=\"${CTX_CLUSTER1}\" -n sample -l app=helloworld",
-            "kubectl exec \"$POD\" -c curl -- curl -sS helloworld.sample:5000/hello",
             "kubectl rollout status deployment/x -n y",
+            "kubectl auth can-i get pods --context=c1",
+            "kubectl auth whoami",
             "openssl verify -CAfile root-cert.pem a.pem",
             "istioctl proxy-status",
             "curl -s http://x | grep -o \"<title>.*</title>\"",
@@ -236,6 +249,19 @@ mod tests {
             "sed -i s/a/b/ f",
             "export A=1",
             "unknown-tool --flag",
+            // What these run or open is not a look docrun can see.
+            "kubectl exec \"$POD\" -c curl -- curl -sS helloworld.sample:5000/hello",
+            "kubectl exec deploy/x -- rm -rf /data",
+            "kubectl run tmp --image=busybox --rm -it -- sh",
+            "kubectl debug node/n1 -it --image=busybox",
+            "kubectl attach pod/x -i",
+            "kubectl cp ./x pod:/tmp/x",
+            "kubectl auth reconcile -f rbac.yaml",
+            "kubectl auth",
+            "kubectl port-forward svc/x 8080:80",
+            "kubectl proxy --port=8001",
+            "kubectl frobnicate pods",
+            "kubectl get pods | some-unknown-tool",
         ] {
             assert!(!is_read_only(c), "{c}");
         }

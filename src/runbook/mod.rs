@@ -19,7 +19,7 @@ use std::sync::Arc;
 use serde::Serialize;
 
 pub(crate) use vars::{assignments, is_environment_name, placeholder_var};
-pub use vars::{DeclaredBy, VarKind, Variable};
+pub use vars::{is_secret_name, DeclaredBy, VarKind, Variable};
 
 use crate::check::CheckSpec;
 use crate::doc::bash::{self, Command, Expected};

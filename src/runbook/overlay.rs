@@ -81,7 +81,10 @@ pub struct StepOverlay {
     /// The step's timeout, e.g. `30s`, `5m`.
     #[serde(default, deserialize_with = "crate::duration::deserialize_opt")]
     pub timeout: Option<Duration>,
-    /// Retry a verification step until it passes or this much time has gone, e.g. `2m`.
+    /// Retry a verification step until it passes or this much time has gone, e.g. `2m`. Without
+    /// it only a step whose commands all only look is retried (within `--retry`); with it any
+    /// step is: the way a guide opts in a step docrun takes as changing things
+    /// (`kubectl exec POD -- curl ...`).
     #[serde(default, deserialize_with = "crate::duration::deserialize_opt")]
     pub retry: Option<Duration>,
     /// `false`: do not run this step by default; `true`: run it although the guide marks it

@@ -299,6 +299,30 @@ pub(crate) fn assignments(command: &str) -> Vec<(usize, String)> {
     found
 }
 
+/// Whether a variable's name says it holds a secret, whatever its value: it contains
+/// `PASSWORD`, `PASSWD`, `PASSPHRASE`, `TOKEN`, `SECRET`, `PRIVATE`, `CREDENTIAL`, `AUTH`, `PWD`
+/// or `API_KEY` (any case), or ends in `_KEY` or is `KEY`. Broader than the guess of a variable's
+/// kind, because it decides what docrun may keep on disk (a `--resume` checkpoint), where
+/// keeping a secret by mistake costs more than dropping a variable.
+pub fn is_secret_name(name: &str) -> bool {
+    const WORDS: &[&str] = &[
+        "PASSWORD",
+        "PASSWD",
+        "PASSPHRASE",
+        "TOKEN",
+        "SECRET",
+        "PRIVATE",
+        "CREDENTIAL",
+        "AUTH",
+        "PWD",
+    ];
+    let upper = name.to_ascii_uppercase();
+    WORDS.iter().any(|w| upper.contains(w))
+        || upper.ends_with("_KEY")
+        || upper == "KEY"
+        || SECRET_WORDS.is_match(name)
+}
+
 fn find_by_placeholder(vars: &[Variable], text: &str) -> Option<String> {
     vars.iter()
         .find(|v| v.placeholders.iter().any(|p| p == text))
