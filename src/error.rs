@@ -114,9 +114,6 @@ pub struct SourceError {
     label: &'static str,
     #[help]
     pub help: Option<String>,
-    /// The file may hold secrets (a values file): the error names the place, never shows the
-    /// line.
-    pub conceal: bool,
 }
 
 impl SourceError {
@@ -137,7 +134,6 @@ impl SourceError {
             span: SourceSpan::new(start.into(), end - start),
             label,
             help: None,
-            conceal: false,
         }
     }
 
@@ -173,6 +169,18 @@ impl SourceError {
     }
 
     /// The length in bytes of the line the error points at.
+    /// Whether the error is in a file that may hold secrets (a values file): it names the
+    /// place and never shows the line.
+    pub fn conceals_source(&self) -> bool {
+        matches!(
+            self.kind,
+            ErrorKind::ValuesYaml(_)
+                | ErrorKind::ValuesNotMapping
+                | ErrorKind::ValueNotPlain(_)
+                | ErrorKind::InvalidValue { .. }
+        )
+    }
+
     pub fn line_len(&self) -> usize {
         let text = self.code.0.text();
         let start = self.code.0.line_start(self.line());

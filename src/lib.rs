@@ -59,7 +59,7 @@ fn report_error(err: &Error, color: bool) {
     match err {
         // A line too long to read on a terminal (a 100 KB value) is not shown: the location,
         // the message and the hint say enough.
-        Error::Source(diag) if diag.line_len() > MAX_SHOWN_LINE || diag.conceal => {
+        Error::Source(diag) if diag.line_len() > MAX_SHOWN_LINE || diag.conceals_source() => {
             eprintln!("error: {}", visible(&diag.to_string()));
             if let Some(help) = &diag.help {
                 eprintln!("  help: {}", visible(help));

@@ -99,18 +99,9 @@ pub fn parse_values(text: &str, path: &Path) -> Result<BTreeMap<String, String>,
 }
 
 /// The values of the values file `places` reads; errors point at the key or value.
-/// Its errors never show the file's lines: a values file holds secrets.
+/// Its errors never show the file's lines (see `SourceError::conceals_source`): a values file
+/// holds secrets.
 fn values_of(places: &Places) -> Result<BTreeMap<String, String>, Error> {
-    values_of_file(places).map_err(|e| match e {
-        Error::Source(mut diag) => {
-            diag.conceal = true;
-            Error::Source(diag)
-        }
-        other => other,
-    })
-}
-
-fn values_of_file(places: &Places) -> Result<BTreeMap<String, String>, Error> {
     let value: serde_yaml::Value = serde_yaml::from_str(places.source().text()).map_err(|e| {
         let message = e.to_string();
         let message = message.split(" at line ").next().unwrap_or("").to_owned();
