@@ -782,8 +782,9 @@ pub fn build(
             mode,
             timeout,
             retry,
-            read_only: !step.commands.is_empty()
-                && step.commands.iter().all(|c| is_read_only(&c.text)),
+            read_only: settings.read_only.unwrap_or_else(|| {
+                !step.commands.is_empty() && step.commands.iter().all(|c| is_read_only(&c.text))
+            }),
             cleanup,
             id: step.id.clone(),
             section: step.section.anchor.clone(),

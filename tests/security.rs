@@ -64,7 +64,9 @@ fn fake_kubectl(dir: &Path) -> String {
 fn a_step_that_runs_or_opens_something_in_a_pod_is_never_retried_unless_its_overlay_says_so() {
     let dir = tempfile::tempdir().unwrap();
     let path = fake_kubectl(dir.path());
-    let mut text = String::from("---\nrunbook:\n  steps:\n    optin_1: {retry: 1s}\n---\n");
+    let mut text = String::from(
+        "---\nrunbook:\n  steps:\n    optin_1: {retry: 1s}\n    looks_1: {read_only: true}\n---\n",
+    );
     let commands = [
         (
             "exec",
@@ -86,6 +88,9 @@ fn a_step_that_runs_or_opens_something_in_a_pod_is_never_retried_unless_its_over
         text.push_str(&format!("## {id}\n\n```bash\n$ {command}\nready\n```\n\n"));
     }
     text.push_str("## optin\n\n```bash\n$ kubectl exec deploy/shop -- cat /data/ok\nready\n```\n");
+    text.push_str(
+        "## looks\n\n```bash\n$ kubectl exec deploy/shop -- cat /data/ready\nready\n```\n",
+    );
     let guide = guide(dir.path(), "pods.md", &text);
     let out = docrun(dir.path())
         .env("PATH", &path)
@@ -103,10 +108,15 @@ fn a_step_that_runs_or_opens_something_in_a_pod_is_never_retried_unless_its_over
     // The overlay's retry budget is the opt-in for a step docrun takes as changing things.
     let optin = finished(&events, "optin_1");
     assert!(optin["attempts"].as_u64().unwrap() >= 2, "{optin}");
+    // So is `read_only: true`: the step is retried within `--retry` as a look would be.
+    let looks = finished(&events, "looks_1");
+    assert!(looks["attempts"].as_u64().unwrap() >= 2, "{looks}");
     let calls = std::fs::read_to_string(dir.path().join("kubectl.log")).unwrap();
     assert_eq!(
         calls.lines().count(),
-        commands.len() + optin["attempts"].as_u64().unwrap() as usize
+        commands.len()
+            + optin["attempts"].as_u64().unwrap() as usize
+            + looks["attempts"].as_u64().unwrap() as usize
     );
 }
 

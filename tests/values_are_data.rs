@@ -274,3 +274,24 @@ fn run_refuses_a_value_that_would_run_and_plan_says_where() {
         String::from_utf8_lossy(&ok.stderr)
     );
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 2000, failure_persistence: None, ..ProptestConfig::default() })]
+
+    /// The reader never panics on any command text, and its places are in order, apart, and on
+    /// character boundaries, so filling them never splits a character.
+    #[test]
+    fn the_reader_takes_any_text(command in "[a-zA-Z0-9 <>$(){}\\[\\]`'\"\\\\|;&#=\n\t*!é\u{202e}-]{0,60}") {
+        let found = subst::scan(&command);
+        let mut end = 0;
+        for occ in &found {
+            prop_assert!(occ.range.start >= end && occ.range.end <= command.len(), "{command:?}: {found:?}");
+            prop_assert!(command.is_char_boundary(occ.range.start) && command.is_char_boundary(occ.range.end));
+            end = occ.range.end;
+        }
+        let _ = subst::substitute(&command, &found, |o| match &o.found {
+            Found::Placeholder(_) => Some(("V".to_owned(), "x'\"$(y)`z`".to_owned())),
+            _ => None,
+        });
+    }
+}

@@ -87,6 +87,12 @@ pub struct StepOverlay {
     /// (`kubectl exec POD -- curl ...`).
     #[serde(default, deserialize_with = "crate::duration::deserialize_opt")]
     pub retry: Option<Duration>,
+    /// `true`: the step only looks, so a failed comparison is retried within `--retry` like
+    /// any looking step's; `false`: it changes things and is never retried without `retry:`.
+    /// Without it docrun decides from the commands, and anything it does not know changes
+    /// things. Written `read-only:` (or `read_only:`).
+    #[serde(alias = "read_only")]
+    pub read_only: Option<bool>,
     /// `false`: do not run this step by default; `true`: run it although the guide marks it
     /// `snip_id=none`.
     pub run: Option<bool>,
