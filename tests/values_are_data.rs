@@ -42,6 +42,10 @@ const PLACEHOLDER_TEMPLATES: &[&str] = &[
     "cat <<EOF | sh\necho \"x <your value> y\"\nEOF",
     "sh <<'EOF'\necho 'x <your value> y'\nEOF",
     "bash -c \"sh -c 'echo <your value>'\"",
+    "source <(echo echo <your value>)",
+    "cat <<EOF | tee /dev/null | sh\necho <your value>\nEOF",
+    "xargs -I{} sh -c \"echo {} <your value>\" <<< x",
+    "kubectl version --client >/dev/null 2>&1; echo \"$(( <your value> ))\"",
 ];
 
 /// Commands that use an exported variable `V` where a shell could read its value as code.
@@ -63,6 +67,13 @@ const VARIABLE_TEMPLATES: &[&str] = &[
     "echo \"$V\" '$V' $V",
     "sh -c 'echo \"$V\"'",
     "bash <<'EOF'\necho \"$V\"\nEOF",
+    "declare -i n=$V",
+    "local_n() { local -i n=V; }; local_n",
+    "a[$V]=1",
+    "echo ${PWD:0:$V}",
+    "echo ${PWD:V}",
+    "echo \"echo $V\" | tee /dev/null | bash",
+    "source <(echo echo $V)",
 ];
 
 /// Pieces of hostile values: each tries another way out of a context.
@@ -119,13 +130,15 @@ fn bash(dir: &Path, script: &str, env: &[(&str, &str)]) {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 48, failure_persistence: None, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 16, failure_persistence: None, ..ProptestConfig::default() })]
 
     #[test]
     fn a_placeholder_value_never_runs(raw in hostile_value()) {
         let dir = tempfile::tempdir().unwrap();
         let canary = dir.path().join("canary");
-        let value = raw.replace("{C}", &canary.display().to_string());
+        // Each random value, and each way out whole, in every context.
+        for value in [raw.as_str()] {
+        let value = value.replace("{C}", &canary.display().to_string());
         for template in PLACEHOLDER_TEMPLATES {
             let occurrences = subst::scan(template);
             prop_assert!(
@@ -141,13 +154,15 @@ proptest! {
             bash(dir.path(), &command, &[]);
             prop_assert!(!canary.exists(), "{template:?} with {value:?} ran code: {command}");
         }
+        }
     }
 
     #[test]
     fn an_exported_value_never_runs(raw in hostile_value()) {
         let dir = tempfile::tempdir().unwrap();
         let canary = dir.path().join("canary");
-        let value = raw.replace("{C}", &canary.display().to_string());
+        for value in [raw.as_str()] {
+        let value = value.replace("{C}", &canary.display().to_string());
         for template in VARIABLE_TEMPLATES {
             let occurrences = subst::scan(template);
             let refused = occurrences.iter().any(|o| match &o.found {
@@ -161,6 +176,53 @@ proptest! {
             }
             bash(dir.path(), template, &[("V", &value)]);
             prop_assert!(!canary.exists(), "{template:?} with V={value:?} ran code");
+        }
+        }
+    }
+}
+
+/// Each way out of a context, whole, in every context.
+#[test]
+fn no_single_way_out_runs() {
+    for fragment in FRAGMENTS {
+        a_placeholder_value_never_runs_with(fragment);
+        an_exported_value_never_runs_with(fragment);
+    }
+}
+
+fn a_placeholder_value_never_runs_with(raw: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let canary = dir.path().join("canary");
+    let value = raw.replace("{C}", &canary.display().to_string());
+    for template in PLACEHOLDER_TEMPLATES {
+        let occurrences = subst::scan(template);
+        let filled = subst::substitute(template, &occurrences, |o| match &o.found {
+            Found::Placeholder(_) => Some(("VALUE".to_owned(), value.clone())),
+            _ => None,
+        });
+        let Ok(command) = filled else { continue };
+        bash(dir.path(), &command, &[]);
+        assert!(
+            !canary.exists(),
+            "{template:?} with {value:?} ran code: {command}"
+        );
+    }
+}
+
+fn an_exported_value_never_runs_with(raw: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let canary = dir.path().join("canary");
+    let value = raw.replace("{C}", &canary.display().to_string());
+    for template in VARIABLE_TEMPLATES {
+        let refused = subst::scan(template).iter().any(|o| match &o.found {
+            Found::VarRef(n) | Found::ArithName(n) if n == "V" => {
+                subst::check_use(&value, o, n).is_err()
+            }
+            _ => false,
+        });
+        if !refused {
+            bash(dir.path(), template, &[("V", &value)]);
+            assert!(!canary.exists(), "{template:?} with V={value:?} ran code");
         }
     }
 }

@@ -88,6 +88,18 @@ impl SimpleCommand {
         dash_c && (name == "su" || name == "runuser" || self.words.iter().any(|w| is_shell(w)))
     }
 
+    /// `declare -i`, `typeset -i`, `local -i`: the assignments that follow are evaluated as
+    /// arithmetic.
+    fn integer_declaration(&self) -> bool {
+        matches!(
+            self.name(),
+            Some("declare" | "typeset" | "local" | "export" | "readonly")
+        ) && self
+            .words
+            .iter()
+            .any(|w| w.starts_with('-') && !w.starts_with("--") && w.contains('i'))
+    }
+
     /// Whether a heredoc opened now feeds a shell: `bash <<EOF`, `kubectl exec -i p -- sh
     /// <<EOF`, `ssh host <<EOF`, `cat <<EOF | sh`.
     fn feeds_shell(&self) -> bool {
@@ -109,6 +121,19 @@ const WRAPPERS: &[&str] = &[
     "else", "!", "{", "(",
 ];
 
+/// The subscript of `name[subscript]=value` (or `+=`), as a range in the word.
+fn subscript_of_assignment(word: &str) -> Option<std::ops::Range<usize>> {
+    let open = word.find('[')?;
+    if !is_var_name(&word[..open]) {
+        return None;
+    }
+    let close = open
+        + word[open..]
+            .find("]=")
+            .or_else(|| word[open..].find("]+="))?;
+    Some(open + 1..close)
+}
+
 fn is_assignment(word: &str) -> bool {
     word.split_once('=').is_some_and(|(n, _)| is_var_name(n))
 }
@@ -129,6 +154,8 @@ struct Lexer<'a> {
     depth: usize,
     out: Vec<Occurrence>,
     pending: Vec<Pending>,
+    /// What the commands being read print is read by a shell (`source <(…)`).
+    feeding_shell: bool,
 }
 
 impl<'a> Lexer<'a> {
@@ -141,6 +168,7 @@ impl<'a> Lexer<'a> {
             depth,
             out: Vec::new(),
             pending: Vec::new(),
+            feeding_shell: false,
         }
     }
 
@@ -233,7 +261,16 @@ impl<'a> Lexer<'a> {
                 b'"' => self.double(i, &cmd),
                 b'`' => self.backtick(i, &cmd),
                 b'$' => self.dollar(i, Context::Unquoted, cmd.code_word()),
-                b'<' | b'>' if self.b.get(i + 1) == Some(&b'(') => self.code(i + 2),
+                b'<' | b'>' if self.b.get(i + 1) == Some(&b'(') => {
+                    // `source <(…)`, `. <(…)`, `bash <(…)`: what the inner commands print is
+                    // code.
+                    let sourced = matches!(cmd.name(), Some("source" | "."))
+                        || cmd.name().is_some_and(is_shell);
+                    let outer = std::mem::replace(&mut self.feeding_shell, sourced);
+                    let next = self.code(i + 2);
+                    self.feeding_shell = outer;
+                    next
+                }
                 b'<' if self.b.get(i + 1) == Some(&b'<') => self.heredoc_opening(i, &cmd),
                 b'<' => self.placeholder(i, cmd.code_word()),
                 b'A'..=b'Z' if !self.quoted_text => self.capitals(i, &cmd),
@@ -257,9 +294,21 @@ impl<'a> Lexer<'a> {
             let (range, occ) = (cmd.previous_word.clone(), cmd.previous_occurrences.clone());
             self.arithmetic_word(range, occ);
             cmd.arithmetic_next = true;
-        } else if cmd.arithmetic_next || cmd.name() == Some("let") {
+        } else if cmd.arithmetic_next || cmd.name() == Some("let") || cmd.integer_declaration() {
             cmd.arithmetic_next = false;
             self.arithmetic_word(start..end, occurrences.clone());
+        } else if let Some(subscript) = subscript_of_assignment(word) {
+            // `name[subscript]=value`: the subscript of an indexed array is arithmetic.
+            let range = start + subscript.start..start + subscript.end;
+            let inside: Vec<usize> = occurrences
+                .clone()
+                .filter(|k| range.contains(&self.out[*k].range.start))
+                .collect();
+            if let (Some(first), Some(last)) = (inside.first(), inside.last()) {
+                self.arithmetic_word(range, *first..*last + 1);
+            } else {
+                self.arithmetic_word(range, self.out.len()..self.out.len());
+            }
         }
         if word == "[[" && first {
             cmd.in_test = true;
@@ -390,6 +439,17 @@ impl<'a> Lexer<'a> {
                         .take_while(|b| b.is_ascii_alphanumeric() || **b == b'_')
                         .count();
                     let at = i + 2 + name_len;
+                    // `${NAME:offset:length}`: offset and length are arithmetic.
+                    let substring = self.b.get(at) == Some(&b':')
+                        && self.b.get(at + 1).is_some_and(|b| !b"-=+?".contains(b));
+                    if name_len > 0 && substring {
+                        let close = self.text[at..].find('}').map_or(self.b.len(), |n| at + n);
+                        let mut inner = Lexer::new(&self.text[..close], false, false, self.depth);
+                        inner.arithmetic(at + 1);
+                        let found = inner.out;
+                        self.out.extend(found);
+                        return close;
+                    }
                     if name_len > 0 && self.b.get(at) == Some(&b'[') {
                         let close = self.text[at..].find(']').map_or(self.b.len(), |n| at + n);
                         let mut inner = Lexer::new(&self.text[..close], false, false, self.depth);
@@ -692,6 +752,9 @@ impl<'a> Lexer<'a> {
     /// Whether the simple command that starts at `i` pipes its output into a shell
     /// (`echo … | sh`, `cat <<EOF | bash`, `curl … | sudo sh -s`).
     fn piped_to_shell(&self, mut i: usize) -> bool {
+        if self.feeding_shell {
+            return true;
+        }
         // Find where this simple command ends, skipping quotes and substitutions.
         while i < self.b.len() {
             match self.b[i] {
@@ -716,17 +779,21 @@ impl<'a> Lexer<'a> {
         if i >= self.b.len() || self.b.get(i + 1) == Some(&b'|') {
             return false;
         }
+        // Any later command of the pipeline on this line: what flows into it is code when it
+        // is a shell that reads its input (`| sh`, `| tee log | sudo bash -s`).
         let rest = &self.text[i + 1..];
-        let line = rest.split(['\n', ';', '&', '|', ')']).next().unwrap_or("");
-        let mut words = line
-            .split_whitespace()
-            .skip_while(|w| WRAPPERS.contains(w) || is_assignment(w) || w.starts_with('-'));
-        match words.next() {
-            Some(w) if is_shell(w) => {
-                !words.any(|w| w.starts_with('-') && !w.starts_with("--") && w.ends_with('c'))
+        let line = rest.split(['\n', ';', '&', ')']).next().unwrap_or("");
+        line.split('|').any(|segment| {
+            let mut words = segment
+                .split_whitespace()
+                .skip_while(|w| WRAPPERS.contains(w) || is_assignment(w) || w.starts_with('-'));
+            match words.next() {
+                Some(w) if is_shell(w) => {
+                    !words.any(|w| w.starts_with('-') && !w.starts_with("--") && w.ends_with('c'))
+                }
+                _ => false,
             }
-            _ => false,
-        }
+        })
     }
 }
 
