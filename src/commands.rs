@@ -378,6 +378,7 @@ fn run_command(args: &RunArgs, global: &GlobalArgs) -> Result<ExitCode, Error> {
         verbose: global.verbose,
         progress: std::io::stderr().is_terminal() && !global.quiet,
         live_output: !args.json,
+        stop_commands: report::github::in_actions(),
     }))];
     if args.json {
         reporters.push(Box::new(JsonLines::default()));
@@ -655,16 +656,20 @@ fn test_command(args: &TestArgs, global: &GlobalArgs) -> Result<ExitCode, Error>
         .count();
     let skipped = candidates.len() - to_run - unreadable;
     let terminal = std::io::stderr().is_terminal();
+    // In GitHub Actions, text from the tree (paths, steps' output) is fenced off from the
+    // runner's workflow commands; docrun's own annotations are written outside the fences.
+    let actions = report::github::in_actions();
     let human = HumanOptions {
         color: global.color(),
         quiet: global.quiet,
         verbose: global.verbose,
         progress: false,
         live_output: false,
+        stop_commands: actions,
     };
     if !global.quiet {
         if let Some(s) = &scope {
-            eprint!("{}", s.render());
+            eprint!("{}", report::github::guard(actions, &s.render()));
         }
         eprintln!("Testing {to_run} guides ({skipped} skipped), {jobs} at a time");
     }
@@ -702,7 +707,10 @@ fn test_command(args: &TestArgs, global: &GlobalArgs) -> Result<ExitCode, Error>
     if let Some(bar) = progress {
         bar.finish_and_clear();
     }
-    eprint!("{}", suite::render_summary(&results, skipped));
+    eprint!(
+        "{}",
+        report::github::guard(actions, &suite::render_summary(&results, skipped))
+    );
     if args.json {
         let mut json = JsonLines::default();
         for e in results.iter().flat_map(|r| &r.events) {
@@ -711,8 +719,10 @@ fn test_command(args: &TestArgs, global: &GlobalArgs) -> Result<ExitCode, Error>
         json.finish()
             .map_err(|e| Error::Failed(format!("--json: {e}")))?;
     }
-    if std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true") {
-        write_stdout(suite::github_annotations(&results).as_bytes())?;
+    if actions {
+        // On stderr: stdout holds only results (`--json` is JSON Lines), and the annotations
+        // come after the fences in the same stream, so the runner reads them outside any.
+        eprint!("{}", suite::github_annotations(&results));
     }
     if let Some(path) = &args.junit {
         let mut junit = JUnit::new(path);
