@@ -988,3 +988,23 @@ async fn a_scope_docrun_does_not_understand_is_listed_as_not_previewed() {
         assert!(reasons[0].contains(why), "{command}: {reasons:?}");
     }
 }
+
+#[test]
+fn helm_names_its_context_with_kube_context() {
+    let kube = FakeKube::start();
+    for command in [
+        "helm --kube-context c2 upgrade --install web ./chart",
+        "helm upgrade --install web ./chart --kube-context=c2",
+    ] {
+        let (preview, text) = preview_of(&kube, command);
+        let n = &preview["not_previewed"][0];
+        assert_eq!(n["context"], "c2", "{command}: {text}");
+        assert!(
+            n["reason"]
+                .as_str()
+                .unwrap()
+                .contains("helm changes the cluster its own way"),
+            "{command}: {text}"
+        );
+    }
+}
