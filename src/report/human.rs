@@ -332,6 +332,14 @@ impl Reporter for Human {
     }
 }
 
+/// A report dropped without [`Reporter::finish`] (a run that ended in an error) still ends its
+/// fence, so that the runner obeys docrun's own commands after it.
+impl Drop for Human {
+    fn drop(&mut self) {
+        self.close_fence();
+    }
+}
+
 /// A guide's hygiene in the terminal: one line when the clusters are as they were, else each
 /// leaked or removed object as `context/kind/namespace/name`; an unreachable context's reason
 /// the first time only.
