@@ -278,6 +278,9 @@ fn request(
         "create" => {
             let sub = objects.first().map(|w| w.text.as_str());
             let name = |i: usize| -> Result<String, String> {
+                if let Some(flag) = k.unknown_flag() {
+                    return Err(unknown_shape(&flag));
+                }
                 let w = objects.get(i).ok_or("no name given")?;
                 literal(w, "the name")
             };
@@ -449,10 +452,7 @@ fn literal(w: &Word, what: &str) -> Result<String, String> {
 /// with the reason, so that no preview says "nothing to delete" of a scope it misread.
 fn named_targets(objects: &[&Word], k: &Kubectl, selecting: bool) -> Result<Vec<Target>, String> {
     if let Some(flag) = k.unknown_flag() {
-        return Err(format!(
-            "{flag}: docrun does not know whether kubectl reads the next word as its value, \
-             so it cannot tell the object names from option values"
-        ));
+        return Err(unknown_shape(&flag));
     }
     let labels = k
         .flag("selector")
@@ -525,6 +525,14 @@ fn named_targets(objects: &[&Word], k: &Kubectl, selecting: bool) -> Result<Vec<
             all_namespaces,
         })
         .collect())
+}
+
+/// Why a command with a flag of unknown shape ([`Kubectl::unknown_flag`]) is not previewed.
+fn unknown_shape(flag: &str) -> String {
+    format!(
+        "{flag}: docrun does not know whether kubectl reads the next word as its value, \
+         so it cannot tell the object names from option values"
+    )
 }
 
 /// The objects of a command's `-f` sources, `-l` applied.
@@ -682,6 +690,10 @@ mod tests {
                 "docrun does not preview `kubectl rollout` yet",
             ),
             ("kubectl delete pods", "no name after pods"),
+            (
+                "kubectl create namespace --frobnicate x y",
+                "--frobnicate: docrun does not know whether kubectl reads the next word",
+            ),
         ] {
             let err = read(text, dir.path()).unwrap_err();
             assert!(err.contains(why), "{text}: {err}");
