@@ -52,15 +52,27 @@ pub fn run(cli: Cli) -> ExitCode {
 /// Source lines longer than this are not shown under an error.
 const MAX_SHOWN_LINE: usize = 400;
 
+/// Prints an error to stderr. In GitHub Actions the text (a guide's line, a path, a message
+/// with a step's words) is fenced off from workflow commands, as the reports are
+/// ([`report::github::Fence`]).
 fn report_error(err: &Error, color: bool) {
+    let text = error_text(err, color);
+    eprint!(
+        "{}",
+        report::github::guard(report::github::in_actions(), &text)
+    );
+}
+
+fn error_text(err: &Error, color: bool) -> String {
     match err {
         // A line too long to read on a terminal (a 100 KB value) is not shown: the location,
         // the message and the hint say enough.
         Error::Source(diag) if diag.line_len() > MAX_SHOWN_LINE => {
-            eprintln!("error: {diag}");
+            let mut text = format!("error: {diag}\n");
             if let Some(help) = &diag.help {
-                eprintln!("  help: {help}");
+                text.push_str(&format!("  help: {help}\n"));
             }
+            text
         }
         Error::Source(diag) => {
             let handler = miette::GraphicalReportHandler::new_themed(if color {
@@ -70,12 +82,12 @@ fn report_error(err: &Error, color: bool) {
             });
             let mut out = String::new();
             if handler.render_report(&mut out, diag.as_ref()).is_ok() {
-                eprintln!("error: {out}");
+                format!("error: {out}\n")
             } else {
-                eprintln!("error: {diag}");
+                format!("error: {diag}\n")
             }
         }
-        Error::Failed(msg) if msg.is_empty() => {}
-        other => eprintln!("error: {other}"),
+        Error::Failed(msg) if msg.is_empty() => String::new(),
+        other => format!("error: {other}\n"),
     }
 }

@@ -400,3 +400,36 @@ fn a_broken_guide_fails_alone_and_the_rest_of_the_tree_runs() {
         text(&listed.stdout)
     );
 }
+
+/// An error that shows a line of a stranger's guide (`##[add-mask]x` is a command anywhere in
+/// a line) is fenced in a GitHub Actions log as the reports are.
+#[test]
+fn in_github_actions_an_error_quoting_the_guide_issues_no_command() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("bad.md"),
+        "---\ntest: yes\n---\n{{< text bash >}} ##[add-mask]x\n$ ls\n",
+    )
+    .unwrap();
+    let out = support::docrun::docrun(dir.path())
+        .env("GITHUB_ACTIONS", "true")
+        .args(["run", "bad.md"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        support::docrun::printed(&out)
+    );
+    let log = obeyed(&text(&out.stderr));
+    assert!(log.commands.is_empty(), "{:?}", log.commands);
+    assert!(
+        log.regions
+            .iter()
+            .flat_map(|(_, lines)| lines)
+            .any(|l| l.contains("##[add-mask]x")),
+        "{}",
+        text(&out.stderr)
+    );
+}
