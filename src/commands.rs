@@ -832,8 +832,10 @@ fn to_json_masked<T: serde::Serialize>(value: &T, secrets: &[String]) -> Result<
     to_json(&value)
 }
 
+/// Pretty JSON for stdout, with no line a GitHub Actions runner would obey as a command
+/// ([`report::github::json_without_commands`]): plans and listings hold a guide's text.
 fn to_json<T: serde::Serialize>(value: &T) -> Result<String, Error> {
     serde_json::to_string_pretty(value)
-        .map(|s| s + "\n")
+        .map(|s| report::github::json_without_commands(s) + "\n")
         .map_err(|e| Error::Internal(format!("cannot write JSON: {e}")))
 }

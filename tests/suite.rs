@@ -433,3 +433,29 @@ fn in_github_actions_an_error_quoting_the_guide_issues_no_command() {
         text(&out.stderr)
     );
 }
+
+/// A plan as JSON holds the guide's commands as written, in a form no line of which the
+/// runner obeys (`##[` anywhere in a line is a command to it).
+#[test]
+fn a_plan_as_json_holds_no_workflow_command() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("g.md"),
+        "# G\n\n```bash\necho '##[add-mask]x'\n```\n",
+    )
+    .unwrap();
+    let out = support::docrun::docrun(dir.path())
+        .args(["plan", "g.md", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        support::docrun::printed(&out)
+    );
+    let stdout = text(&out.stdout);
+    assert!(!stdout.contains("##["), "{stdout}");
+    let plan: Value = serde_json::from_str(&stdout).unwrap();
+    assert!(plan.to_string().contains("echo '##[add-mask]x'"), "{plan}");
+}

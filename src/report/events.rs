@@ -385,9 +385,8 @@ impl Reporter for Collect {
 /// returned by [`Reporter::finish`]: a report that could not be written fails the run.
 ///
 /// Every line is one JSON value and nothing else. Strings from steps cannot make a line a
-/// GitHub Actions workflow command: a line starts with `{`, and `##[` (the runner's older
-/// command prefix, obeyed anywhere in a line, always inside a string here) is written
-/// `##\u005b`, the same JSON value.
+/// GitHub Actions workflow command: a line starts with `{`, and `##[` is written `##\u005b`
+/// ([`super::github::json_without_commands`]), the same JSON value.
 #[derive(Default)]
 pub struct JsonLines {
     error: Option<std::io::Error>,
@@ -400,7 +399,7 @@ impl Reporter for JsonLines {
             return;
         }
         if let Ok(line) = serde_json::to_string(event) {
-            let line = line.replace("##[", "##\\u005b");
+            let line = super::github::json_without_commands(line);
             let mut out = std::io::stdout().lock();
             if let Err(e) = writeln!(out, "{line}").and_then(|()| out.flush()) {
                 self.error = Some(e);

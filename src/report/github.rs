@@ -99,6 +99,18 @@ pub fn guard(stop_commands: bool, text: &str) -> Cow<'_, str> {
     }
 }
 
+/// Serialized JSON with no line a GitHub Actions runner takes as a workflow command, and the
+/// same JSON value: `##[` (the runner's older prefix, obeyed anywhere in a line) is written
+/// `##\u005b`. In JSON `#` stands only inside strings, so the `[` after it does too. (A line
+/// of JSON never starts with `::`: it starts with a bracket, a brace, a quote or a space.)
+pub fn json_without_commands(json: String) -> String {
+    if json.contains("##[") {
+        json.replace("##[", "##\\u005b")
+    } else {
+        json
+    }
+}
+
 /// 32 lowercase hex digits from `/dev/urandom`. Where it cannot be read, a SHA-256 of the
 /// time, the process id, a counter and an address stands in: still not known to a guide,
 /// which starts after docrun and cannot see into it.
@@ -392,6 +404,17 @@ mod tests {
         assert_eq!(lines[2], format!("::{token}::"));
         assert_eq!(Fence::around(""), "");
         assert_eq!(guard(false, "::x::"), "::x::");
+    }
+
+    #[test]
+    fn json_keeps_its_value_and_holds_no_old_style_command() {
+        let value = serde_json::json!({"out": "x ##[add-mask]y ##[[z"});
+        let text = json_without_commands(serde_json::to_string(&value).unwrap());
+        assert!(!text.contains("##["), "{text}");
+        assert_eq!(
+            serde_json::from_str::<serde_json::Value>(&text).unwrap(),
+            value
+        );
     }
 
     #[test]
