@@ -375,14 +375,16 @@ async fn preview_request(
                 let r = cluster.typed(resource).await.map_err(unreachable)?;
                 // kubectl lists in the command's namespace (`default` without `-n`), in
                 // every namespace with `-A`, and cluster-wide for a cluster-scoped type.
-                let namespaced = r.as_ref().is_ok_and(|res| res.namespaced);
+                // A type the server does not serve is taken as namespaced: the scope then says
+                // what the command's flags say.
+                let namespaced = r.as_ref().map_or(true, |res| res.namespaced);
                 let ns = (namespaced && !all_namespaces).then(|| {
                     request
                         .namespace
                         .clone()
                         .unwrap_or_else(|| "default".into())
                 });
-                scope = target.scope(ns.as_deref());
+                scope = target.scope(ns.as_deref(), namespaced);
                 let res = match &r {
                     Ok(res) => res,
                     Err(reason) => {

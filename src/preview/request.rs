@@ -71,9 +71,10 @@ pub enum Target {
 
 impl Target {
     /// What a selection selects, as kubectl's flags say it (`-l app=web`, `--all`), and
-    /// where: `in every namespace`, `in namespace NS` (`namespace` is the one the objects are
-    /// listed in, `None` for a cluster-scoped type). `None` for other targets.
-    pub fn scope(&self, namespace: Option<&str>) -> Option<String> {
+    /// where: `in every namespace` (`-A`), `in namespace NS` (`namespace`, the one the objects
+    /// are listed in), nothing more for a type that is not `namespaced`. `None` for other
+    /// targets.
+    pub fn scope(&self, namespace: Option<&str>, namespaced: bool) -> Option<String> {
         let Target::Selected {
             labels,
             fields,
@@ -93,10 +94,10 @@ impl Target {
         if what.is_empty() {
             what.push("--all".to_owned());
         }
-        let place = match (all_namespaces, namespace) {
-            (true, _) => " in every namespace".to_owned(),
-            (false, Some(ns)) => format!(" in namespace {ns}"),
-            (false, None) => String::new(),
+        let place = match (namespaced, all_namespaces, namespace) {
+            (false, _, _) | (true, false, None) => String::new(),
+            (true, true, _) => " in every namespace".to_owned(),
+            (true, false, Some(ns)) => format!(" in namespace {ns}"),
         };
         Some(format!("{}{place}", what.join(" ")))
     }
@@ -630,7 +631,10 @@ mod tests {
                 Target::Object(m) => format!("{}/{}@{}", m.kind(), m.name(), m.origin),
                 Target::Named { resource, name } => format!("{resource}/{name}"),
                 Target::Selected { resource, .. } => {
-                    format!("{resource} {}", t.scope(Some("ns")).unwrap_or_default())
+                    format!(
+                        "{resource} {}",
+                        t.scope(Some("ns"), true).unwrap_or_default()
+                    )
                 }
             })
             .collect()
@@ -738,6 +742,12 @@ mod tests {
         );
         let r = read("kubectl delete cm --all --context c -n x", dir.path()).unwrap();
         assert_eq!(names(&r), ["cm --all in namespace ns"]);
+        // A cluster-scoped type is selected cluster-wide, -A or not.
+        let r = read("kubectl delete ns -l team=x -A", dir.path()).unwrap();
+        assert_eq!(
+            r.targets[0].scope(None, false).as_deref(),
+            Some("-l team=x")
+        );
         let r = read(
             "kubectl label ns sample istio-injection=enabled old- --overwrite",
             dir.path(),
