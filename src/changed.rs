@@ -78,10 +78,8 @@ const GIT_ENV_KEPT: [&str; 2] = ["GIT_CONFIG_GLOBAL", "GIT_EXEC_PATH"];
 fn hardened_git(dir: &Path) -> Command {
     let mut cmd = Command::new("git");
     for (name, _) in std::env::vars_os() {
-        let keep = name
-            .to_str()
-            .is_some_and(|n| !n.starts_with("GIT_") || GIT_ENV_KEPT.contains(&n));
-        if !keep {
+        let git_variable = name.as_encoded_bytes().starts_with(b"GIT_");
+        if git_variable && !name.to_str().is_some_and(|n| GIT_ENV_KEPT.contains(&n)) {
             cmd.env_remove(name);
         }
     }
