@@ -11,6 +11,10 @@
 //! - the tree's `docrun.yaml`, which every guide reads.
 //!
 //! A guide that was deleted, or renamed away, under the tested paths is reported, not an error.
+//!
+//! The tested files are a stranger's: git runs hardened (no fsmonitor, hooks, system config,
+//! `GIT_*` variables of docrun's environment, or bare repository it was not pointed at), and
+//! only on the repository whose work tree holds the tested path.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -40,11 +44,59 @@ pub struct Changes {
     pub renamed: Vec<(PathBuf, PathBuf)>,
 }
 
-/// Runs git in `dir`, bounded by [`GIT_TIMEOUT`]; its stdout, or an error with its stderr.
+/// The settings every git command runs with, whatever the repository's or the tested tree's
+/// files say. The tested tree is a stranger's (a pull request), so git must not run anything
+/// it names, nor take a repository from it that docrun was not pointed at:
+/// - `core.fsmonitor=false`: no fsmonitor hook or daemon (a command git runs on reading the
+///   index);
+/// - `safe.bareRepository=explicit`: a bare repository committed inside the tree (its own
+///   `HEAD`, `config`, `objects/`, `refs/`) is refused instead of used with its config;
+/// - `core.hooksPath=/dev/null`: no hooks (none of the commands below runs one today);
+/// - `core.quotePath=false`: paths as they are (docrun reads them with `-z` anyway).
+///
+/// Network transports stay allowed: a partial clone fetches the blobs a diff needs from the
+/// remote of the repository's own config, which the tree cannot change.
+const GIT_SETTINGS: [&str; 4] = [
+    "core.fsmonitor=false",
+    "safe.bareRepository=explicit",
+    "core.hooksPath=/dev/null",
+    "core.quotePath=false",
+];
+
+/// Variables of docrun's environment that git keeps. Every other `GIT_*` variable (`GIT_DIR`,
+/// `GIT_WORK_TREE`, `GIT_CEILING_DIRECTORIES`, `GIT_INDEX_FILE`, `GIT_CONFIG_PARAMETERS`,
+/// `GIT_EXTERNAL_DIFF`, ...) is removed, so that the repository and its settings are the
+/// tested path's. The user's global config is kept (`GIT_CONFIG_GLOBAL` names it when set): it
+/// is the machine's, not the tree's, and it holds what CI needs, such as the `safe.directory`
+/// that `actions/checkout` adds for a checkout owned by another user.
+const GIT_ENV_KEPT: [&str; 2] = ["GIT_CONFIG_GLOBAL", "GIT_EXEC_PATH"];
+
+/// `git` with [`GIT_SETTINGS`] and a scrubbed environment ([`GIT_ENV_KEPT`]), run in `dir`:
+/// no system config (`GIT_CONFIG_NOSYSTEM`), never a prompt for credentials
+/// (`GIT_TERMINAL_PROMPT=0`), no lock taken to refresh the index (`GIT_OPTIONAL_LOCKS=0`: a
+/// read must not block the user's own git).
+fn hardened_git(dir: &Path) -> Command {
+    let mut cmd = Command::new("git");
+    for (name, _) in std::env::vars_os() {
+        let git_variable = name.as_encoded_bytes().starts_with(b"GIT_");
+        if git_variable && !name.to_str().is_some_and(|n| GIT_ENV_KEPT.contains(&n)) {
+            cmd.env_remove(name);
+        }
+    }
+    cmd.env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_TERMINAL_PROMPT", "0")
+        .env("GIT_OPTIONAL_LOCKS", "0");
+    for setting in GIT_SETTINGS {
+        cmd.arg("-c").arg(setting);
+    }
+    cmd.arg("-C").arg(dir);
+    cmd
+}
+
+/// Runs [`hardened_git`] in `dir`, bounded by [`GIT_TIMEOUT`]; its stdout, or an error with its
+/// stderr.
 fn git(dir: &Path, args: &[&str]) -> Result<Vec<u8>, String> {
-    let mut child = Command::new("git")
-        .arg("-C")
-        .arg(dir)
+    let mut child = hardened_git(dir)
         .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -89,24 +141,74 @@ fn git(dir: &Path, args: &[&str]) -> Result<Vec<u8>, String> {
     }
 }
 
-/// Reads the changes since `reference` in the repository that holds `at`.
-pub fn since(reference: &str, at: &Path) -> Result<Changes, Error> {
+/// The top folder of the repository whose work tree holds `at` (a guide or a folder), as a
+/// canonical path. `at` is resolved first (symbolic links, `..`), git is asked from there
+/// ([`hardened_git`]), and the answer must hold `at`: a tree cannot point docrun at another
+/// repository. Every failure is an input error that names `at` and says what to do.
+fn top_level(reference: &str, at: &Path) -> Result<PathBuf, Error> {
     let usage = |what: String| Error::Usage(format!("--changed-since {reference}: {what}"));
-    let dir = if at.is_dir() {
-        at
-    } else {
-        at.parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(Path::new("."))
-    };
-    let root = git(dir, &["rev-parse", "--show-toplevel"]).map_err(|e| {
+    let canonical = at.canonicalize().map_err(|e| {
         usage(format!(
-            "{} is not in a git repository ({e})\nhint: --changed-since compares with a git reference",
+            "cannot resolve {}: {e}\nhint: --changed-since reads the repository that holds the first tested path",
             at.display()
         ))
     })?;
-    let root = PathBuf::from(String::from_utf8_lossy(&root).trim());
-    let root = root.canonicalize().unwrap_or(root);
+    let dir = if canonical.is_dir() {
+        canonical.as_path()
+    } else {
+        canonical.parent().unwrap_or(Path::new("/"))
+    };
+    let top = git(dir, &["rev-parse", "--show-toplevel"]).map_err(|e| {
+        if e.contains("cannot use bare repository") {
+            usage(format!(
+                "{} is in a bare repository that git found inside the tested files ({e})\n\
+                 hint: a folder with its own HEAD, config, objects and refs is a git repository; \
+                 docrun uses only the repository that holds the checkout, so remove those files",
+                at.display()
+            ))
+        } else if e.contains("dubious ownership") {
+            usage(format!(
+                "{} is in a repository git does not trust ({e})\n\
+                 hint: add it to safe.directory in the global git config; docrun does not read the system config",
+                at.display()
+            ))
+        } else {
+            usage(format!(
+                "{} is not in a git repository ({e})\nhint: --changed-since compares with a git reference",
+                at.display()
+            ))
+        }
+    })?;
+    let top = PathBuf::from(String::from_utf8_lossy(&top).trim());
+    let top = top.canonicalize().map_err(|e| {
+        usage(format!(
+            "git names {} as the top folder of {}, which cannot be resolved: {e}",
+            top.display(),
+            at.display()
+        ))
+    })?;
+    if !canonical.starts_with(&top) {
+        return Err(usage(format!(
+            "{} ({}) is outside {}, the work tree git reports for it\n\
+             hint: a repository setting (core.worktree) points elsewhere; docrun compares only files in the repository's own work tree",
+            at.display(),
+            canonical.display(),
+            top.display()
+        )));
+    }
+    Ok(top)
+}
+
+/// Reads the changes since `reference` in the repository that holds `at`. Every git command
+/// runs hardened ([`hardened_git`]) in the top folder [`top_level`] found and checked.
+pub fn since(reference: &str, at: &Path) -> Result<Changes, Error> {
+    let usage = |what: String| Error::Usage(format!("--changed-since {reference}: {what}"));
+    if reference.starts_with('-') {
+        return Err(usage(
+            "a reference does not start with '-'\nhint: name a branch, a tag or a commit".into(),
+        ));
+    }
+    let root = top_level(reference, at)?;
     git(&root, &["rev-parse", "--verify", "--quiet", &format!("{reference}^{{commit}}")])
         .map_err(|_| {
             usage(format!(
@@ -116,7 +218,16 @@ pub fn since(reference: &str, at: &Path) -> Result<Changes, Error> {
         })?;
     let diff = git(
         &root,
-        &["diff", "--name-status", "-M", "-z", reference, "--"],
+        &[
+            "diff",
+            "--no-ext-diff",
+            "--no-textconv",
+            "--name-status",
+            "-M",
+            "-z",
+            reference,
+            "--",
+        ],
     )
     .map_err(usage)?;
     let untracked =

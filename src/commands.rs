@@ -393,6 +393,7 @@ fn run_command(args: &RunArgs, global: &GlobalArgs) -> Result<ExitCode, Error> {
         verbose: global.verbose,
         progress: std::io::stderr().is_terminal() && !global.quiet,
         live_output: !args.json,
+        stop_commands: report::github::in_actions(),
     }))];
     if args.json {
         reporters.push(Box::new(JsonLines::default()));
@@ -670,16 +671,20 @@ fn test_command(args: &TestArgs, global: &GlobalArgs) -> Result<ExitCode, Error>
         .count();
     let skipped = candidates.len() - to_run - unreadable;
     let terminal = std::io::stderr().is_terminal();
+    // In GitHub Actions, text from the tree (paths, steps' output) is fenced off from the
+    // runner's workflow commands; docrun's own annotations are written outside the fences.
+    let actions = report::github::in_actions();
     let human = HumanOptions {
         color: global.color(),
         quiet: global.quiet,
         verbose: global.verbose,
         progress: false,
         live_output: false,
+        stop_commands: actions,
     };
     if !global.quiet {
         if let Some(s) = &scope {
-            eprint!("{}", s.render());
+            eprint!("{}", report::github::guard(actions, &s.render()));
         }
         eprintln!("Testing {to_run} guides ({skipped} skipped), {jobs} at a time");
     }
@@ -719,7 +724,10 @@ fn test_command(args: &TestArgs, global: &GlobalArgs) -> Result<ExitCode, Error>
     }
     eprint!(
         "{}",
-        crate::visible::visible(&suite::render_summary(&results, skipped))
+        report::github::guard(
+            actions,
+            &crate::visible::visible(&suite::render_summary(&results, skipped))
+        )
     );
     if args.json {
         let mut json = JsonLines::default();
@@ -729,8 +737,10 @@ fn test_command(args: &TestArgs, global: &GlobalArgs) -> Result<ExitCode, Error>
         json.finish()
             .map_err(|e| Error::Failed(format!("--json: {e}")))?;
     }
-    if std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true") {
-        write_stdout(suite::github_annotations(&results).as_bytes())?;
+    if actions {
+        // On stderr: stdout holds only results (`--json` is JSON Lines), and the annotations
+        // come after the fences in the same stream, so the runner reads them outside any.
+        eprint!("{}", suite::github_annotations(&results));
     }
     if let Some(path) = &args.junit {
         let mut junit = JUnit::new(path);
@@ -840,8 +850,10 @@ fn to_json_masked<T: serde::Serialize>(value: &T, secrets: &[String]) -> Result<
     to_json(&value)
 }
 
+/// Pretty JSON for stdout, with no line a GitHub Actions runner would obey as a command
+/// ([`report::github::json_without_commands`]): plans and listings hold a guide's text.
 fn to_json<T: serde::Serialize>(value: &T) -> Result<String, Error> {
     serde_json::to_string_pretty(value)
-        .map(|s| s + "\n")
+        .map(|s| report::github::json_without_commands(s) + "\n")
         .map_err(|e| Error::Internal(format!("cannot write JSON: {e}")))
 }

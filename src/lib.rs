@@ -54,16 +54,30 @@ pub fn run(cli: Cli) -> ExitCode {
 /// Source lines longer than this are not shown under an error.
 const MAX_SHOWN_LINE: usize = 400;
 
+/// Prints an error to stderr. In GitHub Actions the text (a guide's line, a path, a message
+/// with a step's words) is fenced off from workflow commands, as the reports are
+/// ([`report::github::Fence`]).
 fn report_error(err: &Error, color: bool) {
+    let text = error_text(err, color);
+    eprint!(
+        "{}",
+        report::github::guard(report::github::in_actions(), &text)
+    );
+}
+
+/// An error as shown: a guide's hidden characters written out (see [`visible`]), a values
+/// file's lines never shown.
+fn error_text(err: &Error, color: bool) -> String {
     use crate::visible::visible;
     match err {
         // A line too long to read on a terminal (a 100 KB value) is not shown: the location,
         // the message and the hint say enough.
         Error::Source(diag) if diag.line_len() > MAX_SHOWN_LINE || diag.conceals_source() => {
-            eprintln!("error: {}", visible(&diag.to_string()));
+            let mut text = format!("error: {}\n", visible(&diag.to_string()));
             if let Some(help) = &diag.help {
-                eprintln!("  help: {}", visible(help));
+                text.push_str(&format!("  help: {}\n", visible(help)));
             }
+            text
         }
         Error::Source(diag) => {
             let render = |theme| {
@@ -76,18 +90,16 @@ fn report_error(err: &Error, color: bool) {
             // A guide's line with hidden characters is shown without colour, written out.
             let plain = render(miette::GraphicalTheme::unicode_nocolor());
             let out = match plain {
-                Some(plain) if crate::visible::visible(&plain) != plain => {
-                    crate::visible::visible(&plain).into_owned()
-                }
+                Some(plain) if visible(&plain) != plain => visible(&plain).into_owned(),
                 _ if color => {
                     render(miette::GraphicalTheme::unicode()).unwrap_or_else(|| diag.to_string())
                 }
                 Some(plain) => plain,
                 None => visible(&diag.to_string()).into_owned(),
             };
-            eprintln!("error: {out}");
+            format!("error: {out}\n")
         }
-        Error::Failed(msg) if msg.is_empty() => {}
-        other => eprintln!("error: {}", visible(&other.to_string())),
+        Error::Failed(msg) if msg.is_empty() => String::new(),
+        other => format!("error: {}\n", visible(&other.to_string())),
     }
 }

@@ -498,6 +498,7 @@ pub async fn run(
             Ok(s) => s,
             Err(e) => {
                 let text = format!("ERROR {}: {e}\n", path.display());
+                let text = crate::report::github::guard(human.stop_commands, &text);
                 crate::report::write_stderr(progress.as_ref(), &text);
                 runner::RunSummary {
                     status: RunStatus::Failed,
@@ -517,14 +518,15 @@ pub async fn run(
         let mut text = report.take_text();
         if !earlier.is_empty() {
             let attempts = earlier.len() + 1;
-            text.push_str(&if flaky {
+            let line = if flaky {
                 format!(
                     "FLAKY {}: failed, then passed on attempt {attempts}\n",
                     path.display()
                 )
             } else {
                 format!("{}: failed all {attempts} attempts\n", path.display())
-            });
+            };
+            text.push_str(&crate::report::github::guard(human.stop_commands, &line));
         }
         crate::report::write_stderr(progress.as_ref(), &text);
         if let Some(bar) = &progress {

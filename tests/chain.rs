@@ -178,6 +178,7 @@ fn the_founding_chain_runs_against_the_fakes_and_its_trust_check_passes() {
             .env("HOME", kube.dir.path())
             .env("DOCRUN_STATE_DIR", kube.dir.path().join("state"))
             .env("NO_COLOR", "1")
+            .env_remove("GITHUB_ACTIONS")
             .args([
                 "run",
                 guide.to_str().unwrap(),

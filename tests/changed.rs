@@ -294,3 +294,101 @@ fn an_unknown_reference_is_an_input_error() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("is not in a git repository"));
 }
+
+/// A stranger's pull request can commit a bare repository (`HEAD`, `config`, `objects/`,
+/// `refs/`) as the docs folder itself, with a config that names a command as its
+/// `core.fsmonitor` and the folder as its work tree. Git run inside the folder would use that
+/// repository and run the command. docrun runs git hardened: it never uses a bare repository it
+/// was not pointed at, nor any fsmonitor or hook, so selecting guides runs nothing of the tree's.
+#[test]
+fn a_bare_repository_committed_in_the_tested_tree_runs_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let canary = d.join("canary");
+    write(d, "content/a/index.md", &guide("a", &step("echo a")));
+    git(d, &["init", "-q"]);
+    git(d, &["init", "-q", "--bare", "content"]);
+    git(
+        d,
+        &[
+            "--git-dir=content",
+            "--work-tree=content",
+            "commit",
+            "-q",
+            "--allow-empty",
+            "-m",
+            "the stranger's commit, so that HEAD resolves in it",
+        ],
+    );
+    write(
+        d,
+        "content/config",
+        &format!(
+            "[core]\n\trepositoryformatversion = 0\n\tbare = false\n\tworktree = .\n\
+             \tfsmonitor = \"touch '{}'; false\"\n",
+            canary.display()
+        ),
+    );
+    git(d, &["add", "-A"]);
+    git(
+        d,
+        &["commit", "-q", "-m", "docs with a bare repository in them"],
+    );
+    // The trap is armed: plain git inside the folder runs the command.
+    let plain = Command::new("git")
+        .current_dir(d.join("content"))
+        .args(["ls-files", "--others"])
+        .env_remove("GIT_DIR")
+        .output()
+        .unwrap();
+    assert!(plain.status.success() && canary.exists(), "{plain:?}");
+    std::fs::remove_file(&canary).unwrap();
+
+    let out = docrun(d, &["--changed-since", "HEAD", "--list"]);
+    assert!(
+        !canary.exists(),
+        "docrun ran the bare repository's fsmonitor command: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // It fails cleanly: an input error that says why, and nothing listed.
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--changed-since HEAD: content") && err.contains("bare repository"),
+        "{err}"
+    );
+    assert!(out.stdout.is_empty());
+}
+
+/// docrun reads the repository that holds the tested path, whatever `GIT_DIR` and
+/// `GIT_WORK_TREE` in its environment say (a hook or a wrapper may have set them for another
+/// repository).
+#[test]
+fn git_variables_in_the_environment_do_not_redirect_the_scope() {
+    let repo = repo();
+    let d = repo.path();
+    let other = tempfile::tempdir().unwrap();
+    git(other.path(), &["init", "-q"]);
+    write(d, "content/eta/index.md", &guide("eta", &step("echo new")));
+    let out = Command::new(env!("CARGO_BIN_EXE_docrun"))
+        .current_dir(d)
+        .env("NO_COLOR", "1")
+        .env_remove("GITHUB_ACTIONS")
+        .env("GIT_DIR", other.path().join(".git"))
+        .env("GIT_WORK_TREE", other.path())
+        .args(["test", "content", "--changed-since", "main", "--list"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains("content/eta/index.md\n")
+            && text.contains("8 guides unchanged since main (not selected)"),
+        "{text}"
+    );
+}

@@ -224,6 +224,7 @@ fn run_writes_the_same_report_for_one_guide() {
         .env("KUBECONFIG", &kube.kubeconfig_path)
         .env("HOME", kube.dir.path())
         .env("NO_COLOR", "1")
+        .env_remove("GITHUB_ACTIONS")
         .env("DOCRUN_STATE_DIR", dir.path().join("state"))
         .args([
             "run",
@@ -305,6 +306,7 @@ fn a_secret_never_reaches_the_report() {
     let out = Command::new(env!("CARGO_BIN_EXE_docrun"))
         .current_dir(dir.path())
         .env("NO_COLOR", "1")
+        .env_remove("GITHUB_ACTIONS")
         .env("DOCRUN_STATE_DIR", dir.path().join("state"))
         .arg("run")
         .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/run/secret.md"))

@@ -808,3 +808,203 @@ fn an_unknown_field_is_rejected_by_the_servers_strict_validation() {
         "{text}"
     );
 }
+
+/// Config maps in two namespaces of c1: `default/web-a` and `shop/web-b` labelled `app=web`,
+/// `default/db` and `shop/other` labelled `app=db`.
+async fn labelled_config_maps(kube: &FakeKube) {
+    let client = kube.client("c1").await;
+    let namespaces: Api<k8s_openapi::api::core::v1::Namespace> = Api::all(client.clone());
+    let shop = serde_json::from_value(serde_json::json!({"metadata": {"name": "shop"}})).unwrap();
+    namespaces
+        .create(&PostParams::default(), &shop)
+        .await
+        .unwrap();
+    for (ns, name, app) in [
+        ("default", "web-a", "web"),
+        ("default", "db", "db"),
+        ("shop", "web-b", "web"),
+        ("shop", "other", "db"),
+    ] {
+        let api: Api<ConfigMap> = Api::namespaced(client.clone(), ns);
+        let cm: ConfigMap = serde_json::from_value(serde_json::json!({
+            "metadata": {"name": name, "labels": {"app": app}}, "data": {"a": "1"}
+        }))
+        .unwrap();
+        api.create(&PostParams::default(), &cm).await.unwrap();
+    }
+}
+
+/// The preview (JSON) of a guide whose one step is `command`, with the current context c1.
+fn preview_of(kube: &FakeKube, command: &str) -> (Value, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let guide = dir.path().join("scope.md");
+    std::fs::write(&guide, format!("# Scope\n\n```bash\n{command}\n```\n")).unwrap();
+    let (out, text) = docrun(
+        kube,
+        &kube.kubeconfig_path,
+        dir.path(),
+        &[
+            "plan",
+            guide.to_str().unwrap(),
+            "--preview",
+            "--format",
+            "json",
+        ],
+    );
+    assert!(!out.stdout.is_empty(), "{command}: {text}");
+    (json(&out)["preview"].clone(), text)
+}
+
+/// `(kind, namespace/name, outcome)` of c1's objects, sorted.
+fn sorted_objects(preview: &Value) -> Vec<(String, String, String)> {
+    let mut rows = if preview["contexts"].as_array().unwrap().is_empty() {
+        Vec::new()
+    } else {
+        objects(preview, "c1")
+    };
+    rows.sort();
+    rows
+}
+
+#[tokio::test]
+async fn a_selector_across_namespaces_previews_each_matching_object() {
+    let kube = FakeKube::start();
+    labelled_config_maps(&kube).await;
+    let (preview, text) = preview_of(&kube, "kubectl delete configmap -l app=web -A");
+    assert_eq!(
+        sorted_objects(&preview),
+        owned(&[
+            ("ConfigMap", "default/web-a", "would-delete"),
+            ("ConfigMap", "shop/web-b", "would-delete"),
+        ]),
+        "{text}"
+    );
+    let first = &preview["contexts"][0]["objects"][0];
+    assert_eq!(first["scope"], "-l app=web in every namespace", "{text}");
+
+    // --all in every namespace: each object, in each namespace.
+    let (preview, text) = preview_of(&kube, "kubectl delete configmap --all --all-namespaces");
+    let names: Vec<String> = sorted_objects(&preview)
+        .into_iter()
+        .map(|(_, name, _)| name)
+        .collect();
+    for name in ["default/db", "default/web-a", "shop/other", "shop/web-b"] {
+        assert!(names.contains(&name.to_owned()), "{name}: {text}");
+    }
+
+    // One namespace, the selector in its `=` spelling, an output flag: not names.
+    let (preview, text) = preview_of(
+        &kube,
+        "kubectl delete configmap -n shop --selector=app=db -o name --context c1",
+    );
+    assert_eq!(
+        sorted_objects(&preview),
+        owned(&[("ConfigMap", "shop/other", "would-delete")]),
+        "{text}"
+    );
+
+    // A field selector narrows the list as the server reads it.
+    let (preview, text) = preview_of(
+        &kube,
+        "kubectl delete cm -l app=web --field-selector metadata.name=web-b -A",
+    );
+    assert_eq!(
+        sorted_objects(&preview),
+        owned(&[("ConfigMap", "shop/web-b", "would-delete")]),
+        "{text}"
+    );
+
+    // Nothing matches: said of the scope, which is no object name.
+    let (preview, text) = preview_of(&kube, "kubectl delete configmap -l app=none -A");
+    let none = &preview["contexts"][0]["objects"];
+    assert_eq!(none.as_array().unwrap().len(), 1, "{text}");
+    assert_eq!(none[0]["outcome"], "nothing-to-delete", "{text}");
+    assert_eq!(none[0]["name"], "", "{text}");
+    assert_eq!(none[0]["scope"], "-l app=none in every namespace", "{text}");
+    assert!(!text.contains("default/-l"), "{text}");
+
+    // The text report says the same.
+    let dir = tempfile::tempdir().unwrap();
+    let guide = dir.path().join("scope.md");
+    std::fs::write(
+        &guide,
+        "# Scope\n\n```bash\nkubectl delete configmap -l app=web -A\nkubectl delete cm -l app=none -A\n```\n",
+    )
+    .unwrap();
+    let (_, text) = docrun(
+        &kube,
+        &kube.kubeconfig_path,
+        dir.path(),
+        &["plan", guide.to_str().unwrap(), "--preview"],
+    );
+    assert!(
+        text.contains("would delete      ConfigMap shop/web-b  [-l app=web in every namespace]"),
+        "{text}"
+    );
+    assert!(
+        text.contains("nothing to delete ConfigMap (-l app=none in every namespace)\n          note: no object matches"),
+        "{text}"
+    );
+
+    // Nothing was deleted.
+    let api: Api<ConfigMap> = Api::all(kube.client("c1").await);
+    assert_eq!(
+        api.list(&ListParams::default()).await.unwrap().items.len(),
+        4
+    );
+}
+
+#[tokio::test]
+async fn a_scope_docrun_does_not_understand_is_listed_as_not_previewed() {
+    let kube = FakeKube::start();
+    labelled_config_maps(&kube).await;
+    for (command, why) in [
+        (
+            "kubectl delete configmap --frobnicate web-a",
+            "--frobnicate",
+        ),
+        (
+            "kubectl delete configmap web-a -l app=web",
+            "name cannot be provided when a selector is specified",
+        ),
+        (
+            "kubectl delete configmap --all -l app=web",
+            "--all with a selector",
+        ),
+        (
+            "kubectl delete configmap web-a -A",
+            "a resource cannot be retrieved by name across all namespaces",
+        ),
+    ] {
+        let (preview, text) = preview_of(&kube, command);
+        assert_eq!(sorted_objects(&preview), [], "{command}: {text}");
+        let reasons: Vec<&str> = preview["not_previewed"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n["reason"].as_str().unwrap())
+            .collect();
+        assert_eq!(reasons.len(), 1, "{command}: {text}");
+        assert!(reasons[0].contains(why), "{command}: {reasons:?}");
+    }
+}
+
+#[test]
+fn helm_names_its_context_with_kube_context() {
+    let kube = FakeKube::start();
+    for command in [
+        "helm --kube-context c2 upgrade --install web ./chart",
+        "helm upgrade --install web ./chart --kube-context=c2",
+    ] {
+        let (preview, text) = preview_of(&kube, command);
+        let n = &preview["not_previewed"][0];
+        assert_eq!(n["context"], "c2", "{command}: {text}");
+        assert!(
+            n["reason"]
+                .as_str()
+                .unwrap()
+                .contains("helm changes the cluster its own way"),
+            "{command}: {text}"
+        );
+    }
+}

@@ -460,6 +460,7 @@ fn spawn_on_a_terminal(dir: &Path, command: &str) -> std::process::Child {
         .current_dir(dir)
         .env("NO_COLOR", "1")
         .env("DOCRUN_STATE_DIR", dir.join(".state"))
+        .env_remove("GITHUB_ACTIONS")
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())

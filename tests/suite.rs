@@ -176,10 +176,187 @@ fn github_actions_get_error_annotations_at_the_failing_line() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
-    let stdout = text(&out.stdout);
     assert_eq!(
-        stdout.lines().collect::<Vec<_>>(),
+        obeyed(&text(&out.stderr)).commands,
         ["::error file=tests/fixtures/tree/content/beta.md,line=16,title=docrun%3A step break_1 failed::expected line 1 `three` does not match actual line 1 `two`"]
+    );
+    assert!(out.stdout.is_empty(), "{}", text(&out.stdout));
+}
+
+/// A GitHub Actions log as the runner reads it: the workflow commands it would obey (lines
+/// outside `::stop-commands::TOKEN` ... `::TOKEN::`, in the `::` or the older `##[` form), and
+/// the tokens of the regions, with the lines inside each.
+struct Log {
+    commands: Vec<String>,
+    regions: Vec<(String, Vec<String>)>,
+}
+
+fn obeyed(log: &str) -> Log {
+    let mut commands = Vec::new();
+    let mut regions: Vec<(String, Vec<String>)> = Vec::new();
+    let mut stopped: Option<String> = None;
+    for line in log.lines() {
+        let command = line.trim_start();
+        match &stopped {
+            Some(token) => {
+                if command.eq_ignore_ascii_case(&format!("::{token}::"))
+                    || line.to_ascii_lowercase().contains(&format!("##[{token}]"))
+                {
+                    stopped = None;
+                } else {
+                    regions.last_mut().unwrap().1.push(line.to_owned());
+                }
+            }
+            None => {
+                if let Some(token) = command.strip_prefix("::stop-commands::") {
+                    stopped = Some(token.to_ascii_lowercase());
+                    regions.push((token.to_owned(), Vec::new()));
+                } else if command.starts_with("::") || line.contains("##[") {
+                    commands.push(line.to_owned());
+                }
+            }
+        }
+    }
+    assert!(stopped.is_none(), "a region is left open:\n{log}");
+    Log { commands, regions }
+}
+
+/// A guide whose failing step prints workflow commands, and a passing one.
+fn commanding_tree() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("pwn.md"),
+        "---\ntest: yes\n---\n## Steps {#steps}\n\n{{< text bash >}}\n\
+         $ echo '::error::pwned'; echo '::add-mask::x'; echo '  ##[set-output name=a]b'; \
+         echo '::stop-commands::mine'; echo '::mine::'; printf '::warning::'; sleep 0.2; echo 'late'; (exit 3)\n\
+         {{< /text >}}\n",
+    )
+    .unwrap();
+    dir
+}
+
+#[test]
+fn in_github_actions_step_output_cannot_issue_workflow_commands() {
+    let tree = commanding_tree();
+    let run = || {
+        support::docrun::docrun(tree.path())
+            .env("GITHUB_ACTIONS", "true")
+            .args(["test", "."])
+            .output()
+            .unwrap()
+    };
+    let (first, second) = (run(), run());
+    assert_eq!(
+        first.status.code(),
+        Some(1),
+        "{}",
+        support::docrun::printed(&first)
+    );
+    let log = obeyed(&text(&first.stderr));
+    // The one command the runner obeys is docrun's annotation of the failure.
+    assert_eq!(
+        log.commands.len(),
+        1,
+        "{:?}\n{}",
+        log.commands,
+        text(&first.stderr)
+    );
+    assert!(
+        log.commands[0]
+            .starts_with("::error file=./pwn.md,line=6,title=docrun%3A step steps_1 failed::"),
+        "{:?}",
+        log.commands
+    );
+    // The step's lines are in the log, inside a region.
+    let inside: Vec<&String> = log.regions.iter().flat_map(|(_, lines)| lines).collect();
+    for printed in [
+        "::error::pwned",
+        "::add-mask::x",
+        "##[set-output name=a]b",
+        "::mine::",
+        "::warning::late",
+    ] {
+        assert!(
+            inside.iter().any(|l| l.trim() == printed),
+            "{printed:?} is not shown inside a region: {inside:?}"
+        );
+    }
+    // Tokens are long, random and new each time.
+    let tokens = |out: &Output| -> Vec<String> {
+        obeyed(&text(&out.stderr))
+            .regions
+            .into_iter()
+            .map(|(t, _)| t)
+            .collect()
+    };
+    let (a, b) = (tokens(&first), tokens(&second));
+    assert!(a.iter().all(|t| t.len() >= 32), "{a:?}");
+    assert!(a.iter().all(|t| !b.contains(t)), "{a:?} {b:?}");
+    let unique: BTreeSet<&String> = a.iter().collect();
+    assert_eq!(unique.len(), a.len(), "{a:?}");
+
+    // `docrun run` echoes the output as it comes, inside a region too.
+    let out = support::docrun::docrun(tree.path())
+        .env("GITHUB_ACTIONS", "true")
+        .args(["run", "pwn.md", "--no-preflight"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        support::docrun::printed(&out)
+    );
+    let log = obeyed(&text(&out.stderr));
+    assert!(
+        log.commands.is_empty(),
+        "{:?}\n{}",
+        log.commands,
+        text(&out.stderr)
+    );
+    let inside: Vec<&String> = log.regions.iter().flat_map(|(_, lines)| lines).collect();
+    assert!(
+        inside.iter().any(|l| l.trim() == "::warning::late"),
+        "{inside:?}"
+    );
+}
+
+#[test]
+fn in_github_actions_json_output_is_json_lines_only() {
+    let tree = commanding_tree();
+    let out = support::docrun::docrun(tree.path())
+        .env("GITHUB_ACTIONS", "true")
+        .args(["test", ".", "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        support::docrun::printed(&out)
+    );
+    let stdout = text(&out.stdout);
+    let mut output = String::new();
+    for line in stdout.lines() {
+        let event: Value = serde_json::from_str(line)
+            .unwrap_or_else(|e| panic!("not a JSON line ({e}): {line}\n{stdout}"));
+        if event["type"] == "step_finished" {
+            output.push_str(event["output"].as_str().unwrap_or_default());
+        }
+        assert!(!line.contains("##["), "the runner would obey {line}");
+    }
+    // The step's text is in the events as it was printed.
+    assert!(
+        output.contains("::add-mask::x\n  ##[set-output name=a]b\n"),
+        "{stdout}"
+    );
+    // The annotation is on stderr, outside the regions.
+    let log = obeyed(&text(&out.stderr));
+    assert_eq!(log.commands.len(), 1, "{:?}", log.commands);
+    assert!(
+        log.commands[0].starts_with("::error file=./pwn.md"),
+        "{:?}",
+        log.commands
     );
 }
 
@@ -222,4 +399,63 @@ fn a_broken_guide_fails_alone_and_the_rest_of_the_tree_runs() {
         "{}",
         text(&listed.stdout)
     );
+}
+
+/// An error that shows a line of a stranger's guide (`##[add-mask]x` is a command anywhere in
+/// a line) is fenced in a GitHub Actions log as the reports are.
+#[test]
+fn in_github_actions_an_error_quoting_the_guide_issues_no_command() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("bad.md"),
+        "---\ntest: yes\n---\n{{< text bash >}} ##[add-mask]x\n$ ls\n",
+    )
+    .unwrap();
+    let out = support::docrun::docrun(dir.path())
+        .env("GITHUB_ACTIONS", "true")
+        .args(["run", "bad.md"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        support::docrun::printed(&out)
+    );
+    let log = obeyed(&text(&out.stderr));
+    assert!(log.commands.is_empty(), "{:?}", log.commands);
+    assert!(
+        log.regions
+            .iter()
+            .flat_map(|(_, lines)| lines)
+            .any(|l| l.contains("##[add-mask]x")),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+/// A plan as JSON holds the guide's commands as written, in a form no line of which the
+/// runner obeys (`##[` anywhere in a line is a command to it).
+#[test]
+fn a_plan_as_json_holds_no_workflow_command() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("g.md"),
+        "# G\n\n```bash\necho '##[add-mask]x'\n```\n",
+    )
+    .unwrap();
+    let out = support::docrun::docrun(dir.path())
+        .args(["plan", "g.md", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        support::docrun::printed(&out)
+    );
+    let stdout = text(&out.stdout);
+    assert!(!stdout.contains("##["), "{stdout}");
+    let plan: Value = serde_json::from_str(&stdout).unwrap();
+    assert!(plan.to_string().contains("echo '##[add-mask]x'"), "{plan}");
 }

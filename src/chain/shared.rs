@@ -361,7 +361,9 @@ fn report(
     let (status, passed, failed, skipped) = match summary {
         Ok(s) => (s.status, s.passed, s.failed, s.skipped),
         Err(e) => {
-            crate::report::write_stderr(progress, &format!("ERROR {}: {e}\n", path.display()));
+            let text = format!("ERROR {}: {e}\n", path.display());
+            let text = crate::report::github::guard(human.stop_commands, &text);
+            crate::report::write_stderr(progress, &text);
             (RunStatus::Failed, 0, 1, 0)
         }
     };
@@ -425,7 +427,12 @@ fn skipped(
     for e in &events {
         text.event(e);
     }
-    let text = format!("SKIP {}: {reason}\n{}", d.path.display(), text.take_text());
+    let skip = format!("SKIP {}: {reason}\n", d.path.display());
+    let text = format!(
+        "{}{}",
+        crate::report::github::guard(human.stop_commands, &skip),
+        text.take_text()
+    );
     crate::report::write_stderr(progress, &text);
     if let Some(bar) = progress {
         bar.inc(1);

@@ -782,12 +782,69 @@ fn istioctl(args: &[Word]) -> Vec<Effect> {
     }
 }
 
+/// helm flags that take a value as the next word (so that the value is not read as the
+/// subcommand, the release or the chart: `helm --kube-context c2 upgrade web ./chart`).
+const HELM_VALUE_FLAGS: &[&str] = &[
+    "--kube-context",
+    "--kubeconfig",
+    "--kube-apiserver",
+    "--kube-token",
+    "--kube-as-user",
+    "--kube-as-group",
+    "--kube-ca-file",
+    "--kube-tls-server-name",
+    "-n",
+    "--namespace",
+    "-f",
+    "--values",
+    "--set",
+    "--set-string",
+    "--set-file",
+    "--set-json",
+    "--set-literal",
+    "--version",
+    "--repo",
+    "--timeout",
+    "-o",
+    "--output",
+    "--description",
+    "--post-renderer",
+    "--post-renderer-args",
+    "--username",
+    "--password",
+    "--ca-file",
+    "--cert-file",
+    "--key-file",
+    "--keyring",
+    "--registry-config",
+    "--repository-cache",
+    "--repository-config",
+    "--history-max",
+    "--max-history",
+    "--name-template",
+    "--burst-limit",
+    "--qps",
+    "--labels",
+    "-l",
+    "--selector",
+    "--revision",
+    "--cascade",
+];
+
 fn helm(args: &[Word]) -> Vec<Effect> {
-    let positionals: Vec<&str> = args
-        .iter()
-        .filter(|w| !w.text.starts_with('-'))
-        .map(|w| w.text.as_str())
-        .collect();
+    let mut positionals: Vec<&str> = Vec::new();
+    let mut i = 0;
+    while i < args.len() {
+        let t = args[i].text.as_str();
+        if HELM_VALUE_FLAGS.contains(&t) {
+            i += 2;
+            continue;
+        }
+        if !t.starts_with('-') {
+            positionals.push(t);
+        }
+        i += 1;
+    }
     let context = args.iter().enumerate().find_map(|(i, w)| {
         w.text
             .strip_prefix("--kube-context=")
@@ -879,6 +936,20 @@ mod tests {
         c.sort();
         c.dedup();
         c
+    }
+
+    #[test]
+    fn helm_reads_its_kube_context_and_skips_flag_values() {
+        for text in [
+            "helm --kube-context c2 upgrade --install web ./chart -n shop",
+            "helm upgrade --install -n shop web ./chart --kube-context=c2",
+        ] {
+            let effects: Vec<Effect> = read(text, &|_| None).iter().flat_map(classify).collect();
+            assert_eq!(effects.len(), 1, "{text}: {effects:?}");
+            assert_eq!(effects[0].class, Class::ChangesCluster, "{text}");
+            assert_eq!(effects[0].reason, "helm upgrade web ./chart", "{text}");
+            assert_eq!(effects[0].context.as_deref(), Some("c2"), "{text}");
+        }
     }
 
     #[test]

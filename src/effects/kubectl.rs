@@ -85,6 +85,53 @@ const VALUE_FLAGS: &[&str] = &[
     "raw",
     "chunk-size",
     "show-kind-columns",
+    "label-columns",
+    "v",
+    "vmodule",
+    "log-file",
+    "log-file-max-size",
+    "cache-dir",
+    "tls-server-name",
+    "as-uid",
+    "kuberc",
+    "profile",
+    "profile-output",
+    "patch-file",
+];
+
+/// kubectl switches: flags that take no value unless it is attached with `=`. With
+/// [`VALUE_FLAGS`], the flags whose shape docrun knows ([`Kubectl::unknown_flag`]).
+const SWITCHES: &[&str] = &[
+    "all",
+    "all-namespaces",
+    "ignore-not-found",
+    "force",
+    "now",
+    "wait",
+    "recursive",
+    "overwrite",
+    "local",
+    "list",
+    "record",
+    "dry-run",
+    "server-side",
+    "force-conflicts",
+    "prune",
+    "save-config",
+    "show-labels",
+    "watch",
+    "stdin",
+    "tty",
+    "quiet",
+    "interactive",
+    "insecure-skip-tls-verify",
+    "match-server-version",
+    "disable-compression",
+    "allow-missing-template-keys",
+    "show-managed-fields",
+    "warnings-as-errors",
+    "no-headers",
+    "show-kind",
 ];
 
 /// The long name of a short flag.
@@ -170,9 +217,8 @@ impl Kubectl {
                 } else {
                     k.flags.push((name, None));
                     for c in attached.chars() {
-                        if let Some(l) = long(c) {
-                            k.flags.push((l.to_owned(), None));
-                        }
+                        let name = long(c).map_or_else(|| c.to_string(), str::to_owned);
+                        k.flags.push((name, None));
                     }
                 }
             } else {
@@ -216,6 +262,26 @@ impl Kubectl {
         self.flags
             .iter()
             .any(|(n, v)| n == name && v.as_ref().is_none_or(|v| v.text != "false"))
+    }
+
+    /// The first flag given without an attached value (`--name=value`) whose shape docrun does
+    /// not know, as typed (`--frobnicate`, `-x`): kubectl may read the next word as its value,
+    /// so docrun cannot tell the command's object names from option values.
+    pub fn unknown_flag(&self) -> Option<String> {
+        self.flags
+            .iter()
+            .find(|(name, value)| {
+                value.is_none()
+                    && !VALUE_FLAGS.contains(&name.as_str())
+                    && !SWITCHES.contains(&name.as_str())
+            })
+            .map(|(name, _)| {
+                if name.chars().count() == 1 {
+                    format!("-{name}")
+                } else {
+                    format!("--{name}")
+                }
+            })
     }
 
     /// The context the command talks to: its `--context`, else `None` (the kubeconfig's current
@@ -270,5 +336,24 @@ mod tests {
         assert_eq!(k.objects()[0].text, "pod");
         assert_eq!(k.rest[0].text, "curl");
         assert!(k.has("stdin") && k.has("tty"));
+    }
+
+    #[test]
+    fn flags_of_unknown_shape_are_found() {
+        let k = parse("kubectl delete cm -l app=x -A -o name --context c -v 6 --wait=false a");
+        assert_eq!(k.unknown_flag(), None);
+        assert_eq!(k.objects()[1].text, "a");
+        assert_eq!(
+            parse("kubectl delete cm --frobnicate a").unknown_flag(),
+            Some("--frobnicate".into())
+        );
+        assert_eq!(
+            parse("kubectl delete cm --frobnicate=yes a").unknown_flag(),
+            None
+        );
+        assert_eq!(
+            parse("kubectl delete cm -Ax a").unknown_flag(),
+            Some("-x".into())
+        );
     }
 }

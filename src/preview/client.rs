@@ -225,17 +225,22 @@ impl Cluster {
         Ok(found.map(to_value))
     }
 
-    /// The live objects matching a label selector (all of them without one).
+    /// The live objects matching a label selector and a field selector (all of them without
+    /// either), in `namespace`, or in every namespace (`None`, or a cluster-scoped type).
     pub async fn list(
         &self,
         r: &Resource,
         namespace: Option<&str>,
-        selector: Option<&str>,
+        labels: Option<&str>,
+        fields: Option<&str>,
     ) -> Result<Vec<Value>, Failure> {
         let api = self.api(r, namespace);
         let mut params = ListParams::default();
-        if let Some(s) = selector {
+        if let Some(s) = labels {
             params = params.labels(s);
+        }
+        if let Some(s) = fields {
+            params = params.fields(s);
         }
         let list = self.call(api.list(&params)).await?;
         Ok(list.items.into_iter().map(to_value).collect())

@@ -81,7 +81,12 @@ pub struct ObjectPreview {
     pub kind: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub namespace: Option<String>,
+    /// The object's name; empty when a selection matched none (`scope` says which).
     pub name: String,
+    /// For objects a selection picked (`-l`, `--field-selector`, `--all`, `-A`): the selection
+    /// and where it was listed, as in `-l app=web in every namespace`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
     #[serde(flatten)]
     pub outcome: Outcome,
     /// What else the reader should know (the server could not check it; kubectl would fail).
@@ -338,10 +343,12 @@ async fn preview_request(
                 kind: kind.to_owned(),
                 namespace: namespace.map(str::to_owned),
                 name: name.to_owned(),
+                scope: None,
                 outcome: Outcome::Unchanged,
                 note: None,
             }
         };
+        let mut scope = None;
         // Resolve the target's resource and the names it stands for.
         let (resource, objects): (Result<Resource, String>, Vec<Named>) = match target {
             Target::Object(m) => {
@@ -359,47 +366,83 @@ async fn preview_request(
                 let r = cluster.typed(resource).await.map_err(unreachable)?;
                 (r, vec![(None, request.namespace.clone(), name.clone())])
             }
-            Target::Selected { resource, selector } => {
+            Target::Selected {
+                resource,
+                labels,
+                fields,
+                all_namespaces,
+            } => {
                 let r = cluster.typed(resource).await.map_err(unreachable)?;
-                let ns = request.namespace.clone().or(Some("default".into()));
-                match &r {
-                    Ok(res) => {
-                        let items = cluster
-                            .list(
-                                res,
-                                ns.as_deref().filter(|_| res.namespaced),
-                                selector.as_deref(),
-                            )
-                            .await
-                            .map_err(unreachable)?;
-                        let found: Vec<_> = items
-                            .iter()
-                            .map(|o| {
-                                (
-                                    None,
-                                    o["metadata"]["namespace"].as_str().map(str::to_owned),
-                                    o["metadata"]["name"].as_str().unwrap_or("").to_owned(),
-                                )
-                            })
-                            .collect();
-                        if found.is_empty() {
-                            let mut p = shown(
-                                &res.api.kind,
-                                ns.as_deref().filter(|_| res.namespaced),
-                                &selector
-                                    .as_ref()
-                                    .map_or("--all".to_owned(), |s| format!("-l {s}")),
-                                None,
-                            );
-                            p.outcome = Outcome::NothingToDelete;
-                            p.note = Some("no object matches".into());
-                            out.push(p);
-                            continue;
-                        }
-                        (r, found)
+                // kubectl lists in the command's namespace (`default` without `-n`), in
+                // every namespace with `-A`, and cluster-wide for a cluster-scoped type.
+                // A type the server does not serve is taken as namespaced: the scope then says
+                // what the command's flags say.
+                let namespaced = r.as_ref().map_or(true, |res| res.namespaced);
+                let ns = (namespaced && !all_namespaces).then(|| {
+                    request
+                        .namespace
+                        .clone()
+                        .unwrap_or_else(|| "default".into())
+                });
+                scope = target.scope(ns.as_deref(), namespaced);
+                let res = match &r {
+                    Ok(res) => res,
+                    Err(reason) => {
+                        let mut p = shown(resource, ns.as_deref(), "", None);
+                        p.scope = scope.clone();
+                        p.outcome = Outcome::Rejected {
+                            reason: reason.clone(),
+                        };
+                        out.push(p);
+                        continue;
                     }
-                    Err(_) => (r, vec![(None, ns, selector.clone().unwrap_or_default())]),
+                };
+                let listed = cluster
+                    .list(res, ns.as_deref(), labels.as_deref(), fields.as_deref())
+                    .await;
+                let items = match listed {
+                    Ok(items) => items,
+                    // The server refuses the selection (a field it cannot select on): kubectl
+                    // would fail with the same words.
+                    Err(Failure::Api {
+                        code,
+                        reason,
+                        message,
+                    }) => {
+                        let mut p = shown(&res.api.kind, ns.as_deref(), "", None);
+                        p.scope = scope.clone();
+                        p.outcome = Outcome::Rejected {
+                            reason: format!("{message} ({code} {reason})"),
+                        };
+                        out.push(p);
+                        continue;
+                    }
+                    Err(f) => return Err(unreachable(f)),
+                };
+                // Objects an earlier step would delete are gone by then: kubectl's list
+                // would not hold them.
+                let found: Vec<Named> = items
+                    .iter()
+                    .map(|o| {
+                        (
+                            None,
+                            o["metadata"]["namespace"].as_str().map(str::to_owned),
+                            o["metadata"]["name"].as_str().unwrap_or("").to_owned(),
+                        )
+                    })
+                    .filter(|(_, ns, name)| {
+                        !pending.deleted.contains(&key(res, ns.as_deref(), name))
+                    })
+                    .collect();
+                if found.is_empty() {
+                    let mut p = shown(&res.api.kind, ns.as_deref(), "", None);
+                    p.scope = scope.clone();
+                    p.outcome = Outcome::NothingToDelete;
+                    p.note = Some("no object matches".into());
+                    out.push(p);
+                    continue;
                 }
+                (r, found)
             }
         };
         let source = match target {
@@ -448,11 +491,9 @@ async fn preview_request(
                     Target::Named { resource, name } => {
                         (resource.clone(), name.clone(), request.namespace.clone())
                     }
-                    Target::Selected { resource, selector } => (
-                        resource.clone(),
-                        selector.clone().unwrap_or_default(),
-                        request.namespace.clone(),
-                    ),
+                    Target::Selected { .. } => {
+                        unreachable!("a selection whose type is unknown is reported above")
+                    }
                 };
                 let mut p = shown(&kind, ns.as_deref(), &name, source.as_ref());
                 p.outcome = Outcome::Rejected { reason };
@@ -467,6 +508,7 @@ async fn preview_request(
                 None
             };
             let mut p = shown(&resource.api.kind, ns.as_deref(), &name, source.as_ref());
+            p.scope = scope.clone();
             let (outcome, note) = preview_object(
                 cluster,
                 request,

@@ -6,6 +6,11 @@
 //! directly or through `cat <<EOF |`), in a file under the working directory (where a run would
 //! read it), or in the command's own arguments (`create namespace`, `--from-literal`). Nothing
 //! is fetched: a manifest at a URL is listed as not previewed.
+//!
+//! Option values are never object names. `kubectl delete TYPE` with `-l`, `--field-selector`,
+//! `--all` and `-A` is a selection ([`Target::Selected`]) that the preview lists on the server
+//! as kubectl would; a flag whose shape docrun does not know, a combination kubectl refuses, or
+//! a selection on a verb whose selection is not previewed is listed as not previewed, with why.
 
 use std::path::Path;
 
@@ -53,11 +58,49 @@ pub enum Target {
     Object(Manifest),
     /// A resource type as typed on the command line (`deployment`, `ns`, `svc`) and a name.
     Named { resource: String, name: String },
-    /// Every object of a type matching a selector (`-l`), or all of them (`--all`).
+    /// The objects of a type kubectl would select: those matching a label selector (`-l`)
+    /// and a field selector (`--field-selector`), or all of them (`--all`); in the command's
+    /// namespace, or in every namespace (`-A`).
     Selected {
         resource: String,
-        selector: Option<String>,
+        labels: Option<String>,
+        fields: Option<String>,
+        all_namespaces: bool,
     },
+}
+
+impl Target {
+    /// What a selection selects, as kubectl's flags say it (`-l app=web`, `--all`), and
+    /// where: `in every namespace` (`-A`), `in namespace NS` (`namespace`, the one the objects
+    /// are listed in), nothing more for a type that is not `namespaced`. `None` for other
+    /// targets.
+    pub fn scope(&self, namespace: Option<&str>, namespaced: bool) -> Option<String> {
+        let Target::Selected {
+            labels,
+            fields,
+            all_namespaces,
+            ..
+        } = self
+        else {
+            return None;
+        };
+        let mut what = Vec::new();
+        if let Some(l) = labels {
+            what.push(format!("-l {l}"));
+        }
+        if let Some(f) = fields {
+            what.push(format!("--field-selector {f}"));
+        }
+        if what.is_empty() {
+            what.push("--all".to_owned());
+        }
+        let place = match (namespaced, all_namespaces, namespace) {
+            (false, _, _) | (true, false, None) => String::new(),
+            (true, true, _) => " in every namespace".to_owned(),
+            (true, false, Some(ns)) => format!(" in namespace {ns}"),
+        };
+        Some(format!("{}{place}", what.join(" ")))
+    }
 }
 
 /// One change a step's command asks of a cluster.
@@ -236,6 +279,9 @@ fn request(
         "create" => {
             let sub = objects.first().map(|w| w.text.as_str());
             let name = |i: usize| -> Result<String, String> {
+                if let Some(flag) = k.unknown_flag() {
+                    return Err(unknown_shape(&flag));
+                }
                 let w = objects.get(i).ok_or("no name given")?;
                 literal(w, "the name")
             };
@@ -307,7 +353,7 @@ fn request(
                     manifests.into_iter().map(Target::Object).collect(),
                 ));
             }
-            let targets = named_targets(&objects, &k)?;
+            let targets = named_targets(&objects, &k, true)?;
             Ok(base(op, targets))
         }
         "label" | "annotate" => {
@@ -326,7 +372,7 @@ fn request(
             if k.flag("selector").is_some() || k.has("all") {
                 return Err(format!("kubectl {verb} by selector is not previewed"));
             }
-            let targets = named_targets(&names, &k)?;
+            let targets = named_targets(&names, &k, false)?;
             Ok(base(
                 Op::Meta {
                     field: if verb == "label" {
@@ -356,7 +402,7 @@ fn request(
                     "--type {patch_type}: not a patch type (merge, json, strategic)"
                 ));
             }
-            let targets = named_targets(&objects, &k)?;
+            let targets = named_targets(&objects, &k, false)?;
             Ok(base(Op::Patch { patch_type, body }, targets))
         }
         "scale" => {
@@ -367,7 +413,7 @@ fn request(
             if k.flag("filename").is_some() || k.flag("selector").is_some() {
                 return Err("kubectl scale by file or selector is not previewed".into());
             }
-            let targets = named_targets(&objects, &k)?;
+            let targets = named_targets(&objects, &k, false)?;
             Ok(base(Op::Scale { replicas }, targets))
         }
         "set" if objects.first().is_some_and(|w| w.text == "image") => {
@@ -382,7 +428,7 @@ fn request(
             if images.is_empty() {
                 return Err("kubectl set image names no container=image".into());
             }
-            let targets = named_targets(&names, &k)?;
+            let targets = named_targets(&names, &k, false)?;
             Ok(base(Op::SetImage { images }, targets))
         }
         other => Err(format!("docrun does not preview `kubectl {other}` yet")),
@@ -400,8 +446,35 @@ fn literal(w: &Word, what: &str) -> Result<String, String> {
     }
 }
 
-/// `TYPE NAME...`, `TYPE/NAME...`, `TYPE -l SELECTOR`, `TYPE --all`.
-fn named_targets(objects: &[&Word], k: &Kubectl) -> Result<Vec<Target>, String> {
+/// `TYPE NAME...`, `TYPE/NAME...`, and, where `selecting` (`kubectl delete`), `TYPE` with
+/// `-l SELECTOR`, `--field-selector SELECTOR` or `--all`, in the namespace or in every one
+/// (`-A`). Option values are never names: a flag whose shape docrun does not know, a
+/// combination kubectl refuses, or a selection where the verb's is not previewed is `Err`,
+/// with the reason, so that no preview says "nothing to delete" of a scope it misread.
+fn named_targets(objects: &[&Word], k: &Kubectl, selecting: bool) -> Result<Vec<Target>, String> {
+    if let Some(flag) = k.unknown_flag() {
+        return Err(unknown_shape(&flag));
+    }
+    let labels = k
+        .flag("selector")
+        .map(|w| literal(w, "the selector"))
+        .transpose()?;
+    let fields = k
+        .flag("field-selector")
+        .map(|w| literal(w, "the field selector"))
+        .transpose()?;
+    let all = k.has("all");
+    let all_namespaces = k.has("all-namespaces");
+    let verb = k.verb().unwrap_or("");
+    if (labels.is_some() || fields.is_some() || all) && !selecting {
+        return Err(format!("kubectl {verb} by selector is not previewed"));
+    }
+    if all && (labels.is_some() || fields.is_some()) {
+        return Err(
+            "kubectl would fail: --all with a selector (\"setting 'all' parameter but found a non empty selector\")"
+                .into(),
+        );
+    }
     let mut targets = Vec::new();
     let mut resource: Option<String> = None;
     for w in objects {
@@ -422,25 +495,45 @@ fn named_targets(objects: &[&Word], k: &Kubectl) -> Result<Vec<Target>, String> 
             resource = Some(text);
         }
     }
-    if let Some(r) = resource.filter(|_| targets.is_empty()) {
-        let selector = k
-            .flag("selector")
-            .map(|w| literal(w, "the selector"))
-            .transpose()?;
-        if selector.is_none() && !k.has("all") {
-            return Err(format!("no name after {r}"));
+    if !targets.is_empty() {
+        if labels.is_some() || fields.is_some() {
+            return Err(
+                "kubectl would fail: name cannot be provided when a selector is specified".into(),
+            );
         }
-        for r in r.split(',') {
-            targets.push(Target::Selected {
-                resource: r.to_owned(),
-                selector: selector.clone(),
-            });
+        if all {
+            return Err("names together with --all: docrun does not preview that".into());
         }
+        if all_namespaces {
+            return Err(
+                "kubectl would fail: a resource cannot be retrieved by name across all namespaces"
+                    .into(),
+            );
+        }
+        return Ok(targets);
     }
-    if targets.is_empty() {
+    let Some(r) = resource else {
         return Err("names no object".into());
+    };
+    if labels.is_none() && fields.is_none() && !all {
+        return Err(format!("no name after {r}"));
     }
-    Ok(targets)
+    Ok(r.split(',')
+        .map(|r| Target::Selected {
+            resource: r.to_owned(),
+            labels: labels.clone(),
+            fields: fields.clone(),
+            all_namespaces,
+        })
+        .collect())
+}
+
+/// Why a command with a flag of unknown shape ([`Kubectl::unknown_flag`]) is not previewed.
+fn unknown_shape(flag: &str) -> String {
+    format!(
+        "{flag}: docrun does not know whether kubectl reads the next word as its value, \
+         so it cannot tell the object names from option values"
+    )
 }
 
 /// The objects of a command's `-f` sources, `-l` applied.
@@ -537,7 +630,12 @@ mod tests {
             .map(|t| match t {
                 Target::Object(m) => format!("{}/{}@{}", m.kind(), m.name(), m.origin),
                 Target::Named { resource, name } => format!("{resource}/{name}"),
-                Target::Selected { resource, selector } => format!("{resource} {selector:?}"),
+                Target::Selected { resource, .. } => {
+                    format!(
+                        "{resource} {}",
+                        t.scope(Some("ns"), true).unwrap_or_default()
+                    )
+                }
             })
             .collect()
     }
@@ -596,6 +694,10 @@ mod tests {
                 "docrun does not preview `kubectl rollout` yet",
             ),
             ("kubectl delete pods", "no name after pods"),
+            (
+                "kubectl create namespace --frobnicate x y",
+                "--frobnicate: docrun does not know whether kubectl reads the next word",
+            ),
         ] {
             let err = read(text, dir.path()).unwrap_err();
             assert!(err.contains(why), "{text}: {err}");
@@ -625,7 +727,27 @@ mod tests {
             }
         );
         let r = read("kubectl delete pods -l app=x", dir.path()).unwrap();
-        assert_eq!(names(&r), ["pods Some(\"app=x\")"]);
+        assert_eq!(names(&r), ["pods -l app=x in namespace ns"]);
+        let r = read(
+            "kubectl delete pods,svc --field-selector=metadata.name=a -A -o name",
+            dir.path(),
+        )
+        .unwrap();
+        assert_eq!(
+            names(&r),
+            [
+                "pods --field-selector metadata.name=a in every namespace",
+                "svc --field-selector metadata.name=a in every namespace"
+            ]
+        );
+        let r = read("kubectl delete cm --all --context c -n x", dir.path()).unwrap();
+        assert_eq!(names(&r), ["cm --all in namespace ns"]);
+        // A cluster-scoped type is selected cluster-wide, -A or not.
+        let r = read("kubectl delete ns -l team=x -A", dir.path()).unwrap();
+        assert_eq!(
+            r.targets[0].scope(None, false).as_deref(),
+            Some("-l team=x")
+        );
         let r = read(
             "kubectl label ns sample istio-injection=enabled old- --overwrite",
             dir.path(),

@@ -383,6 +383,10 @@ impl Reporter for Collect {
 
 /// JSON Lines on stdout. A write that fails (a full disk, a closed pipe) stops the stream and is
 /// returned by [`Reporter::finish`]: a report that could not be written fails the run.
+///
+/// Every line is one JSON value and nothing else. Strings from steps cannot make a line a
+/// GitHub Actions workflow command: a line starts with `{`, and `##[` is written `##\u005b`
+/// ([`super::github::json_without_commands`]), the same JSON value.
 #[derive(Default)]
 pub struct JsonLines {
     error: Option<std::io::Error>,
@@ -395,6 +399,7 @@ impl Reporter for JsonLines {
             return;
         }
         if let Ok(line) = serde_json::to_string(event) {
+            let line = super::github::json_without_commands(line);
             let mut out = std::io::stdout().lock();
             if let Err(e) = writeln!(out, "{line}").and_then(|()| out.flush()) {
                 self.error = Some(e);
@@ -536,6 +541,7 @@ mod tests {
             verbose: true,
             progress: false,
             live_output: true,
+            stop_commands: false,
         });
         for event in &kept {
             human.event(event);

@@ -4,12 +4,139 @@
 //!
 //! Text from steps is hostile: it is written as escaped HTML inside table cells (no Markdown
 //! or HTML of its own reaches the page) and cut to one line.
+//!
+//! The log is hostile ground too: the runner reads every line a step writes, to stdout or
+//! stderr, as a possible workflow command (`::add-mask::x`, `::set-output name=a::b`, and the
+//! older `##[command]data` anywhere in a line). Text from a guide that docrun echoes there (step
+//! output, commands, section names, paths) goes between `::stop-commands::TOKEN` and
+//! `::TOKEN::` ([`Fence`]), with a token from the system's random source that the guide cannot
+//! know, and any spelling of the token inside the text defused. docrun's own annotations are
+//! written outside these regions.
 
+use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::events::{Event, HygieneStatus, Masked, RunStatus};
 use crate::duration::human;
+
+/// Whether docrun runs as a GitHub Actions step (`GITHUB_ACTIONS=true`): its terminal output
+/// is then a job log whose lines the runner reads as workflow commands.
+pub fn in_actions() -> bool {
+    std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true")
+}
+
+/// A region of a GitHub Actions log where the runner runs no workflow command: it opens with
+/// [`Fence::start`] and ends at [`Fence::end`], the only line the runner still obeys in it.
+/// The token is 128 bits from `/dev/urandom`, new for each fence, and text written inside goes
+/// through [`Fence::defuse`], so a guide can end a region neither by guessing nor by printing
+/// the token it saw in an earlier region.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fence {
+    token: String,
+}
+
+impl Fence {
+    /// A fence with a new random token.
+    pub fn new() -> Self {
+        Fence { token: token() }
+    }
+
+    /// The line that stops workflow commands.
+    pub fn start(&self) -> String {
+        format!("::stop-commands::{}\n", self.token)
+    }
+
+    /// The line that resumes them.
+    pub fn end(&self) -> String {
+        format!("::{}::\n", self.token)
+    }
+
+    /// `text` with every spelling of the token (the runner compares it without case) replaced,
+    /// so that no line of it ends the region. The caller hands whole lines: a token split
+    /// between two calls is not seen.
+    pub fn defuse<'a>(&self, text: &'a str) -> Cow<'a, str> {
+        let lower = text.to_ascii_lowercase();
+        if !lower.contains(&self.token) {
+            return Cow::Borrowed(text);
+        }
+        let mut out = String::with_capacity(text.len());
+        let mut from = 0;
+        for (at, _) in lower.match_indices(&self.token) {
+            out.push_str(&text[from..at]);
+            out.push_str("[stop token]");
+            from = at + self.token.len();
+        }
+        out.push_str(&text[from..]);
+        Cow::Owned(out)
+    }
+
+    /// `text` whole inside a new fence, ending on a line of its own; empty text stays empty.
+    /// The token is drawn after the text exists, so nothing in it can know the token.
+    pub fn around(text: &str) -> String {
+        if text.is_empty() {
+            return String::new();
+        }
+        let fence = Fence::new();
+        let body = fence.defuse(text);
+        let newline = if body.ends_with('\n') { "" } else { "\n" };
+        format!("{}{body}{newline}{}", fence.start(), fence.end())
+    }
+}
+
+impl Default for Fence {
+    fn default() -> Self {
+        Fence::new()
+    }
+}
+
+/// `text` inside a [`Fence`] when `stop_commands` (docrun runs in GitHub Actions), else as it is.
+pub fn guard(stop_commands: bool, text: &str) -> Cow<'_, str> {
+    if stop_commands {
+        Cow::Owned(Fence::around(text))
+    } else {
+        Cow::Borrowed(text)
+    }
+}
+
+/// Serialized JSON with no line a GitHub Actions runner takes as a workflow command, and the
+/// same JSON value: `##[` (the runner's older prefix, obeyed anywhere in a line) is written
+/// `##\u005b`. In JSON `#` stands only inside strings, so the `[` after it does too. (A line
+/// of JSON never starts with `::`: it starts with a bracket, a brace, a quote or a space.)
+pub fn json_without_commands(json: String) -> String {
+    if json.contains("##[") {
+        json.replace("##[", "##\\u005b")
+    } else {
+        json
+    }
+}
+
+/// 32 lowercase hex digits from `/dev/urandom`. Where it cannot be read, a SHA-256 of the
+/// time, the process id, a counter and an address stands in: still not known to a guide,
+/// which starts after docrun and cannot see into it.
+fn token() -> String {
+    use std::io::Read;
+    let mut bytes = [0u8; 16];
+    let read = std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut bytes));
+    if read.is_err() {
+        use sha2::Digest;
+        static COUNT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        let mut hash = sha2::Sha256::new();
+        hash.update(now.as_nanos().to_le_bytes());
+        hash.update(std::process::id().to_le_bytes());
+        hash.update(
+            COUNT
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+                .to_le_bytes(),
+        );
+        hash.update((&bytes as *const _ as usize).to_le_bytes());
+        bytes.copy_from_slice(&hash.finalize()[..16]);
+    }
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
 
 /// One guide of the summary.
 pub struct SummaryGuide<'a> {
@@ -257,6 +384,37 @@ mod tests {
             "&lt;b&gt;x&lt;/b&gt; &#124; y &#96;z&#96;…"
         );
         assert_eq!(cell("[link](http://x)"), "\\[link\\](http://x)");
+    }
+
+    #[test]
+    fn a_fence_holds_text_between_its_lines_and_defuses_its_token() {
+        let (a, b) = (Fence::new(), Fence::new());
+        assert_ne!(a, b);
+        assert_eq!(a.token.len(), 32);
+        assert!(a.token.bytes().all(|c| c.is_ascii_hexdigit()));
+        let spelled = format!("::{}::\n##[{}]\n", a.token.to_uppercase(), a.token);
+        assert_eq!(a.defuse(&spelled), "::[stop token]::\n##[[stop token]]\n");
+        assert_eq!(a.defuse("::add-mask::x\n"), "::add-mask::x\n");
+
+        let fenced = Fence::around("::add-mask::x");
+        let lines: Vec<&str> = fenced.lines().collect();
+        assert_eq!(lines.len(), 3, "{fenced}");
+        let token = lines[0].strip_prefix("::stop-commands::").unwrap();
+        assert_eq!(lines[1], "::add-mask::x");
+        assert_eq!(lines[2], format!("::{token}::"));
+        assert_eq!(Fence::around(""), "");
+        assert_eq!(guard(false, "::x::"), "::x::");
+    }
+
+    #[test]
+    fn json_keeps_its_value_and_holds_no_old_style_command() {
+        let value = serde_json::json!({"out": "x ##[add-mask]y ##[[z"});
+        let text = json_without_commands(serde_json::to_string(&value).unwrap());
+        assert!(!text.contains("##["), "{text}");
+        assert_eq!(
+            serde_json::from_str::<serde_json::Value>(&text).unwrap(),
+            value
+        );
     }
 
     #[test]

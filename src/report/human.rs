@@ -2,6 +2,12 @@
 //! it comes, and on failure the source location, the commands, the exit status and the diff. On
 //! a terminal an indicatif progress line shows the current step, elapsed time and steps done.
 //! Everything goes to stderr: stdout is for results.
+//!
+//! In a GitHub Actions log (`stop_commands`), what the report prints comes from the guide and
+//! its steps, so the runner must not read it as workflow commands: a buffered report comes back
+//! from [`Human::take_text`] inside one [`Fence`]; a live report opens a fence at its first line
+//! and closes it when the run finishes, and holds a step's output back until its line ends, so
+//! that every line is checked whole for the fence's token.
 
 use crate::visible::visible;
 use std::time::Duration;
@@ -9,6 +15,7 @@ use std::time::Duration;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::events::{Event, HygieneStatus, Masked, Reporter, RunStatus, StepStatus};
+use super::github::Fence;
 use crate::duration::human;
 
 /// How much the terminal report says.
@@ -23,6 +30,9 @@ pub struct HumanOptions {
     pub progress: bool,
     /// Show the steps' output as it comes.
     pub live_output: bool,
+    /// The report goes to a GitHub Actions log: fence what it prints so that no line of it is
+    /// taken as a workflow command (see the module documentation).
+    pub stop_commands: bool,
 }
 
 pub struct Human {
@@ -33,6 +43,10 @@ pub struct Human {
     /// When set, the report is written here instead of stderr (doc CI prints each guide's
     /// report whole, when the guide ends).
     buffer: Option<String>,
+    /// The fence open on stderr (`stop_commands`, live report).
+    fence: Option<Fence>,
+    /// Step output not yet printed: the end of a line that has not come yet (`stop_commands`).
+    held: String,
 }
 
 impl Human {
@@ -42,6 +56,8 @@ impl Human {
             bar: None,
             partial: false,
             buffer: None,
+            fence: None,
+            held: String::new(),
         }
     }
 
@@ -56,12 +72,16 @@ impl Human {
             bar: None,
             partial: false,
             buffer: Some(String::new()),
+            fence: None,
+            held: String::new(),
         }
     }
 
-    /// The text a buffered report has written so far.
+    /// The text a buffered report has written so far; with `stop_commands`, inside a
+    /// [`Fence`] drawn now (empty text stays empty).
     pub fn take_text(&mut self) -> String {
-        self.buffer.as_mut().map(std::mem::take).unwrap_or_default()
+        let text = self.buffer.as_mut().map(std::mem::take).unwrap_or_default();
+        super::github::guard(self.options.stop_commands, &text).into_owned()
     }
 
     fn print(&mut self, text: &str) {
@@ -69,7 +89,40 @@ impl Human {
             buffer.push_str(text);
             return;
         }
-        super::write_stderr(self.bar.as_ref(), text);
+        if !self.options.stop_commands {
+            super::write_stderr(self.bar.as_ref(), text);
+            return;
+        }
+        let mut out = String::new();
+        let fence = self.fence.get_or_insert_with(|| {
+            let fence = Fence::new();
+            out.push_str(&fence.start());
+            fence
+        });
+        out.push_str(&fence.defuse(text));
+        super::write_stderr(self.bar.as_ref(), &out);
+    }
+
+    /// Prints the step output held back for its line end (`stop_commands`).
+    fn flush_held(&mut self) {
+        if !self.held.is_empty() {
+            let held = std::mem::take(&mut self.held);
+            self.partial = !held.ends_with('\n');
+            self.print(&held);
+        }
+    }
+
+    /// Ends the fence open on stderr, on a line of its own.
+    fn close_fence(&mut self) {
+        self.flush_held();
+        if let Some(fence) = self.fence.take() {
+            let newline = if std::mem::take(&mut self.partial) {
+                "\n"
+            } else {
+                ""
+            };
+            super::write_stderr(self.bar.as_ref(), &format!("{newline}{}", fence.end()));
+        }
     }
 
     fn paint(&self, text: &str, code: &str) -> String {
@@ -97,6 +150,9 @@ fn visible_path(path: &std::path::Path) -> String {
 
 impl Reporter for Human {
     fn event(&mut self, event: &Masked) {
+        if !matches!(event.event(), Event::Output { .. }) {
+            self.flush_held();
+        }
         match event.event() {
             Event::RunStarted {
                 guide,
@@ -144,8 +200,17 @@ impl Reporter for Human {
             }
             Event::Output { text, .. } => {
                 if self.options.live_output && !self.options.quiet {
-                    self.partial = !text.ends_with('\n');
-                    self.print(text);
+                    if self.options.stop_commands && self.buffer.is_none() {
+                        self.held.push_str(text);
+                        if let Some(end) = self.held.rfind('\n') {
+                            let lines: String = self.held.drain(..=end).collect();
+                            self.partial = false;
+                            self.print(&lines);
+                        }
+                    } else {
+                        self.partial = !text.ends_with('\n');
+                        self.print(text);
+                    }
                 }
             }
             Event::StepFinished {
@@ -266,15 +331,25 @@ impl Reporter for Human {
                     "{word}: {passed} passed, {failed} failed, {skipped} skipped in {}\n",
                     human(Duration::from_millis(*duration_ms))
                 ));
+                self.close_fence();
             }
         }
     }
 
     fn finish(&mut self) -> std::io::Result<()> {
+        self.close_fence();
         if let Some(bar) = self.bar.take() {
             bar.finish_and_clear();
         }
         Ok(())
+    }
+}
+
+/// A report dropped without [`Reporter::finish`] (a run that ended in an error) still ends its
+/// fence, so that the runner obeys docrun's own commands after it.
+impl Drop for Human {
+    fn drop(&mut self) {
+        self.close_fence();
     }
 }
 

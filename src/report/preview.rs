@@ -24,9 +24,15 @@ pub fn preview(preview: &Preview) -> String {
                 let _ = writeln!(out, "    {}  {}  {}", o.step, o.at, o.command);
                 last = Some((o.step.as_str(), o.at.line));
             }
-            let name = match &o.namespace {
-                Some(ns) => format!("{ns}/{}", o.name),
-                None => o.name.clone(),
+            let name = match (&o.namespace, &o.scope) {
+                // A selection that matched nothing: the scope, not a name.
+                (_, Some(scope)) if o.name.is_empty() => format!("({scope})"),
+                (Some(ns), _) => format!("{ns}/{}", o.name),
+                (None, _) => o.name.clone(),
+            };
+            let picked = match &o.scope {
+                Some(scope) if !o.name.is_empty() => format!("  [{scope}]"),
+                _ => String::new(),
             };
             let source = o
                 .source
@@ -35,7 +41,7 @@ pub fn preview(preview: &Preview) -> String {
                 .unwrap_or_default();
             let _ = writeln!(
                 out,
-                "      {:<17} {} {name}{source}",
+                "      {:<17} {} {name}{picked}{source}",
                 o.outcome.as_str(),
                 o.kind
             );
