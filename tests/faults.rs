@@ -726,3 +726,32 @@ fn a_credential_plugin_that_answers_gives_the_client_its_token() {
         text(&out.stderr)
     );
 }
+
+/// A step that times out loses every process it started, however it detached: a double fork
+/// into a new session (re-parented away from the shell) is gone before the next step runs.
+#[test]
+fn a_timed_out_step_loses_its_double_forked_daemons_before_the_next_step() {
+    let dir = tempfile::tempdir().unwrap();
+    let guide = dir.path().join("daemons.md");
+    std::fs::write(
+        &guide,
+        "# Daemons\n\n## Hangs\n\n```bash\n(setsid sh -c 'sleep 1008 & echo $! > daemon.pid' &); (nohup setsid sleep 1009 >/dev/null 2>&1 &); sleep 60\n```\n\n## Next\n\n```bash\nfor n in 1008 1009; do pgrep -f \"^sleep $n\\$\" >/dev/null && echo \"$n alive\" || echo \"$n gone\"; done\n```\n",
+    )
+    .unwrap();
+    let out = docrun(dir.path())
+        .current_dir(dir.path())
+        .args(["run", "--keep-going", "--timeout", "2s", "--json"])
+        .arg(&guide)
+        .output()
+        .unwrap();
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let next = stdout
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find(|e| e["type"] == "step_finished" && e["id"] == "next_1")
+        .expect("the next step ran");
+    let output = next["output"].as_str().unwrap_or_default();
+    assert!(output.contains("1008 gone"), "{output}");
+    assert!(output.contains("1009 gone"), "{output}");
+}

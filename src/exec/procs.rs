@@ -88,23 +88,52 @@ const CLK_TCK: f64 = 100.0;
 /// (covers rounding of the start-time arithmetic).
 const START_SLACK_TICKS: u64 = 2;
 
-/// The processes of a shell that leads its own session (and process group): its members, and
-/// those that left the session but descend from it.
+/// The environment variable every process of a session inherits, naming the session
+/// ([`SessionTree::marker`]): a process that left the session and its process tree (a
+/// double fork with `setsid`) still carries it.
+pub const SESSION_MARK: &str = "DOCRUN_SESSION";
+
+/// The processes of a shell that leads its own session (and process group): its members,
+/// those that left the session but descend from it, and those that carry the session's mark
+/// in their environment wherever they went.
 #[derive(Debug, Clone, Copy)]
 pub struct SessionTree {
     shell: i32,
     spawned_at: Instant,
     /// The shell's start time in clock ticks since boot (Linux only).
     start_tick: Option<u64>,
+    /// The value of [`SESSION_MARK`] in the session's environment.
+    mark: u64,
+}
+
+/// A mark no other session of this machine's docrun processes has.
+pub fn new_mark() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    (u64::from(std::process::id()) << 24) | NEXT.fetch_add(1, Ordering::Relaxed)
+}
+
+/// Whether process `pid`'s environment holds `SESSION_MARK=mark` (false where it cannot be
+/// read: another user's process, or one that is gone).
+fn carries_mark(pid: i32, mark: u64) -> bool {
+    let Ok(environ) = std::fs::read(format!("/proc/{pid}/environ")) else {
+        return false;
+    };
+    let wanted = format!("{SESSION_MARK}={mark}");
+    environ
+        .split(|b| *b == 0)
+        .any(|entry| entry == wanted.as_bytes())
 }
 
 impl SessionTree {
-    /// The tree of `shell`, spawned at `spawned_at` (read at once, before its pid can be reused).
-    pub fn of(shell: i32, spawned_at: Instant) -> Self {
+    /// The tree of `shell`, spawned at `spawned_at` with `SESSION_MARK=mark` in its
+    /// environment (read at once, before its pid can be reused).
+    pub fn of(shell: i32, spawned_at: Instant, mark: u64) -> Self {
         SessionTree {
             shell,
             spawned_at,
             start_tick: read_stat(shell).map(|s| s.start),
+            mark,
         }
     }
 
@@ -126,9 +155,11 @@ impl SessionTree {
             .into_iter()
             .filter(|p| p.pid != shell && !p.gone && p.start >= min_start)
             .collect();
+        // Members of the session, and whatever carries its mark: a daemon that left both
+        // the session and the tree (re-parented to docrun or init) is still the step's.
         let in_session = procs
             .iter()
-            .filter(|p| p.sid == shell)
+            .filter(|p| p.sid == shell || carries_mark(p.pid, self.mark))
             .map(|p| p.pid)
             .collect();
         descendants(&procs, shell, in_session).into_iter().collect()

@@ -741,7 +741,8 @@ impl ShellSession {
         data.extend_from_slice(cwd);
         data.push(0);
         for (name, value) in &state.exported {
-            if is_shell_name(name) && !value.contains('\0') {
+            // The session's mark is its own, never another session's.
+            if is_shell_name(name) && !value.contains('\0') && name != super::procs::SESSION_MARK {
                 data.extend_from_slice(name.as_bytes());
                 data.push(0);
                 data.extend_from_slice(value.as_bytes());
@@ -947,6 +948,9 @@ fn launch(config: &SessionConfig, dir: &Path) -> Result<Proc, ShellError> {
             cmd.env_remove(name);
         }
     }
+    // Every process of the session inherits the mark, however it detaches.
+    let mark = super::procs::new_mark();
+    cmd.env(super::procs::SESSION_MARK, mark.to_string());
     cmd.stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -996,7 +1000,7 @@ fn launch(config: &SessionConfig, dir: &Path) -> Result<Proc, ShellError> {
         out_eof: false,
         ctl_eof: false,
         ctl_buf: Vec::new(),
-        tree: SessionTree::of(pid, spawned_at),
+        tree: SessionTree::of(pid, spawned_at, mark),
     })
 }
 
