@@ -755,3 +755,84 @@ fn a_timed_out_step_loses_its_double_forked_daemons_before_the_next_step() {
     assert!(output.contains("1008 gone"), "{output}");
     assert!(output.contains("1009 gone"), "{output}");
 }
+
+/// A guide whose first step is not idempotent and whose second waits for `release` to exist.
+fn death_guide(dir: &Path) -> PathBuf {
+    let guide = dir.join("death.md");
+    std::fs::write(
+        &guide,
+        "# Death\n\n## Make\n\n```bash\nmkdir made\nexport MADE_AT=$PWD/made\n```\n\n## Wait\n\n```bash\ntouch waiting\nwhile [ ! -e release ]; do sleep 0.05; done\necho \"made at $MADE_AT\"\n```\n",
+    )
+    .unwrap();
+    guide
+}
+
+/// docrun killed with SIGKILL in the middle of a step: `--resume` starts at that step (not at
+/// the first, whose `mkdir` would fail), with the state of the steps before it, and says the
+/// step may have half-run.
+#[test]
+fn after_sigkill_resume_starts_at_the_step_that_was_running() {
+    let dir = tempfile::tempdir().unwrap();
+    let guide = death_guide(dir.path());
+    let mut first = docrun(dir.path())
+        .current_dir(dir.path())
+        .arg("run")
+        .arg(&guide)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    assert!(eventually(|| dir.path().join("waiting").exists()));
+    kill(Pid::from_raw(first.id() as i32), Signal::SIGKILL).unwrap();
+    first.wait().unwrap();
+    std::fs::write(dir.path().join("release"), "").unwrap();
+    let out = docrun(dir.path())
+        .current_dir(dir.path())
+        .args(["run", "--resume"])
+        .arg(&guide)
+        .output()
+        .unwrap();
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("step wait_1 was running"), "{stderr}");
+    assert!(stderr.contains("may have half-run"), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "made at {}",
+            dir.path().join("made").canonicalize().unwrap().display()
+        )),
+        "{stderr}"
+    );
+}
+
+/// Two runs of one guide with the same values at once: the second is refused before it runs
+/// anything, so they never write one checkpoint.
+#[test]
+fn a_second_run_of_the_same_guide_is_refused_while_the_first_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let guide = death_guide(dir.path());
+    let mut first = docrun(dir.path())
+        .current_dir(dir.path())
+        .arg("run")
+        .arg(&guide)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    assert!(eventually(|| dir.path().join("waiting").exists()));
+    std::fs::remove_dir(dir.path().join("made")).unwrap();
+    let second = docrun(dir.path())
+        .current_dir(dir.path())
+        .arg("run")
+        .arg(&guide)
+        .output()
+        .unwrap();
+    std::fs::write(dir.path().join("release"), "").unwrap();
+    assert!(first.wait().unwrap().success());
+    assert_eq!(second.status.code(), Some(2), "{}", text(&second.stderr));
+    assert!(text(&second.stderr).contains("another docrun is running this guide"));
+    assert!(
+        !dir.path().join("made").exists(),
+        "the second run ran a step"
+    );
+}

@@ -53,6 +53,10 @@ pub struct Checkpoint {
     /// of a docrun that did not record them).
     #[serde(default)]
     pub steps: Vec<StepPrint>,
+    /// The step that had started and not ended when the checkpoint was written: after docrun
+    /// was killed (SIGKILL, the OOM killer, a lost machine) it may have half-run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub running: Option<String>,
 }
 
 /// A shell step of the guide, as a checkpoint remembers it.
@@ -258,6 +262,37 @@ impl ResumeStore {
             let _ = std::fs::remove_file(&tmp);
             format!("{}: {e}", path.display())
         })
+    }
+
+    /// Holds the guide's lock for as long as the returned file is open: one run of a guide
+    /// with these values at a time, so two never write each other's checkpoint. An error (exit
+    /// 2) when another run holds it. `None` where there is no place for checkpoints.
+    pub fn lock(&self) -> Result<Option<std::fs::File>, Error> {
+        let Ok(path) = &self.path else {
+            return Ok(None);
+        };
+        let dir = path.parent().unwrap_or(Path::new("."));
+        private_folder(dir)?;
+        let lock = path.with_extension("lock");
+        let file = OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(0o600)
+            .custom_flags(nix::libc::O_NOFOLLOW | nix::libc::O_CLOEXEC)
+            .open(&lock)
+            .map_err(|source| Error::Io {
+                path: lock.clone(),
+                source,
+            })?;
+        match file.try_lock() {
+            Ok(()) => Ok(Some(file)),
+            Err(std::fs::TryLockError::WouldBlock) => Err(Error::Usage(format!(
+                "another docrun is running this guide with these values (it holds {})\nhint: wait for it to end; two runs of one guide would change the same things and write one checkpoint",
+                lock.display()
+            ))),
+            Err(std::fs::TryLockError::Error(source)) => Err(Error::Io { path: lock, source }),
+        }
     }
 
     /// Forgets the checkpoint (after a run that passed to the end).

@@ -95,7 +95,19 @@ async fn run_steps(
         Error::Internal(format!("cannot listen for Ctrl-C, SIGTERM and SIGHUP: {e}"))
     })?;
     let store = ResumeStore::for_run(&plan.guide, &plan.bindings);
+    // Held to the end of the run: a second run of this guide with these values is refused.
+    let _lock = if options.checkpoint || options.resume {
+        store.lock()?
+    } else {
+        None
+    };
     let checkpoint = if options.resume { store.load()? } else { None };
+    if let Some(running) = checkpoint.as_ref().and_then(|cp| cp.running.as_deref()) {
+        eprintln!(
+            "note: step {} was running when the earlier run stopped without ending it (killed, or its machine lost); it may have half-run, and it runs again from its start",
+            crate::visible::visible(running)
+        );
+    }
     if let Some(cp) = &checkpoint {
         let changed = changes(&cp.steps, &fingerprint(plan), &cp.last_passed);
         if !changed.is_empty() {
@@ -230,6 +242,20 @@ async fn run_steps(
                 cleanup: step.cleanup,
             },
         );
+        if options.checkpoint && !step.cleanup && store.path().is_some() {
+            // Written before the step: a run killed now resumes at this step, and says it may
+            // have half-run.
+            if let Some((id, Some(state))) = &last_passed {
+                save_checkpoint_at(
+                    &store,
+                    plan,
+                    id,
+                    state,
+                    start_state.as_ref(),
+                    Some(&step.id),
+                );
+            }
+        }
         let outcome = if native {
             let checker = checker.get_or_insert_with(|| {
                 Checker::from_env().map_err(|e| format!("cannot read the kubeconfig: {e}"))
@@ -364,18 +390,32 @@ fn save_checkpoint(
     let Some((id, Some(state))) = last_passed else {
         return;
     };
+    save_checkpoint_at(store, plan, &id, &state, start, None);
+}
+
+/// Saves the checkpoint of a run whose last passed step is `id`, leaving `state`; `running`
+/// names a step that starts now.
+fn save_checkpoint_at(
+    store: &ResumeStore,
+    plan: &Plan,
+    id: &str,
+    state: &SessionState,
+    start: Option<&SessionState>,
+    running: Option<&str>,
+) {
     let state = match start {
-        Some(start) => guide_state(&state, start, &plan.secrets),
+        Some(start) => guide_state(state, start, &plan.secrets),
         None => SessionState {
-            cwd: state.cwd,
+            cwd: state.cwd.clone(),
             exported: Vec::new(),
         },
     };
     let checkpoint = Checkpoint {
         guide: plan.guide.clone(),
-        last_passed: id,
+        last_passed: id.to_owned(),
         state,
         steps: fingerprint(plan),
+        running: running.map(str::to_owned),
     };
     if let Err(e) = store.save(&checkpoint) {
         eprintln!("warning: cannot save the checkpoint for --resume: {e}");
