@@ -836,3 +836,54 @@ fn a_second_run_of_the_same_guide_is_refused_while_the_first_runs() {
         "the second run ran a step"
     );
 }
+
+/// A small file system of its own (tmpfs, needs root), unmounted when dropped.
+struct SmallDisk(PathBuf);
+
+impl SmallDisk {
+    fn mount(at: &Path, size: &str) -> Option<SmallDisk> {
+        std::fs::create_dir_all(at).ok()?;
+        let ok = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(at)
+            .stderr(Stdio::null())
+            .status()
+            .ok()?
+            .success();
+        ok.then(|| SmallDisk(at.to_path_buf()))
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(&self.0).status();
+    }
+}
+
+/// `--full-output` on a disk that fills up: the step whose log misses output fails and says
+/// why, instead of the run passing with a cut log.
+#[test]
+fn full_output_on_a_full_disk_fails_the_step_and_says_why() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(disk) = SmallDisk::mount(&dir.path().join("disk"), "64k") else {
+        eprintln!("skipped: mounting a small tmpfs needs root");
+        return;
+    };
+    let guide = dir.path().join("noisy.md");
+    std::fs::write(
+        &guide,
+        "# Noisy\n\n```bash\nhead -c 300000 /dev/zero | tr '\\0' x\n```\n",
+    )
+    .unwrap();
+    let out = docrun(dir.path())
+        .arg("run")
+        .arg(&guide)
+        .arg("--full-output")
+        .arg(disk.0.join("logs"))
+        .output()
+        .unwrap();
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("cannot write the full output"), "{stderr}");
+    assert!(stderr.contains("No space left on device"), "{stderr}");
+}

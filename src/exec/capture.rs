@@ -153,8 +153,15 @@ impl<'a> Capture<'a> {
     }
 
     /// Sends what is left and returns the text kept for the step's report (see the module
-    /// documentation), with a note where the full output is.
-    pub fn finish(mut self, reporters: &mut Sink<'_>) -> String {
+    /// documentation), with a note where the full output is, and why the full-output file
+    /// misses some of it, if it does (a full disk): the caller fails the step then.
+    pub fn finish(self, reporters: &mut Sink<'_>) -> (String, Option<String>) {
+        let mut this = self;
+        let kept = this.finish_text(reporters);
+        (kept, this.file_error.take())
+    }
+
+    fn finish_text(&mut self, reporters: &mut Sink<'_>) -> String {
         let rest = std::mem::take(&mut self.pending);
         self.deliver(&rest, reporters);
         let mut note = String::new();
@@ -320,7 +327,7 @@ mod tests {
         for chunk in chunks {
             c.push(chunk, &mut reporters);
         }
-        let kept = c.finish(&mut reporters);
+        let (kept, _) = c.finish(&mut reporters);
         let events = seen.lock().unwrap().clone();
         (kept, events)
     }

@@ -582,7 +582,7 @@ async fn run_step(
             Err(signal) => {
                 stopped = Some(signal);
                 session.interrupt().await;
-                let output = sink.finish(reporters);
+                let (output, _) = sink.finish(reporters);
                 break (
                     Verdict {
                         status: StepStatus::Interrupted,
@@ -598,10 +598,25 @@ async fn run_step(
                 );
             }
         };
-        let output = sink.finish(reporters);
+        let (output, lost) = sink.finish(reporters);
         match result {
             Ok(result) => {
-                let verdict = judge(step, &result, timeout);
+                let mut verdict = judge(step, &result, timeout);
+                if let Some(lost) = lost {
+                    // `--full-output` promises all of it: a log that misses some fails the step.
+                    verdict = Verdict {
+                        status: StepStatus::Failed,
+                        message: Some(format!(
+                            "{lost}; --full-output keeps every byte, so the step fails{}",
+                            verdict
+                                .message
+                                .map(|m| format!(" (and: {m})"))
+                                .unwrap_or_default()
+                        )),
+                        diff: verdict.diff,
+                    };
+                    break (verdict, output, Some(result.exit_status), false);
+                }
                 let retry = verdict.status == StepStatus::Failed
                     && started.elapsed() + backoff <= retry_budget;
                 if retry {
