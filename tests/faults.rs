@@ -887,3 +887,34 @@ fn full_output_on_a_full_disk_fails_the_step_and_says_why() {
     assert!(stderr.contains("cannot write the full output"), "{stderr}");
     assert!(stderr.contains("No space left on device"), "{stderr}");
 }
+
+/// `docrun run --json | head -1`: once nobody reads stdout, the run stops as Ctrl-C would:
+/// the steps after do not run, and docrun exits as a pipeline's writer does (141).
+#[test]
+fn a_closed_stdout_stops_the_run() {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().unwrap();
+    let guide = dir.path().join("steps.md");
+    std::fs::write(
+        &guide,
+        "# Steps\n\n## One\n\n```bash\nwhile [ ! -e go ]; do sleep 0.05; done\necho one\n```\n\n## Two\n\n```bash\ntouch two\n```\n\n## Three\n\n```bash\ntouch three\n```\n",
+    )
+    .unwrap();
+    let mut child = docrun(dir.path())
+        .current_dir(dir.path())
+        .args(["run", "--json"])
+        .arg(&guide)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    stdout.read_line(&mut first).unwrap();
+    assert!(first.contains("run_started"), "{first}");
+    drop(stdout);
+    std::fs::write(dir.path().join("go"), "").unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(141));
+    assert!(!dir.path().join("two").exists() && !dir.path().join("three").exists());
+}

@@ -21,6 +21,9 @@ pub enum Stop {
     Terminate,
     /// `SIGHUP`: the terminal or SSH connection closed.
     Hangup,
+    /// stdout was closed under docrun (`docrun run --json | head -1`): nobody reads the
+    /// results any more, so the run stops as a shell pipeline would (SIGPIPE).
+    ClosedOutput,
 }
 
 impl Stop {
@@ -30,6 +33,7 @@ impl Stop {
             Stop::Interrupt => 130,
             Stop::Terminate => 143,
             Stop::Hangup => 129,
+            Stop::ClosedOutput => 141,
         }
     }
 
@@ -39,6 +43,7 @@ impl Stop {
             Stop::Interrupt => "Ctrl-C",
             Stop::Terminate => "SIGTERM",
             Stop::Hangup => "SIGHUP",
+            Stop::ClosedOutput => "a closed stdout",
         }
     }
 
@@ -51,6 +56,7 @@ impl Stop {
             1 => Some(Stop::Interrupt),
             2 => Some(Stop::Terminate),
             3 => Some(Stop::Hangup),
+            4 => Some(Stop::ClosedOutput),
             _ => None,
         }
     }
@@ -66,6 +72,16 @@ pub fn requested() -> Option<Stop> {
 fn record(stop: Stop) -> Stop {
     let _ = FIRST.compare_exchange(0, stop.code(), Ordering::SeqCst, Ordering::SeqCst);
     stop
+}
+
+/// Wakes the listeners when docrun itself asks to stop ([`request`]).
+static REQUESTED: tokio::sync::Notify = tokio::sync::Notify::const_new();
+
+/// Asks the run to stop as a signal would (a closed stdout): every listener waiting now
+/// receives it, and [`requested`] tells those that look later.
+pub fn request(stop: Stop) {
+    record(stop);
+    REQUESTED.notify_waiters();
 }
 
 /// Listens for the stop signals. Installing it replaces the default action of the three signals
@@ -95,6 +111,7 @@ impl StopSignals {
             _ = self.int.recv() => Stop::Interrupt,
             _ = self.term.recv() => Stop::Terminate,
             _ = self.hup.recv() => Stop::Hangup,
+            _ = REQUESTED.notified() => requested().unwrap_or(Stop::ClosedOutput),
         };
         record(stop)
     }
@@ -109,7 +126,12 @@ mod tests {
         assert_eq!(Stop::Interrupt.exit_code(), 128 + 2);
         assert_eq!(Stop::Terminate.exit_code(), 128 + 15);
         assert_eq!(Stop::Hangup.exit_code(), 128 + 1);
-        for s in [Stop::Interrupt, Stop::Terminate, Stop::Hangup] {
+        for s in [
+            Stop::Interrupt,
+            Stop::Terminate,
+            Stop::Hangup,
+            Stop::ClosedOutput,
+        ] {
             assert_eq!(Stop::from_code(s.code()), Some(s));
         }
     }

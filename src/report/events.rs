@@ -402,6 +402,10 @@ impl Reporter for JsonLines {
             let line = super::github::json_without_commands(line);
             let mut out = std::io::stdout().lock();
             if let Err(e) = writeln!(out, "{line}").and_then(|()| out.flush()) {
+                // Nobody reads the results any more: stop the run as Ctrl-C would.
+                if e.kind() == std::io::ErrorKind::BrokenPipe {
+                    crate::exec::stop::request(crate::exec::stop::Stop::ClosedOutput);
+                }
                 self.error = Some(e);
             }
         }
