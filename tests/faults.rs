@@ -918,3 +918,59 @@ fn a_closed_stdout_stops_the_run() {
     assert_eq!(status.code(), Some(141));
     assert!(!dir.path().join("two").exists() && !dir.path().join("three").exists());
 }
+
+/// A guide whose step fails and whose cleanup waits for `go` before it says it cleaned.
+fn cleanup_guide(dir: &Path) -> PathBuf {
+    let guide = dir.join("cleanup.md");
+    std::fs::write(
+        &guide,
+        "---\nrunbook:\n  cleanup: [cleanup]\n---\n# Cleanup\n\n## Fails\n\n```bash\nfalse\n```\n\n## Cleanup\n\n```bash\ntouch cleaning\nwhile [ ! -e go ]; do sleep 0.05; done\ntouch cleaned\n```\n",
+    )
+    .unwrap();
+    guide
+}
+
+fn start_cleanup(dir: &Path) -> Child {
+    let child = docrun(dir)
+        .current_dir(dir)
+        .arg("run")
+        .arg(cleanup_guide(dir))
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    assert!(
+        eventually(|| dir.join("cleaning").exists()),
+        "cleanup never started"
+    );
+    child
+}
+
+/// The first Ctrl-C during a cleanup step lets it finish, and says so.
+#[test]
+fn one_ctrl_c_during_cleanup_lets_it_finish() {
+    let dir = tempfile::tempdir().unwrap();
+    let child = start_cleanup(dir.path());
+    kill(Pid::from_raw(child.id() as i32), Signal::SIGINT).unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    std::fs::write(dir.path().join("go"), "").unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stderr = text(&out.stderr);
+    assert!(dir.path().join("cleaned").exists(), "{stderr}");
+    assert!(stderr.contains("runs to its end"), "{stderr}");
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+}
+
+/// A second Ctrl-C aborts the cleanup step.
+#[test]
+fn a_second_ctrl_c_aborts_cleanup() {
+    let dir = tempfile::tempdir().unwrap();
+    let child = start_cleanup(dir.path());
+    let pid = Pid::from_raw(child.id() as i32);
+    kill(pid, Signal::SIGINT).unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    kill(pid, Signal::SIGINT).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(!dir.path().join("cleaned").exists());
+    assert_eq!(out.status.code(), Some(130), "{}", text(&out.stderr));
+}

@@ -300,6 +300,11 @@ async fn run_steps(
         }
     }
 
+    if let (false, Some(signal)) = (interrupted, stop::requested()) {
+        // A signal a cleanup step ran on through: the run was still stopped by it.
+        interrupted = true;
+        summary.stop.get_or_insert(signal);
+    }
     summary.status = if interrupted {
         RunStatus::Interrupted
     } else if summary.failed > 0 {
@@ -570,11 +575,29 @@ async fn run_step(
             .as_ref()
             .map(|dir| dir.join(format!("{}.log", super::capture::file_name(&step.id))));
         let mut sink = Capture::new(&step.id, &plan.secrets, log.as_deref());
+        // A cleanup step is spared the first stop signal of the run: it runs to its end (and
+        // says so); a second signal aborts it.
+        let mut spared = !step.cleanup || super::stop::requested().is_some();
         let result = {
             let mut on_output = |bytes: &[u8]| sink.push(bytes, reporters);
-            tokio::select! {
-                result = session.run(&script, timeout, &mut on_output) => Ok(result),
-                signal = interrupt.recv() => Err(signal),
+            let run = session.run(&script, timeout, &mut on_output);
+            tokio::pin!(run);
+            loop {
+                tokio::select! {
+                    result = &mut run => break Ok(result),
+                    signal = interrupt.recv() => {
+                        if spared {
+                            break Err(signal);
+                        }
+                        spared = true;
+                        eprintln!(
+                            "note: {} during cleanup step {}: it runs to its end so that what it cleans up is not left half done; {} again aborts it",
+                            signal.name(),
+                            crate::visible::visible(&step.id),
+                            signal.name()
+                        );
+                    }
+                }
             }
         };
         let result = match result {
