@@ -974,3 +974,44 @@ fn a_second_ctrl_c_aborts_cleanup() {
     assert!(!dir.path().join("cleaned").exists());
     assert_eq!(out.status.code(), Some(130), "{}", text(&out.stderr));
 }
+
+/// A step that closes the descriptors docrun talks to its shell through, or lowers the limit
+/// on them, fails itself; the next step runs in a new session and passes.
+#[test]
+fn a_step_that_breaks_the_sessions_descriptors_is_blamed_and_the_next_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let guide = dir.path().join("fds.md");
+    let mut markdown = String::from("# Descriptors\n\n");
+    for (name, command) in [
+        (
+            "close",
+            "exec 3>&- 4>&- 5>&- 10>&- 11>&- 12>&- 13>&- 61>&- 62>&- 255>&-",
+        ),
+        ("limit", "ulimit -n 12"),
+    ] {
+        markdown.push_str(&format!(
+            "## {name}\n\n```bash\n{command}\n```\n\n## after {name}\n\n```bash\necho fine\n```\n\n"
+        ));
+    }
+    std::fs::write(&guide, markdown).unwrap();
+    let out = docrun(dir.path())
+        .args(["run", "--keep-going", "--json"])
+        .arg(&guide)
+        .output()
+        .unwrap();
+    let events: Vec<serde_json::Value> = text(&out.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .filter(|e: &serde_json::Value| e["type"] == "step_finished")
+        .collect();
+    let status = |id: &str| {
+        events
+            .iter()
+            .find(|e| e["id"] == id)
+            .map(|e| e["status"].as_str().unwrap_or("").to_owned())
+            .unwrap_or_default()
+    };
+    assert_eq!(status("after_close_1"), "passed", "{events:?}");
+    assert_eq!(status("after_limit_1"), "passed", "{events:?}");
+    assert_eq!(status("limit_1"), "failed", "{events:?}");
+}
