@@ -597,7 +597,7 @@ async fn attempt(
         full_output,
         ..template
     };
-    let events = Collect::default();
+    let events = Collect::for_reports();
     let collect: Vec<Box<dyn Reporter>> = vec![Box::new(events.clone())];
     let (summary, reporters) = crate::hygiene::run_checked(hygiene, plan, collect, |mut r| {
         let (plan, options) = (&plan, &options);

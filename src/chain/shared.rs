@@ -343,7 +343,7 @@ async fn run_one(
     if let Err(e) = plan.check_runnable() {
         return (Err(e), started.elapsed(), Vec::new());
     }
-    let events = Collect::default();
+    let events = Collect::for_reports();
     let mut reporters: Vec<Box<dyn Reporter>> = vec![Box::new(events.clone())];
     let summary = runner::run(plan, options, &mut reporters).await;
     (summary, started.elapsed(), events.take())

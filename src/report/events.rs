@@ -364,9 +364,21 @@ impl<'r> Sink<'r> {
 /// A reporter that keeps every event for the caller to take after the run (`docrun test`
 /// prints and reports each guide whole when it ends). Clones share the events.
 #[derive(Clone, Default)]
-pub struct Collect(std::sync::Arc<std::sync::Mutex<Vec<Masked>>>);
+pub struct Collect(
+    std::sync::Arc<std::sync::Mutex<Vec<Masked>>>,
+    /// Leave out `Output` events: what the reports of a whole tree keep is each step's
+    /// `step_finished` (its output up to 64 KiB), so memory does not grow with every byte
+    /// every step printed.
+    bool,
+);
 
 impl Collect {
+    /// A collector of the events reports read, without the live `Output` chunks (see the
+    /// field): `docrun test` keeps each guide's events until the end of the run.
+    pub fn for_reports() -> Self {
+        Collect(Default::default(), true)
+    }
+
     /// The events received so far, leaving none behind.
     pub fn take(&self) -> Vec<Masked> {
         std::mem::take(&mut *self.0.lock().unwrap_or_else(|e| e.into_inner()))
@@ -375,6 +387,9 @@ impl Collect {
 
 impl Reporter for Collect {
     fn event(&mut self, event: &Masked) {
+        if self.1 && matches!(event.event(), Event::Output { .. }) {
+            return;
+        }
         if let Ok(mut events) = self.0.lock() {
             events.push(event.clone());
         }
@@ -567,5 +582,25 @@ mod tests {
             let after = serde_json::to_string(&masker.mask(event)).unwrap();
             assert_eq!(before, after);
         }
+    }
+
+    /// What `docrun test` keeps of a guide until the end of the run is what its reports read:
+    /// every event but the live output chunks, whose text each `step_finished` carries (up to
+    /// 64 KiB), so memory does not grow with every byte every step printed.
+    #[test]
+    fn a_collector_for_reports_keeps_no_live_output() {
+        let masker = Masker::none();
+        let mut all = Collect::default();
+        let mut reports = Collect::for_reports();
+        for event in every_event() {
+            let masked = masker.mask(event);
+            all.event(&masked);
+            reports.event(&masked);
+        }
+        let (all, kept) = (all.take(), reports.take());
+        let is_output = |e: &&Masked| matches!(e.event(), Event::Output { .. });
+        assert!(all.iter().any(|e| is_output(&e)));
+        assert!(!kept.iter().any(|e| is_output(&e)));
+        assert_eq!(kept.len(), all.iter().filter(|e| !is_output(e)).count());
     }
 }
