@@ -1008,3 +1008,47 @@ fn helm_names_its_context_with_kube_context() {
         );
     }
 }
+
+/// A slow but healthy server (each discovery document takes 0.6 s, the call timeout is 1 s) is
+/// previewed: its groups are asked at once, not one after the other within a fixed budget.
+#[test]
+fn a_slow_but_healthy_server_is_previewed() {
+    let kube = FakeKube::start();
+    let slow = support::fakekube::Server::start(
+        &["--discovery-latency", "0.6"],
+        &kube.dir.path().join("slow.log"),
+    );
+    let kubeconfig = kube.dir.path().join("slow.kubeconfig");
+    kube.write_kubeconfig(
+        &kubeconfig,
+        &[ContextEntry {
+            name: "slow".into(),
+            server: slow.url.clone(),
+            ca: None,
+            insecure: false,
+            token: "t".into(),
+        }],
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let guide = dir.path().join("slow.md");
+    std::fs::write(
+        &guide,
+        "# Slow\n\n```bash\nkubectl --context slow -n default delete deploy web\n```\n",
+    )
+    .unwrap();
+    let (out, text) = docrun(
+        &kube,
+        &kubeconfig,
+        dir.path(),
+        &[
+            "plan",
+            guide.to_str().unwrap(),
+            "--preview",
+            "--timeout",
+            "1s",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(!text.contains("cannot be reached"), "{text}");
+    assert!(text.contains("Deployment"), "{text}");
+}

@@ -52,7 +52,14 @@ pub struct Cluster {
     client: Client,
     per_call: Duration,
     kinds: HashMap<(String, String), Result<Resource, String>>,
-    discovery: Option<kube::Discovery>,
+    discovery: Option<Served>,
+}
+
+/// What a server serves, by discovery: each API group's preferred version's resources, in the
+/// server's order (the core group first), and the groups whose list did not come in time.
+struct Served {
+    groups: Vec<(String, Vec<Resource>)>,
+    missed: Vec<String>,
 }
 
 /// Short resource names kubectl knows, for typed names on the command line.
@@ -102,6 +109,70 @@ impl Cluster {
             kinds: HashMap::new(),
             discovery: None,
         })
+    }
+
+    /// Discovery of everything the server serves, each group asked at once: a slow but healthy
+    /// server costs two calls' time (the group list, then every group's resources together),
+    /// each within the call timeout, not one call per group in a row. A group whose resources
+    /// do not come in time is left out and named ([`Served::missed`]).
+    async fn discover(&self) -> Result<Served, Failure> {
+        let (groups, core) = futures::join!(
+            self.call(self.client.list_api_groups()),
+            self.call(self.client.list_core_api_versions())
+        );
+        let (groups, core) = (groups?, core?);
+        let mut versions: Vec<(String, String)> = core
+            .versions
+            .iter()
+            .take(1)
+            .map(|v| (String::new(), v.clone()))
+            .collect();
+        for group in &groups.groups {
+            let preferred = group
+                .preferred_version
+                .as_ref()
+                .or_else(|| group.versions.first());
+            if let Some(v) = preferred {
+                versions.push((group.name.clone(), v.group_version.clone()));
+            }
+        }
+        let lists = futures::future::join_all(versions.iter().map(|(group, gv)| async move {
+            if group.is_empty() {
+                self.call(self.client.list_core_api_resources(gv)).await
+            } else {
+                self.call(self.client.list_api_group_resources(gv)).await
+            }
+        }))
+        .await;
+        let mut served = Served {
+            groups: Vec::new(),
+            missed: Vec::new(),
+        };
+        for ((group, gv), list) in versions.into_iter().zip(lists) {
+            let Ok(list) = list else {
+                served.missed.push(if group.is_empty() {
+                    "core".to_owned()
+                } else {
+                    group
+                });
+                continue;
+            };
+            let version = gv.rsplit('/').next().unwrap_or(&gv).to_owned();
+            let resources = list
+                .resources
+                .iter()
+                .filter(|r| !r.name.contains('/'))
+                .map(|r| Resource {
+                    api: ApiResource::from_gvk_with_plural(
+                        &GroupVersionKind::gvk(&group, &version, &r.kind),
+                        &r.name,
+                    ),
+                    namespaced: r.namespaced,
+                })
+                .collect();
+            served.groups.push((group, resources));
+        }
+        Ok(served)
     }
 
     async fn call<T>(&self, fut: impl Future<Output = kube::Result<T>>) -> Result<T, Failure> {
@@ -168,15 +239,9 @@ impl Cluster {
     /// `deployments.apps`, `ns`), by discovery of everything the server serves (once).
     pub async fn typed(&mut self, typed: &str) -> Result<Result<Resource, String>, Failure> {
         if self.discovery.is_none() {
-            let discovery = kube::Discovery::new(self.client.clone());
-            let run = tokio::time::timeout(self.per_call * 4, discovery.run()).await;
-            self.discovery = Some(match run {
-                Ok(Ok(d)) => d,
-                Ok(Err(e)) => return Err(self.unreachable(&e)),
-                Err(_) => return Err(self.timed_out(self.per_call * 4)),
-            });
+            self.discovery = Some(self.discover().await?);
         }
-        let discovery = self.discovery.as_ref().expect("set above");
+        let served = self.discovery.as_ref().expect("set above");
         let lower = typed.to_lowercase();
         let (name, group) = match lower.split_once('.') {
             Some((n, g)) => (n.to_owned(), Some(g.to_owned())),
@@ -186,19 +251,24 @@ impl Cluster {
             .iter()
             .find(|(s, _)| *s == name)
             .map_or(name.clone(), |(_, l)| (*l).to_owned());
-        for g in discovery.groups() {
-            if group.as_deref().is_some_and(|want| want != g.name()) {
+        for (g, resources) in &served.groups {
+            if group.as_deref().is_some_and(|want| want != g) {
                 continue;
             }
-            for (api, caps) in g.recommended_resources() {
-                let kind = api.kind.to_lowercase();
-                if api.plural == name || kind == name || format!("{kind}s") == name {
-                    return Ok(Ok(Resource {
-                        api,
-                        namespaced: caps.scope == Scope::Namespaced,
-                    }));
+            for r in resources {
+                let kind = r.api.kind.to_lowercase();
+                if r.api.plural == name || kind == name || format!("{kind}s") == name {
+                    return Ok(Ok(r.clone()));
                 }
             }
+        }
+        if !served.missed.is_empty() {
+            return Err(Failure::Unreachable(format!(
+                "{} did not list the resources of {} within {:?}, so whether it serves \"{typed}\" is not known",
+                self.server,
+                served.missed.join(", "),
+                self.per_call
+            )));
         }
         Ok(Err(format!(
             "the server doesn't have a resource type \"{typed}\" ({} does not serve it)",

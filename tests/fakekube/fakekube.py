@@ -17,11 +17,12 @@ Vendored into docrun as tests/fakekube/ from the team's shared test tools; docru
 Changes since: `--port 0` picks a free port (printed on the READY line); TCP_NODELAY on
 connections, as Go's net/http sets; `--namespace-deletion-delay SECONDS` keeps a deleted
 namespace `Terminating` (with its objects) that long, as the namespace controller does; lists
-asked for `as=PartialObjectMetadataList` answer with metadata only.
+asked for `as=PartialObjectMetadataList` answer with metadata only; `--discovery-latency SECONDS`
+answers each discovery document that much later (a slow but healthy server).
 
 Usage: fakekube.py --port 16443 [--tls-cert c --tls-key k [--client-ca ca]] [--token T]
                    [--k8s-version v1.33.0] [--simulate-workloads] [--log]
-                   [--namespace-deletion-delay SECONDS]
+                   [--namespace-deletion-delay SECONDS] [--discovery-latency SECONDS]
        (--port 0: any free port, printed on the READY line)
 """
 import argparse
@@ -739,6 +740,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             u = urllib.parse.urlsplit(self.path)
             q = dict(urllib.parse.parse_qsl(u.query))
             path = u.path.rstrip("/") or "/"
+            if opts.discovery_latency and method == "GET" and DISCOVERY_PATH.fullmatch(path):
+                time.sleep(opts.discovery_latency)
             with st.lock:
                 out = self.route(method, path, q, st)
             if out is not None:
@@ -1005,6 +1008,10 @@ def metadata_list(items, st):
                       for o in items]}
 
 
+# Discovery documents: /api, /apis, /api/v1, /apis/GROUP/VERSION.
+DISCOVERY_PATH = re.compile(r"/api|/apis|/api/v1|/apis/[^/]+/[^/]+")
+
+
 class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
     daemon_threads = True
     allow_reuse_address = True
@@ -1020,6 +1027,8 @@ def main():
     p.add_argument("--k8s-version", default="v1.33.0")
     p.add_argument("--simulate-workloads", action="store_true")
     p.add_argument("--log", action="store_true")
+    p.add_argument("--discovery-latency", type=float, default=0.0, metavar="SECONDS",
+                   help="answer each discovery document (/api, /apis, /api/v1, /apis/G/V) this much later")
     p.add_argument("--namespace-deletion-delay", type=float, default=0.0, metavar="SECONDS",
                    help="a deleted namespace stays Terminating this long before it and its objects go")
     o = p.parse_args()
