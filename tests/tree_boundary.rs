@@ -147,3 +147,38 @@ fn boilerplates_and_settings_above_the_tree_or_from_others_are_not_believed() {
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(json["dialect"]["dialect"], "markdown", "{json}");
 }
+
+/// The preview reads manifests and `--from-file` data under the same rule: nothing outside the
+/// tree, never a device.
+#[test]
+fn the_preview_reads_no_manifest_outside_the_tree() {
+    let kube = support::fakekube::FakeKube::start();
+    let (dir, tree) = tree();
+    std::fs::write(
+        dir.path().join("outside.yaml"),
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: from-outside\ndata:\n  token: s3cret-outside\n",
+    )
+    .unwrap();
+    let guide = tree.join("guides/preview.md");
+    std::fs::write(
+        &guide,
+        "# Preview\n\n```bash\nkubectl --context c1 apply -f ../../outside.yaml\nkubectl --context c1 create secret generic env --from-file=/proc/self/environ\nkubectl --context c1 create configmap zero --from-file=/dev/zero\n```\n",
+    )
+    .unwrap();
+    let out = support::docrun::docrun_with_kube(&kube, &kube.kubeconfig_path, &tree.join("guides"))
+        .env("DOCRUN_TEST_CANARY", "canary-in-the-environment")
+        .args(["plan", "--preview"])
+        .arg(&guide)
+        .output()
+        .unwrap();
+    let said = support::docrun::printed(&out);
+    assert!(
+        !said.contains("canary-in-the-environment") && !said.contains("s3cret-outside"),
+        "{said}"
+    );
+    assert_eq!(
+        said.matches("outside the documentation tree").count(),
+        3,
+        "{said}"
+    );
+}

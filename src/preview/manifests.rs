@@ -117,9 +117,30 @@ fn checked(object: Value, origin: &Origin) -> Result<Manifest, String> {
 }
 
 /// Reads a manifest file or the YAML and JSON files of a folder (`recursive` into its
-/// sub-folders, as `kubectl -R`), in name order.
-pub fn read_path(path: &Path, shown: &Path, recursive: bool) -> Result<Vec<Manifest>, String> {
+/// sub-folders, as `kubectl -R`), in name order. Only regular files inside the documentation
+/// tree `root` are read (see [`crate::boundary`]): a path out of it, a link out of it, a device
+/// or a FIFO is an error naming it.
+pub fn read_path(
+    root: &Path,
+    path: &Path,
+    shown: &Path,
+    recursive: bool,
+) -> Result<Vec<Manifest>, String> {
+    let name = shown.display().to_string();
+    let outside = |p: &Path| {
+        p.canonicalize().map_or(true, |c| {
+            !c.starts_with(root.canonicalize().unwrap_or_default())
+        })
+    };
     if path.is_dir() {
+        if outside(path) {
+            return Err(crate::boundary::Refused::Outside {
+                name,
+                path: path.canonicalize().unwrap_or_else(|_| path.to_path_buf()),
+                root: root.to_path_buf(),
+            }
+            .to_string());
+        }
         let mut entries: Vec<PathBuf> = std::fs::read_dir(path)
             .map_err(|e| format!("{}: {e}", shown.display()))?
             .filter_map(|e| e.ok().map(|e| e.path()))
@@ -130,18 +151,18 @@ pub fn read_path(path: &Path, shown: &Path, recursive: bool) -> Result<Vec<Manif
             let name = entry.file_name().map(PathBuf::from).unwrap_or_default();
             if entry.is_dir() {
                 if recursive {
-                    out.extend(read_path(&entry, &shown.join(&name), true)?);
+                    out.extend(read_path(root, &entry, &shown.join(&name), true)?);
                 }
             } else if entry
                 .extension()
                 .is_some_and(|e| e == "yaml" || e == "yml" || e == "json")
             {
-                out.extend(read_path(&entry, &shown.join(&name), false)?);
+                out.extend(read_path(root, &entry, &shown.join(&name), false)?);
             }
         }
         return Ok(out);
     }
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", shown.display()))?;
+    let text = crate::boundary::read_text(root, path, &name).map_err(|e| e.to_string())?;
     read_documents(&text, shown, 1)
 }
 
@@ -218,11 +239,13 @@ pub fn service_account(name: &str) -> Value {
 }
 
 /// The data a `kubectl create secret generic|configmap` gets from `--from-literal=KEY=VALUE`
-/// and `--from-file=[KEY=]PATH` (paths relative to `workdir`). `Err` names what cannot be read.
+/// and `--from-file=[KEY=]PATH` (paths relative to `workdir`, read only inside the
+/// documentation tree `root`, as regular files). `Err` names what cannot be read.
 pub fn data(
     literals: &[&str],
     files: &[&str],
     workdir: &Path,
+    root: &Path,
 ) -> Result<Vec<(String, Vec<u8>)>, String> {
     let mut out = Vec::new();
     for literal in literals {
@@ -240,7 +263,8 @@ pub fn data(
         if full.is_dir() {
             return Err(format!("--from-file={path}: a folder is not previewed"));
         }
-        let bytes = std::fs::read(&full).map_err(|e| format!("--from-file={path}: {e}"))?;
+        let bytes = crate::boundary::read(root, &full, path)
+            .map_err(|e| format!("--from-file={path}: {e}"))?;
         let key = key.unwrap_or_else(|| {
             Path::new(path)
                 .file_name()
