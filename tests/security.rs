@@ -312,11 +312,18 @@ fn mode(path: &Path) -> u32 {
         & 0o7777
 }
 
-/// The one checkpoint in `dir/.state`.
+/// The one checkpoint in `dir/.state` (beside the guide's lock, which is private too).
 fn checkpoint(dir: &Path) -> PathBuf {
     let files: Vec<PathBuf> = std::fs::read_dir(dir.join(".state"))
         .unwrap()
         .map(|e| e.unwrap().path())
+        .filter(|p| {
+            let lock = p.extension().is_some_and(|e| e == "lock");
+            if lock {
+                assert_eq!(mode(p), 0o600, "{}", p.display());
+            }
+            !lock
+        })
         .collect();
     assert_eq!(files.len(), 1, "{files:?}");
     files.into_iter().next().unwrap()

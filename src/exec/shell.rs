@@ -585,6 +585,10 @@ impl ShellSession {
             .ok_or_else(|| ShellError::Protocol("state without a directory".into()))?;
         let mut exported = Vec::new();
         while let (Some(name), Some(value)) = (fields.next(), fields.next()) {
+            // The session's mark belongs to this session only (see `procs::SESSION_MARK`).
+            if name == super::procs::SESSION_MARK.as_bytes() {
+                continue;
+            }
             exported.push((
                 String::from_utf8_lossy(&name).into_owned(),
                 String::from_utf8_lossy(&value).into_owned(),

@@ -313,7 +313,7 @@ fn request(
                     if !all_literal {
                         return Err("the secret's data uses values known only when the step runs".into());
                     }
-                    let data = manifests::data(&literals, &files, workdir, &crate::boundary::root(&at.file))?;
+                    let data = manifests::data(&literals, &files, workdir, &readable_tree(workdir, &at.file))?;
                     let type_ = k.flag("type").map_or("Opaque".to_owned(), |w| w.text.clone());
                     Ok(base(Op::Create, vec![made(manifests::secret(&name(2)?, &type_, &data))]))
                 }
@@ -322,14 +322,14 @@ fn request(
                     let key = k.flag("key").ok_or("no --key")?;
                     let cert = format!("tls.crt={}", literal(cert, "--cert")?);
                     let key = format!("tls.key={}", literal(key, "--key")?);
-                    let data = manifests::data(&[], &[&cert, &key], workdir, &crate::boundary::root(&at.file))?;
+                    let data = manifests::data(&[], &[&cert, &key], workdir, &readable_tree(workdir, &at.file))?;
                     Ok(base(Op::Create, vec![made(manifests::secret(&name(2)?, "kubernetes.io/tls", &data))]))
                 }
                 Some("configmap" | "cm") => {
                     if !all_literal {
                         return Err("the config map's data uses values known only when the step runs".into());
                     }
-                    let data = manifests::data(&literals, &files, workdir, &crate::boundary::root(&at.file))?;
+                    let data = manifests::data(&literals, &files, workdir, &readable_tree(workdir, &at.file))?;
                     Ok(base(Op::Create, vec![made(manifests::config_map(&name(1)?, &data))]))
                 }
                 _ if k.flag("filename").is_some() => {
@@ -537,6 +537,16 @@ fn unknown_shape(flag: &str) -> String {
 }
 
 /// The objects of a command's `-f` sources, `-l` applied.
+/// The folder whose files a preview may read for `guide`: the working directory the run
+/// would have (the operator chose it) when it is not `/`, else the guide's documentation tree
+/// (see [`crate::boundary`]). A path that leaves it, `/proc`, a device or a FIFO is refused.
+fn readable_tree(workdir: &Path, guide: &Path) -> std::path::PathBuf {
+    match workdir.canonicalize() {
+        Ok(dir) if dir.parent().is_some() => dir,
+        _ => crate::boundary::root(guide),
+    }
+}
+
 fn from_files(
     k: &Kubectl,
     stdin: Result<Option<&words::Heredoc>, String>,
@@ -586,7 +596,7 @@ fn from_files(
             ));
         }
         out.extend(manifests::read_path(
-            &crate::boundary::root(guide),
+            &readable_tree(workdir, guide),
             &full,
             Path::new(&path),
             k.has("recursive"),
