@@ -394,3 +394,27 @@ fn the_contexts_of_included_pages_are_snapshotted_too() {
         "{text}"
     );
 }
+
+#[test]
+fn a_500_on_the_first_discovery_call_does_not_make_a_context_unreadable() {
+    let kube = FakeKube::start();
+    // c1 answers through a proxy whose first answer is a 500 (to docrun's discovery).
+    let proxy = support::faultproxy::FaultProxy::start(&kube.c1.url, "e500:1", kube.dir.path());
+    let kubeconfig = kube.dir.path().join("flaky-c1");
+    let mut entries = kube.entries_named("c1", "c2");
+    entries[0].server = proxy.url.clone();
+    kube.write_kubeconfig(&kubeconfig, &entries);
+    let (out, text) = docrun(
+        &kube,
+        &kubeconfig,
+        &["--filter", "clean", "--hygiene", "fail"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(!text.contains("cannot be read"), "{text}");
+    assert!(text.contains("PASS hygiene  (c1)"), "{text}");
+    let requests = proxy.requests();
+    assert!(
+        requests[0].starts_with("GET /api"),
+        "the 500 went to discovery: {requests:?}"
+    );
+}

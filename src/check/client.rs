@@ -5,6 +5,9 @@
 //! exec credential plugin (see [`super::credentials`]) as a child process killed when the time is
 //! up. A client, or the error that prevented it, is kept for the rest of the run, so concurrent
 //! checks of one context share one connection pool and a broken context is diagnosed once.
+//!
+//! A client built here sends every request through [`super::transport`]: reads are retried on
+//! transient failures within the call timeout, and every answer's body is capped.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -16,6 +19,7 @@ use tokio::sync::OnceCell;
 
 use super::credentials;
 use super::explain::{error_chain, fmt_duration, ApiServer, CallError};
+use super::transport;
 
 /// The clients of one kubeconfig's contexts. `Send + Sync`: shared by concurrent checks.
 pub(crate) struct Clients {
@@ -149,12 +153,16 @@ impl Clients {
         // No read timeout: it would cut watches that are idle between events. Every request
         // is wrapped in `tokio::time::timeout` instead (see `call`), and waits in their own.
         config.read_timeout = None;
-        Client::try_from(config).map_err(|e| {
+        // kube's own retries (429/503/504, up to 15 times, waits up to 1000 s) know nothing of
+        // the call timeout: the guard retries instead, within it.
+        config.default_retry = false;
+        let inner = Client::try_from(config).map_err(|e| {
             CallError::Client(format!(
                 "cannot create a client for context {context}: {}",
                 error_chain(&e)
             ))
-        })
+        })?;
+        Ok(transport::guarded(inner, self.per_call))
     }
 
     /// Runs one request to `context`'s server with the call timeout.

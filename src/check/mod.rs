@@ -16,6 +16,8 @@
 //! - `spec`: what a check asks ([`CheckSpec`], its shared target [`ObjectRef`]);
 //! - `result`: what it found ([`CheckResult`], [`CheckStatus`]);
 //! - `client`: one client per context, built on first use, every call bounded;
+//! - `transport`: what every request goes through: retries of transient failures of reads
+//!   within the call timeout, and a cap on every answer's body;
 //! - `explain`: why a server gave no answer, as a typed error in a user's words;
 //! - `cluster`, `objects`, `secrets`, `waits`: the checks, by family;
 //! - [`conditions`] and `watch`: what a wait waits for, and the engine that follows a watch;
@@ -32,6 +34,7 @@ mod objects;
 mod result;
 mod secrets;
 mod spec;
+mod transport;
 mod trust;
 mod waits;
 mod watch;
@@ -48,6 +51,7 @@ pub use trust::{fingerprint, CACERTS_KEYS};
 
 pub(crate) use explain::error_chain;
 pub use explain::{ApiServer, CallError};
+pub(crate) use transport::too_large;
 
 use client::Clients;
 
