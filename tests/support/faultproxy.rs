@@ -46,6 +46,11 @@ impl FaultProxy {
         }
     }
 
+    /// The proxy's process id (a test may stop it to make its cluster vanish).
+    pub fn pid(&self) -> u32 {
+        self._server.pid()
+    }
+
     /// The requests the proxy received, in order (`GET /version`).
     pub fn requests(&self) -> Vec<String> {
         std::fs::read_to_string(&self.log)
