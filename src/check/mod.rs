@@ -79,7 +79,8 @@ pub struct Checker {
 
 impl Checker {
     /// A checker for the kubeconfig named by `KUBECONFIG` (several files joined with `:` are
-    /// merged, the first file to set a value wins), else `~/.kube/config`.
+    /// merged, the first file to set a value wins, files that do not exist are skipped, as
+    /// kubectl does), else `~/.kube/config`, read within [`DEFAULT_CALL_TIMEOUT`].
     ///
     /// Each file is checked before it is parsed (see [`kubeconfig`]): a damaged file is an error
     /// naming the file and what is wrong, never a crash.
@@ -88,10 +89,11 @@ impl Checker {
             Some(v) if !v.is_empty() => format!("KUBECONFIG={}", v.to_string_lossy()),
             _ => "~/.kube/config".to_string(),
         };
-        let kc = kubeconfig::load().map_err(|message| CheckError::Kubeconfig {
-            source_hint,
-            message,
-        })?;
+        let kc =
+            kubeconfig::load(DEFAULT_CALL_TIMEOUT).map_err(|message| CheckError::Kubeconfig {
+                source_hint,
+                message,
+            })?;
         Ok(Self::from_kubeconfig(kc))
     }
 
