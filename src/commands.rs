@@ -785,7 +785,8 @@ fn test_command(args: &TestArgs, global: &GlobalArgs) -> Result<ExitCode, Error>
 }
 
 /// Hygiene for a run, or none: off, or no guide uses a cluster. A kubeconfig that cannot be
-/// read is said once, and the run goes on without hygiene.
+/// read is said once; under `warn` the run goes on without hygiene, under `fail` it does not
+/// start (no cluster could be checked, and `fail` fails closed).
 fn hygiene_for<'a>(
     args: &crate::cli::HygieneArgs,
     default: crate::hygiene::Mode,
@@ -809,6 +810,10 @@ fn hygiene_for<'a>(
     }
     match crate::check::Checker::from_env() {
         Ok(checker) => Ok(Some(std::sync::Arc::new(Hygiene::new(config, checker)))),
+        Err(e) if config.mode == Mode::Fail => Err(Error::Usage(format!(
+            "hygiene: {e}\nhint: --hygiene fail needs to read the clusters the guides use, before \
+             and after each; fix KUBECONFIG, or give --hygiene warn to run without the check"
+        ))),
         Err(e) => {
             eprintln!("warning: hygiene: {e}; no guide is checked for leaks");
             Ok(None)

@@ -296,3 +296,119 @@ fn missing_contexts_exit_2_before_any_check() {
         "{stderr}"
     );
 }
+
+/// `docrun check` as [`check`] does, with `KUBECONFIG` set to `kubeconfig` as given (a list
+/// too), killed after 60 s (a bound for a slow machine: without it a test of a file that
+/// blocks would hang, not fail).
+fn check_bounded(kubeconfig: &std::ffi::OsStr) -> (Option<i32>, String) {
+    let home = tempfile::tempdir().unwrap();
+    let mut cmd = support::docrun::docrun_in_project();
+    cmd.env("KUBECONFIG", kubeconfig)
+        .env("HOME", home.path())
+        .args([
+            "check",
+            GUIDE,
+            "--set",
+            "CTX_CLUSTER1=c1",
+            "--set",
+            "CTX_CLUSTER2=c2",
+        ]);
+    let out = Command::from_std(cmd)
+        .timeout(std::time::Duration::from_secs(60))
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}\n--- stderr ---\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.code(), text)
+}
+
+fn mkfifo(path: &Path) {
+    let made = std::process::Command::new("mkfifo")
+        .arg(path)
+        .status()
+        .unwrap();
+    assert!(made.success(), "mkfifo {}", path.display());
+}
+
+/// A sparse file of `size` bytes.
+fn huge(path: &Path, size: u64) {
+    std::fs::File::create(path).unwrap().set_len(size).unwrap();
+}
+
+#[tokio::test]
+async fn a_kubeconfig_list_with_a_missing_file_is_read_as_kubectl_reads_it() {
+    let kube = FakeKube::start();
+    prepare(&kube).await;
+    let missing = kube.dir.path().join("not-there.yaml");
+    let list = std::env::join_paths([missing.as_path(), kube.kubeconfig_path.as_path()]).unwrap();
+    let (code, text) = check_bounded(&list);
+    assert_eq!(code, Some(0), "{text}");
+    assert_eq!(lines(&text, "PASS", "kube.version").len(), 2, "{text}");
+    // None of the list exists: said, with every file.
+    let other = kube.dir.path().join("neither.yaml");
+    let list = std::env::join_paths([missing.as_path(), other.as_path()]).unwrap();
+    let (code, text) = check_bounded(&list);
+    assert_eq!(code, Some(2), "{text}");
+    assert!(
+        text.contains("none of the files of the list exists")
+            && text.contains("not-there.yaml")
+            && text.contains("neither.yaml"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_kubeconfig_that_is_a_fifo_or_too_large_is_refused_not_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("kubeconfig-fifo");
+    mkfifo(&fifo);
+    let (code, text) = check_bounded(fifo.as_os_str());
+    assert_eq!(code, Some(2), "{text}");
+    assert!(
+        text.contains(&format!(
+            "{}: is not a regular file (a FIFO, device, socket or folder is never read)",
+            fifo.display()
+        )),
+        "{text}"
+    );
+    let big = dir.path().join("kubeconfig-huge");
+    huge(&big, 17 * 1024 * 1024);
+    let (code, text) = check_bounded(big.as_os_str());
+    assert_eq!(code, Some(2), "{text}");
+    assert!(
+        text.contains("is 17825792 bytes, over the 16 MiB limit"),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn a_certificate_authority_that_is_a_fifo_or_too_large_fails_its_context_only() {
+    let kube = FakeKube::start();
+    prepare(&kube).await;
+    for (name, make) in [
+        ("ca-fifo", mkfifo as fn(&Path)),
+        ("ca-huge", |p: &Path| huge(p, 17 * 1024 * 1024)),
+    ] {
+        let ca = kube.dir.path().join(name);
+        make(&ca);
+        let mut entries = kube.entries_named("c1", "c2");
+        entries[1].ca = Some(ca.clone());
+        let kubeconfig = kube.dir.path().join(format!("kubeconfig-{name}"));
+        kube.write_kubeconfig(&kubeconfig, &entries);
+        let (code, text) = check_bounded(kubeconfig.as_os_str());
+        assert_eq!(code, Some(1), "{text}");
+        let failed = lines(&text, "FAIL", "kube.version");
+        assert_eq!(failed.len(), 1, "{text}");
+        assert!(
+            failed[0].contains(&format!(
+                "context c2: the certificate-authority file {} cannot be used: is ",
+                ca.display()
+            )),
+            "{text}"
+        );
+        assert_eq!(lines(&text, "PASS", "kube.version").len(), 1, "c1: {text}");
+    }
+}

@@ -10,7 +10,9 @@
 //! - one whose namespace is still terminating after its last step passes once the deletion
 //!   settles, and fails when the settle budget is too short for it;
 //! - objects left in excluded namespaces never count;
-//! - a guide that uses no cluster takes no snapshot; an unreachable context is reported once.
+//! - a guide that uses no cluster takes no snapshot; an unreachable context is reported once;
+//! - under `--hygiene fail` a context that cannot be read, before or after the guide, fails the
+//!   guide (exit 1, JUnit failure `unreadable`); under `warn` it is a warning.
 
 mod support;
 
@@ -232,7 +234,8 @@ fn objects_in_excluded_namespaces_never_count() {
 }
 
 #[test]
-fn a_guide_without_a_cluster_takes_no_snapshot_and_an_unreachable_context_is_said_once() {
+fn a_guide_without_a_cluster_takes_no_snapshot_and_an_unreachable_context_is_said_once_under_warn()
+{
     let kube = FakeKube::start();
     let kubeconfig = kube.dir.path().join("with-gone");
     let mut entries = kube.entries_named("c1", "c2");
@@ -255,7 +258,7 @@ fn a_guide_without_a_cluster_takes_no_snapshot_and_an_unreachable_context_is_sai
             "--filter",
             "local",
             "--hygiene",
-            "fail",
+            "warn",
             "-j",
             "1",
             "--junit",
@@ -371,7 +374,8 @@ fn a_server_that_never_answers_costs_one_call_timeout_not_a_hang() {
     if std::env::var_os("DOCRUN_SHOW").is_some() {
         eprintln!("{took:?}\n{text}");
     }
-    assert_eq!(out.status.code(), Some(0), "{text}");
+    // Not read is not clean: under `fail` the guide fails.
+    assert_eq!(out.status.code(), Some(1), "{text}");
     assert!(
         text.contains("context hang cannot be read") && text.contains("did not answer within 5"),
         "{text}"
@@ -393,4 +397,141 @@ fn the_contexts_of_included_pages_are_snapshotted_too() {
         text.contains("leaked   c2/ConfigMap/default/from-boilerplate"),
         "{text}"
     );
+}
+
+#[test]
+fn a_500_on_the_first_discovery_call_does_not_make_a_context_unreadable() {
+    let kube = FakeKube::start();
+    // c1 answers through a proxy whose first answer is a 500 (to docrun's discovery).
+    let proxy = support::faultproxy::FaultProxy::start(&kube.c1.url, "e500:1", kube.dir.path());
+    let kubeconfig = kube.dir.path().join("flaky-c1");
+    let mut entries = kube.entries_named("c1", "c2");
+    entries[0].server = proxy.url.clone();
+    kube.write_kubeconfig(&kubeconfig, &entries);
+    let (out, text) = docrun(
+        &kube,
+        &kubeconfig,
+        &["--filter", "clean", "--hygiene", "fail"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(!text.contains("cannot be read"), "{text}");
+    assert!(text.contains("PASS hygiene  (c1)"), "{text}");
+    let requests = proxy.requests();
+    assert!(
+        requests[0].starts_with("GET /api"),
+        "the 500 went to discovery: {requests:?}"
+    );
+}
+
+/// The JUnit testcase `hygiene` of the guide whose file name contains `guide`.
+fn hygiene_case(xml: &str, guide: &str) -> String {
+    let from = &xml[xml.find(guide).unwrap()..];
+    let case = &from[from.find("<testcase name=\"hygiene\"").unwrap()..];
+    case[..case.find("</testcase>").unwrap()].to_string()
+}
+
+#[test]
+fn under_fail_a_context_that_cannot_be_read_fails_each_guide_that_uses_it() {
+    let kube = FakeKube::start();
+    let kubeconfig = kube.dir.path().join("with-gone");
+    let mut entries = kube.entries_named("c1", "c2");
+    entries.push(ContextEntry {
+        name: "gone".into(),
+        server: format!("http://127.0.0.1:{}", support::fakekube::free_port()),
+        ca: None,
+        insecure: false,
+        token: "x".into(),
+    });
+    kube.write_kubeconfig(&kubeconfig, &entries);
+    let dir = tempfile::tempdir().unwrap();
+    let junit = dir.path().join("report.xml");
+    let (out, text) = docrun(
+        &kube,
+        &kubeconfig,
+        &[
+            "--filter",
+            "unreachable",
+            "--hygiene",
+            "fail",
+            "-j",
+            "1",
+            "--junit",
+            junit.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert_eq!(
+        text.matches("context gone cannot be read, so every guide that uses it fails")
+            .count(),
+        1,
+        "the reason is said once: {text}"
+    );
+    assert_eq!(
+        text.matches("FAIL hygiene  (gone)").count(),
+        2,
+        "each guide fails: {text}"
+    );
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    for guide in ["unreachable-1.md", "unreachable-2.md"] {
+        let case = hygiene_case(&xml, guide);
+        assert!(
+            case.contains("<failure") && case.contains("type=\"unreadable\""),
+            "{case}"
+        );
+        assert!(case.contains("cannot read context gone"), "{case}");
+    }
+}
+
+#[test]
+fn a_guide_that_leaks_and_leaves_its_context_unreadable_fails_under_fail() {
+    let kube = FakeKube::start();
+    let guides = tempfile::tempdir().unwrap();
+    let junit = guides.path().join("report.xml");
+    for (mode, code) in [("warn", 0), ("fail", 1)] {
+        // c1 is reached through a proxy that the guide stops after leaking a ConfigMap: the
+        // snapshot after the guide cannot be taken, so the leak cannot be seen.
+        let proxy = support::faultproxy::FaultProxy::start(&kube.c1.url, "", kube.dir.path());
+        let kubeconfig = kube.dir.path().join(format!("vanishing-{mode}"));
+        let mut entries = kube.entries_named("c1", "c2");
+        entries[0].server = proxy.url.clone();
+        kube.write_kubeconfig(&kubeconfig, &entries);
+        let guide = guides.path().join(format!("vanishing-{mode}.md"));
+        std::fs::write(
+            &guide,
+            format!(
+                "---\ntitle: Vanishing\n---\nLeaks, then its cluster goes away.\n\n## Leak {{#leak}}\n\n\
+                 ```bash\nkubectl --context=c1 -n default create configmap left-{mode} --from-literal=a=b\n\
+                 kill {}\n```\n",
+                proxy.pid()
+            ),
+        )
+        .unwrap();
+        let out = support::docrun::docrun_with_kube(&kube, &kubeconfig, guides.path())
+            .arg("run")
+            .arg(&guide)
+            .args(["--hygiene", mode, "--junit"])
+            .arg(&junit)
+            .output()
+            .unwrap();
+        let text = support::docrun::printed(&out);
+        assert_eq!(out.status.code(), Some(code), "--hygiene {mode}: {text}");
+        assert!(text.contains("context c1 cannot be read"), "{text}");
+        let case = hygiene_case(&std::fs::read_to_string(&junit).unwrap(), "vanishing");
+        assert_eq!(case.contains("<failure"), mode == "fail", "{case}");
+    }
+}
+
+#[test]
+fn under_fail_a_kubeconfig_that_cannot_be_read_stops_the_run_before_it_starts() {
+    let kube = FakeKube::start();
+    let missing = kube.dir.path().join("no-such-kubeconfig");
+    let (out, text) = docrun(&kube, &missing, &["--filter", "clean", "--hygiene", "fail"]);
+    assert_eq!(out.status.code(), Some(2), "{text}");
+    assert!(
+        text.contains("hygiene: cannot read the kubeconfig") && text.contains("--hygiene warn"),
+        "{text}"
+    );
+    assert!(!text.contains("PASS"), "nothing ran: {text}");
+    let (out, text) = docrun(&kube, &missing, &["--filter", "local", "--hygiene", "warn"]);
+    assert_eq!(out.status.code(), Some(0), "{text}");
 }

@@ -19,6 +19,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::json;
 use support::fakekube::{free_port, ContextEntry, FakeKube, Options, C2_TOKEN};
+use support::faultproxy::FaultProxy;
 use support::pki::{Cert, Pki};
 use support::trust::{cacerts, put_cacerts};
 
@@ -773,4 +774,91 @@ async fn objects_of_any_kind_exist_or_not() {
         "{}",
         r[0].message
     );
+}
+
+/// A context `name` whose server is a fault proxy (`mode`) in front of c1.
+fn behind_proxy(kube: &FakeKube, name: &str, mode: &str) -> (FaultProxy, Checker) {
+    let proxy = FaultProxy::start(&kube.c1.url, mode, kube.dir.path());
+    let checker = Checker::from_kubeconfig(kube.kubeconfig_with(&[(name, proxy.url.as_str())]));
+    (proxy, checker)
+}
+
+#[tokio::test]
+async fn transient_errors_of_reads_are_retried_within_the_call_timeout() {
+    let kube = FakeKube::start();
+    namespace(&kube.client("c1").await, "sample").await;
+    // The first two requests get 500: /version, then discovery.
+    let (proxy, checker) = behind_proxy(&kube, "flaky", "e500:2");
+    let r = run1(&checker, "{check: kube.reachable, context: flaky}").await;
+    assert_ne!(r.status, CheckStatus::Failed, "{}", r.message);
+    let r = run1(
+        &checker,
+        "{check: kube.exists, context: flaky, api-version: v1, kind: Namespace, name: sample}",
+    )
+    .await;
+    assert_eq!(r.status, CheckStatus::Passed, "{}", r.message);
+    let requests = proxy.requests();
+    assert_eq!(
+        requests.iter().filter(|r| *r == "GET /version").count(),
+        3,
+        "two 500s, then the answer: {requests:?}"
+    );
+    // 429 with Retry-After: waited for, then answered.
+    let (_busy, checker) = behind_proxy(&kube, "busy", "r429:1:1");
+    let r = run1(
+        &checker,
+        "{check: kube.version, context: busy, versions: ['1.30']}",
+    )
+    .await;
+    assert_eq!(r.status, CheckStatus::Passed, "{}", r.message);
+    // A server that keeps failing is reported with its own answer, within the call timeout.
+    let (_down, checker) = behind_proxy(&kube, "down", "e500:100000");
+    let checker = checker.with_timeout(Duration::from_secs(1));
+    let r = run1(&checker, "{check: kube.reachable, context: down}").await;
+    assert_eq!(r.status, CheckStatus::Failed, "{}", r.message);
+    assert!(
+        r.message.contains("the API server of context down at")
+            && r.message.contains("answered 500")
+            && r.message.contains("injected 500"),
+        "{}",
+        r.message
+    );
+}
+
+#[tokio::test]
+async fn an_endless_answer_fails_the_check_naming_the_context_and_what_was_too_large() {
+    let kube = FakeKube::start();
+    let (proxy, checker) = behind_proxy(&kube, "flood", "allflood");
+    let r = run1(&checker, "{check: kube.reachable, context: flood}").await;
+    assert_eq!(r.status, CheckStatus::Failed, "{}", r.message);
+    assert!(
+        r.message.starts_with(&format!(
+            "the API server of context flood at {} sent too much: the answer to GET /version is \
+             larger than 1 MiB",
+            proxy.url
+        )),
+        "{}",
+        r.message
+    );
+}
+
+#[tokio::test]
+async fn an_endless_watch_event_ends_the_wait_naming_what_was_too_large() {
+    let kube = FakeKube::start();
+    namespace(&kube.client("c1").await, "sample").await;
+    let (_proxy, checker) = behind_proxy(&kube, "flood", "watchflood");
+    let r = run1(
+        &checker,
+        "{check: kube.pods-ready, context: flood, namespace: sample}",
+    )
+    .await;
+    assert_eq!(r.status, CheckStatus::Failed, "{}", r.message);
+    assert!(
+        r.message
+            .contains("sent too much: an event of the watch GET /api/v1/namespaces/sample/pods?")
+            && r.message.contains("is larger than 16 MiB"),
+        "{}",
+        r.message
+    );
+    assert!(!r.message.contains("timed out"), "{}", r.message);
 }

@@ -10,7 +10,8 @@
 //! - delete previews: would delete, nothing to delete;
 //! - secrets masked; steps that cannot be previewed listed with the reason;
 //! - a preview changes nothing: object count and resourceVersions the same after it;
-//! - an unreachable context is said and the others are previewed.
+//! - an unreachable context is said and the others are previewed;
+//! - a 500 on the first call to a context (tests/faultproxy) is retried: the preview goes on.
 
 mod support;
 
@@ -1051,4 +1052,44 @@ fn a_slow_but_healthy_server_is_previewed() {
     assert_eq!(out.status.code(), Some(0), "{text}");
     assert!(!text.contains("cannot be reached"), "{text}");
     assert!(text.contains("Deployment"), "{text}");
+}
+
+#[test]
+fn a_500_on_the_first_call_to_a_context_does_not_stop_its_preview() {
+    let kube = FakeKube::start();
+    // c1 answers through a proxy whose first answer is a 500.
+    let proxy = support::faultproxy::FaultProxy::start(&kube.c1.url, "e500:1", kube.dir.path());
+    let kubeconfig = kube.dir.path().join("flaky-c1");
+    let mut entries = kube.entries_named("c1", "c2");
+    entries[0].server = proxy.url.clone();
+    kube.write_kubeconfig(&kubeconfig, &entries);
+    let guide = root().join(VERIFY);
+    let (out, text) = docrun(
+        &kube,
+        &kubeconfig,
+        &fixtures(),
+        &[
+            "plan",
+            guide.to_str().unwrap(),
+            "--set",
+            "CTX_CLUSTER1=c1",
+            "--set",
+            "CTX_CLUSTER2=c2",
+            "--preview",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    let c1 = objects(&json(&out)["preview"], "c1");
+    assert_eq!(
+        c1.first().map(|o| (o.0.as_str(), o.2.as_str())),
+        Some(("Namespace", "would-create")),
+        "{text}"
+    );
+    assert!(
+        c1.iter().all(|o| o.2.starts_with("would")),
+        "every object previewed: {c1:?}"
+    );
+    assert!(proxy.requests().len() > 1, "{:?}", proxy.requests());
 }

@@ -1,10 +1,14 @@
 //! One `kube::Client` per context of a kubeconfig, built on first use, and every request to a
 //! server bounded by the call timeout.
 //!
-//! Building a client is bounded too: loading the context from the kubeconfig, and running its
+//! Building a client is bounded too: reading the files the context names (see
+//! [`kubeconfig::inline_files`]), loading the context from the kubeconfig, and running its
 //! exec credential plugin (see [`super::credentials`]) as a child process killed when the time is
 //! up. A client, or the error that prevented it, is kept for the rest of the run, so concurrent
 //! checks of one context share one connection pool and a broken context is diagnosed once.
+//!
+//! A client built here sends every request through [`super::transport`]: reads are retried on
+//! transient failures within the call timeout, and every answer's body is capped.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -16,6 +20,8 @@ use tokio::sync::OnceCell;
 
 use super::credentials;
 use super::explain::{error_chain, fmt_duration, ApiServer, CallError};
+use super::kubeconfig;
+use super::transport;
 
 /// The clients of one kubeconfig's contexts. `Send + Sync`: shared by concurrent checks.
 pub(crate) struct Clients {
@@ -123,7 +129,8 @@ impl Clients {
             context: Some(context.to_string()),
             ..Default::default()
         };
-        let load = kube::Config::from_custom_kubeconfig(self.kubeconfig.clone(), &options);
+        let kubeconfig = self.read_files(context).await?;
+        let load = kube::Config::from_custom_kubeconfig(kubeconfig, &options);
         let mut config = match tokio::time::timeout(self.per_call, load).await {
             Ok(Ok(c)) => c,
             Ok(Err(e)) => {
@@ -149,12 +156,39 @@ impl Clients {
         // No read timeout: it would cut watches that are idle between events. Every request
         // is wrapped in `tokio::time::timeout` instead (see `call`), and waits in their own.
         config.read_timeout = None;
-        Client::try_from(config).map_err(|e| {
+        // kube's own retries (429/503/504, up to 15 times, waits up to 1000 s) know nothing of
+        // the call timeout: the guard retries instead, within it.
+        config.default_retry = false;
+        let inner = Client::try_from(config).map_err(|e| {
             CallError::Client(format!(
                 "cannot create a client for context {context}: {}",
                 error_chain(&e)
             ))
-        })
+        })?;
+        Ok(transport::guarded(inner, self.per_call))
+    }
+
+    /// The kubeconfig with the files `context` names (certificate authority, client certificate
+    /// and key) read into it, each only if it is a regular file under the size cap, all within
+    /// the call timeout (on the blocking pool: a stalled file system does not hold the run).
+    async fn read_files(&self, context: &str) -> Result<Kubeconfig, CallError> {
+        let mut kubeconfig = self.kubeconfig.clone();
+        let name = context.to_string();
+        let read = tokio::task::spawn_blocking(move || {
+            kubeconfig::inline_files(&mut kubeconfig, &name).map(|()| kubeconfig)
+        });
+        match tokio::time::timeout(self.per_call, read).await {
+            Ok(Ok(Ok(kubeconfig))) => Ok(kubeconfig),
+            Ok(Ok(Err(message))) => Err(CallError::Client(message)),
+            Ok(Err(e)) => Err(CallError::Client(format!(
+                "context {context}: reading the files it names failed: {e}"
+            ))),
+            Err(_) => Err(CallError::Client(format!(
+                "context {context}: reading the files it names (certificate authority, client \
+                 certificate and key) took more than {}; is one on a mount that does not answer?",
+                fmt_duration(self.per_call)
+            ))),
+        }
     }
 
     /// Runs one request to `context`'s server with the call timeout.

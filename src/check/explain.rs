@@ -61,6 +61,15 @@ pub enum CallError {
         server: ApiServer,
         status: Box<kube::core::Status>,
     },
+    /// The server's answer (or one event of a watch) was larger than docrun reads.
+    #[error(
+        "{server} sent too much: {cause}; is the address that of a Kubernetes API server, and does \
+         nothing between docrun and it (a proxy) alter its answers?"
+    )]
+    TooLarge {
+        server: ApiServer,
+        cause: super::transport::TooLarge,
+    },
     /// Discovery found no such kind on the server.
     #[error("{server} does not serve kind {kind} in {api_version} (is its CRD installed? is the apiVersion right?)")]
     KindNotServed {
@@ -72,8 +81,12 @@ pub enum CallError {
 
 impl CallError {
     /// The kind of a failed request to `server`: an error status stays one, anything else is a
-    /// transport failure named by its innermost cause.
+    /// transport failure named by its innermost cause, an answer over its cap is
+    /// [`CallError::TooLarge`].
     pub fn from_kube(server: ApiServer, error: &kube::Error) -> Self {
+        if let Some(cause) = super::transport::too_large(error) {
+            return CallError::TooLarge { server, cause };
+        }
         match error {
             kube::Error::Api(status) => CallError::Api {
                 server,

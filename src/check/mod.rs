@@ -16,6 +16,8 @@
 //! - `spec`: what a check asks ([`CheckSpec`], its shared target [`ObjectRef`]);
 //! - `result`: what it found ([`CheckResult`], [`CheckStatus`]);
 //! - `client`: one client per context, built on first use, every call bounded;
+//! - `transport`: what every request goes through: retries of transient failures of reads
+//!   within the call timeout, and a cap on every answer's body;
 //! - `explain`: why a server gave no answer, as a typed error in a user's words;
 //! - `cluster`, `objects`, `secrets`, `waits`: the checks, by family;
 //! - [`conditions`] and `watch`: what a wait waits for, and the engine that follows a watch;
@@ -32,6 +34,7 @@ mod objects;
 mod result;
 mod secrets;
 mod spec;
+mod transport;
 mod trust;
 mod waits;
 mod watch;
@@ -48,6 +51,7 @@ pub use trust::{fingerprint, CACERTS_KEYS};
 
 pub(crate) use explain::error_chain;
 pub use explain::{ApiServer, CallError};
+pub(crate) use transport::too_large;
 
 use client::Clients;
 
@@ -75,7 +79,8 @@ pub struct Checker {
 
 impl Checker {
     /// A checker for the kubeconfig named by `KUBECONFIG` (several files joined with `:` are
-    /// merged, the first file to set a value wins), else `~/.kube/config`.
+    /// merged, the first file to set a value wins, files that do not exist are skipped, as
+    /// kubectl does), else `~/.kube/config`, read within [`DEFAULT_CALL_TIMEOUT`].
     ///
     /// Each file is checked before it is parsed (see [`kubeconfig`]): a damaged file is an error
     /// naming the file and what is wrong, never a crash.
@@ -84,10 +89,11 @@ impl Checker {
             Some(v) if !v.is_empty() => format!("KUBECONFIG={}", v.to_string_lossy()),
             _ => "~/.kube/config".to_string(),
         };
-        let kc = kubeconfig::load().map_err(|message| CheckError::Kubeconfig {
-            source_hint,
-            message,
-        })?;
+        let kc =
+            kubeconfig::load(DEFAULT_CALL_TIMEOUT).map_err(|message| CheckError::Kubeconfig {
+                source_hint,
+                message,
+            })?;
         Ok(Self::from_kubeconfig(kc))
     }
 

@@ -9,6 +9,7 @@
 //!
 //! Errors after the initial list (a dropped connection, a relist that fails) do not end the
 //! wait: the watch retries with backoff, and the last such error is reported with a timeout.
+//! An event larger than the transport's cap does end it, at once: it would come again.
 
 use std::collections::BTreeMap;
 use std::fmt::Debug;
@@ -101,7 +102,8 @@ impl Watch {
                 Some(Ok(event)) => event,
                 Some(Err(e)) => {
                     let error = self.explain(e);
-                    if !listed {
+                    // An event over the cap would come again on every restart of the watch.
+                    if !listed || matches!(error, CallError::TooLarge { .. }) {
                         return Err(WatchError::Call(error));
                     }
                     self.last_error = Some(error);
@@ -152,6 +154,12 @@ impl Watch {
     }
 
     fn explain(&self, error: watcher::Error) -> CallError {
+        if let Some(cause) = super::transport::too_large(&error) {
+            return CallError::TooLarge {
+                server: self.server.clone(),
+                cause,
+            };
+        }
         match error {
             watcher::Error::InitialListFailed(e) | watcher::Error::WatchStartFailed(e)
                 if matches!(e, kube::Error::Api(_)) =>

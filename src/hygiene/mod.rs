@@ -10,7 +10,9 @@
 //!
 //! Snapshots of different contexts are taken at once; every call is bounded by the call
 //! timeout. A context that cannot be read is reported once per run and not checked after that,
-//! so one unreachable cluster is one message, not a leak in every guide. Guides that share a
+//! so one unreachable cluster is one message, not a leak in every guide. Under `fail` hygiene
+//! fails closed: every guide that uses a context that could not be read, before or after it,
+//! fails (the guide may have leaked there); under `warn` it is a warning. Guides that share a
 //! context take turns on it ([`Hygiene::lock`]): two guides running at once on one cluster
 //! would see each other's objects as leaks.
 
@@ -358,7 +360,7 @@ impl Hygiene {
 /// Runs a guide (`run` gets the reporters and gives them back) with hygiene around it when
 /// `hygiene` is on and the guide uses a cluster: waits for its turn on its contexts, takes the
 /// snapshots before, runs, compares after, and reports the [`Event::Hygiene`] before the
-/// run's end. A leak under `fail` makes the summary failed. A run that was interrupted or could
+/// run's end. Under `fail`, a leak or an unreadable context makes the summary failed. A run that was interrupted or could
 /// not run is not compared: its cleanup may not have run.
 pub async fn run_checked<F, Fut>(
     hygiene: Option<&Hygiene>,
@@ -399,16 +401,10 @@ where
     (summary, reporters)
 }
 
-/// Applies a hygiene event to a guide's result: with `fails`, leaks turn a passed run failed.
+/// Applies a hygiene event to a guide's result: with `fails`, a leak or a context that could
+/// not be read turns a passed run failed ([`Event::hygiene_fails`]).
 pub fn fails_run(event: &Event) -> bool {
-    matches!(
-        event,
-        Event::Hygiene {
-            status: HygieneStatus::Leaked,
-            fails: true,
-            ..
-        }
-    )
+    event.hygiene_fails()
 }
 
 /// A reporter in front of others that holds back `RunFinished` until hygiene has been

@@ -206,7 +206,10 @@ async fn bounded<T>(
         }
         Ok(Err(e)) => Err(CallFailure::Broken(SnapshotError(format!(
             "context {context}: {what}: {}",
-            crate::check::error_chain(&e)
+            match crate::check::too_large(&e) {
+                Some(too_large) => too_large.to_string(),
+                None => crate::check::error_chain(&e),
+            }
         )))),
         Err(_) => Err(CallFailure::Broken(SnapshotError(format!(
             "context {context}: {what} did not answer within {}",

@@ -140,7 +140,8 @@ pub enum Event {
     Hygiene {
         guide: PathBuf,
         status: HygieneStatus,
-        /// A leak fails the guide (`--hygiene fail`), rather than warning.
+        /// A leak, or a context that could not be read, fails the guide (`--hygiene fail`),
+        /// rather than warning; see [`Event::hygiene_fails`].
         fails: bool,
         /// The contexts compared.
         contexts: Vec<String>,
@@ -172,6 +173,19 @@ pub enum Event {
 #[derive(Debug, Clone, Serialize)]
 #[serde(transparent)]
 pub struct Masked(Event);
+
+impl Event {
+    /// Whether this is a hygiene event that fails its guide: under `--hygiene fail`, a leak, or
+    /// a context the guide uses that could not be read before or after it (fail closed: a
+    /// cluster that was not read is not a clean one). Under `warn` nothing fails a guide.
+    pub fn hygiene_fails(&self) -> bool {
+        matches!(
+            self,
+            Event::Hygiene { status, fails: true, unreachable, .. }
+                if *status == HygieneStatus::Leaked || !unreachable.is_empty()
+        )
+    }
+}
 
 impl Masked {
     /// The event, masked.

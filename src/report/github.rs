@@ -301,9 +301,22 @@ pub fn step_summary(title: &str, guides: &[SummaryGuide<'_>], links: &Links) -> 
                     fails,
                     leaked,
                     removed,
+                    unreachable,
                     ..
                 } => {
+                    let unread: Vec<&str> =
+                        unreachable.iter().map(|u| u.context.as_str()).collect();
                     hygiene = match status {
+                        _ if *fails && !unread.is_empty() && *status != HygieneStatus::Leaked => {
+                            let text =
+                                format!("❌ context {} cannot be read", cell(&unread.join(", ")));
+                            failures.push(format!(
+                                "- **{}** hygiene: {}",
+                                cell(&g.path.display().to_string()),
+                                text
+                            ));
+                            text
+                        }
                         HygieneStatus::Clean => "clean".into(),
                         HygieneStatus::Unchecked => "not checked".into(),
                         HygieneStatus::Leaked => {

@@ -343,6 +343,14 @@ pub fn render(title: &str, guides: &[GuidePage<'_>]) -> String {
             }
         }
         if let Some(h) = &hygiene[gi] {
+            if h.fails && !h.unreachable.is_empty() && h.status != HygieneStatus::Leaked {
+                let _ = write!(
+                    failures,
+                    "<li><a href=\"#g{gi}-hygiene\">{} <b>hygiene</b></a> — context {} cannot be read</li>",
+                    escape(&g.path.display().to_string()),
+                    escape(&h.unreachable.join(", "))
+                );
+            }
             if h.status == HygieneStatus::Leaked {
                 let _ = write!(
                     failures,
@@ -412,6 +420,9 @@ fn hygiene_cell(h: Option<&HygieneView>) -> String {
     match h {
         None => "<span class=\"where\">no cluster</span>".into(),
         Some(h) => match h.status {
+            _ if h.fails && !h.unreachable.is_empty() && h.status != HygieneStatus::Leaked => {
+                "<span class=\"badge leaked-fail\">unreadable</span>".into()
+            }
             HygieneStatus::Clean => "<span class=\"badge passed\">clean</span>".into(),
             HygieneStatus::Unchecked => "<span class=\"badge skipped\">unchecked</span>".into(),
             HygieneStatus::Leaked => format!(
@@ -428,7 +439,9 @@ fn guide_section(out: &mut String, gi: usize, g: &GuidePage<'_>, h: Option<&Hygi
     let open = matches!(
         g.outcome,
         Outcome::Failed | Outcome::Flaky | Outcome::Interrupted
-    ) || h.is_some_and(|h| h.status == HygieneStatus::Leaked);
+    ) || h.is_some_and(|h| {
+        h.status == HygieneStatus::Leaked || (h.fails && !h.unreachable.is_empty())
+    });
     let _ = write!(
         out,
         "<details class=\"guide {}\" id=\"g{gi}\"{}>\n<summary><span class=\"badge {}\">{}</span> {} \
@@ -560,6 +573,13 @@ fn hygiene_block(out: &mut String, gi: usize, h: &HygieneView) {
         HygieneStatus::Clean => (
             "clean",
             "the clusters hold what they held before".to_string(),
+        ),
+        _ if h.fails && !h.unreachable.is_empty() && h.status != HygieneStatus::Leaked => (
+            "leaked",
+            format!(
+                "context {} cannot be read: the guide fails",
+                h.unreachable.join(", ")
+            ),
         ),
         HygieneStatus::Unchecked => (
             "unchecked",

@@ -355,7 +355,7 @@ impl Drop for Human {
 
 /// A guide's hygiene in the terminal: one line when the clusters are as they were, else each
 /// leaked or removed object as `context/kind/namespace/name`; an unreachable context's reason
-/// the first time only.
+/// the first time only, and under `--hygiene fail` a FAIL line for every guide that uses it.
 pub fn hygiene_text(event: &Event, paint: impl Fn(&str, &str) -> String) -> String {
     let Event::Hygiene {
         status,
@@ -373,14 +373,33 @@ pub fn hygiene_text(event: &Event, paint: impl Fn(&str, &str) -> String) -> Stri
     let mut text = String::new();
     for u in unreachable {
         if let Some(reason) = &u.reason {
-            text.push_str(&format!(
-                "{} hygiene: context {} cannot be read, so no guide is checked for leaks on it: {reason}\n",
-                paint("WARN", "33;1"),
-                u.context
-            ));
+            if *fails {
+                text.push_str(&format!(
+                    "{} hygiene: context {} cannot be read, so every guide that uses it fails \
+                     (--hygiene fail; --hygiene warn only warns): {reason}\n",
+                    paint("FAIL", "31;1"),
+                    u.context
+                ));
+            } else {
+                text.push_str(&format!(
+                    "{} hygiene: context {} cannot be read, so no guide is checked for leaks on it: {reason}\n",
+                    paint("WARN", "33;1"),
+                    u.context
+                ));
+            }
         }
     }
     let took = human(Duration::from_millis(*duration_ms));
+    let unread: Vec<&str> = unreachable.iter().map(|u| u.context.as_str()).collect();
+    if *fails && !unread.is_empty() && *status != HygieneStatus::Leaked {
+        text.push_str(&format!(
+            "{} hygiene  ({})  {took}  context {} cannot be read: not checked for leaks\n",
+            paint("FAIL", "31;1"),
+            contexts.join(", "),
+            unread.join(", ")
+        ));
+        return text;
+    }
     match status {
         HygieneStatus::Clean => text.push_str(&format!(
             "{} hygiene  ({})  {took}  the clusters hold what they held before\n",
@@ -405,6 +424,11 @@ pub fn hygiene_text(event: &Event, paint: impl Fn(&str, &str) -> String) -> Stri
             }
             for o in removed {
                 text.push_str(&format!("  removed  {o}\n"));
+            }
+            if *fails {
+                for c in &unread {
+                    text.push_str(&format!("  unread   context {c}\n"));
+                }
             }
         }
     }

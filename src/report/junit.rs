@@ -193,12 +193,12 @@ impl Reporter for JUnit {
     }
 }
 
-/// The testcase `hygiene` of a guide: failed when it leaked under `--hygiene fail`, passed with
-/// the leaks in its output under `warn`, skipped when no context could be read.
+/// The testcase `hygiene` of a guide: failed when it leaked, or a context it uses could not be
+/// read, under `--hygiene fail`; passed with the leaks in its output under `warn`, skipped
+/// there when no context could be read.
 fn hygiene_case(event: &Event) -> Option<TestCase> {
     let Event::Hygiene {
         status,
-        fails,
         leaked,
         removed,
         unreachable,
@@ -220,22 +220,38 @@ fn hygiene_case(event: &Event) -> Option<TestCase> {
         leaked.len(),
         removed.len()
     );
-    let case_status = match status {
-        HygieneStatus::Clean => TestCaseStatus::success(),
-        HygieneStatus::Unchecked => {
-            let mut s = TestCaseStatus::skipped();
-            let names: Vec<&str> = unreachable.iter().map(|u| u.context.as_str()).collect();
-            s.set_message(format!("cannot read context {}", names.join(", ")));
-            s
+    let names: Vec<&str> = unreachable.iter().map(|u| u.context.as_str()).collect();
+    let unread = format!(
+        "cannot read context {}, so the guide is not checked for leaks there",
+        names.join(", ")
+    );
+    let case_status = if event.hygiene_fails() {
+        let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
+        match (*status == HygieneStatus::Leaked, names.is_empty()) {
+            (true, true) => {
+                s.set_type("leak");
+                s.set_message(summary.clone());
+            }
+            (true, false) => {
+                s.set_type("leak");
+                s.set_message(format!("{summary}; {unread}"));
+            }
+            (false, _) => {
+                s.set_type("unreadable");
+                s.set_message(unread);
+            }
         }
-        HygieneStatus::Leaked if *fails => {
-            let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
-            s.set_type("leak");
-            s.set_message(summary.clone());
-            s.set_description(listing.clone());
-            s
+        s.set_description(listing.clone());
+        s
+    } else {
+        match status {
+            HygieneStatus::Clean | HygieneStatus::Leaked => TestCaseStatus::success(),
+            HygieneStatus::Unchecked => {
+                let mut s = TestCaseStatus::skipped();
+                s.set_message(format!("cannot read context {}", names.join(", ")));
+                s
+            }
         }
-        HygieneStatus::Leaked => TestCaseStatus::success(),
     };
     let mut case = TestCase::new("hygiene", case_status);
     case.set_classname("hygiene");

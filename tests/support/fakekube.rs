@@ -69,8 +69,13 @@ pub struct Starting {
 impl Starting {
     /// Spawns `fakekube.py --port 0 <args>`, its stderr going to `log`.
     pub fn spawn(args: &[&str], log: &Path) -> Starting {
+        Self::spawn_script(&script(), args, log)
+    }
+
+    /// Spawns another Python server of the tests that prints `READY <url>` (the fault proxy).
+    pub fn spawn_script(script: &Path, args: &[&str], log: &Path) -> Starting {
         let mut child = Command::new("python3")
-            .arg(script())
+            .arg(script)
             .args(["--port", "0"])
             .args(args)
             .stdin(Stdio::null())
@@ -122,6 +127,13 @@ impl Drop for Starting {
             let _ = child.kill();
             let _ = child.wait();
         }
+    }
+}
+
+impl Server {
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 }
 

@@ -4,6 +4,7 @@
 
 pub mod docrun;
 pub mod fakekube;
+pub mod faultproxy;
 pub mod lint;
 pub mod pki;
 pub mod process;
