@@ -6,6 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use crate::boundary::MAX_FILE;
 use crate::error::{Error, ErrorKind, SourceError};
 
 /// A byte range into a [`Source`]'s text.
@@ -34,12 +35,13 @@ pub struct Source {
 }
 
 impl Source {
-    /// Reads a guide from disk. A missing file or one that is not UTF-8 is an input error (exit 2).
+    /// Reads a guide (or an overlay, a values file, `docrun.yaml`) from disk. Only a regular
+    /// file (symlinks followed) of at most [`MAX_FILE`] bytes is read: a FIFO is opened without
+    /// waiting for a writer and refused, a device or socket is refused, and no more than
+    /// `MAX_FILE + 1` bytes are ever read. A missing file, one of these, or one that is not
+    /// UTF-8 is an input error (exit 2).
     pub fn load(path: &Path) -> Result<Arc<Source>, Error> {
-        let bytes = std::fs::read(path).map_err(|source| Error::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let bytes = read_bounded(path)?;
         match String::from_utf8(bytes) {
             Ok(text) => Ok(Arc::new(Source::new(path, &text))),
             Err(err) => {
@@ -115,6 +117,51 @@ impl Source {
     pub fn error(&self, span: Span, kind: ErrorKind, label: &'static str) -> SourceError {
         SourceError::new(self, span, kind, label)
     }
+}
+
+/// The bytes of the regular file at `path`, at most [`MAX_FILE`] of them; see [`Source::load`].
+fn read_bounded(path: &Path) -> Result<Vec<u8>, Error> {
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+
+    let refused = |message: String| Error::Io {
+        path: path.to_path_buf(),
+        source: std::io::Error::new(std::io::ErrorKind::InvalidInput, message),
+    };
+    let io = |source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    // O_NONBLOCK: opening a FIFO returns at once instead of waiting for a writer; the file's
+    // type is then read from the open file, so it cannot be swapped after the check.
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(nix::libc::O_NONBLOCK)
+        .open(path)
+        .map_err(io)?;
+    let meta = file.metadata().map_err(io)?;
+    if !meta.is_file() {
+        return Err(refused(
+            "is not a regular file (a folder, device, FIFO or socket is never read as a guide)"
+                .to_owned(),
+        ));
+    }
+    let too_large = |size: u64| {
+        refused(format!(
+            "is {size} bytes, over the {MAX_FILE}-byte limit of a file docrun reads"
+        ))
+    };
+    if meta.len() > MAX_FILE {
+        return Err(too_large(meta.len()));
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    file.take(MAX_FILE + 1)
+        .read_to_end(&mut bytes)
+        .map_err(io)?;
+    if bytes.len() as u64 > MAX_FILE {
+        return Err(too_large(bytes.len() as u64));
+    }
+    Ok(bytes)
 }
 
 fn normalise_line_ends(text: &str) -> String {
