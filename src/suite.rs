@@ -69,6 +69,7 @@ impl Settings {
             return Ok(None);
         };
         let places = Places::of_file(Source::load(&file)?);
+        places.within_budget(ErrorKind::InvalidSettings)?;
         let mut settings: Settings =
             serde_yaml::from_str::<Option<Settings>>(places.source().text())
                 .map_err(|e| {

@@ -239,3 +239,91 @@ fn a_folder_that_cannot_be_listed_is_one_failed_entry_and_the_rest_runs() {
     assert!(stderr.contains("docs/locked"), "{stderr}");
     assert_eq!(std::fs::read_to_string(&out).unwrap(), "ran\n", "{stderr}");
 }
+
+/// YAML of about 1.2 MB (after `head`): one string of a megabyte and `aliases` keys naming it,
+/// a gigabyte when expanded.
+fn alias_bomb(head: &str, aliases: usize) -> String {
+    let mut yaml = format!("{head}big: &a \"{}\"\n", "x".repeat(1_000_000));
+    for i in 0..aliases {
+        yaml.push_str(&format!("k{i}: *a\n"));
+    }
+    yaml
+}
+
+/// Runs docrun in `dir`, which must refuse with exit 2 and name `at` (`file:line:col`) and the
+/// aliases.
+fn refused_bomb(dir: &Path, args: &[&str], at: &str) {
+    let (code, stdout, stderr) = run(dir, args);
+    assert_eq!(code, 2, "{args:?}: {stdout}{stderr}");
+    assert!(stderr.contains(at), "{args:?}: expected {at} in {stderr}");
+    assert!(stderr.contains("aliases expand"), "{args:?}: {stderr}");
+}
+
+#[test]
+fn yaml_aliases_that_expand_past_the_budget_are_refused_naming_the_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    tree(d);
+    // A values file: today a 1.2 MB one aborts docrun (exit 134).
+    std::fs::write(d.join("values.yaml"), alias_bomb("", 200_000 / 10)).unwrap();
+    refused_bomb(
+        d,
+        &["plan", "docs/a.md", "--values", "values.yaml"],
+        "values.yaml:6:5:",
+    );
+    // Front matter.
+    let front = alias_bomb("---\ntitle: T\n", 1000) + "---\n# Guide\n";
+    std::fs::write(d.join("docs/front.md"), front).unwrap();
+    refused_bomb(d, &["plan", "docs/front.md"], "docs/front.md:8:5:");
+    // An overlay beside the guide.
+    std::fs::write(d.join("docs/a.docrun.yaml"), alias_bomb("", 1000)).unwrap();
+    refused_bomb(d, &["plan", "docs/a.md"], "docs/a.docrun.yaml:6:5:");
+    std::fs::remove_file(d.join("docs/a.docrun.yaml")).unwrap();
+    // The tree's docrun.yaml.
+    std::fs::write(d.join("docrun.yaml"), alias_bomb("", 1000)).unwrap();
+    refused_bomb(d, &["test", "docs", "--list"], "docrun.yaml:6:5:");
+    std::fs::remove_file(d.join("docrun.yaml")).unwrap();
+    // lint reads the front matter and overlays the same way, as findings.
+    let (code, stdout, _) = run(d, &["lint", "docs/front.md"]);
+    assert_eq!(code, 1, "{stdout}");
+    assert!(
+        stdout.contains("docs/front.md:8:5: error[parse]") && stdout.contains("aliases expand"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn a_kubeconfig_whose_aliases_expand_past_the_budget_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = dir.path().join("kubeconfig");
+    let mut yaml = format!(
+        "apiVersion: v1\nkind: Config\npreferences: &a {{x: \"{}\"}}\nclusters:\n",
+        "x".repeat(1_000_000)
+    );
+    for i in 0..1000 {
+        yaml.push_str(&format!("- {{name: c{i}, cluster: *a}}\n"));
+    }
+    std::fs::write(&kubeconfig, yaml).unwrap();
+    let mut cmd = docrun(dir.path());
+    cmd.current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("KUBECONFIG", &kubeconfig)
+        .env("HOME", dir.path())
+        .args([
+            "check",
+            "runbooks/istio/multicluster/before-you-begin.zh.md",
+            "--set",
+            "CTX_CLUSTER1=c1",
+            "--set",
+            "CTX_CLUSTER2=c2",
+        ]);
+    let out = finished(cmd);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "{}: line 9: its aliases expand",
+            kubeconfig.display()
+        )),
+        "{stderr}"
+    );
+}
