@@ -327,3 +327,40 @@ fn a_kubeconfig_whose_aliases_expand_past_the_budget_is_refused() {
         "{stderr}"
     );
 }
+
+#[test]
+fn guides_in_utf16_or_with_a_nul_byte_are_refused_at_their_line_by_every_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    tree(d);
+    let utf16: Vec<u8> = GUIDE.encode_utf16().flat_map(u16::to_le_bytes).collect();
+    std::fs::write(d.join("docs/utf16.md"), utf16).unwrap();
+    std::fs::write(
+        d.join("docs/nul.md"),
+        GUIDE.replace("echo ran", "echo r\0an"),
+    )
+    .unwrap();
+    for (name, at, what) in [
+        ("docs/utf16.md", "docs/utf16.md:1:1:", "UTF-16LE"),
+        ("docs/nul.md", "docs/nul.md:7:7:", "NUL byte"),
+    ] {
+        let (code, _, stderr) = run(d, &["plan", name]);
+        assert_eq!(code, 2, "{name}: {stderr}");
+        assert!(stderr.contains(at) && stderr.contains(what), "{stderr}");
+        let (code, stdout, _) = run(d, &["lint", name]);
+        assert_eq!(code, 1, "{stdout}");
+        assert!(stdout.contains(&format!("{at} error[parse]")), "{stdout}");
+    }
+    assert!(run(d, &["plan", "docs/utf16.md"])
+        .2
+        .contains("re-save the file as UTF-8"));
+    // In a tree, each is a failed guide; the others run.
+    let out = d.join("out");
+    let mut cmd = docrun(d);
+    cmd.args(["test", "docs", "-j", "1"]).env("OUT", &out);
+    let tested = finished(cmd);
+    let stderr = text(&tested.stderr);
+    assert_eq!(tested.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("docs/utf16.md") && stderr.contains("docs/nul.md"));
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), "ran\n", "{stderr}");
+}
