@@ -20,6 +20,11 @@ pub enum ErrorKind {
     // Any file.
     #[error("the file is not valid UTF-8")]
     NotUtf8,
+    /// UTF-16 text (`encoding` is `UTF-16LE` or `UTF-16BE`), with a byte-order mark or without.
+    #[error("the file is {encoding} text{}, not UTF-8", if *.bom { "" } else { " without a byte-order mark" })]
+    Utf16 { encoding: &'static str, bom: bool },
+    #[error("the file has a NUL byte")]
+    NulByte,
     /// A file a guide names that docrun does not read (see `crate::boundary`).
     #[error("{0}")]
     NotInTree(String),
@@ -169,12 +174,15 @@ impl SourceError {
     }
 
     /// The length in bytes of the line the error points at.
-    /// Whether the error is in a file that may hold secrets (a values file): it names the
+    /// Whether the error is in a file that may hold secrets (a values file), or in bytes that
+    /// are not text (UTF-16, a NUL byte, which may be in a values file too): it names the
     /// place and never shows the line.
     pub fn conceals_source(&self) -> bool {
         matches!(
             self.kind,
             ErrorKind::ValuesYaml(_)
+                | ErrorKind::Utf16 { .. }
+                | ErrorKind::NulByte
                 | ErrorKind::ValuesNotMapping
                 | ErrorKind::ValueNotPlain(_)
                 | ErrorKind::InvalidValue { .. }

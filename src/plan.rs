@@ -102,6 +102,7 @@ pub fn parse_values(text: &str, path: &Path) -> Result<BTreeMap<String, String>,
 /// Its errors never show the file's lines (see `SourceError::conceals_source`): a values file
 /// holds secrets.
 fn values_of(places: &Places) -> Result<BTreeMap<String, String>, Error> {
+    places.within_budget(ErrorKind::ValuesYaml)?;
     let value: serde_yaml::Value = serde_yaml::from_str(places.source().text()).map_err(|e| {
         let message = e.to_string();
         let message = message.split(" at line ").next().unwrap_or("").to_owned();

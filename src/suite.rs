@@ -69,6 +69,7 @@ impl Settings {
             return Ok(None);
         };
         let places = Places::of_file(Source::load(&file)?);
+        places.within_budget(ErrorKind::InvalidSettings)?;
         let mut settings: Settings =
             serde_yaml::from_str::<Option<Settings>>(places.source().text())
                 .map_err(|e| {
@@ -206,10 +207,35 @@ pub struct SuiteOptions {
 }
 
 /// Finds and plans the guides. A guide that does not read (bad front matter, an unclosed
-/// block) is a candidate [`Decision::Unreadable`], so that one page cannot stop a tree; a path
-/// that does not exist is an input error, and nothing runs.
+/// block) and a folder that cannot be listed are each a candidate [`Decision::Unreadable`], so
+/// that one page cannot stop a tree; a `*.md` entry the walk does not read (a FIFO, a link out
+/// of the tree, a file over the limit: see [`crate::tree`]) is a warning on standard error; a
+/// path that does not exist is an input error, and nothing runs.
 pub fn discover(paths: &[PathBuf], options: &SuiteOptions) -> Result<Vec<Candidate>, Error> {
-    let (files, errors) = crate::tree::guides(paths);
+    let crate::tree::Tree {
+        files,
+        skipped,
+        unlisted,
+        errors,
+    } = crate::tree::walk(paths);
+    for entry in &skipped {
+        eprintln!("warning: {entry}");
+    }
+    let selected = |path: &Path| -> Option<u64> {
+        if !options.filters.is_empty()
+            && !options
+                .filters
+                .iter()
+                .any(|f| path.to_string_lossy().contains(f.as_str()))
+        {
+            return None;
+        }
+        let shard = options.partition.map_or(1, |p| shard_of(path, p.shards));
+        options
+            .partition
+            .is_none_or(|p| p.shard == shard)
+            .then_some(shard)
+    };
     let read_options = ReadOptions {
         site_data: options.site_data.clone(),
         dialect: options.dialect.clone(),
@@ -222,34 +248,10 @@ pub fn discover(paths: &[PathBuf], options: &SuiteOptions) -> Result<Vec<Candida
     };
     let mut found = Vec::new();
     for path in files {
-        if !options.filters.is_empty()
-            && !options
-                .filters
-                .iter()
-                .any(|f| path.to_string_lossy().contains(f.as_str()))
-        {
+        let Some(shard) = selected(&path) else {
             continue;
-        }
-        let shard = options.partition.map_or(1, |p| shard_of(&path, p.shards));
-        if options.partition.is_some_and(|p| p.shard != shard) {
-            continue;
-        }
-        let unreadable = |path: PathBuf, e: Error| Candidate {
-            path,
-            test: String::new(),
-            runnable_steps: 0,
-            shard,
-            error_line: match &e {
-                Error::Source(located) => located.line(),
-                _ => 1,
-            },
-            decision: Decision::Unreadable(e.to_string()),
-            plan: None,
-            prerequisites: Vec::new(),
-            shared_steps: 0,
-            sources: Vec::new(),
-            selected_by: Vec::new(),
         };
+        let unreadable = |path: PathBuf, e: Error| unreadable_candidate(path, shard, e);
         let doc = match reader.doc(&path) {
             Ok(doc) => doc,
             Err(e) => {
@@ -319,6 +321,12 @@ pub fn discover(paths: &[PathBuf], options: &SuiteOptions) -> Result<Vec<Candida
             selected_by: Vec::new(),
         });
     }
+    for folder in unlisted {
+        if let Some(shard) = selected(&folder.path) {
+            let error = folder.to_error();
+            found.push(unreadable_candidate(folder.path, shard, error));
+        }
+    }
     if !errors.is_empty() {
         let text: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
         return Err(Error::Usage(format!(
@@ -329,6 +337,26 @@ pub fn discover(paths: &[PathBuf], options: &SuiteOptions) -> Result<Vec<Candida
         )));
     }
     Ok(found)
+}
+
+/// A guide (or folder) that cannot be read, as a candidate that fails with `e`.
+fn unreadable_candidate(path: PathBuf, shard: u64, e: Error) -> Candidate {
+    Candidate {
+        path,
+        test: String::new(),
+        runnable_steps: 0,
+        shard,
+        error_line: match &e {
+            Error::Source(located) => located.line(),
+            _ => 1,
+        },
+        decision: Decision::Unreadable(e.to_string()),
+        plan: None,
+        prerequisites: Vec::new(),
+        shared_steps: 0,
+        sources: Vec::new(),
+        selected_by: Vec::new(),
+    }
 }
 
 /// Counts for `--list`: guides by `test:` value, and runnable steps.

@@ -326,9 +326,14 @@ fn utf8(bytes: &[u8], offset: usize) -> Result<String, String> {
     }
 }
 
-/// Whether the text reads as a kubeconfig (YAML mapping documents), with the kube crate's own
+/// Whether the text reads as a kubeconfig (YAML mapping documents) whose aliases stay within
+/// [`crate::yaml::within_budget`], with the kube crate's own
 /// YAML reader, under `catch_unwind`.
 pub fn check_yaml(text: &str) -> Result<(), String> {
+    crate::yaml::within_budget(text).map_err(|over| {
+        let line = text[..over.offset().min(text.len())].matches('\n').count() + 1;
+        format!("line {line}: {over}; {}", over.help())
+    })?;
     match std::panic::catch_unwind(|| Kubeconfig::from_yaml(text)) {
         Ok(Ok(_)) => Ok(()),
         Ok(Err(e)) => Err(format!(

@@ -114,6 +114,16 @@ pub fn parse(src: &Source) -> Result<(FrontMatter, usize), SourceError> {
             .with_help("end the front matter with a line of three dashes: ---"));
     };
     let yaml = &text[yaml_start..yaml_end];
+    if let Err(over) = crate::yaml::within_budget(yaml) {
+        let at = yaml_start + over.offset();
+        return Err(src
+            .error(
+                Span::new(at, at + 1),
+                ErrorKind::FrontMatterYaml(over.to_string()),
+                "here",
+            )
+            .with_help(over.help()));
+    }
     let value: serde_yaml::Value = serde_yaml::from_str(yaml).map_err(|err| {
         let at = err
             .location()

@@ -113,14 +113,21 @@ pub(super) enum RegionKind {
 }
 
 /// Gives each fenced block the tab and wrapper of the innermost regions around it.
+///
+/// Regions nest (they come from containers, which close innermost first), so the regions
+/// around a block are a stack; each entry keeps the innermost tab and wrapper at or below it,
+/// and placing a block costs no more than the regions it pushes and pops: linear in the
+/// guide however deep its containers nest.
 fn place_in_regions(items: &mut [Item], regions: &mut [Region]) {
     if regions.is_empty() {
         return;
     }
-    regions.sort_by_key(|r| r.start);
+    // By start, outer before inner when two start on the same line.
+    regions.sort_by_key(|r| (r.start, std::cmp::Reverse(r.end)));
     let mut next = 0;
-    // Regions that have started, innermost (latest started) last.
-    let mut open: Vec<&Region> = Vec::new();
+    // Regions that have started and not ended, innermost last, each with the innermost tab
+    // and wrapper among it and the regions below it.
+    let mut open: Vec<(&Region, Option<&TabRef>, Option<&Wrapper>)> = Vec::new();
     let mut blocks: Vec<&mut TextBlock> = items
         .iter_mut()
         .filter_map(|i| match i {
@@ -131,17 +138,26 @@ fn place_in_regions(items: &mut [Item], regions: &mut [Region]) {
     blocks.sort_by_key(|b| b.line);
     for block in blocks {
         while next < regions.len() && regions[next].start <= block.line {
-            open.push(&regions[next]);
+            let region = &regions[next];
             next += 1;
-        }
-        open.retain(|r| r.end >= block.line);
-        for region in open.iter().rev() {
+            while open.last().is_some_and(|(r, ..)| r.end < region.start) {
+                open.pop();
+            }
+            let (tab, wrapper) = open.last().map_or((None, None), |(_, t, w)| (*t, *w));
             match &region.kind {
-                RegionKind::Tab(tab) if block.tab.is_none() => block.tab = Some(tab.clone()),
-                RegionKind::Wrapper(w) if block.wrapper.is_none() => {
-                    block.wrapper = Some(w.clone())
-                }
-                _ => {}
+                RegionKind::Tab(t) => open.push((region, Some(t), wrapper)),
+                RegionKind::Wrapper(w) => open.push((region, tab, Some(w))),
+            }
+        }
+        while open.last().is_some_and(|(r, ..)| r.end < block.line) {
+            open.pop();
+        }
+        if let Some((_, tab, wrapper)) = open.last() {
+            if block.tab.is_none() {
+                block.tab = tab.cloned();
+            }
+            if block.wrapper.is_none() {
+                block.wrapper = wrapper.cloned();
             }
         }
     }
@@ -156,6 +172,12 @@ struct OpenContainer {
     wrapper: Option<Wrapper>,
     /// `lang=` of a Hugo `tabpane`: its tabs hold code without a fence.
     lang: Option<String>,
+    /// Where in the stack of open containers the innermost callout, tab set (`tabset` or
+    /// `tabpane`) and `tabpane` are, among this container and those below it: what the
+    /// scan asks on every line, answered without walking the stack.
+    callout: Option<usize>,
+    set: Option<usize>,
+    pane: Option<usize>,
 }
 
 struct OpenBlock {
@@ -234,6 +256,15 @@ impl<'a> LineScan<'a> {
             || (self.dialect == Dialect::Hugo
                 && (HUGO_CONTAINERS.contains(&name) || HUGO_CALLOUTS.contains(&name))
                 && self.closed.iter().any(|c| c == name))
+    }
+
+    /// The open container that `which` of the top of the stack names (e.g. the innermost
+    /// callout), in constant time.
+    fn innermost(&self, which: fn(&OpenContainer) -> Option<usize>) -> Option<&OpenContainer> {
+        self.containers
+            .last()
+            .and_then(which)
+            .and_then(|i| self.containers.get(i))
     }
 
     fn is_callout(&self, name: &str) -> bool {
@@ -496,13 +527,7 @@ impl<'a> LineScan<'a> {
         code.named("lang")
             .or(code.named("codelang"))
             .map(str::to_owned)
-            .or_else(|| {
-                self.containers
-                    .iter()
-                    .rev()
-                    .find(|c| c.name == "tabpane")
-                    .and_then(|c| c.lang.clone())
-            })
+            .or_else(|| self.innermost(|c| c.pane).and_then(|c| c.lang.clone()))
     }
 
     fn code_block(&self, span: Span, line: &str, line_no: usize, syntax: String) -> TextBlock {
@@ -583,12 +608,7 @@ impl<'a> LineScan<'a> {
                 self.tabsets += 1;
             }
             "tab" => {
-                let index = self
-                    .containers
-                    .iter()
-                    .rev()
-                    .find(|c| c.name == "tabset" || c.name == "tabpane")
-                    .map_or(0, |c| c.item.unwrap_or(0));
+                let index = self.innermost(|c| c.set).map_or(0, |c| c.item.unwrap_or(0));
                 let name = code
                     .named("name")
                     .or(code.named("header"))
@@ -636,6 +656,23 @@ impl<'a> LineScan<'a> {
             .or(code.named("codelang"))
             .filter(|_| code.name == "tabpane")
             .map(str::to_owned);
+        let here = self.containers.len();
+        let below = self.containers.last();
+        let callout = if self.is_callout(&code.name) {
+            Some(here)
+        } else {
+            below.and_then(|c| c.callout)
+        };
+        let set = if is_set {
+            Some(here)
+        } else {
+            below.and_then(|c| c.set)
+        };
+        let pane = if code.name == "tabpane" {
+            Some(here)
+        } else {
+            below.and_then(|c| c.pane)
+        };
         self.containers.push(OpenContainer {
             name: code.name,
             span: code.span,
@@ -643,6 +680,9 @@ impl<'a> LineScan<'a> {
             line: line_no,
             wrapper,
             lang,
+            callout,
+            set,
+            pane,
         });
     }
 
@@ -672,12 +712,8 @@ impl<'a> LineScan<'a> {
                             kind: RegionKind::Tab(tab),
                         });
                     }
-                    if let Some(set) = self
-                        .containers
-                        .iter_mut()
-                        .rev()
-                        .find(|c| c.name == "tabset" || c.name == "tabpane")
-                    {
+                    let set = self.containers.last().and_then(|c| c.set);
+                    if let Some(set) = set.and_then(|i| self.containers.get_mut(i)) {
                         set.item = Some(set.item.unwrap_or(0) + 1);
                     }
                 }
@@ -713,13 +749,7 @@ impl<'a> LineScan<'a> {
     }
 
     fn add_callout_text(&mut self, line: &str) {
-        let Some(index) = self
-            .containers
-            .iter()
-            .rev()
-            .find(|c| self.is_callout(&c.name))
-            .and_then(|c| c.item)
-        else {
+        let Some(index) = self.innermost(|c| c.callout).and_then(|c| c.item) else {
             return;
         };
         let cleaned = strip_shortcodes(line);
@@ -1196,6 +1226,59 @@ mod tests {
     fn commented_blocks_are_marked() {
         let d = doc("<!-- {{< text syntax=bash snip_id=x >}} -->\n$ a\n<!-- {{< /text >}} -->\n");
         assert!(d.blocks().next().unwrap().commented);
+    }
+
+    #[test]
+    fn containers_nested_ten_thousand_deep_give_each_block_its_innermost_tab_and_callout() {
+        const DEPTH: usize = 10_000;
+        let mut text = String::from("# Guide\n\n");
+        for i in 0..DEPTH {
+            text.push_str(&format!(
+                "{{{{< tabset category-name=\"c{i}\" >}}}}\n{{{{< tab name=\"t{i}\" >}}}}\n"
+            ));
+        }
+        text.push_str(
+            "{{< warning >}}\nInner note.\n\n```bash\necho inner\n```\n\n{{< /warning >}}\n",
+        );
+        // The innermost set's second tab.
+        text.push_str("{{< /tab >}}\n{{< tab name=\"second\" >}}\n\n```bash\necho second\n```\n\n");
+        for _ in 0..DEPTH {
+            text.push_str("{{< /tab >}}\n{{< /tabset >}}\n");
+        }
+        let detected = Detected::new(Dialect::Hugo, crate::doc::dialect::Reason::Flag);
+        let doc = parse_as(Arc::new(Source::new("g.md", &text)), detected).unwrap();
+        let blocks: Vec<&TextBlock> = doc.blocks().collect();
+        assert_eq!(blocks.len(), 2);
+        let tab = |i: usize| TabRef {
+            tabset: i,
+            index: 0,
+            name: format!("t{i}"),
+        };
+        assert_eq!(blocks[0].tab, Some(tab(DEPTH - 1)));
+        assert_eq!(
+            blocks[0].wrapper,
+            Some(Wrapper::Admonition {
+                kind: "warning".into(),
+                title: String::new()
+            })
+        );
+        let second = TabRef {
+            tabset: DEPTH - 1,
+            index: 1,
+            name: "second".into(),
+        };
+        assert_eq!(blocks[1].tab, Some(second));
+        assert_eq!(blocks[1].wrapper, None);
+        let callouts: Vec<&Callout> = doc
+            .items
+            .iter()
+            .filter_map(|i| match i {
+                Item::Callout(c) => Some(c),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(callouts.len(), 1);
+        assert_eq!(callouts[0].text, "Inner note.");
     }
 
     #[test]

@@ -22,6 +22,7 @@
 //! | `bash-syntax` | error (warning for a heredoc without its end) | `bash -n` rejects a step |
 //! | `duplicate-snip-id` | error | two blocks with the same `snip_id=` |
 //! | `duplicate-anchor` | error | two headings with the same explicit `{#anchor}` |
+//! | `tree` | warning (error for a folder that cannot be listed) | a `*.md` entry that is not read: a FIFO, socket or device, a symlink out of the tree or to something not a regular file, a file over 16 MiB |
 //!
 //! Besides reading the guides (and their overlays, site data and boilerplates), the only effect
 //! is `bash-syntax`, which hands each guide's steps to `bash -n`: bash parses them and executes
@@ -157,13 +158,45 @@ impl Report {
     }
 }
 
-/// Lints every guide under `paths`; see [`crate::tree::guides`] for which files that is.
+/// Lints every guide under `paths`; see [`crate::tree`] for which files that is. A `*.md`
+/// entry the walk does not read (a FIFO, a link out of the tree, a file over the limit) is a
+/// `tree` warning, a folder that cannot be listed a `tree` error; the rest is linted.
 pub fn run(paths: &[PathBuf], dialect: Option<crate::doc::Detected>) -> Report {
-    let (files, unreadable) = crate::tree::guides(paths);
+    let crate::tree::Tree {
+        files,
+        skipped,
+        unlisted,
+        errors,
+    } = crate::tree::walk(paths);
     let mut report = Report {
-        unreadable,
+        unreadable: errors,
         ..Report::default()
     };
+    report.findings.extend(skipped.iter().map(|entry| Finding {
+        file: entry.path.clone(),
+        line: 1,
+        column: 1,
+        severity: Severity::Warning,
+        rule: "tree",
+        message: format!("the entry {}; not read as a guide", entry.reason),
+        hint: "a guide is a regular file of at most 16 MiB inside the tree; remove or rename the entry".to_owned(),
+    }));
+    report.findings.extend(unlisted.iter().map(|folder| {
+        Finding {
+            file: folder.path.clone(),
+            line: 1,
+            column: 1,
+            severity: Severity::Error,
+            rule: "tree",
+            message: format!(
+                "the folder cannot be listed ({}); its guides are not read",
+                folder.source
+            ),
+            hint:
+                "give the user running docrun read and search permission on the folder (chmod a+rx)"
+                    .to_owned(),
+        }
+    }));
     let mut reader = match Reader::new(&ReadOptions {
         site_data: None,
         dialect,

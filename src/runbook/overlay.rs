@@ -252,6 +252,7 @@ pub fn read(text: &str, path: &Path) -> Result<LoadedOverlay, Error> {
 
 /// Parses the overlay file `places` reads.
 fn parse_in(places: &Places) -> Result<Overlay, Error> {
+    places.within_budget(ErrorKind::InvalidOverlay)?;
     serde_yaml::from_str::<Option<Overlay>>(places.source().text())
         .map(Option::unwrap_or_default)
         .map_err(|e| {
