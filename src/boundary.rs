@@ -162,12 +162,19 @@ pub fn read(root: &Path, path: &Path, name: &str) -> Result<Vec<u8>, Refused> {
     Ok(bytes)
 }
 
-/// [`read`] as UTF-8 text.
+/// [`read`] as UTF-8 text without NUL bytes (a UTF-16 file or a NUL byte is refused, as
+/// [`crate::source::Source::load`] refuses them).
 pub fn read_text(root: &Path, path: &Path, name: &str) -> Result<String, Refused> {
-    String::from_utf8(read(root, path, name)?).map_err(|_| Refused::Unreadable {
+    let not_text = |reason: &str| Refused::Unreadable {
         name: name.to_owned(),
-        reason: "not UTF-8 text".to_owned(),
-    })
+        reason: reason.to_owned(),
+    };
+    let text = String::from_utf8(read(root, path, name)?)
+        .map_err(|_| not_text("not UTF-8 text (UTF-16? re-save it as UTF-8)"))?;
+    if text.contains('\0') {
+        return Err(not_text("it holds a NUL byte"));
+    }
+    Ok(text)
 }
 
 #[cfg(test)]

@@ -166,10 +166,7 @@ impl SiteData {
     /// cert-manager's `variables.json`: a mapping of names to values.
     fn load_variables(dir: &Path) -> Result<SiteData, Error> {
         let path = dir.join("variables.json");
-        let text = std::fs::read_to_string(&path).map_err(|source| Error::Io {
-            path: path.clone(),
-            source,
-        })?;
+        let text = read_text(&path)?;
         let values: serde_json::Map<String, serde_json::Value> = serde_json::from_str(&text)
             .map_err(|e| {
                 Error::Usage(format!(
@@ -195,10 +192,8 @@ impl SiteData {
     /// MkDocs' `extra:` values, which the macros plugin renders as `{{ name }}`.
     fn load_mkdocs(dir: &Path) -> Result<SiteData, Error> {
         let path = dir.join("mkdocs.yml");
-        let text = std::fs::read_to_string(&path).map_err(|source| Error::Io {
-            path: path.clone(),
-            source,
-        })?;
+        let text = read_text(&path)?;
+        within_budget(&path, &text)?;
         // mkdocs.yml may hold Python tags (`!!python/name:...`): read only what parses.
         let value: serde_yaml::Value = serde_yaml::from_str(&text).unwrap_or_default();
         let mut site = SiteData::empty(dir);
@@ -333,11 +328,21 @@ impl SiteData {
 }
 
 fn read_yaml(path: &Path) -> Result<serde_yaml::Value, Error> {
-    let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let text = read_text(path)?;
+    within_budget(path, &text)?;
     serde_yaml::from_str(&text).map_err(|e| Error::Usage(format!("{}: {e}", path.display())))
+}
+
+/// A site data file's text, read as every text file docrun reads (a regular file of bounded
+/// size, UTF-8 without NUL bytes: [`crate::source::Source::load`]).
+fn read_text(path: &Path) -> Result<String, Error> {
+    Ok(crate::source::Source::load(path)?.text().to_owned())
+}
+
+/// Refuses YAML whose aliases would expand past the budget (see [`crate::yaml::within_budget`]).
+fn within_budget(path: &Path, text: &str) -> Result<(), Error> {
+    crate::yaml::within_budget(text)
+        .map_err(|over| Error::Usage(format!("{}: {over}", path.display())))
 }
 
 fn yaml_scalar(value: &serde_yaml::Value) -> Option<String> {

@@ -23,6 +23,9 @@ const RULES: &[&str] = &[
     "bash-syntax",
     "duplicate-snip-id",
     "duplicate-anchor",
+    "hidden-characters",
+    "step-id",
+    "tree",
 ];
 
 fn docrun() -> Command {

@@ -182,3 +182,18 @@ fn the_preview_reads_no_manifest_outside_the_tree() {
         "{said}"
     );
 }
+
+/// A file a guide names is read as every text file is: UTF-16 or a NUL byte is the guide's
+/// error at the line that names it, never silently read.
+#[test]
+fn a_named_file_that_is_not_text_is_an_error_at_its_line() {
+    let (dir, tree) = tree();
+    std::fs::write(tree.join("guides/nul.yaml"), "kind: ConfigMap\0\n").unwrap();
+    let guide = guide_naming(&tree, "./nul.yaml");
+    let (code, said, _) = plan(dir.path(), &guide);
+    assert_eq!(code, Some(2), "{said}");
+    assert!(
+        said.contains("guide.md:7") && said.contains("NUL"),
+        "{said}"
+    );
+}

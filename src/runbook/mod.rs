@@ -418,7 +418,7 @@ impl Builder<'_> {
         use crate::boundary::Refused;
         match crate::boundary::read_text(&self.root, path, name) {
             Ok(text) => Some(text),
-            Err(Refused::Unreadable { .. }) => None,
+            Err(Refused::Unreadable { .. }) if !path.exists() => None,
             Err(refused) => {
                 if self.refused.is_none() {
                     let source = &doc.source;
