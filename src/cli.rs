@@ -43,10 +43,17 @@ impl GlobalArgs {
             ColorChoice::Always => true,
             ColorChoice::Never => false,
             ColorChoice::Auto => {
-                std::env::var_os("NO_COLOR").is_none() && std::io::stderr().is_terminal()
+                auto_color(std::env::var_os("NO_COLOR"), std::env::var_os("TERM"))
+                    && std::io::stderr().is_terminal()
             }
         }
     }
+}
+
+/// `--color auto` away from the terminal question: off when `NO_COLOR` is set to anything
+/// but the empty string (no-color.org) or the terminal is `dumb`.
+fn auto_color(no_color: Option<std::ffi::OsString>, term: Option<std::ffi::OsString>) -> bool {
+    no_color.is_none_or(|v| v.is_empty()) && term.is_none_or(|t| t != "dumb")
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -369,4 +376,19 @@ pub struct GraphArgs {
     pub format: GraphFormat,
     #[arg(long, value_name = "DIR")]
     pub site_data: Option<PathBuf>,
+}
+
+#[cfg(test)]
+mod color_tests {
+    use super::auto_color;
+
+    #[test]
+    fn an_empty_no_color_keeps_colour_and_a_dumb_terminal_has_none() {
+        let os = |s: &str| Some(std::ffi::OsString::from(s));
+        assert!(auto_color(None, os("xterm-256color")));
+        assert!(auto_color(os(""), os("xterm")));
+        assert!(!auto_color(os("1"), os("xterm")));
+        assert!(!auto_color(None, os("dumb")));
+        assert!(auto_color(None, None));
+    }
 }

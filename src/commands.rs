@@ -686,7 +686,10 @@ fn test_command(args: &TestArgs, global: &GlobalArgs) -> Result<ExitCode, Error>
         if let Some(s) = &scope {
             eprint!("{}", report::github::guard(actions, &s.render()));
         }
-        eprintln!("Testing {to_run} guides ({skipped} skipped), {jobs} at a time");
+        eprintln!(
+            "Testing {} ({skipped} skipped), {jobs} at a time",
+            suite::guides(to_run)
+        );
     }
     let progress = (terminal && !global.quiet).then(|| {
         let bar = indicatif::ProgressBar::new(to_run as u64);

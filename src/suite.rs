@@ -406,8 +406,8 @@ pub fn render_list(candidates: &[Candidate]) -> String {
     let c = coverage(candidates);
     let by_test: Vec<String> = c.by_test.iter().map(|(k, v)| format!("{k}: {v}")).collect();
     out.push_str(&format!(
-        "{} guides ({}); {} to run with {} of {} runnable steps\n",
-        c.guides,
+        "{} ({}); {} to run with {} of {} runnable steps\n",
+        guides(c.guides),
         by_test.join(", "),
         c.to_run,
         c.runnable_steps_to_run,
@@ -745,8 +745,8 @@ pub fn render_summary(results: &[GuideResult], skipped_guides: usize) -> String 
         String::new()
     };
     out.push_str(&format!(
-        "{} guides run: {} passed, {failed} failed{flaky_text}; {skipped_guides} skipped\n",
-        results.len(),
+        "{} run: {} passed, {failed} failed{flaky_text}; {skipped_guides} skipped\n",
+        guides(results.len()),
         results.len() - failed - flaky
     ));
     out
@@ -836,6 +836,15 @@ fn status_text(status: StepStatus) -> &'static str {
         StepStatus::TimedOut => "timed out",
         StepStatus::Interrupted => "was interrupted",
         _ => "failed",
+    }
+}
+
+/// `1 guide`, `2 guides`.
+pub fn guides(n: usize) -> String {
+    if n == 1 {
+        "1 guide".to_owned()
+    } else {
+        format!("{n} guides")
     }
 }
 

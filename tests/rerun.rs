@@ -67,7 +67,7 @@ fn a_guide_that_passes_on_a_rerun_is_flaky_not_passed() {
         "{text}"
     );
     assert!(
-        text.contains("1 guides run: 0 passed, 0 failed, 1 flaky"),
+        text.contains("1 guide run: 0 passed, 0 failed, 1 flaky"),
         "{text}"
     );
     let row = text.lines().find(|l| l.contains("flaky.md  ")).unwrap();
