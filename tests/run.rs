@@ -313,6 +313,13 @@ fn resume_goes_on_after_the_last_step_that_passed_with_its_state() {
             ("use_1", "skipped")
         ])
     );
+    // The failed run says where its checkpoint is and how to go on from it.
+    let said = text(&first.stderr);
+    assert!(
+        said.contains("note: checkpoint saved in")
+            && said.contains("--resume` (with the same values) goes on after step prepare_1"),
+        "{said}"
+    );
     std::fs::write(dir.path().join("open"), "").unwrap();
     let second = run(dir.path(), "resume.md", &["--json", "--resume"]);
     assert_eq!(second.status.code(), Some(0), "{}", text(&second.stderr));

@@ -312,15 +312,17 @@ async fn run_steps(
     } else {
         RunStatus::Passed
     };
-    if options.checkpoint {
+    let resume_note = if options.checkpoint {
         save_checkpoint(
             &store,
             plan,
             summary.status,
             last_passed,
             start_state.as_ref(),
-        );
-    }
+        )
+    } else {
+        None
+    };
     emit(
         reporters,
         Event::RunFinished {
@@ -332,6 +334,9 @@ async fn run_steps(
             duration_ms: started.elapsed().as_millis() as u64,
         },
     );
+    if let Some(note) = resume_note {
+        eprintln!("{note}");
+    }
     if options.keep_state && summary.status == RunStatus::Passed {
         summary.end_state = session.state().await.ok();
     }
@@ -381,21 +386,31 @@ fn refuse_shell_control(plan: &Plan) -> Result<(), Error> {
     )))
 }
 
+/// Saves (or, after a run that passed, clears) the checkpoint; returns what to tell the user
+/// about it: where it is and how to go on from it.
 fn save_checkpoint(
     store: &ResumeStore,
     plan: &Plan,
     status: RunStatus,
     last_passed: Option<(String, Option<SessionState>)>,
     start: Option<&SessionState>,
-) {
+) -> Option<String> {
     if status == RunStatus::Passed {
         store.clear();
-        return;
+        return None;
     }
-    let Some((id, Some(state))) = last_passed else {
-        return;
+    let (id, Some(state)) = last_passed? else {
+        return None;
     };
-    save_checkpoint_at(store, plan, &id, &state, start, None);
+    if !save_checkpoint_at(store, plan, &id, &state, start, None) {
+        return None;
+    }
+    Some(format!(
+        "note: checkpoint saved in {}; `docrun run {} --resume` (with the same values) goes on after step {}",
+        store.path()?.display(),
+        plan.guide.display(),
+        crate::visible::visible(&id)
+    ))
 }
 
 /// Saves the checkpoint of a run whose last passed step is `id`, leaving `state`; `running`
@@ -407,7 +422,7 @@ fn save_checkpoint_at(
     state: &SessionState,
     start: Option<&SessionState>,
     running: Option<&str>,
-) {
+) -> bool {
     let state = match start {
         Some(start) => guide_state(state, start, &plan.secrets),
         None => SessionState {
@@ -422,8 +437,12 @@ fn save_checkpoint_at(
         steps: fingerprint(plan),
         running: running.map(str::to_owned),
     };
-    if let Err(e) = store.save(&checkpoint) {
-        eprintln!("warning: cannot save the checkpoint for --resume: {e}");
+    match store.save(&checkpoint) {
+        Ok(()) => true,
+        Err(e) => {
+            eprintln!("warning: cannot save the checkpoint for --resume: {e}");
+            false
+        }
     }
 }
 
