@@ -170,8 +170,9 @@ impl Reporter for Human {
                         .map(|id| format!(", resuming after {id}"))
                         .unwrap_or_default();
                     let line = format!(
-                        "Running {}{title}: {steps} steps{resumed}\n",
-                        guide.display()
+                        "Running {}{title}: {steps} step{}{resumed}\n",
+                        guide.display(),
+                        if *steps == 1 { "" } else { "s" }
                     );
                     self.print(&visible(&line));
                 }

@@ -138,7 +138,12 @@ pub fn plan(plan: &Plan) -> String {
         plan.dialect.dialect, plan.dialect.reason
     );
     let selected = plan.steps.iter().filter(|s| s.selected).count();
-    let _ = writeln!(out, "{} steps, {selected} to run.", plan.steps.len());
+    let n = plan.steps.len();
+    let _ = writeln!(
+        out,
+        "{n} step{}, {selected} to run.",
+        if n == 1 { "" } else { "s" }
+    );
 
     let _ = writeln!(out, "\nVariables:");
     if plan.vars.is_empty() {
