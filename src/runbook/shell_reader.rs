@@ -81,11 +81,8 @@ impl SimpleCommand {
             return true;
         }
         let last = self.words.last().map(String::as_str).unwrap_or("");
-        let dash_c = last.starts_with('-')
-            && !last.starts_with("--")
-            && last.ends_with('c')
-            && last[1..].bytes().all(|b| b.is_ascii_alphabetic());
-        dash_c && (name == "su" || name == "runuser" || self.words.iter().any(|w| is_shell(w)))
+        is_dash_c(last)
+            && (name == "su" || name == "runuser" || self.words.iter().any(|w| is_shell(w)))
     }
 
     /// `declare -i`, `typeset -i`, `local -i`: the assignments that follow are evaluated as
@@ -107,9 +104,7 @@ impl SimpleCommand {
             return true;
         }
         match self.words.iter().rposition(|w| is_shell(w)) {
-            Some(at) => !self.words[at + 1..]
-                .iter()
-                .any(|w| w.starts_with('-') && !w.starts_with("--") && w.ends_with('c')),
+            Some(at) => !self.words[at + 1..].iter().any(|w| is_dash_c(w)),
             None => false,
         }
     }
@@ -136,6 +131,14 @@ fn subscript_of_assignment(word: &str) -> Option<std::ops::Range<usize>> {
 
 fn is_assignment(word: &str) -> bool {
     word.split_once('=').is_some_and(|(n, _)| is_var_name(n))
+}
+
+/// `-c` and the short options that end in it (`-lc`, `-ec`): the next word is a script.
+fn is_dash_c(word: &str) -> bool {
+    word.len() > 1
+        && word.starts_with('-')
+        && word.ends_with('c')
+        && word[1..].bytes().all(|b| b.is_ascii_alphabetic())
 }
 
 fn is_shell(word: &str) -> bool {
@@ -187,14 +190,7 @@ impl<'a> Lexer<'a> {
     }
 
     fn push(&mut self, range: std::ops::Range<usize>, found: Found, context: Context) {
-        self.out.push(Occurrence {
-            range,
-            found,
-            context,
-            layers: Vec::new(),
-            code: false,
-            expanded_before_parse: false,
-        });
+        self.out.push(Occurrence::new(range, found, context));
     }
 
     /// Reads code from `i` until the end or the `)` that closes it (a `$(`, `<(` or `>(`).
@@ -413,6 +409,18 @@ impl<'a> Lexer<'a> {
         i
     }
 
+    /// Reads arithmetic from `start` up to the next `close` (a subscript's `]`, a substring's
+    /// `}`), and returns where `close` is.
+    fn arithmetic_until(&mut self, start: usize, close: char) -> usize {
+        let end = self.text[start..]
+            .find(close)
+            .map_or(self.b.len(), |n| start + n);
+        let mut inner = Lexer::new(&self.text[..end], false, false, self.depth);
+        inner.arithmetic(start);
+        self.out.extend(inner.out);
+        end
+    }
+
     /// `$` at `i`: `$((`, `$(`, `${NAME}`, `$NAME`, or a plain `$`.
     fn dollar(&mut self, i: usize, context: Context, code_word: bool) -> usize {
         match self.b.get(i + 1) {
@@ -422,43 +430,26 @@ impl<'a> Lexer<'a> {
                 Some(mut occ) => {
                     let end = occ.range.end;
                     occ.expanded_before_parse = code_word;
-                    occ.code = code_word;
                     if code_word {
                         occ.layers.push(Layer::Word);
                     }
                     self.out.push(occ);
-                    if self.b.get(end) == Some(&b'[') && self.text[i..end].starts_with("${") {
-                        return end;
-                    }
                     end
                 }
                 None if self.text[i..].starts_with("${") => {
-                    // `${NAME[subscript]}`: the subscript is arithmetic.
                     let name_len = self.b[i + 2..]
                         .iter()
                         .take_while(|b| b.is_ascii_alphanumeric() || **b == b'_')
                         .count();
                     let at = i + 2 + name_len;
-                    // `${NAME:offset:length}`: offset and length are arithmetic.
+                    // `${NAME:offset:length}` and `${NAME[subscript]}`: arithmetic inside.
                     let substring = self.b.get(at) == Some(&b':')
                         && self.b.get(at + 1).is_some_and(|b| !b"-=+?".contains(b));
-                    if name_len > 0 && substring {
-                        let close = self.text[at..].find('}').map_or(self.b.len(), |n| at + n);
-                        let mut inner = Lexer::new(&self.text[..close], false, false, self.depth);
-                        inner.arithmetic(at + 1);
-                        let found = inner.out;
-                        self.out.extend(found);
-                        return close;
+                    match (name_len > 0, substring, self.b.get(at)) {
+                        (true, true, _) => self.arithmetic_until(at + 1, '}'),
+                        (true, false, Some(b'[')) => self.arithmetic_until(at + 1, ']'),
+                        _ => i + 2,
                     }
-                    if name_len > 0 && self.b.get(at) == Some(&b'[') {
-                        let close = self.text[at..].find(']').map_or(self.b.len(), |n| at + n);
-                        let mut inner = Lexer::new(&self.text[..close], false, false, self.depth);
-                        inner.arithmetic(at + 1);
-                        let found = inner.out;
-                        self.out.extend(found);
-                        return close;
-                    }
-                    i + 2
                 }
                 None => i + 1,
             },
@@ -479,7 +470,6 @@ impl<'a> Lexer<'a> {
                 let end = occ.range.end;
                 if code_word {
                     occ.layers.push(Layer::Word);
-                    occ.code = true;
                 }
                 self.out.push(occ);
                 end
@@ -494,7 +484,6 @@ impl<'a> Lexer<'a> {
             let end = occ.range.end;
             if cmd.code_word() {
                 occ.layers.push(Layer::Word);
-                occ.code = true;
             }
             self.out.push(occ);
             return end;
@@ -607,7 +596,6 @@ impl<'a> Lexer<'a> {
         let end = occ.range.end;
         if cmd.code_word() {
             occ.layers.push(Layer::Word);
-            occ.code = true;
         }
         self.out.push(occ);
         Some(end)
@@ -642,7 +630,6 @@ impl<'a> Lexer<'a> {
                     for occ in &mut self.out[before..] {
                         if matches!(occ.found, Found::VarRef(_)) && occ.range.start == j {
                             occ.expanded_before_parse = code;
-                            occ.code = code;
                         }
                     }
                     j = next;
@@ -744,7 +731,6 @@ impl<'a> Lexer<'a> {
             }
             occ.range = outer_start..outer_end;
             occ.layers.push(layer);
-            occ.code |= code;
             self.out.push(occ);
         }
     }
@@ -788,9 +774,7 @@ impl<'a> Lexer<'a> {
                 .split_whitespace()
                 .skip_while(|w| WRAPPERS.contains(w) || is_assignment(w) || w.starts_with('-'));
             match words.next() {
-                Some(w) if is_shell(w) => {
-                    !words.any(|w| w.starts_with('-') && !w.starts_with("--") && w.ends_with('c'))
-                }
+                Some(w) if is_shell(w) => !words.any(is_dash_c),
                 _ => false,
             }
         })

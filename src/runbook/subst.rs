@@ -98,9 +98,6 @@ pub struct Occurrence {
     pub context: Context,
     /// The layers between that shell and the command, innermost first.
     pub layers: Vec<Layer>,
-    /// The text around it is code a shell runs again (`sh -c`, `eval`, `bash <<EOF`, `| sh`,
-    /// backticks), as far as docrun can tell.
-    pub code: bool,
     /// A `$NAME` that one shell expands before another parses the result as code (`sh -c
     /// "echo $NAME"`, `eval $NAME`, `$NAME` in `bash <<EOF`): its value must be inert.
     pub expanded_before_parse: bool,
@@ -114,7 +111,6 @@ impl Occurrence {
             found,
             context,
             layers: Vec::new(),
-            code: false,
             expanded_before_parse: false,
         }
     }
