@@ -12,7 +12,6 @@
 //! markers) are looked for up to the root, not above, and only in files that are
 //! [`trusted`]: owned by the user (or root) and writable by no one else.
 
-use std::io::Read;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
@@ -140,41 +139,27 @@ pub fn resolve(root: &Path, path: &Path, name: &str) -> Result<PathBuf, Refused>
 }
 
 /// Reads the file `name` names at `path`, if it is a regular file inside `root`, as bytes,
-/// never more than [`MAX_FILE`] of them.
+/// never more than [`MAX_FILE`] of them (as every file docrun reads:
+/// [`crate::source::read_bounded`]).
 pub fn read(root: &Path, path: &Path, name: &str) -> Result<Vec<u8>, Refused> {
     let file = resolve(root, path, name)?;
-    let unreadable = |e: std::io::Error| Refused::Unreadable {
-        name: name.to_owned(),
-        reason: e.to_string(),
-    };
-    let mut bytes = Vec::new();
-    std::fs::File::open(&file)
-        .map_err(unreadable)?
-        .take(MAX_FILE + 1)
-        .read_to_end(&mut bytes)
-        .map_err(unreadable)?;
-    if bytes.len() as u64 > MAX_FILE {
-        return Err(Refused::TooLarge {
-            name: name.to_owned(),
-            size: bytes.len() as u64,
-        });
-    }
-    Ok(bytes)
+    crate::source::read_bounded(&file).map_err(|e| unreadable(name, &e))
 }
 
-/// [`read`] as UTF-8 text without NUL bytes (a UTF-16 file or a NUL byte is refused, as
-/// [`crate::source::Source::load`] refuses them).
+/// [`read`] as text, read as every text file is ([`crate::source::Source::load`]): UTF-8,
+/// without a NUL byte (UTF-16 and NUL bytes are refused, naming where).
 pub fn read_text(root: &Path, path: &Path, name: &str) -> Result<String, Refused> {
-    let not_text = |reason: &str| Refused::Unreadable {
+    let file = resolve(root, path, name)?;
+    crate::source::Source::load(&file)
+        .map(|source| source.text().to_owned())
+        .map_err(|e| unreadable(name, &e))
+}
+
+fn unreadable(name: &str, e: &crate::error::Error) -> Refused {
+    Refused::Unreadable {
         name: name.to_owned(),
-        reason: reason.to_owned(),
-    };
-    let text = String::from_utf8(read(root, path, name)?)
-        .map_err(|_| not_text("not UTF-8 text (UTF-16? re-save it as UTF-8)"))?;
-    if text.contains('\0') {
-        return Err(not_text("it holds a NUL byte"));
+        reason: e.to_string(),
     }
-    Ok(text)
 }
 
 #[cfg(test)]

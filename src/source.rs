@@ -179,7 +179,7 @@ fn utf16(bytes: &[u8]) -> Option<ErrorKind> {
 }
 
 /// The bytes of the regular file at `path`, at most [`MAX_FILE`] of them; see [`Source::load`].
-fn read_bounded(path: &Path) -> Result<Vec<u8>, Error> {
+pub(crate) fn read_bounded(path: &Path) -> Result<Vec<u8>, Error> {
     use std::io::Read;
     use std::os::unix::fs::OpenOptionsExt;
 
