@@ -519,7 +519,7 @@ pub fn encoded_forms(secret: &str) -> Vec<String> {
         }
     }
     forms.push(percent.replace("%20", "+"));
-    forms.push(percent.to_lowercase_escapes());
+    forms.push(lower_case_escapes(&percent));
     forms.push(percent);
     forms.retain(|f| f.len() >= MIN_SECRET_LEN && f != secret);
     forms.sort();
@@ -528,23 +528,17 @@ pub fn encoded_forms(secret: &str) -> Vec<String> {
 }
 
 /// Percent-escapes with lower-case hex digits (`%2f`), as some encoders write them.
-trait LowerEscapes {
-    fn to_lowercase_escapes(&self) -> String;
-}
-
-impl LowerEscapes for String {
-    fn to_lowercase_escapes(&self) -> String {
-        let mut out = String::with_capacity(self.len());
-        let mut rest = self.as_str();
-        while let Some(at) = rest.find('%') {
-            out.push_str(&rest[..at]);
-            let escape = rest.get(at..at + 3).unwrap_or(&rest[at..]);
-            out.push_str(&escape.to_lowercase());
-            rest = &rest[at + escape.len()..];
-        }
-        out.push_str(rest);
-        out
+fn lower_case_escapes(percent: &str) -> String {
+    let mut out = String::with_capacity(percent.len());
+    let mut rest = percent;
+    while let Some(at) = rest.find('%') {
+        out.push_str(&rest[..at]);
+        let escape = rest.get(at..at + 3).unwrap_or(&rest[at..]);
+        out.push_str(&escape.to_lowercase());
+        rest = &rest[at + escape.len()..];
     }
+    out.push_str(rest);
+    out
 }
 
 /// Builds the plan. Unknown step ids in the selection are errors (exit 2); missing variables

@@ -378,33 +378,36 @@ impl<'r> Sink<'r> {
 /// A reporter that keeps every event for the caller to take after the run (`docrun test`
 /// prints and reports each guide whole when it ends). Clones share the events.
 #[derive(Clone, Default)]
-pub struct Collect(
-    std::sync::Arc<std::sync::Mutex<Vec<Masked>>>,
+pub struct Collect {
+    events: std::sync::Arc<std::sync::Mutex<Vec<Masked>>>,
     /// Leave out `Output` events: what the reports of a whole tree keep is each step's
     /// `step_finished` (its output up to 64 KiB), so memory does not grow with every byte
     /// every step printed.
-    bool,
-);
+    without_output: bool,
+}
 
 impl Collect {
     /// A collector of the events reports read, without the live `Output` chunks (see the
     /// field): `docrun test` keeps each guide's events until the end of the run.
     pub fn for_reports() -> Self {
-        Collect(Default::default(), true)
+        Collect {
+            events: Default::default(),
+            without_output: true,
+        }
     }
 
     /// The events received so far, leaving none behind.
     pub fn take(&self) -> Vec<Masked> {
-        std::mem::take(&mut *self.0.lock().unwrap_or_else(|e| e.into_inner()))
+        std::mem::take(&mut *self.events.lock().unwrap_or_else(|e| e.into_inner()))
     }
 }
 
 impl Reporter for Collect {
     fn event(&mut self, event: &Masked) {
-        if self.1 && matches!(event.event(), Event::Output { .. }) {
+        if self.without_output && matches!(event.event(), Event::Output { .. }) {
             return;
         }
-        if let Ok(mut events) = self.0.lock() {
+        if let Ok(mut events) = self.events.lock() {
             events.push(event.clone());
         }
     }
