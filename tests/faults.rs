@@ -727,29 +727,56 @@ fn a_credential_plugin_that_answers_gives_the_client_its_token() {
     );
 }
 
+/// Writes `markdown` as `dir/name`, a guide of the test's own.
+fn write_guide(dir: &Path, name: &str, markdown: &str) -> PathBuf {
+    let guide = dir.join(name);
+    std::fs::write(&guide, markdown).unwrap();
+    guide
+}
+
+/// Starts `docrun run GUIDE ARGS` in `dir` without waiting for it; its stdout and stderr go
+/// where the test says.
+fn spawn_run(dir: &Path, guide: &Path, args: &[&str], stdout: Stdio, stderr: Stdio) -> Child {
+    docrun(dir)
+        .current_dir(dir)
+        .arg("run")
+        .arg(guide)
+        .args(args)
+        .stdout(stdout)
+        .stderr(stderr)
+        .spawn()
+        .unwrap()
+}
+
+/// The `step_finished` events of a run's JSON Lines.
+fn finished_steps(out: &Output) -> Vec<serde_json::Value> {
+    text(&out.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|e| e["type"] == "step_finished")
+        .collect()
+}
+
 /// A step that times out loses every process it started, however it detached: a double fork
 /// into a new session (re-parented away from the shell) is gone before the next step runs.
 #[test]
 fn a_timed_out_step_loses_its_double_forked_daemons_before_the_next_step() {
     let dir = tempfile::tempdir().unwrap();
-    let guide = dir.path().join("daemons.md");
-    std::fs::write(
-        &guide,
+    let guide = write_guide(
+        dir.path(),
+        "daemons.md",
         "# Daemons\n\n## Hangs\n\n```bash\n(setsid sh -c 'sleep 1008 & echo $! > daemon.pid' &); (nohup setsid sleep 1009 >/dev/null 2>&1 &); sleep 60\n```\n\n## Next\n\n```bash\nfor n in 1008 1009; do pgrep -f \"^sleep $n\\$\" >/dev/null && echo \"$n alive\" || echo \"$n gone\"; done\n```\n",
-    )
-    .unwrap();
+    );
     let out = docrun(dir.path())
         .current_dir(dir.path())
         .args(["run", "--keep-going", "--timeout", "2s", "--json"])
         .arg(&guide)
         .output()
         .unwrap();
-    let stdout = text(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
-    let next = stdout
-        .lines()
-        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-        .find(|e| e["type"] == "step_finished" && e["id"] == "next_1")
+    let next = finished_steps(&out)
+        .into_iter()
+        .find(|e| e["id"] == "next_1")
         .expect("the next step ran");
     let output = next["output"].as_str().unwrap_or_default();
     assert!(output.contains("1008 gone"), "{output}");
@@ -758,13 +785,11 @@ fn a_timed_out_step_loses_its_double_forked_daemons_before_the_next_step() {
 
 /// A guide whose first step is not idempotent and whose second waits for `release` to exist.
 fn death_guide(dir: &Path) -> PathBuf {
-    let guide = dir.join("death.md");
-    std::fs::write(
-        &guide,
+    write_guide(
+        dir,
+        "death.md",
         "# Death\n\n## Make\n\n```bash\nmkdir made\nexport MADE_AT=$PWD/made\n```\n\n## Wait\n\n```bash\ntouch waiting\nwhile [ ! -e release ]; do sleep 0.05; done\necho \"made at $MADE_AT\"\n```\n",
     )
-    .unwrap();
-    guide
 }
 
 /// docrun killed with SIGKILL in the middle of a step: `--resume` starts at that step (not at
@@ -774,14 +799,7 @@ fn death_guide(dir: &Path) -> PathBuf {
 fn after_sigkill_resume_starts_at_the_step_that_was_running() {
     let dir = tempfile::tempdir().unwrap();
     let guide = death_guide(dir.path());
-    let mut first = docrun(dir.path())
-        .current_dir(dir.path())
-        .arg("run")
-        .arg(&guide)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut first = spawn_run(dir.path(), &guide, &[], Stdio::null(), Stdio::null());
     assert!(eventually(|| dir.path().join("waiting").exists()));
     kill(Pid::from_raw(first.id() as i32), Signal::SIGKILL).unwrap();
     first.wait().unwrap();
@@ -811,14 +829,7 @@ fn after_sigkill_resume_starts_at_the_step_that_was_running() {
 fn a_second_run_of_the_same_guide_is_refused_while_the_first_runs() {
     let dir = tempfile::tempdir().unwrap();
     let guide = death_guide(dir.path());
-    let mut first = docrun(dir.path())
-        .current_dir(dir.path())
-        .arg("run")
-        .arg(&guide)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut first = spawn_run(dir.path(), &guide, &[], Stdio::null(), Stdio::null());
     assert!(eventually(|| dir.path().join("waiting").exists()));
     std::fs::remove_dir(dir.path().join("made")).unwrap();
     let second = docrun(dir.path())
@@ -869,12 +880,11 @@ fn full_output_on_a_full_disk_fails_the_step_and_says_why() {
         eprintln!("skipped: mounting a small tmpfs needs root");
         return;
     };
-    let guide = dir.path().join("noisy.md");
-    std::fs::write(
-        &guide,
+    let guide = write_guide(
+        dir.path(),
+        "noisy.md",
         "# Noisy\n\n```bash\nhead -c 300000 /dev/zero | tr '\\0' x\n```\n",
-    )
-    .unwrap();
+    );
     let out = docrun(dir.path())
         .arg("run")
         .arg(&guide)
@@ -894,20 +904,18 @@ fn full_output_on_a_full_disk_fails_the_step_and_says_why() {
 fn a_closed_stdout_stops_the_run() {
     use std::io::BufRead;
     let dir = tempfile::tempdir().unwrap();
-    let guide = dir.path().join("steps.md");
-    std::fs::write(
-        &guide,
+    let guide = write_guide(
+        dir.path(),
+        "steps.md",
         "# Steps\n\n## One\n\n```bash\nwhile [ ! -e go ]; do sleep 0.05; done\necho one\n```\n\n## Two\n\n```bash\ntouch two\n```\n\n## Three\n\n```bash\ntouch three\n```\n",
-    )
-    .unwrap();
-    let mut child = docrun(dir.path())
-        .current_dir(dir.path())
-        .args(["run", "--json"])
-        .arg(&guide)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    );
+    let mut child = spawn_run(
+        dir.path(),
+        &guide,
+        &["--json"],
+        Stdio::piped(),
+        Stdio::null(),
+    );
     let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
     let mut first = String::new();
     stdout.read_line(&mut first).unwrap();
@@ -921,24 +929,15 @@ fn a_closed_stdout_stops_the_run() {
 
 /// A guide whose step fails and whose cleanup waits for `go` before it says it cleaned.
 fn cleanup_guide(dir: &Path) -> PathBuf {
-    let guide = dir.join("cleanup.md");
-    std::fs::write(
-        &guide,
+    write_guide(
+        dir,
+        "cleanup.md",
         "---\nrunbook:\n  cleanup: [cleanup]\n---\n# Cleanup\n\n## Fails\n\n```bash\nfalse\n```\n\n## Cleanup\n\n```bash\ntouch cleaning\nwhile [ ! -e go ]; do sleep 0.05; done\ntouch cleaned\n```\n",
     )
-    .unwrap();
-    guide
 }
 
 fn start_cleanup(dir: &Path) -> Child {
-    let child = docrun(dir)
-        .current_dir(dir)
-        .arg("run")
-        .arg(cleanup_guide(dir))
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = spawn_run(dir, &cleanup_guide(dir), &[], Stdio::null(), Stdio::piped());
     assert!(
         eventually(|| dir.join("cleaning").exists()),
         "cleanup never started"
@@ -980,7 +979,6 @@ fn a_second_ctrl_c_aborts_cleanup() {
 #[test]
 fn a_step_that_breaks_the_sessions_descriptors_is_blamed_and_the_next_runs() {
     let dir = tempfile::tempdir().unwrap();
-    let guide = dir.path().join("fds.md");
     let mut markdown = String::from("# Descriptors\n\n");
     for (name, command) in [
         (
@@ -993,17 +991,13 @@ fn a_step_that_breaks_the_sessions_descriptors_is_blamed_and_the_next_runs() {
             "## {name}\n\n```bash\n{command}\n```\n\n## after {name}\n\n```bash\necho fine\n```\n\n"
         ));
     }
-    std::fs::write(&guide, markdown).unwrap();
+    let guide = write_guide(dir.path(), "fds.md", &markdown);
     let out = docrun(dir.path())
         .args(["run", "--keep-going", "--json"])
         .arg(&guide)
         .output()
         .unwrap();
-    let events: Vec<serde_json::Value> = text(&out.stdout)
-        .lines()
-        .filter_map(|l| serde_json::from_str(l).ok())
-        .filter(|e: &serde_json::Value| e["type"] == "step_finished")
-        .collect();
+    let events = finished_steps(&out);
     let status = |id: &str| {
         events
             .iter()
