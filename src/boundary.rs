@@ -55,7 +55,23 @@ pub enum Refused {
 /// `mkdocs.yml`, Hugo's config, site data), else the current folder when the guide is under
 /// it (`docrun plan docs/x.md` in a folder of guides), else the guide's own folder. Canonical.
 pub fn root(path: &Path) -> PathBuf {
+    // Asked for every guide built and every link followed: the answer of a folder is kept
+    // for the life of the process (the tree and the current folder do not move under a run).
+    static ROOTS: std::sync::LazyLock<
+        std::sync::Mutex<std::collections::HashMap<PathBuf, PathBuf>>,
+    > = std::sync::LazyLock::new(Default::default);
     let start = start_dir(path);
+    if let Some(root) = ROOTS.lock().ok().and_then(|r| r.get(&start).cloned()) {
+        return root;
+    }
+    let root = root_of(&start);
+    if let Ok(mut roots) = ROOTS.lock() {
+        roots.insert(start, root.clone());
+    }
+    root
+}
+
+fn root_of(start: &Path) -> PathBuf {
     if let Some(top) = start.ancestors().find(|d| d.join(".git").exists()) {
         return top.to_path_buf();
     }
@@ -67,7 +83,7 @@ pub fn root(path: &Path) -> PathBuf {
     }
     match std::env::current_dir().and_then(|d| d.canonicalize()) {
         Ok(cwd) if start.starts_with(&cwd) && cwd.parent().is_some() => cwd,
-        _ => start,
+        _ => start.to_path_buf(),
     }
 }
 
