@@ -680,6 +680,11 @@ impl<'a> Lexer<'a> {
         code: bool,
         refs: bool,
     ) {
+        // Text no shell runs again keeps only its placeholders: without a `<` there is nothing
+        // to read (most quoted strings of a guide).
+        if !code && !refs && !self.b[start..end].contains(&b'<') {
+            return;
+        }
         let quoted_text = matches!(layer, Layer::Double | Layer::Single);
         if self.depth >= MAX_DEPTH {
             // Too deep to read again: a placeholder here takes only an inert value.
