@@ -280,9 +280,14 @@ pub struct TestArgs {
     /// selected each).
     #[arg(long, value_name = "REF")]
     pub changed_since: Option<String>,
-    /// Run every guide with runnable steps, whatever its `test:` says.
+    /// Run every guide with runnable steps, whatever its `test:` says (`select: all` in
+    /// docrun.yaml does the same for a tree).
     #[arg(long)]
     pub all: bool,
+    /// Fail (exit 1) when no guide is tested: a tree with no `test: yes` guide, a filter or
+    /// a shard that selects nothing.
+    #[arg(long)]
+    pub fail_if_none: bool,
     /// Show what would run and why the rest is skipped; run nothing.
     #[arg(long)]
     pub list: bool,

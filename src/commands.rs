@@ -570,6 +570,7 @@ fn test_command(args: &TestArgs, global: &GlobalArgs) -> Result<ExitCode, Error>
     let options = SuiteOptions {
         filters: args.filter.clone(),
         all: args.all,
+        select: settings.select,
         partition: args.partition.as_deref().map(str::parse).transpose()?,
         inputs,
         site_data: args.vars.site_data.clone().or(settings.site_data.clone()),
@@ -682,14 +683,30 @@ fn test_command(args: &TestArgs, global: &GlobalArgs) -> Result<ExitCode, Error>
         live_output: false,
         stop_commands: actions,
     };
+    let account = suite::skip_account(&candidates);
+    let skipped_text = if account.is_empty() {
+        format!("{skipped} skipped")
+    } else {
+        format!("{skipped} skipped: {account}")
+    };
     if !global.quiet {
         if let Some(s) = &scope {
             eprint!("{}", report::github::guard(actions, &s.render()));
         }
+        let at_a_time = if to_run > 1 {
+            format!(", {} at a time", jobs.min(to_run))
+        } else {
+            String::new()
+        };
         eprintln!(
-            "Testing {} ({skipped} skipped), {jobs} at a time",
+            "Testing {} ({skipped_text}){at_a_time}",
             suite::guides(to_run)
         );
+    }
+    let none_tested = to_run == 0 && unreadable == 0;
+    if none_tested {
+        // Never green on nothing without saying so: why, and what to pass.
+        eprintln!("{}", suite::none_selected_hint(&candidates));
     }
     let progress = (terminal && !global.quiet).then(|| {
         let bar = indicatif::ProgressBar::new(to_run as u64);
@@ -777,6 +794,10 @@ fn test_command(args: &TestArgs, global: &GlobalArgs) -> Result<ExitCode, Error>
     }
     let interrupted = results.iter().any(|r| r.status == RunStatus::Interrupted);
     let failed = results.iter().any(|r| r.status != RunStatus::Passed);
+    if none_tested && args.fail_if_none {
+        eprintln!("error: no guide was tested (--fail-if-none)");
+        return Ok(ExitCode::from(1));
+    }
     Ok(if interrupted {
         let stop = crate::exec::stop::requested().unwrap_or(Stop::Interrupt);
         ExitCode::from(stop.exit_code())

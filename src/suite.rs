@@ -50,6 +50,10 @@ pub struct Settings {
     pub dialect: Option<String>,
     /// Cluster hygiene: mode, settle budget, excluded namespaces and kinds.
     pub hygiene: Option<crate::hygiene::Settings>,
+    /// Which guides `docrun test` runs without `--all`: `tested` (`test: yes` only, the
+    /// default) or `all`.
+    #[serde(default)]
+    pub select: Select,
 }
 
 impl Settings {
@@ -81,7 +85,9 @@ impl Settings {
                             ErrorKind::InvalidSettings(message),
                             "here",
                         )
-                        .with_help("it takes vars, timeout, retry, site-data, dialect and hygiene")
+                        .with_help(
+                            "it takes vars, timeout, retry, site-data, dialect, hygiene and select",
+                        )
                 })?
                 .unwrap_or_default();
         if let (Some(dir), Some(data)) = (file.parent(), settings.site_data.as_ref()) {
@@ -156,10 +162,51 @@ pub fn shard_of(path: &Path, shards: u64) -> u64 {
 #[serde(tag = "decision", content = "reason", rename_all = "kebab-case")]
 pub enum Decision {
     Run,
-    Skip(String),
+    Skip(#[serde(serialize_with = "display")] Skip),
     /// The guide cannot be read: the error, with its file:line. A run reports it as a failed
     /// guide and goes on with the others.
     Unreadable(String),
+}
+
+/// Why a guide found under the paths does not run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Skip {
+    /// Its front matter has no `test:` key, and the run tests only `test: yes` guides.
+    NoTestKey,
+    /// Its `test:` says something other than yes (`no`, `n/a`, `table-of-contents`, ...).
+    Test(String),
+    /// It has no shell step a run would take.
+    NoRunnableStep,
+    /// Variables it needs have no value.
+    NeedsVariables(Vec<String>),
+}
+
+impl std::fmt::Display for Skip {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Skip::NoTestKey => write!(f, "test: unset"),
+            Skip::Test(value) => write!(f, "test: {value}"),
+            Skip::NoRunnableStep => write!(f, "no runnable step"),
+            Skip::NeedsVariables(names) => write!(f, "needs variables: {}", names.join(", ")),
+        }
+    }
+}
+
+fn display<T: std::fmt::Display, S: serde::Serializer>(value: &T, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(value)
+}
+
+/// Which guides of a tree `docrun test` runs when no `--all` is given (`docrun.yaml`'s
+/// `select`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Select {
+    /// Only guides whose front matter says `test: yes` (istio.io's convention).
+    #[default]
+    Tested,
+    /// Every guide with runnable steps but those whose `test:` says otherwise (`no`, `n/a`,
+    /// ...): for trees that mark no guide, as most sites.
+    All,
 }
 
 /// A guide found under the paths, with what a run would do with it.
@@ -196,7 +243,11 @@ pub struct Candidate {
 #[derive(Debug, Clone)]
 pub struct SuiteOptions {
     pub filters: Vec<String>,
+    /// `--all`: every guide with runnable steps, whatever its `test:` says.
     pub all: bool,
+    /// The tree's `select`: with `all`, a guide without a `test:` key runs too (one that says
+    /// `test: no` still does not).
+    pub select: Select,
     pub partition: Option<Partition>,
     pub inputs: Inputs,
     pub site_data: Option<PathBuf>,
@@ -298,12 +349,17 @@ pub fn discover(paths: &[PathBuf], options: &SuiteOptions) -> Result<Vec<Candida
             .chain(&runbook.sources)
             .cloned()
             .collect();
-        let decision = if !options.all && test != TestMode::Yes {
-            Decision::Skip(format!("test: {}", test.as_str()))
+        let tested = options.all
+            || test == TestMode::Yes
+            || (test == TestMode::Unset && options.select == Select::All);
+        let decision = if !tested && test == TestMode::Unset {
+            Decision::Skip(Skip::NoTestKey)
+        } else if !tested {
+            Decision::Skip(Skip::Test(test.as_str().to_owned()))
         } else if runnable_steps == 0 {
-            Decision::Skip("no runnable step".to_owned())
+            Decision::Skip(Skip::NoRunnableStep)
         } else if !plan.missing.is_empty() {
-            Decision::Skip(format!("needs variables: {}", plan.missing.join(", ")))
+            Decision::Skip(Skip::NeedsVariables(plan.missing.clone()))
         } else {
             Decision::Run
         };
@@ -381,6 +437,58 @@ pub fn coverage(candidates: &[Candidate]) -> Coverage {
         }
     }
     c
+}
+
+/// Why the guides that do not run are skipped, counted by reason, e.g. "3 without a `test:`
+/// key, 1 with `test: no`, 2 needing variables"; empty when none is skipped.
+pub fn skip_account(candidates: &[Candidate]) -> String {
+    let mut no_key = 0;
+    let mut by_value: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut no_step = 0;
+    let mut needs = 0;
+    for c in candidates {
+        match &c.decision {
+            Decision::Skip(Skip::NoTestKey) => no_key += 1,
+            Decision::Skip(Skip::Test(value)) => *by_value.entry(value).or_default() += 1,
+            Decision::Skip(Skip::NoRunnableStep) => no_step += 1,
+            Decision::Skip(Skip::NeedsVariables(_)) => needs += 1,
+            Decision::Run | Decision::Unreadable(_) => {}
+        }
+    }
+    let mut parts = Vec::new();
+    if no_key > 0 {
+        parts.push(format!("{no_key} without a `test:` key"));
+    }
+    for (value, n) in by_value {
+        parts.push(format!("{n} with `test: {value}`"));
+    }
+    if no_step > 0 {
+        parts.push(format!("{no_step} with no runnable step"));
+    }
+    if needs > 0 {
+        parts.push(format!("{needs} needing variables (`--list` names them)"));
+    }
+    parts.join(", ")
+}
+
+/// What to pass when a run would test nothing, from why its guides are skipped.
+pub fn none_selected_hint(candidates: &[Candidate]) -> &'static str {
+    let unmarked = candidates.iter().any(|c| {
+        matches!(
+            c.decision,
+            Decision::Skip(Skip::NoTestKey) | Decision::Skip(Skip::Test(_))
+        )
+    });
+    if unmarked {
+        "hint: `--all` runs every guide with runnable steps whatever its `test:` says (or put \
+         `select: all` in docrun.yaml); `--fail-if-none` fails a run that tests nothing"
+    } else if candidates.is_empty() {
+        "hint: no guide was found under the paths (docrun test walks folders for `*.md` \
+         files); `--fail-if-none` fails a run that tests nothing"
+    } else {
+        "hint: `docrun test PATH --list` shows each guide and why it is skipped; `--set NAME=VALUE` \
+         or `--values FILE` gives variables; `--fail-if-none` fails a run that tests nothing"
+    }
 }
 
 /// `--list` as text.
@@ -708,9 +816,14 @@ pub(crate) fn log_folder(guide: &Path) -> String {
 /// The table at the end of a run: guide, steps passed/failed/skipped, duration.
 pub fn render_summary(results: &[GuideResult], skipped_guides: usize) -> String {
     let mut out = String::from("\n");
+    if results.is_empty() {
+        out.push_str(&format!("0 guides run; {skipped_guides} skipped\n"));
+        return out;
+    }
+    // Columns align on characters, not bytes: a path may hold any letters.
     let width = results
         .iter()
-        .map(|r| r.path.to_string_lossy().len())
+        .map(|r| r.path.to_string_lossy().chars().count())
         .max()
         .unwrap_or(5)
         .max(5);
@@ -721,7 +834,7 @@ pub fn render_summary(results: &[GuideResult], skipped_guides: usize) -> String 
     for r in results {
         out.push_str(&format!(
             "{:<width$}  {:>6}  {:>6}  {:>7}  {:>9}  {}\n",
-            r.path.display(),
+            r.path.to_string_lossy(),
             r.passed,
             r.failed,
             r.skipped,

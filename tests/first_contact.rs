@@ -1,0 +1,139 @@
+//! What a new user meets on a first `docrun test` of an ordinary doc tree: a run that tests
+//! nothing says why and what to pass, `--fail-if-none` fails it, and `docrun.yaml` can select
+//! every guide of a tree that marks none.
+
+use std::path::Path;
+use std::process::Output;
+
+mod support;
+
+use support::docrun::{docrun, printed};
+
+const UNMARKED: &str = "# Install\n\n```bash\necho installed\n```\n";
+const MARKED_NO: &str = "---\ntest: no\n---\n# Cleanup\n\n```bash\necho cleaned\n```\n";
+const MARKED_YES: &str = "---\ntest: yes\n---\n# Tested\n\n```bash\necho tested\n```\n";
+
+/// A doc tree of its own (a git repository, so that it is the documentation root).
+fn tree(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::process::Command::new("git")
+        .args(["init", "-q"])
+        .current_dir(dir.path())
+        .status()
+        .unwrap();
+    for (name, text) in files {
+        let path = dir.path().join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+    dir
+}
+
+fn test(dir: &Path, args: &[&str]) -> Output {
+    docrun(dir)
+        .arg("test")
+        .arg(".")
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn a_tree_without_test_keys_says_why_nothing_ran_and_what_to_pass() {
+    let dir = tree(&[
+        ("docs/install.md", UNMARKED),
+        ("docs/upgrade.md", UNMARKED),
+        ("docs/cleanup.md", MARKED_NO),
+    ]);
+    let out = test(dir.path(), &[]);
+    let all = printed(&out);
+    assert_eq!(out.status.code(), Some(0), "{all}");
+    assert!(
+        all.contains("Testing 0 guides (3 skipped: 2 without a `test:` key, 1 with `test: no`)"),
+        "{all}"
+    );
+    assert!(all.contains("`--all`"), "{all}");
+    assert!(all.contains("select: all"), "{all}");
+    assert!(all.contains("--fail-if-none"), "{all}");
+    assert!(!all.contains("installed"), "nothing may run: {all}");
+}
+
+#[test]
+fn fail_if_none_fails_a_run_that_tests_nothing_and_passes_one_that_tests() {
+    let dir = tree(&[("docs/install.md", UNMARKED)]);
+    let out = test(dir.path(), &["--fail-if-none"]);
+    let all = printed(&out);
+    assert_eq!(out.status.code(), Some(1), "{all}");
+    assert!(
+        all.contains("no guide was tested (--fail-if-none)"),
+        "{all}"
+    );
+
+    // A filter that selects nothing fails the same way.
+    let dir = tree(&[("docs/tested.md", MARKED_YES)]);
+    let out = test(dir.path(), &["--fail-if-none", "--filter", "nowhere"]);
+    assert_eq!(out.status.code(), Some(1), "{}", printed(&out));
+
+    let out = test(dir.path(), &["--fail-if-none"]);
+    assert_eq!(out.status.code(), Some(0), "{}", printed(&out));
+}
+
+#[test]
+fn all_runs_every_guide_and_select_all_runs_those_not_marked_otherwise() {
+    let files = [
+        ("docs/install.md", UNMARKED),
+        ("docs/cleanup.md", MARKED_NO),
+    ];
+    let dir = tree(&files);
+    let out = test(dir.path(), &["--all", "--fail-if-none"]);
+    let all = printed(&out);
+    assert_eq!(out.status.code(), Some(0), "{all}");
+    assert!(all.contains("2 guides run: 2 passed"), "{all}");
+
+    let dir = tree(&[
+        ("docs/install.md", UNMARKED),
+        ("docs/cleanup.md", MARKED_NO),
+        ("docrun.yaml", "select: all\n"),
+    ]);
+    let out = test(dir.path(), &["--fail-if-none"]);
+    let all = printed(&out);
+    assert_eq!(out.status.code(), Some(0), "{all}");
+    assert!(
+        all.contains("1 guide run: 1 passed, 0 failed; 1 skipped"),
+        "a guide that says `test: no` stays skipped under `select: all`: {all}"
+    );
+    assert!(all.contains("docs/install.md"), "{all}");
+}
+
+#[test]
+fn an_unknown_select_is_an_error_at_its_line() {
+    let dir = tree(&[
+        ("docs/install.md", UNMARKED),
+        ("docrun.yaml", "timeout: 1m\nselect: everything\n"),
+    ]);
+    let out = test(dir.path(), &[]);
+    let all = printed(&out);
+    assert_eq!(out.status.code(), Some(2), "{all}");
+    assert!(all.contains("docrun.yaml:2"), "{all}");
+}
+
+#[test]
+fn the_summary_aligns_columns_on_characters() {
+    let dir = tree(&[
+        ("docs/é-guide.md", MARKED_YES),
+        ("docs/a-guide.md", MARKED_YES),
+    ]);
+    let out = test(dir.path(), &[]);
+    let all = printed(&out);
+    assert_eq!(out.status.code(), Some(0), "{all}");
+    let rows: Vec<&str> = all
+        .lines()
+        .filter(|l| l.starts_with("./docs/") || l.starts_with("GUIDE"))
+        .collect();
+    assert_eq!(rows.len(), 3, "{all}");
+    let status_column: Vec<usize> = rows
+        .iter()
+        .map(|l| l.chars().count() - l.split_whitespace().last().unwrap().chars().count())
+        .collect();
+    assert!(status_column.windows(2).all(|w| w[0] == w[1]), "{rows:#?}");
+}
