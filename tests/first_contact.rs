@@ -137,3 +137,61 @@ fn the_summary_aligns_columns_on_characters() {
         .collect();
     assert!(status_column.windows(2).all(|w| w[0] == w[1]), "{rows:#?}");
 }
+
+/// A guide whose one check never matches: its command prints a different line each time.
+const DRIFTING: &str = "# Check\n\n```bash\n$ echo \"state: $RANDOM$RANDOM\"\nstate: ready\n```\n";
+
+#[test]
+fn a_retried_step_says_each_retry_and_shows_its_output_once() {
+    let dir = tree(&[("g.md", DRIFTING)]);
+    let out = docrun(dir.path())
+        .args(["run", "g.md", "--retry", "2s"])
+        .output()
+        .unwrap();
+    let all = printed(&out);
+    assert_eq!(out.status.code(), Some(1), "{all}");
+    let retries: Vec<&str> = all.lines().filter(|l| l.starts_with("RETRY ")).collect();
+    assert!(retries.len() >= 2, "{all}");
+    assert!(
+        retries[0].starts_with("RETRY intro_1  attempt 1 failed (")
+            && retries[0].contains(" left): expected line 1"),
+        "{all}"
+    );
+    let attempts = retries.len() + 1;
+    assert!(
+        all.contains(&format!("FAIL intro_1  (-)"))
+            && all.contains(&format!("{attempts} attempts")),
+        "{all}"
+    );
+    // The output of the step, once: from the last attempt, the one the diff shows.
+    let shown: Vec<&str> = all
+        .lines()
+        .filter(|l| l.starts_with("state: ") && !l.contains("ready"))
+        .collect();
+    assert_eq!(shown.len(), 1, "{all}");
+    assert!(all.contains(&format!("+{}", shown[0])), "{all}");
+    // The message is not said twice when the diff opens with it.
+    assert_eq!(
+        all.matches("does not match actual line 1 `state: ").count(),
+        retries.len() + 1,
+        "{all}"
+    );
+
+    let out = docrun(dir.path())
+        .args(["run", "g.md", "--retry", "1s", "--json"])
+        .output()
+        .unwrap();
+    let events: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let retried: Vec<&serde_json::Value> = events
+        .iter()
+        .filter(|e| e["type"] == "step_retry")
+        .collect();
+    assert!(!retried.is_empty(), "{events:#?}");
+    assert_eq!(retried[0]["attempt"], 1);
+    assert!(retried[0]["left_ms"].as_u64().unwrap() <= 1000);
+    let outputs = events.iter().filter(|e| e["type"] == "output").count();
+    assert_eq!(outputs, 1, "{events:#?}");
+}

@@ -587,6 +587,9 @@ async fn run_step(
     let mut stopped = None;
     let mut attempts = 0u32;
     let mut backoff = FIRST_BACKOFF;
+    // A step that may be retried shows its output once, from its last attempt, rather than
+    // again on every attempt: its attempts report to no one until the step ends.
+    let held = !retry_budget.is_zero();
     let (verdict, output, exit_status, session_lost) = loop {
         attempts += 1;
         let log = options
@@ -597,8 +600,10 @@ async fn run_step(
         // A cleanup step is spared the first stop signal of the run: it runs to its end (and
         // says so); a second signal aborts it.
         let mut spared = !step.cleanup || super::stop::requested().is_some();
+        let mut quiet = Sink::new(Masker::new(&plan.secrets), &mut []);
+        let live: &mut Sink<'_> = if held { &mut quiet } else { reporters };
         let result = {
-            let mut on_output = |bytes: &[u8]| sink.push(bytes, reporters);
+            let mut on_output = |bytes: &[u8]| sink.push(bytes, live);
             let run = session.run(&script, timeout, &mut on_output);
             tokio::pin!(run);
             loop {
@@ -624,7 +629,7 @@ async fn run_step(
             Err(signal) => {
                 stopped = Some(signal);
                 session.interrupt().await;
-                let (output, _) = sink.finish(reporters);
+                let (output, _) = sink.finish(live);
                 break (
                     Verdict {
                         status: StepStatus::Interrupted,
@@ -640,7 +645,7 @@ async fn run_step(
                 );
             }
         };
-        let (output, lost) = sink.finish(reporters);
+        let (output, lost) = sink.finish(live);
         match result {
             Ok(result) => {
                 let mut verdict = judge(step, &result, timeout);
@@ -662,6 +667,22 @@ async fn run_step(
                 let retry = verdict.status == StepStatus::Failed
                     && started.elapsed() + backoff <= retry_budget;
                 if retry {
+                    emit(
+                        reporters,
+                        Event::StepRetry {
+                            id: step.id.clone(),
+                            attempt: attempts,
+                            wait_ms: backoff.as_millis() as u64,
+                            left_ms: retry_budget.saturating_sub(started.elapsed()).as_millis()
+                                as u64,
+                            message: verdict.message.clone().or_else(|| {
+                                verdict
+                                    .diff
+                                    .as_ref()
+                                    .map(|_| "the output differs from the guide".to_owned())
+                            }),
+                        },
+                    );
                     tokio::time::sleep(backoff).await;
                     backoff = (backoff * 2).min(MAX_BACKOFF);
                     continue;
@@ -699,6 +720,20 @@ async fn run_step(
             }
         }
     };
+    if held && !output.is_empty() {
+        // The last attempt's output, as the output of the step (already masked).
+        emit(
+            reporters,
+            Event::Output {
+                id: step.id.clone(),
+                text: if output.ends_with('\n') {
+                    output.clone()
+                } else {
+                    format!("{output}\n")
+                },
+            },
+        );
+    }
     emit(
         reporters,
         Event::StepFinished {

@@ -116,6 +116,17 @@ pub enum Event {
         id: String,
         text: String,
     },
+    /// An attempt of a verification step failed and it runs again after `wait_ms`, with
+    /// `left_ms` of its retry budget left. Its output is shown once, from the last attempt.
+    StepRetry {
+        id: String,
+        /// The attempt that just failed (1-based).
+        attempt: u32,
+        wait_ms: u64,
+        left_ms: u64,
+        /// Why the attempt failed.
+        message: Option<String>,
+    },
     StepFinished {
         id: String,
         section: String,
@@ -264,6 +275,19 @@ impl Masker {
             Event::Output { id, text: output } => Event::Output {
                 id: text(id),
                 text: text(output),
+            },
+            Event::StepRetry {
+                id,
+                attempt,
+                wait_ms,
+                left_ms,
+                message,
+            } => Event::StepRetry {
+                id: text(id),
+                attempt,
+                wait_ms,
+                left_ms,
+                message: message.map(text),
             },
             Event::StepFinished {
                 id,

@@ -143,6 +143,11 @@ impl Human {
     }
 }
 
+/// The first line of a message, for a one-line status.
+fn first_line(text: &str) -> &str {
+    text.lines().next().unwrap_or("")
+}
+
 /// A path as shown, hidden characters written out.
 fn visible_path(path: &std::path::Path) -> String {
     visible(&path.display().to_string()).into_owned()
@@ -214,6 +219,28 @@ impl Reporter for Human {
                     }
                 }
             }
+            Event::StepRetry {
+                id,
+                attempt,
+                left_ms,
+                message,
+                ..
+            } => {
+                if !self.options.quiet {
+                    let why = message
+                        .as_deref()
+                        .map(|m| format!(": {}", first_line(m)))
+                        .unwrap_or_default();
+                    let text = format!(
+                        "{} {}  attempt {attempt} failed ({} left){}\n",
+                        self.paint("RETRY", "33"),
+                        visible(id),
+                        human(Duration::from_millis(*left_ms)),
+                        visible(&why)
+                    );
+                    self.print(&text);
+                }
+            }
             Event::StepFinished {
                 id,
                 section,
@@ -281,7 +308,13 @@ impl Reporter for Human {
                     if let Some(code) = exit_status {
                         text.push_str(&format!("  exit status {code}\n"));
                     }
-                    if let Some(m) = &message {
+                    // A diff that opens with the message says it already.
+                    let said = |m: &str| {
+                        diff.as_deref()
+                            .and_then(|d| d.lines().next())
+                            .is_some_and(|first| first == m)
+                    };
+                    if let Some(m) = message.as_deref().filter(|m| !said(m)) {
                         text.push_str(&format!("  {m}\n"));
                     }
                     if !self.options.live_output && diff.is_none() && !output.is_empty() {
