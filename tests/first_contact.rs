@@ -159,8 +159,7 @@ fn a_retried_step_says_each_retry_and_shows_its_output_once() {
     );
     let attempts = retries.len() + 1;
     assert!(
-        all.contains(&format!("FAIL intro_1  (-)"))
-            && all.contains(&format!("{attempts} attempts")),
+        all.contains("FAIL intro_1  (-)") && all.contains(&format!("{attempts} attempts")),
         "{all}"
     );
     // The output of the step, once: from the last attempt, the one the diff shows.
