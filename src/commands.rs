@@ -403,7 +403,8 @@ fn run_command(args: &RunArgs, global: &GlobalArgs) -> Result<ExitCode, Error> {
     }
     if let Some(path) = &args.report {
         let title = format!("docrun run {}", args.doc.display());
-        reporters.push(Box::new(report::html::HtmlReport::new(path, &title)));
+        let info = report::html::RunInfo::now(title, report::invocation::of_this_run(&[&plan]));
+        reporters.push(Box::new(report::html::HtmlReport::new(path, info)));
     }
     protect_processes();
     let (summary, mut reporters) = runtime.block_on(crate::hygiene::run_checked(
@@ -590,6 +591,12 @@ fn test_command(args: &TestArgs, global: &GlobalArgs) -> Result<ExitCode, Error>
         report::check_writable("--report", path)?;
     }
     let mut candidates = suite::discover(&args.paths, &options)?;
+    let command_line = report::invocation::of_this_run(
+        &candidates
+            .iter()
+            .filter_map(|c| c.plan.as_ref())
+            .collect::<Vec<_>>(),
+    );
     let mut scope = None;
     if let (Some(reference), Some(first)) = (&args.changed_since, args.paths.first()) {
         let changes = crate::changed::since(reference, first)?;
@@ -765,7 +772,8 @@ fn test_command(args: &TestArgs, global: &GlobalArgs) -> Result<ExitCode, Error>
             .join(" ")
     );
     if let Some(path) = &args.report {
-        suite::write_html(path, &title, &results)
+        let info = report::html::RunInfo::now(title.clone(), command_line);
+        suite::write_html(path, &info, &results)
             .map_err(|e| Error::Failed(format!("--report: cannot write the report: {e}")))?;
     }
     if let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) {
