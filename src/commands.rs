@@ -150,8 +150,10 @@ fn list(args: &ListArgs, global: &GlobalArgs) -> Result<ExitCode, Error> {
         }
     }
     if args.format == Format::Json {
-        out =
-            serde_json::to_string_pretty(&json).map_err(|e| Error::Internal(e.to_string()))? + "\n";
+        let document = serde_json::json!({"schema": "docrun.list/v1", "guides": json});
+        out = serde_json::to_string_pretty(&document)
+            .map_err(|e| Error::Internal(e.to_string()))?
+            + "\n";
     }
     write_stdout(out.as_bytes())?;
     Ok(ExitCode::SUCCESS)
@@ -161,7 +163,11 @@ fn vars(args: &VarsArgs, global: &GlobalArgs) -> Result<ExitCode, Error> {
     let plan = load_plan(&args.doc, &args.vars, &Selection::default(), global)?;
     let out = match args.format {
         Format::Text => report::plan::vars(&plan.vars, &plan.contexts),
-        Format::Json => to_json(&plan.vars)?,
+        Format::Json => to_json(&serde_json::json!({
+            "schema": "docrun.vars/v1",
+            "guide": plan.guide,
+            "vars": plan.vars,
+        }))?,
     };
     write_stdout(out.as_bytes())?;
     Ok(ExitCode::SUCCESS)
