@@ -175,7 +175,7 @@ details.guide.failed>summary{background:#ffebe9}
 details.guide.flaky>summary{background:#fff8c5}
 .guide-body{padding:8px 12px}
 details.step{border-top:1px solid var(--line);padding:4px 0}
-details.step>summary{cursor:pointer;display:grid;grid-template-columns:80px minmax(160px,1.2fr) minmax(120px,1fr) 90px 2fr;gap:8px;align-items:center}
+details.step>summary{cursor:pointer;display:grid;grid-template-columns:80px minmax(140px,1fr) minmax(200px,1.5fr) 90px 1.5fr;gap:8px;align-items:center}
 details.step.failed>summary,details.step.timed_out>summary{color:var(--bad);font-weight:600}
 .where{color:var(--muted);font-family:ui-monospace,monospace;font-size:12px;overflow-wrap:anywhere}
 .timeline{position:relative;height:10px;background:var(--bg);border-radius:3px}
