@@ -150,8 +150,10 @@ fn list(args: &ListArgs, global: &GlobalArgs) -> Result<ExitCode, Error> {
         }
     }
     if args.format == Format::Json {
-        out =
-            serde_json::to_string_pretty(&json).map_err(|e| Error::Internal(e.to_string()))? + "\n";
+        let document = serde_json::json!({"schema": "docrun.list/v1", "guides": json});
+        out = serde_json::to_string_pretty(&document)
+            .map_err(|e| Error::Internal(e.to_string()))?
+            + "\n";
     }
     write_stdout(out.as_bytes())?;
     Ok(ExitCode::SUCCESS)
@@ -161,7 +163,11 @@ fn vars(args: &VarsArgs, global: &GlobalArgs) -> Result<ExitCode, Error> {
     let plan = load_plan(&args.doc, &args.vars, &Selection::default(), global)?;
     let out = match args.format {
         Format::Text => report::plan::vars(&plan.vars, &plan.contexts),
-        Format::Json => to_json(&plan.vars)?,
+        Format::Json => to_json(&serde_json::json!({
+            "schema": "docrun.vars/v1",
+            "guide": plan.guide,
+            "vars": plan.vars,
+        }))?,
     };
     write_stdout(out.as_bytes())?;
     Ok(ExitCode::SUCCESS)
@@ -403,7 +409,8 @@ fn run_command(args: &RunArgs, global: &GlobalArgs) -> Result<ExitCode, Error> {
     }
     if let Some(path) = &args.report {
         let title = format!("docrun run {}", args.doc.display());
-        reporters.push(Box::new(report::html::HtmlReport::new(path, &title)));
+        let info = report::html::RunInfo::now(title, report::invocation::of_this_run(&[&plan]));
+        reporters.push(Box::new(report::html::HtmlReport::new(path, info)));
     }
     protect_processes();
     let (summary, mut reporters) = runtime.block_on(crate::hygiene::run_checked(
@@ -591,6 +598,12 @@ fn test_command(args: &TestArgs, global: &GlobalArgs) -> Result<ExitCode, Error>
         report::check_writable("--report", path)?;
     }
     let mut candidates = suite::discover(&args.paths, &options)?;
+    let command_line = report::invocation::of_this_run(
+        &candidates
+            .iter()
+            .filter_map(|c| c.plan.as_ref())
+            .collect::<Vec<_>>(),
+    );
     let mut scope = None;
     if let (Some(reference), Some(first)) = (&args.changed_since, args.paths.first()) {
         let changes = crate::changed::since(reference, first)?;
@@ -782,7 +795,8 @@ fn test_command(args: &TestArgs, global: &GlobalArgs) -> Result<ExitCode, Error>
             .join(" ")
     );
     if let Some(path) = &args.report {
-        suite::write_html(path, &title, &results)
+        let info = report::html::RunInfo::now(title.clone(), command_line);
+        suite::write_html(path, &info, &results)
             .map_err(|e| Error::Failed(format!("--report: cannot write the report: {e}")))?;
     }
     if let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) {

@@ -866,7 +866,11 @@ pub fn render_summary(results: &[GuideResult], skipped_guides: usize) -> String 
 }
 
 /// The HTML report of a run (see [`crate::report::html`]).
-pub fn write_html(path: &Path, title: &str, results: &[GuideResult]) -> std::io::Result<()> {
+pub fn write_html(
+    path: &Path,
+    info: &crate::report::html::RunInfo,
+    results: &[GuideResult],
+) -> std::io::Result<()> {
     use crate::report::html::{self, GuidePage, Outcome};
     let pages: Vec<GuidePage> = results
         .iter()
@@ -883,7 +887,7 @@ pub fn write_html(path: &Path, title: &str, results: &[GuideResult]) -> std::io:
             earlier: &r.earlier,
         })
         .collect();
-    html::write(path, title, &pages)
+    html::write(path, info, &pages)
 }
 
 /// Appends the job summary of a run to the file `GITHUB_STEP_SUMMARY` names (see

@@ -27,7 +27,7 @@ fn stdout_json(cmd: &mut Command) -> Value {
 #[test]
 fn vars_finds_both_contexts_with_their_chinese_descriptions() {
     let vars = stdout_json(docrun().args(["vars", ZH, "--format", "json"]));
-    let vars = vars.as_array().unwrap();
+    let vars = vars["vars"].as_array().unwrap();
     let names: Vec<&str> = vars.iter().map(|v| v["name"].as_str().unwrap()).collect();
     assert_eq!(names, ["CTX_CLUSTER1", "CTX_CLUSTER2"]);
     for (var, cluster) in vars.iter().zip(["cluster1", "cluster2"]) {
@@ -205,7 +205,7 @@ fn plan_json_has_the_documented_shape() {
 fn the_english_and_chinese_guides_yield_the_same_step_ids() {
     let ids = |path: &str| -> Vec<String> {
         let list = stdout_json(docrun().args(["list", path, "--format", "json"]));
-        list[0]["steps"]
+        list["guides"][0]["steps"]
             .as_array()
             .unwrap()
             .iter()

@@ -127,13 +127,26 @@ fn the_report_of_a_failing_leaking_run_renders_in_chromium_with_the_failure_open
     let (report, _) = make_report(&kube, dir.path());
     let html = std::fs::read_to_string(&report).unwrap();
 
-    // Self-contained: nothing loaded from elsewhere.
-    for external in ["http://", "https://", "src=\"", "<link"] {
+    // Self-contained: nothing loaded from elsewhere; the only addresses outside it are the
+    // links of steps to their lines on the forge, at the commit.
+    for external in ["http://", "src=\"", "<link", "url("] {
         assert!(
             !html.contains(external),
             "the page refers to something outside itself ({external})"
         );
     }
+    let forge = "<a class=\"where\" href=\"https://github.com/docs-org/docs/blob/0123abc/";
+    assert_eq!(
+        html.matches("https://").count(),
+        html.matches(forge).count(),
+        "every address is a link to a line on the forge"
+    );
+    assert!(
+        html.contains(&format!(
+            "{forge}tests/fixtures/hygiene/broken.md#L15\">tests/fixtures/hygiene/broken.md:15</a>"
+        )),
+        "the failing step links to its line"
+    );
     // Hostile output is shown as text, never as markup.
     assert!(!html.contains("<script>document.title"), "unescaped output");
     assert!(html.contains("&lt;script&gt;document.title=&quot;pwned&quot;&lt;/script&gt;"));
@@ -246,6 +259,12 @@ fn run_writes_the_same_report_for_one_guide() {
     assert!(html.contains("<title>docrun: docrun run tests/fixtures/hygiene/leaky.md</title>"));
     assert!(html.contains("<code>leftover</code>"));
     assert!(
+        html.contains(
+            "<dd class=\"command\">docrun run tests/fixtures/hygiene/leaky.md --hygiene fail --report "
+        ),
+        "the command line as given"
+    );
+    assert!(
         html.contains("tests/fixtures/hygiene/leaky.md:16"),
         "file:line of a step"
     );
@@ -329,4 +348,130 @@ fn a_secret_never_reaches_the_report() {
     let html = std::fs::read_to_string(&report).unwrap();
     assert!(!html.contains(secret), "the secret is in the report");
     assert!(html.contains("***"), "masked where it was");
+    assert!(
+        html.contains("--set DB_PASSWORD=*** --retry 0 --report "),
+        "the command line shows the secret's --set masked"
+    );
+}
+
+/// A guide in a git work tree whose step prints kubectl's columns, one cell off from the guide,
+/// and a step that fails with a message of its own.
+fn columns_guide(dir: &Path) -> PathBuf {
+    std::fs::create_dir_all(dir.join(".git")).unwrap();
+    std::fs::create_dir_all(dir.join("docs/my guides")).unwrap();
+    let guide = dir.join("docs/my guides/pods.md");
+    std::fs::write(
+        &guide,
+        "---\ntitle: Pods\n---\n# Pods\n\n## List {#list}\n\n{{< text bash >}}\n\
+         $ printf 'NAME    READY   STATUS\\nweb-1   1/1     Running\\nweb-2   0/1     Pending\\n'\n\
+         NAME    READY   STATUS\nweb-1   1/1     Running\nweb-2   1/1     Running\n{{< /text >}}\n",
+    )
+    .unwrap();
+    guide
+}
+
+fn run_report(dir: &Path, env: &[(&str, &str)]) -> String {
+    let guide = columns_guide(dir);
+    let report = dir.join("report.html");
+    let mut cmd = support::docrun::docrun(dir);
+    for name in ["GITHUB_SERVER_URL", "GITHUB_REPOSITORY", "GITHUB_SHA"] {
+        cmd.env_remove(name);
+    }
+    cmd.envs(env.iter().copied())
+        .arg("run")
+        .arg(&guide)
+        .args([
+            "--retry",
+            "0",
+            "--no-preflight",
+            "--set",
+            "NOT_USED=a\u{202e}b",
+        ])
+        .arg("--report")
+        .arg(&report);
+    let out = cmd.output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        support::docrun::printed(&out)
+    );
+    std::fs::read_to_string(&report).unwrap()
+}
+
+#[test]
+fn a_failure_is_stated_once_in_preformatted_text_with_its_changed_cells_marked() {
+    let dir = tempfile::tempdir().unwrap();
+    let html = run_report(dir.path(), &[]);
+    let message = "expected line 3 `web-2   1/1     Running` does not match actual line 3 `web-2   0/1     Pending`";
+    assert!(
+        html.contains(&format!("<pre class=\"message\">{message}</pre>")),
+        "the message, spaces kept, in preformatted text: {html}"
+    );
+    assert_eq!(
+        html.matches("does not match actual line").count(),
+        1,
+        "stated once: {html}"
+    );
+    assert!(html.contains("pre.message{") && html.contains("white-space:pre-wrap"));
+    // The changed cells of the changed line are marked, the rest of the line is not.
+    assert!(
+        html.contains(
+            "<span class=\"del\">-web-2   <mark>1/1</mark>     <mark>Running</mark></span>"
+        ),
+        "{html}"
+    );
+    assert!(
+        html.contains(
+            "<span class=\"add\">+web-2   <mark>0/1</mark>     <mark>Pending</mark></span>"
+        ),
+        "{html}"
+    );
+    // Without a forge to link to, file:line is text.
+    assert!(
+        !html.contains("href=\"http"),
+        "no link without the forge's variables"
+    );
+    assert!(html.contains("<span class=\"where\">"));
+}
+
+#[test]
+fn the_header_says_which_docrun_when_and_the_command_line_with_hidden_characters_shown() {
+    let dir = tempfile::tempdir().unwrap();
+    let html = run_report(dir.path(), &[]);
+    let version = env!("CARGO_PKG_VERSION");
+    assert!(
+        html.contains(&format!("<dd class=\"version\">{version}")),
+        "the version: {html}"
+    );
+    let date = html
+        .split("<time class=\"date\" datetime=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("a date");
+    let shape = regex::Regex::new(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$").unwrap();
+    assert!(shape.is_match(date), "RFC 3339 in UTC: {date}");
+    assert!(
+        html.contains(
+            "--retry 0 --no-preflight --set &#39;NOT_USED=a&lt;U+202E&gt;b&#39; --report "
+        ),
+        "the bidi control is written out: {html}"
+    );
+    assert!(!html.contains('\u{202e}'));
+}
+
+#[test]
+fn with_the_forges_variables_each_step_links_to_its_line_at_the_commit() {
+    let dir = tempfile::tempdir().unwrap();
+    let html = run_report(
+        dir.path(),
+        &[
+            ("GITHUB_SERVER_URL", "https://git.example"),
+            ("GITHUB_REPOSITORY", "docs-org/docs"),
+            ("GITHUB_SHA", "0123abc"),
+        ],
+    );
+    let link = "<a class=\"where\" href=\"https://git.example/docs-org/docs/blob/0123abc/docs/my%20guides/pods.md#L8\">";
+    // In the failures list and in the step.
+    assert_eq!(html.matches(link).count(), 2, "{html}");
 }

@@ -437,7 +437,20 @@ impl Reporter for Collect {
     }
 }
 
-/// JSON Lines on stdout. A write that fails (a full disk, a closed pipe) stops the stream and is
+/// The schema every line of the JSON Lines stream names (`docrun.events/v1`, its first field),
+/// so that a line read alone, out of `docrun test`'s stream or a log, says what it is.
+pub const EVENTS_SCHEMA: &str = "docrun.events/v1";
+
+/// One event as a line of the stream: `{"schema":"docrun.events/v1","type":...}`, the
+/// event's own fields after, in the order they have in [`Event`].
+pub fn json_line(event: &Masked) -> serde_json::Result<String> {
+    let object = serde_json::to_string(event)?;
+    // An event serialises to an object with at least its `type`: `{"type":...}`.
+    let fields = object.strip_prefix('{').unwrap_or(&object);
+    Ok(format!("{{\"schema\":\"{EVENTS_SCHEMA}\",{fields}"))
+}
+
+/// JSON Lines on stdout, each line naming its schema ([`json_line`]). A write that fails (a full disk, a closed pipe) stops the stream and is
 /// returned by [`Reporter::finish`]: a report that could not be written fails the run.
 ///
 /// Every line is one JSON value and nothing else. Strings from steps cannot make a line a
@@ -454,7 +467,7 @@ impl Reporter for JsonLines {
         if self.error.is_some() {
             return;
         }
-        if let Ok(line) = serde_json::to_string(event) {
+        if let Ok(line) = json_line(event) {
             let line = super::github::json_without_commands(line);
             let mut out = std::io::stdout().lock();
             if let Err(e) = writeln!(out, "{line}").and_then(|()| out.flush()) {

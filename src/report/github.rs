@@ -18,6 +18,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::events::{Event, HygieneStatus, Masked, RunStatus};
+use super::forge::url_segment;
 use crate::duration::human;
 
 /// Whether docrun runs as a GitHub Actions step (`GITHUB_ACTIONS=true`): its terminal output
@@ -205,19 +206,6 @@ impl Links {
             None => format!("{}:{line}", cell(shown)),
         }
     }
-}
-
-/// Percent-encodes what a URL path segment cannot hold as it is.
-fn url_segment(s: &str) -> String {
-    let mut out = String::new();
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }
 
 /// Text for a table cell: one line, HTML escaped, `|` and Markdown's own characters made

@@ -8,14 +8,21 @@
 //! diff; its hygiene (leaked and removed objects). Failed guides and failed steps are open;
 //! the rest folded.
 //!
+//! The header says what made the page: docrun's version and commit, the date (UTC, RFC 3339)
+//! and the command line ([`super::invocation`]). A failure's message is stated once, in its
+//! step, in preformatted text beside its diff, whose changed lines have their changed words
+//! marked. A step's file:line links to that line on the forge when CI says where
+//! ([`super::forge`]).
+//!
 //! Every text comes from events, where secrets are masked already, and is escaped here: the
 //! output of a step is hostile (it may hold `<script>`).
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use super::events::{ClusterObject, Event, HygieneStatus, Masked, Reporter, RunStatus, StepStatus};
+use super::forge::Forge;
 use crate::duration::human;
 
 /// How a guide ended, as the report shows it.
@@ -45,6 +52,65 @@ impl Outcome {
             Outcome::Interrupted => "interrupted",
         }
     }
+}
+
+/// What the page's header says about the run that made it.
+#[derive(Debug, Clone)]
+pub struct RunInfo {
+    /// Names the run in the page's title: `docrun run GUIDE`, `docrun test PATH...`.
+    pub title: String,
+    /// The command line, made safe to show by [`super::invocation::shown`].
+    pub command_line: String,
+    /// When the report was made.
+    pub date: SystemTime,
+    /// Where a step's file:line links to.
+    pub forge: Forge,
+}
+
+impl RunInfo {
+    /// The header of a report made now, linking to the forge the environment names.
+    pub fn now(title: String, command_line: String) -> Self {
+        RunInfo {
+            title,
+            command_line,
+            date: SystemTime::now(),
+            forge: Forge::from_env(),
+        }
+    }
+}
+
+/// docrun's version, and the commit it was built from when the build recorded one
+/// (`DOCRUN_COMMIT`): `0.1.0 (commit 1a2b3c4)`.
+pub fn version() -> String {
+    let version = env!("CARGO_PKG_VERSION");
+    match option_env!("DOCRUN_COMMIT").filter(|c| !c.is_empty()) {
+        Some(commit) => format!("{version} (commit {commit})"),
+        None => version.to_owned(),
+    }
+}
+
+/// `time` in UTC as RFC 3339, to the second: `2026-12-06T05:14:30Z`.
+pub fn rfc3339(time: SystemTime) -> String {
+    let secs = time
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let (days, rest) = (secs / 86_400, secs % 86_400);
+    // Howard Hinnant's days-to-civil, for days since 1970-01-01.
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rest / 3_600,
+        rest % 3_600 / 60,
+        rest % 60
+    )
 }
 
 /// One guide of the report.
@@ -101,7 +167,7 @@ main{padding:0 24px 32px}
 table{border-collapse:collapse;width:100%}
 th,td{text-align:left;padding:4px 8px;border-bottom:1px solid var(--line);vertical-align:top}
 th{background:var(--bg);font-weight:600}
-td.num{text-align:right;font-variant-numeric:tabular-nums}
+th.num,td.num{text-align:right;font-variant-numeric:tabular-nums}
 ul.failures{padding-left:20px}ul.failures li{margin:4px 0}
 details.guide{border:1px solid var(--line);border-radius:6px;margin:10px 0}
 details.guide>summary{padding:8px 12px;cursor:pointer;background:var(--bg);font-weight:600}
@@ -109,7 +175,7 @@ details.guide.failed>summary{background:#ffebe9}
 details.guide.flaky>summary{background:#fff8c5}
 .guide-body{padding:8px 12px}
 details.step{border-top:1px solid var(--line);padding:4px 0}
-details.step>summary{cursor:pointer;display:grid;grid-template-columns:80px minmax(160px,1.2fr) minmax(120px,1fr) 90px 2fr;gap:8px;align-items:center}
+details.step>summary{cursor:pointer;display:grid;grid-template-columns:80px minmax(140px,1fr) minmax(200px,1.5fr) 90px 1.5fr;gap:8px;align-items:center}
 details.step.failed>summary,details.step.timed_out>summary{color:var(--bad);font-weight:600}
 .where{color:var(--muted);font-family:ui-monospace,monospace;font-size:12px;overflow-wrap:anywhere}
 .timeline{position:relative;height:10px;background:var(--bg);border-radius:3px}
@@ -118,7 +184,13 @@ details.step.failed>summary,details.step.timed_out>summary{color:var(--bad);font
 .step.skipped .timeline span{background:#8c959f}
 pre{background:#0d1117;color:#e6edf3;padding:8px 10px;border-radius:6px;overflow:auto;max-height:480px;font:12px/1.4 ui-monospace,SFMono-Regular,Menlo,monospace;white-space:pre-wrap;overflow-wrap:anywhere}
 pre .del{color:#ff7b72}pre .add{color:#7ee787}pre .hunk{color:#79c0ff}
-.message{color:var(--bad);margin:6px 0;font-weight:600}
+pre .del mark{background:#8e1519;color:#fff;border-radius:2px}pre .add mark{background:#1f6f2b;color:#fff;border-radius:2px}
+pre .head{color:#8b949e}
+pre.message{background:#ffebe9;color:var(--bad);border:1px solid #ffcecb;margin:6px 0;font-weight:600;font-size:13px}
+pre.note-text{background:var(--bg);color:#1f2328;border:1px solid var(--line);margin:6px 0}
+dl.run{display:grid;grid-template-columns:max-content 1fr;gap:2px 12px;margin:0 0 10px;font-size:13px}
+dl.run dt{color:var(--muted)}dl.run dd{margin:0;font-family:ui-monospace,SFMono-Regular,Menlo,monospace;white-space:pre-wrap;overflow-wrap:anywhere}
+a.where{color:#0969da}
 .note{color:var(--warn);margin:6px 0;font-weight:600}
 .label{color:var(--muted);font-size:12px;margin:6px 0 2px}
 .hygiene{margin-top:10px;padding:8px 10px;border-radius:6px;background:var(--bg)}
@@ -245,33 +317,95 @@ fn anchor(guide_index: usize, step_index: usize) -> String {
     format!("g{guide_index}-s{step_index}")
 }
 
-/// A unified diff with its lines coloured.
-fn diff_html(diff: &str) -> String {
+/// A unified diff with its lines coloured, and in each changed line the words that changed
+/// marked (`<mark>`): a run of removed lines and the run of added lines after it are paired
+/// line by line. Lines before the diff's headers that restate `message` are left out: the step
+/// shows its message once, above.
+fn diff_html(diff: &str, message: Option<&str>) -> String {
+    let lines: Vec<&str> = diff.lines().collect();
+    let headers = lines.iter().position(|l| *l == "--- expected");
+    let restated = |l: &&str| message.is_some_and(|m| m.lines().any(|ml| ml == *l));
+    let from = match headers {
+        Some(h) if lines[..h].iter().all(restated) => h,
+        _ => 0,
+    };
+    let first_hunk = lines.iter().position(|l| l.starts_with("@@"));
     let mut out = String::new();
-    for line in diff.lines() {
-        let class = if line.starts_with("@@") {
-            Some("hunk")
-        } else if line.starts_with('-') {
-            Some("del")
-        } else if line.starts_with('+') {
-            Some("add")
+    let mut i = from;
+    while i < lines.len() {
+        let line = lines[i];
+        let in_headers = first_hunk.is_none_or(|h| i < h) && headers.is_some_and(|h| i >= h);
+        if in_headers && (line.starts_with("--- ") || line.starts_with("+++ ")) {
+            let _ = writeln!(out, "<span class=\"head\">{}</span>", escape(line));
+            i += 1;
+        } else if line.starts_with("@@") {
+            let _ = writeln!(out, "<span class=\"hunk\">{}</span>", escape(line));
+            i += 1;
+        } else if line.starts_with('-') || line.starts_with('+') {
+            let removed: Vec<&str> = lines[i..]
+                .iter()
+                .take_while(|l| l.starts_with('-'))
+                .map(|l| &l[1..])
+                .collect();
+            let added: Vec<&str> = lines[i + removed.len()..]
+                .iter()
+                .take_while(|l| l.starts_with('+'))
+                .map(|l| &l[1..])
+                .collect();
+            let mut marked_removed = Vec::new();
+            let mut marked_added = Vec::new();
+            for k in 0..removed.len().max(added.len()) {
+                match (removed.get(k), added.get(k)) {
+                    (Some(old), Some(new)) => {
+                        let (o, n) = changed_words(old, new);
+                        marked_removed.push(o);
+                        marked_added.push(n);
+                    }
+                    (Some(old), None) => marked_removed.push(escape(old)),
+                    (None, Some(new)) => marked_added.push(escape(new)),
+                    (None, None) => {}
+                }
+            }
+            for l in marked_removed {
+                let _ = writeln!(out, "<span class=\"del\">-{l}</span>");
+            }
+            for l in marked_added {
+                let _ = writeln!(out, "<span class=\"add\">+{l}</span>");
+            }
+            i += removed.len() + added.len();
         } else {
-            None
-        };
-        match class {
-            Some(c) => {
-                let _ = writeln!(out, "<span class=\"{c}\">{}</span>", escape(line));
-            }
-            None => {
-                let _ = writeln!(out, "{}", escape(line));
-            }
+            let _ = writeln!(out, "{}", escape(line));
+            i += 1;
         }
     }
     out
 }
 
-/// The whole page. `title` names the run (the command line, or the paths tested).
-pub fn render(title: &str, guides: &[GuidePage<'_>]) -> String {
+/// Two versions of a line, escaped, with the words each has that the other has not marked.
+fn changed_words(old: &str, new: &str) -> (String, String) {
+    use similar::ChangeTag;
+    let diff = similar::TextDiff::from_words(old, new);
+    let (mut o, mut n) = (String::new(), String::new());
+    for change in diff.iter_all_changes() {
+        let text = escape(change.value());
+        match change.tag() {
+            ChangeTag::Equal => {
+                o.push_str(&text);
+                n.push_str(&text);
+            }
+            ChangeTag::Delete => {
+                let _ = write!(o, "<mark>{text}</mark>");
+            }
+            ChangeTag::Insert => {
+                let _ = write!(n, "<mark>{text}</mark>");
+            }
+        }
+    }
+    (o, n)
+}
+
+/// The whole page: its header from `info`, then the guides.
+pub fn render(info: &RunInfo, guides: &[GuidePage<'_>]) -> String {
     let count = |o: Outcome| guides.iter().filter(|g| g.outcome == o).count();
     let total: Duration = guides.iter().map(|g| g.duration).sum();
     let hygiene: Vec<Option<HygieneView>> = guides.iter().map(|g| hygiene_of(g.events)).collect();
@@ -286,9 +420,14 @@ pub fn render(title: &str, guides: &[GuidePage<'_>]) -> String {
         "<!DOCTYPE html>\n<html lang=\"en\" data-script=\"none\">\n<head>\n<meta charset=\"utf-8\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
          <meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'\">\n\
-         <title>docrun: {}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<header>\n<h1>docrun: {}</h1>\n<div class=\"counts\">",
-        escape(title),
-        escape(title)
+         <title>docrun: {}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<header>\n<h1>docrun: {}</h1>\n\
+         <dl class=\"run\"><dt>docrun</dt><dd class=\"version\">{}</dd><dt>date</dt><dd><time class=\"date\" datetime=\"{date}\">{date}</time></dd>\
+         <dt>command</dt><dd class=\"command\">{}</dd></dl>\n<div class=\"counts\">",
+        escape(&info.title),
+        escape(&info.title),
+        escape(&version()),
+        escape(&info.command_line),
+        date = rfc3339(info.date),
     );
     let failed = count(Outcome::Failed) + count(Outcome::Interrupted);
     let _ = write!(
@@ -325,20 +464,16 @@ pub fn render(title: &str, guides: &[GuidePage<'_>]) -> String {
     for (gi, g) in guides.iter().enumerate() {
         for (si, s) in steps_of(g.events).iter().enumerate() {
             if s.status.is_failure() {
+                // The message is in the step, stated once.
                 let _ = write!(
                     failures,
-                    "<li><a href=\"#{}\">{} <b>{}</b></a> <span class=\"where\">{}:{}</span>{}</li>",
+                    "<li><span class=\"badge {}\">{}</span> <a href=\"#{}\">{} <b>{}</b></a> {}</li>",
+                    status_class(s.status),
+                    s.status.label(),
                     anchor(gi, si),
                     escape(&g.path.display().to_string()),
                     escape(s.id),
-                    escape(&s.file.display().to_string()),
-                    s.line,
-                    s.message
-                        .map(|m| format!(
-                            " — {}",
-                            escape(m.lines().next().unwrap_or(""))
-                        ))
-                        .unwrap_or_default()
+                    file_line(&info.forge, s.file, s.line),
                 );
             }
         }
@@ -407,7 +542,7 @@ pub fn render(title: &str, guides: &[GuidePage<'_>]) -> String {
 
     // Each guide, its steps and its hygiene.
     for (gi, g) in guides.iter().enumerate() {
-        guide_section(&mut out, gi, g, hygiene[gi].as_ref());
+        guide_section(&mut out, &info.forge, gi, g, hygiene[gi].as_ref());
     }
     let _ = write!(
         out,
@@ -434,7 +569,13 @@ fn hygiene_cell(h: Option<&HygieneView>) -> String {
     }
 }
 
-fn guide_section(out: &mut String, gi: usize, g: &GuidePage<'_>, h: Option<&HygieneView>) {
+fn guide_section(
+    out: &mut String,
+    forge: &Forge,
+    gi: usize,
+    g: &GuidePage<'_>,
+    h: Option<&HygieneView>,
+) {
     let steps = steps_of(g.events);
     let open = matches!(
         g.outcome,
@@ -468,7 +609,7 @@ fn guide_section(out: &mut String, gi: usize, g: &GuidePage<'_>, h: Option<&Hygi
         .unwrap_or(0)
         .max(1) as f64;
     for (si, s) in steps.iter().enumerate() {
-        step_html(out, &anchor(gi, si), s, span);
+        step_html(out, forge, &anchor(gi, si), s, span);
     }
     for (ai, attempt) in g.earlier.iter().enumerate() {
         let failed: Vec<StepView> = steps_of(attempt)
@@ -489,7 +630,7 @@ fn guide_section(out: &mut String, gi: usize, g: &GuidePage<'_>, h: Option<&Hygi
             .unwrap_or(0)
             .max(1) as f64;
         for (si, s) in failed.iter().enumerate() {
-            step_html(out, &format!("g{gi}-a{}-s{si}", ai + 1), s, span);
+            step_html(out, forge, &format!("g{gi}-a{}-s{si}", ai + 1), s, span);
         }
         out.push_str("</details>\n");
     }
@@ -499,9 +640,18 @@ fn guide_section(out: &mut String, gi: usize, g: &GuidePage<'_>, h: Option<&Hygi
     out.push_str("</div>\n</details>\n");
 }
 
+/// `file:line`, linked to that line on the forge when there is one to link to.
+fn file_line(forge: &Forge, file: &Path, line: usize) -> String {
+    let shown = escape(&format!("{}:{line}", file.display()));
+    match forge.line_url(file, line) {
+        Some(url) => format!("<a class=\"where\" href=\"{}\">{shown}</a>", escape(&url)),
+        None => format!("<span class=\"where\">{shown}</span>"),
+    }
+}
+
 /// One step: a folded `<details>` (open when it failed) with its bar on the guide's timeline
-/// (`span`: the guide's length in ms), file:line, commands, output and diff.
-fn step_html(out: &mut String, id: &str, s: &StepView<'_>, span: f64) {
+/// (`span`: the guide's length in ms), file:line, its message, commands, diff and output.
+fn step_html(out: &mut String, forge: &Forge, id: &str, s: &StepView<'_>, span: f64) {
     let class = status_class(s.status);
     let left = s.start_ms as f64 / span * 100.0;
     let width = (s.duration_ms as f64 / span * 100.0).max(0.3);
@@ -513,14 +663,13 @@ fn step_html(out: &mut String, id: &str, s: &StepView<'_>, span: f64) {
     let _ = write!(
         out,
         "<details class=\"step {class}\" id=\"{}\"{}>\n<summary><span class=\"badge {class}\">{}</span>\
-         <span>{}</span><span class=\"where\">{}:{}</span><span class=\"where\">{}{tries}</span>\
+         <span>{}</span>{}<span class=\"where\">{}{tries}</span>\
          <div class=\"timeline\" title=\"starts at {} of the guide\"><span style=\"left:{left:.2}%;width:{width:.2}%\"></span></div></summary>\n",
         id,
         if s.status.is_failure() { " open" } else { "" },
         s.status.label(),
         escape(s.id),
-        escape(&s.file.display().to_string()),
-        s.line,
+        file_line(forge, s.file, s.line),
         human(Duration::from_millis(s.duration_ms)),
         human(Duration::from_millis(s.start_ms)),
     );
@@ -535,9 +684,9 @@ fn step_html(out: &mut String, id: &str, s: &StepView<'_>, span: f64) {
         let class = if s.status.is_failure() {
             "message"
         } else {
-            "label"
+            "note-text"
         };
-        let _ = writeln!(out, "<div class=\"{class}\">{}</div>", escape(m));
+        let _ = writeln!(out, "<pre class=\"{class}\">{}</pre>", escape(m));
     }
     if !s.commands.is_empty() {
         out.push_str("<div class=\"label\">commands</div><pre class=\"commands\">");
@@ -547,7 +696,10 @@ fn step_html(out: &mut String, id: &str, s: &StepView<'_>, span: f64) {
         out.push_str("</pre>\n");
     }
     if let Some(code) = s.exit_status {
-        if code != 0 {
+        let said = s
+            .message
+            .is_some_and(|m| m.contains(&format!("status {code}")));
+        if code != 0 && !said {
             let _ = writeln!(out, "<div class=\"label\">exit status {code}</div>");
         }
     }
@@ -555,7 +707,7 @@ fn step_html(out: &mut String, id: &str, s: &StepView<'_>, span: f64) {
         let _ = writeln!(
             out,
             "<div class=\"label\">output differs from the guide (- expected, + actual)</div><pre class=\"diff\">{}</pre>",
-            diff_html(d)
+            diff_html(d, s.message)
         );
     }
     if !s.output.is_empty() {
@@ -630,8 +782,8 @@ fn hygiene_block(out: &mut String, gi: usize, h: &HygieneView) {
 }
 
 /// Writes the page, naming the file in the error.
-pub fn write(path: &Path, title: &str, guides: &[GuidePage<'_>]) -> std::io::Result<()> {
-    std::fs::write(path, render(title, guides))
+pub fn write(path: &Path, info: &RunInfo, guides: &[GuidePage<'_>]) -> std::io::Result<()> {
+    std::fs::write(path, render(info, guides))
         .map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", path.display())))
 }
 
@@ -639,15 +791,15 @@ pub fn write(path: &Path, title: &str, guides: &[GuidePage<'_>]) -> std::io::Res
 /// run ends.
 pub struct HtmlReport {
     path: PathBuf,
-    title: String,
+    info: RunInfo,
     events: Vec<Masked>,
 }
 
 impl HtmlReport {
-    pub fn new(path: &Path, title: &str) -> Self {
+    pub fn new(path: &Path, info: RunInfo) -> Self {
         HtmlReport {
             path: path.to_path_buf(),
-            title: title.to_string(),
+            info,
             events: Vec::new(),
         }
     }
@@ -693,7 +845,7 @@ impl Reporter for HtmlReport {
             attempts: 1,
             earlier: &[],
         };
-        write(&self.path, &self.title, &[page])
+        write(&self.path, &self.info, &[page])
     }
 }
 
@@ -708,6 +860,55 @@ mod tests {
             "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;q&quot;"
         );
         assert_eq!(escape("a\x1b[31mred"), "a\\u{1b}[31mred");
+    }
+
+    fn info(forge: Forge) -> RunInfo {
+        RunInfo {
+            title: "t".into(),
+            command_line: "docrun run g.md".into(),
+            date: SystemTime::UNIX_EPOCH,
+            forge,
+        }
+    }
+
+    #[test]
+    fn dates_are_utc_rfc3339() {
+        let at = |secs: u64| rfc3339(SystemTime::UNIX_EPOCH + Duration::from_secs(secs));
+        assert_eq!(at(0), "1970-01-01T00:00:00Z");
+        assert_eq!(at(951_782_400), "2000-02-29T00:00:00Z");
+        assert_eq!(at(1_796_534_070), "2026-12-06T05:14:30Z");
+    }
+
+    #[test]
+    fn a_changed_line_marks_the_words_that_changed() {
+        let diff = "expected line 2 `b 1/1 Running` does not match actual line 2 `b 0/1 Pending`\n\
+                    --- expected\n+++ actual\n@@ -1,2 +1,2 @@\n a  x\n-b   1/1   Running\n+b   0/1   Pending\n";
+        let message =
+            "expected line 2 `b 1/1 Running` does not match actual line 2 `b 0/1 Pending`";
+        let html = diff_html(diff, Some(message));
+        assert!(
+            !html.contains("does not match"),
+            "the message is not restated: {html}"
+        );
+        assert!(
+            html.contains(
+                "<span class=\"del\">-b   <mark>1/1</mark>   <mark>Running</mark></span>"
+            ),
+            "{html}"
+        );
+        assert!(
+            html.contains(
+                "<span class=\"add\">+b   <mark>0/1</mark>   <mark>Pending</mark></span>"
+            ),
+            "{html}"
+        );
+        assert!(
+            html.contains("<span class=\"head\">--- expected</span>"),
+            "{html}"
+        );
+        // A pointer that says something else than the message stays.
+        let other = diff_html(diff, Some("the command exited with status 1"));
+        assert!(other.starts_with("expected line 2"), "{other}");
     }
 
     #[test]
@@ -747,7 +948,7 @@ mod tests {
         let masker = crate::report::events::Masker::none();
         let events: Vec<Masked> = events.into_iter().map(|e| masker.mask(e)).collect();
         let page = render(
-            "t",
+            &info(Forge::default()),
             &[GuidePage {
                 path: Path::new("g.md"),
                 outcome: Outcome::Failed,
