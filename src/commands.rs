@@ -308,6 +308,7 @@ fn run_command(args: &RunArgs, global: &GlobalArgs) -> Result<ExitCode, Error> {
         full_output: args.full_output.clone(),
         start_state: None,
         keep_state: false,
+        bless: args.bless,
     };
     let (runbook, chain) = load_chained(
         &args.doc,
@@ -419,6 +420,9 @@ fn run_command(args: &RunArgs, global: &GlobalArgs) -> Result<ExitCode, Error> {
         },
     ));
     let summary = summary?;
+    if args.bless {
+        eprint!("{}", crate::bless::bless(&plan, &summary.failures).render());
+    }
     let mut report_failed = false;
     for r in reporters.iter_mut() {
         if let Err(e) = r.finish() {
@@ -651,6 +655,7 @@ fn test_command(args: &TestArgs, global: &GlobalArgs) -> Result<ExitCode, Error>
         full_output: args.full_output.clone(),
         start_state: None,
         keep_state: false,
+        bless: args.bless,
     };
     if args.jobs == Some(0) {
         return Err(Error::Usage(
