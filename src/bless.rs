@@ -15,7 +15,8 @@
 //!     not to show, and bless does not guess which of the new lines they should still cover;
 //!   - an output holding the value of a secret variable: bless never writes a secret, and a
 //!     `***` written instead would not match the next run;
-//!   - an output with control characters (colour codes), or empty;
+//!   - an output with characters that hide or rewrite what is shown ([`crate::visible`]:
+//!     colour codes, bidi and zero-width characters), or an empty one;
 //!   - an expected output that is not one run of the guide's own lines (the outputs of several
 //!     commands compared as one, a file's content), or whose lines no longer read as docrun read
 //!     them (a value rendered from site data, the guide changed since).
@@ -251,12 +252,9 @@ fn candidate<'a>(step: &'a PlanStep, failure: &FailedStep) -> Result<Candidate<'
                 .to_owned(),
         );
     }
-    if normalized
-        .chars()
-        .any(|c| c.is_control() && c != '\n' && c != '\t')
-    {
+    if normalized.chars().any(crate::visible::is_hidden) {
         return Err(
-            "its output holds control characters (colour codes?) that a guide should not hold"
+            "its output holds characters that hide or rewrite what a reader sees (control sequences such as colour codes, bidi or zero-width characters), which a guide should not hold"
                 .to_owned(),
         );
     }

@@ -303,3 +303,47 @@ fn docrun_test_blesses_each_guide_of_a_tree() {
     let again = test(false);
     assert_eq!(again.status.code(), Some(0), "{}", printed(&again));
 }
+
+#[test]
+fn output_joined_from_several_commands_is_not_split_between_them() {
+    // The step's output is compared with both blocks at once: which lines belong to which
+    // command is not known, so neither is rewritten.
+    let text = "{{< text bash >}}\n$ echo a\nold\n$ echo b\nold too\n{{< /text >}}\n";
+    let out = refused("guide.md", text, &[]);
+    assert!(
+        stderr(&out).contains("several commands"),
+        "{}",
+        printed(&out)
+    );
+}
+
+#[test]
+fn output_with_colour_codes_is_not_written() {
+    let text = "# Guide\n\n```console\n$ printf '\\033[31mred\\033[0m\\n'\nold\n```\n";
+    let out = refused("guide.md", text, &[]);
+    assert!(stderr(&out).contains("colour codes"), "{}", printed(&out));
+}
+
+#[test]
+fn a_guide_reached_through_a_link_from_outside_the_tree_is_not_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let tree = dir.path().join("tree");
+    let outside = dir.path().join("outside");
+    std::fs::create_dir_all(tree.join(".git")).unwrap();
+    std::fs::create_dir(&outside).unwrap();
+    let text = "# Guide\n\n```console\n$ echo drifted\nold\n```\n";
+    std::fs::write(outside.join("guide.md"), text).unwrap();
+    std::os::unix::fs::symlink(outside.join("guide.md"), tree.join("guide.md")).unwrap();
+    let out = run(&tree, "guide.md", &["--bless"]);
+    assert_eq!(
+        std::fs::read_to_string(outside.join("guide.md")).unwrap(),
+        text,
+        "{}",
+        printed(&out)
+    );
+    assert!(
+        stderr(&out).contains("outside the documentation tree"),
+        "{}",
+        printed(&out)
+    );
+}
