@@ -606,6 +606,54 @@ mod tests {
         assert_eq!(placed, vec![2, 5]);
     }
 
+    fn candidate_for<'a>(
+        step: &'a PlanStep,
+        span: (usize, usize),
+        output: &[&str],
+    ) -> Candidate<'a> {
+        Candidate {
+            step,
+            span,
+            output: output.iter().map(|l| l.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn edit_writes_with_the_indentation_and_line_ends_of_the_lines_it_replaces() {
+        let text = "x\r\n    ```\r\n    old\r\n    ```\r\n";
+        let step = dummy_step();
+        let e = edit(text, &candidate_for(&step, (3, 3), &["new", "", "  more"])).unwrap();
+        assert_eq!((e.start, e.replaced), (2, 1));
+        assert_eq!(e.lines, vec!["    new\r\n", "\r\n", "      more\r\n"]);
+    }
+
+    #[test]
+    fn edit_keeps_the_blank_lines_around_the_output() {
+        let text = "$ cmd\n\nold\n\n";
+        let mut step = dummy_step();
+        step.expected = Some("\nold\n\n".into());
+        let e = edit(text, &candidate_for(&step, (2, 4), &["new"])).unwrap();
+        assert_eq!((e.start, e.replaced), (2, 1));
+        assert_eq!(e.lines, vec!["new\n"]);
+    }
+
+    #[test]
+    fn edit_refuses_lines_that_no_longer_read_as_the_expected_output() {
+        let step = dummy_step();
+        // Changed since it was read, rendered from a shortcode, or out of the file.
+        for (text, span) in [
+            ("x\nnewer\n", (2, 2)),
+            ("x\n{{< istio_version >}}\n", (2, 2)),
+            ("x\n", (2, 2)),
+            ("x\nold\nold\n", (2, 3)),
+        ] {
+            assert!(
+                edit(text, &candidate_for(&step, span, &["new"])).is_err(),
+                "{text:?}"
+            );
+        }
+    }
+
     fn dummy_step() -> PlanStep {
         PlanStep {
             id: "s".into(),
