@@ -233,6 +233,10 @@ pub struct RunArgs {
     pub report: Option<PathBuf>,
     #[command(flatten)]
     pub hygiene: HygieneArgs,
+    /// Write what each step printed into the guide where its output differs from the guide's
+    /// expected output (see README, Bless).
+    #[arg(long, conflicts_with = "dry_run")]
+    pub bless: bool,
 }
 
 #[derive(Debug, Args)]
@@ -319,6 +323,10 @@ pub struct TestArgs {
     pub json: bool,
     #[command(flatten)]
     pub hygiene: HygieneArgs,
+    /// Write what each step printed into its guide where its output differs from the guide's
+    /// expected output (see README, Bless).
+    #[arg(long, conflicts_with_all = ["list", "with_prereqs"])]
+    pub bless: bool,
 }
 
 /// Cluster hygiene: snapshots of the clusters a guide uses, before and after it.

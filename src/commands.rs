@@ -314,6 +314,7 @@ fn run_command(args: &RunArgs, global: &GlobalArgs) -> Result<ExitCode, Error> {
         full_output: args.full_output.clone(),
         start_state: None,
         keep_state: false,
+        bless: args.bless,
     };
     let (runbook, chain) = load_chained(
         &args.doc,
@@ -426,6 +427,9 @@ fn run_command(args: &RunArgs, global: &GlobalArgs) -> Result<ExitCode, Error> {
         },
     ));
     let summary = summary?;
+    if args.bless {
+        eprint!("{}", crate::bless::bless(&plan, &summary.failures).render());
+    }
     let mut report_failed = false;
     for r in reporters.iter_mut() {
         if let Err(e) = r.finish() {
@@ -665,6 +669,7 @@ fn test_command(args: &TestArgs, global: &GlobalArgs) -> Result<ExitCode, Error>
         full_output: args.full_output.clone(),
         start_state: None,
         keep_state: false,
+        bless: args.bless,
     };
     if args.jobs == Some(0) {
         return Err(Error::Usage(

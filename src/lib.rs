@@ -4,6 +4,7 @@
 //! binds the variables and says what a run would do. Everything up to the plan is pure: a
 //! function of the text, the overlay, the site data and the variables.
 
+pub mod bless;
 pub mod boundary;
 pub mod chain;
 pub mod changed;

@@ -267,6 +267,11 @@ pub struct PlanStep {
     pub command_lines: Vec<usize>,
     pub expected: Option<String>,
     pub expected_line: Option<usize>,
+    /// The first and last line (1-based, inclusive) of `file` that `expected` is written on,
+    /// as written: what `--bless` rewrites. `None` when the expected output is not one run of
+    /// the guide's own lines (joined from several commands, or read from another file).
+    #[serde(skip)]
+    pub expected_span: Option<(usize, usize)>,
     pub text: Option<String>,
     /// How the output is compared with `expected`.
     pub mode: MatchMode,
@@ -793,6 +798,11 @@ pub fn build(
             command_lines: step.commands.iter().map(|c| c.line).collect(),
             expected: step.expected.as_ref().map(|e| e.text.clone()),
             expected_line: step.expected.as_ref().map(|e| e.line),
+            expected_span: step
+                .expected
+                .as_ref()
+                .filter(|e| e.as_written && !e.text.is_empty())
+                .map(|e| (e.line, e.line + e.text.lines().count().max(1) - 1)),
             text: step.text.clone(),
             runs_as,
             native,

@@ -623,13 +623,20 @@ pub async fn run(
                         earlier.push(events);
                         continue;
                     }
-                    return Ok::<_, Error>((path, summary, duration, events, earlier));
+                    // Synchronous, between two awaits: no other guide writes at the same time.
+                    let blessing = match &summary {
+                        Ok(s) if template.bless => Some(crate::bless::bless(&plan, &s.failures)),
+                        _ => None,
+                    };
+                    return Ok::<_, Error>((path, summary, duration, events, earlier, blessing));
                 }
             }
         })
         .buffer_unordered(jobs.max(1));
+    let mut blessed = crate::bless::Tally::default();
+    let blessing_asked = template.bless;
     while let Some(done) = stream.next().await {
-        let (path, summary, duration, events, earlier) = done?;
+        let (path, summary, duration, events, earlier, blessing) = done?;
         let summary = match summary {
             Ok(s) => s,
             Err(e) => {
@@ -643,6 +650,7 @@ pub async fn run(
                     skipped: 0,
                     stop: None,
                     end_state: None,
+                    failures: Vec::new(),
                 }
             }
         };
@@ -664,6 +672,11 @@ pub async fn run(
             };
             text.push_str(&crate::report::github::guard(human.stop_commands, &line));
         }
+        if let Some(b) = blessing.filter(|b| !b.lines.is_empty()) {
+            let lines: String = b.lines.iter().map(|l| format!("{l}\n")).collect();
+            text.push_str(&crate::report::github::guard(human.stop_commands, &lines));
+            blessed.add(b.tally);
+        }
         crate::report::write_stderr(progress.as_ref(), &text);
         if let Some(bar) = &progress {
             bar.inc(1);
@@ -679,6 +692,10 @@ pub async fn run(
             flaky,
             earlier,
         });
+    }
+    if blessing_asked {
+        let line = format!("{}\n", blessed.summary());
+        crate::report::write_stderr(progress.as_ref(), &line);
     }
     results.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(results)
@@ -711,6 +728,7 @@ async fn attempt(
             skipped: 0,
             stop: Some(signal),
             end_state: None,
+            failures: Vec::new(),
         };
         return Ok((path, Ok(summary), started.elapsed(), Vec::new()));
     }

@@ -28,6 +28,11 @@ pub struct Expected {
     /// The output lines, each ending in `\n`.
     pub text: String,
     pub line: usize,
+    /// Whether `text` is the guide's own consecutive lines from `line` on, one for each line
+    /// of `text` (so `--bless` can find them); false when it was joined from the outputs of
+    /// several commands or read from another file.
+    #[serde(skip)]
+    pub as_written: bool,
 }
 
 /// Commands followed by the output they are expected to print.
@@ -155,7 +160,11 @@ pub fn split_transcript(lines: &[BodyLine], prompt: Prompt, secondary: bool) -> 
                 text.push('\n');
                 i += 1;
             }
-            let expected = Some(Expected { text, line: start });
+            let expected = Some(Expected {
+                text,
+                line: start,
+                as_written: true,
+            });
             match segments.last_mut() {
                 Some(seg) if seg.expected.is_none() => seg.expected = expected,
                 _ => segments.push(Segment {

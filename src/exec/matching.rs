@@ -458,6 +458,12 @@ fn line_matches(flavor: Flavor, e: &Line, a: &Line) -> bool {
 static WILDCARD: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"\.\.\.|\[\.\.\]").expect("wildcard regex"));
 
+/// Whether `expected`, compared under `mode`, holds a wildcard (`...` or `[..]`, a line of its
+/// own or inside a line) that stands for output it does not show.
+pub fn uses_wildcards(mode: &MatchMode, expected: &str) -> bool {
+    matches!(mode, MatchMode::Elided | MatchMode::Like) && expected.lines().any(has_wildcard)
+}
+
 fn has_wildcard(s: &str) -> bool {
     s.contains("...") || s.contains("[..]")
 }

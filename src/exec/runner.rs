@@ -50,6 +50,31 @@ pub struct RunOptions {
     pub start_state: Option<SessionState>,
     /// Read the session's state after the last step, into [`RunSummary::end_state`].
     pub keep_state: bool,
+    /// Keep what `--bless` needs of each failed step in [`RunSummary::failures`]; a step that
+    /// fails only because its output differs from the guide's does not stop the run, so one run
+    /// finds every drifted step.
+    pub bless: bool,
+}
+
+/// A step that failed, as `--bless` sees it (kept only when [`RunOptions::bless`] asks).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FailedStep {
+    /// The step's index in [`Plan::steps`].
+    pub index: usize,
+    /// Why it failed, in the words of its report.
+    pub message: String,
+    /// What it printed, when the comparison with the guide's expected output is all that
+    /// failed (exit status 0, no timeout, every byte compared); `None` otherwise.
+    pub drift: Option<Drift>,
+}
+
+/// The output of a step whose only failure is that it differs from the guide's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Drift {
+    /// The whole output, masked as the reports mask it (a secret's value is `***`).
+    pub output: String,
+    /// Whether masking changed the output: it held the value of a secret variable.
+    pub held_secret: bool,
 }
 
 /// What a run came to.
@@ -64,6 +89,8 @@ pub struct RunSummary {
     /// The session's exported variables and working directory after the last step, when
     /// [`RunOptions::keep_state`] asked for them and the run passed.
     pub end_state: Option<SessionState>,
+    /// The steps that failed, in order, when [`RunOptions::bless`] asked for them.
+    pub failures: Vec<FailedStep>,
 }
 
 /// The first wait between two attempts of a verification step; it doubles up to [`MAX_BACKOFF`].
@@ -178,6 +205,7 @@ async fn run_steps(
         skipped: 0,
         stop: None,
         end_state: None,
+        failures: Vec::new(),
     };
     let mut checker: Option<Result<Checker, String>> = None;
     let mut stopped_by: Option<String> = None;
@@ -287,7 +315,17 @@ async fn run_steps(
             }
             _ => {
                 summary.failed += 1;
-                if !options.keep_going {
+                let drifted = outcome.drift.is_some();
+                if options.bless {
+                    summary.failures.push(FailedStep {
+                        index: position,
+                        message: outcome.message.clone().unwrap_or_default(),
+                        drift: outcome.drift.clone(),
+                    });
+                }
+                // Under --bless a step that only printed other output than the guide's ran
+                // as it should: the run goes on to find the next one.
+                if !options.keep_going && !drifted {
                     stopped_by.get_or_insert_with(|| format!("the failure of {}", step.id));
                 }
             }
@@ -480,6 +518,23 @@ struct StepOutcome {
     stop: Option<Stop>,
     /// The step ended the shell (`exit`, `set -e`): the session must restart.
     session_lost: bool,
+    /// Why the step did not pass.
+    message: Option<String>,
+    /// Under `--bless`, the output of a step whose only failure is its comparison.
+    drift: Option<Drift>,
+}
+
+/// Whether a failed attempt failed only because its output differs from the guide's expected
+/// output: it ended in time with status 0, every byte of its output was compared, and its
+/// mode compares output (not `failure`).
+fn only_output_differs(step: &PlanStep, result: &CommandResult, verdict: &Verdict) -> bool {
+    verdict.status == StepStatus::Failed
+        && verdict.diff.is_some()
+        && step.expected.is_some()
+        && step.mode != MatchMode::Failure
+        && !result.timed_out
+        && result.exit_status == 0
+        && result.output_bytes <= result.output.len() as u64
 }
 
 /// The verdict on one attempt of a step.
@@ -590,6 +645,7 @@ async fn run_step(
     // A step that may be retried shows its output once, from its last attempt, rather than
     // again on every attempt: its attempts report to no one until the step ends.
     let held = !retry_budget.is_zero();
+    let mut drift = None;
     let (verdict, output, exit_status, session_lost) = loop {
         attempts += 1;
         let log = options
@@ -687,6 +743,13 @@ async fn run_step(
                     backoff = (backoff * 2).min(MAX_BACKOFF);
                     continue;
                 }
+                if options.bless && only_output_differs(step, &result, &verdict) {
+                    let masked = crate::plan::mask(&result.output, &plan.secrets);
+                    drift = Some(Drift {
+                        held_secret: masked != result.output,
+                        output: masked,
+                    });
+                }
                 break (verdict, output, Some(result.exit_status), false);
             }
             Err(ShellError::SessionEnded {
@@ -746,7 +809,7 @@ async fn run_step(
             duration_ms: started.elapsed().as_millis() as u64,
             attempts,
             mode: step.expected.as_ref().map(|_| step.mode.name().to_owned()),
-            message: verdict.message,
+            message: verdict.message.clone(),
             diff: verdict.diff,
             output,
             commands: step.commands.clone(),
@@ -756,6 +819,8 @@ async fn run_step(
         status: verdict.status,
         stop: stopped,
         session_lost,
+        message: verdict.message,
+        drift,
     }
 }
 
@@ -841,7 +906,7 @@ async fn run_native(
             duration_ms: started.elapsed().as_millis() as u64,
             attempts: 1,
             mode: Some("native".to_owned()),
-            message,
+            message: message.clone(),
             diff: None,
             output,
             commands,
@@ -851,5 +916,7 @@ async fn run_native(
         status,
         stop: stopped,
         session_lost: false,
+        message: message.map(|m| format!("{m} (the step ran as native checks)")),
+        drift: None,
     }
 }

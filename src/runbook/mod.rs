@@ -476,6 +476,8 @@ impl Builder<'_> {
                 }
                 Item::Block(block) => {
                     let block = self.with_file_content(doc, block);
+                    // Lines read from another file are not the guide's own to rewrite.
+                    let from_file = matches!(block, std::borrow::Cow::Owned(_));
                     let block = block.as_ref();
                     if let Some(index) =
                         awaiting_output.filter(|_| reading::is_output_block(block, dialect))
@@ -487,6 +489,7 @@ impl Builder<'_> {
                             self.steps[index].expected = Some(Expected {
                                 text: render_values(&text, self.site),
                                 line: block.body[0].line,
+                                as_written: !from_file,
                             });
                             self.steps[index].native = output_block_checks(&self.steps[index]);
                         }
@@ -497,7 +500,10 @@ impl Builder<'_> {
                         Some(id) if id != "none" => id.to_owned(),
                         _ => format!("{}_{block_count}", section_key(&section)),
                     };
-                    let step = self.block_step(doc, block, &section, &format!("{prefix}{id}"));
+                    let mut step = self.block_step(doc, block, &section, &format!("{prefix}{id}"));
+                    if let Some(expected) = step.expected.as_mut().filter(|_| from_file) {
+                        expected.as_written = false;
+                    }
                     let awaits = step.kind == StepKind::Command
                         && step.expected.is_none()
                         && !step.commands.is_empty();
@@ -669,11 +675,16 @@ impl Builder<'_> {
                         last.1 = Some(text.clone());
                     }
                     match step.expected.as_mut() {
-                        Some(e) => e.text.push_str(&text),
+                        Some(e) => {
+                            // The outputs of several commands, compared as one.
+                            e.text.push_str(&text);
+                            e.as_written = false;
+                        }
                         None => {
                             step.expected = Some(Expected {
                                 text,
                                 line: expected.line,
+                                as_written: expected.as_written,
                             })
                         }
                     }

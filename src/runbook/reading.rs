@@ -174,6 +174,7 @@ fn output_of(body: &[BodyLine]) -> Expected {
     Expected {
         text,
         line: body.first().map_or(0, |l| l.line),
+        as_written: true,
     }
 }
 
