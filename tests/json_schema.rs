@@ -283,18 +283,19 @@ fn every_event_line_of_run_and_test_names_its_schema_and_is_valid() {
         assert!(types.iter().any(|x| x == t), "{t} in {types:?}");
     }
 
-    // A guide that fails, with a diff and a message, through `docrun test`.
+    // A guide that fails, with a diff and a message, through `docrun test`, after retries.
     std::fs::write(
         dir.path().join("g.md"),
         "---\ntitle: Fails\ntest: yes\n---\n## Check {#check}\n\n{{< text bash >}}\n$ echo two\none\n{{< /text >}}\n",
     )
     .unwrap();
     let out = docrun(dir.path())
-        .args(["test", "g.md", "--json", "--retry", "0"])
+        .args(["test", "g.md", "--json", "--retry", "500ms"])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1), "{}", printed(&out));
-    assert_valid_events("test --json", &out.stdout);
+    let types = assert_valid_events("test --json", &out.stdout);
+    assert!(types.iter().any(|t| t == "step_retry"), "{types:?}");
     let failed = String::from_utf8_lossy(&out.stdout);
     assert!(failed.contains("\"status\":\"failed\"") && failed.contains("\"diff\":\""));
 }
