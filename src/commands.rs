@@ -401,6 +401,7 @@ fn run_command(args: &RunArgs, global: &GlobalArgs) -> Result<ExitCode, Error> {
         progress: std::io::stderr().is_terminal() && !global.quiet,
         live_output: !args.json,
         stop_commands: report::github::in_actions(),
+        to_stdout: !args.json,
     }))];
     if args.json {
         reporters.push(Box::new(JsonLines::default()));
@@ -700,6 +701,7 @@ fn test_command(args: &TestArgs, global: &GlobalArgs) -> Result<ExitCode, Error>
         progress: false,
         live_output: false,
         stop_commands: actions,
+        to_stdout: !args.json,
     };
     let account = suite::skip_account(&candidates);
     let skipped_text = if account.is_empty() {
@@ -730,7 +732,7 @@ fn test_command(args: &TestArgs, global: &GlobalArgs) -> Result<ExitCode, Error>
         let bar = indicatif::ProgressBar::new(to_run as u64);
         bar.set_style(
             indicatif::ProgressStyle::with_template(
-                "{spinner} [{elapsed_precise}] {pos}/{len} guides",
+                "{spinner} [{elapsed_precise}] {pos}/{len} guides  {wide_msg}",
             )
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
         );
@@ -748,24 +750,34 @@ fn test_command(args: &TestArgs, global: &GlobalArgs) -> Result<ExitCode, Error>
     )?;
     let runtime = runtime()?;
     protect_processes();
+    use crate::report::progress::{Display, Progress};
+    let live = Progress::new(
+        match (&progress, global.quiet) {
+            (_, true) => Display::Off,
+            (Some(bar), false) => Display::Bar(bar.clone()),
+            (None, false) => Display::Lines,
+        },
+        actions,
+    );
     let results = runtime.block_on(suite::run(
         candidates,
         jobs,
         template,
         human,
-        progress.clone(),
+        live,
         hygiene,
         args.rerun_failed,
     ))?;
     if let Some(bar) = progress {
         bar.finish_and_clear();
     }
-    eprint!(
-        "{}",
-        report::github::guard(
+    report::write_results(
+        None,
+        human.to_stdout,
+        &report::github::guard(
             actions,
-            &crate::visible::visible(&suite::render_summary(&results, skipped))
-        )
+            &crate::visible::visible(&suite::render_summary(&results, skipped)),
+        ),
     );
     if args.json {
         let mut json = JsonLines::default();
@@ -776,9 +788,10 @@ fn test_command(args: &TestArgs, global: &GlobalArgs) -> Result<ExitCode, Error>
             .map_err(|e| Error::Failed(format!("--json: {e}")))?;
     }
     if actions {
-        // On stderr: stdout holds only results (`--json` is JSON Lines), and the annotations
-        // come after the fences in the same stream, so the runner reads them outside any.
-        eprint!("{}", suite::github_annotations(&results));
+        // In the stream of the results (stderr under `--json`, whose stdout is JSON Lines
+        // only): the annotations come after the fences in the same stream, so the runner
+        // reads them outside any.
+        report::write_results(None, human.to_stdout, &suite::github_annotations(&results));
     }
     if let Some(path) = &args.junit {
         let mut junit = JUnit::new(path);

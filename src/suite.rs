@@ -555,10 +555,35 @@ pub async fn run(
     jobs: usize,
     template: RunOptions,
     human: HumanOptions,
-    progress: Option<indicatif::ProgressBar>,
+    live: crate::report::progress::Progress,
     hygiene: Option<std::sync::Arc<crate::hygiene::Hygiene>>,
     rerun_failed: u32,
 ) -> Result<Vec<GuideResult>, Error> {
+    let heartbeat = tokio::spawn(live.clone().heartbeat(heartbeat_every()));
+    let results = run_guides(candidates, jobs, template, human, &live, hygiene, rerun_failed).await;
+    heartbeat.abort();
+    results
+}
+
+/// How often a step that runs long is said to be still running: `DOCRUN_HEARTBEAT` (a
+/// duration), else [`crate::report::progress::HEARTBEAT`].
+fn heartbeat_every() -> Duration {
+    std::env::var("DOCRUN_HEARTBEAT")
+        .ok()
+        .and_then(|text| crate::duration::parse_positive(&text).ok())
+        .unwrap_or(crate::report::progress::HEARTBEAT)
+}
+
+async fn run_guides(
+    candidates: Vec<Candidate>,
+    jobs: usize,
+    template: RunOptions,
+    human: HumanOptions,
+    live: &crate::report::progress::Progress,
+    hygiene: Option<std::sync::Arc<crate::hygiene::Hygiene>>,
+    rerun_failed: u32,
+) -> Result<Vec<GuideResult>, Error> {
+    let progress = live.bar().cloned();
     let mut results = Vec::new();
     for candidate in &candidates {
         if let Decision::Unreadable(error) = &candidate.decision {
@@ -567,7 +592,7 @@ pub async fn run(
             for e in &result.events {
                 report.event(e);
             }
-            crate::report::write_stderr(progress.as_ref(), &report.take_text());
+            crate::report::write_results(progress.as_ref(), human.to_stdout, &report.take_text());
             results.push(result);
         }
     }
@@ -616,7 +641,8 @@ pub async fn run(
                 let mut earlier = Vec::new();
                 loop {
                     let (path, summary, duration, events) =
-                        attempt(path.clone(), &plan, &template, hygiene.as_deref()).await?;
+                        attempt(path.clone(), &plan, &template, hygiene.as_deref(), live)
+                            .await?;
                     let failed = matches!(&summary, Ok(s) if s.status == RunStatus::Failed)
                         || summary.is_err();
                     if failed && earlier.len() < rerun_failed as usize {
@@ -642,7 +668,7 @@ pub async fn run(
             Err(e) => {
                 let text = format!("ERROR {}: {e}\n", path.display());
                 let text = crate::report::github::guard(human.stop_commands, &text);
-                crate::report::write_stderr(progress.as_ref(), &text);
+                crate::report::write_results(progress.as_ref(), human.to_stdout, &text);
                 runner::RunSummary {
                     status: RunStatus::Failed,
                     passed: 0,
@@ -677,7 +703,7 @@ pub async fn run(
             text.push_str(&crate::report::github::guard(human.stop_commands, &lines));
             blessed.add(b.tally);
         }
-        crate::report::write_stderr(progress.as_ref(), &text);
+        crate::report::write_results(progress.as_ref(), human.to_stdout, &text);
         if let Some(bar) = &progress {
             bar.inc(1);
         }
@@ -695,7 +721,7 @@ pub async fn run(
     }
     if blessing_asked {
         let line = format!("{}\n", blessed.summary());
-        crate::report::write_stderr(progress.as_ref(), &line);
+        crate::report::write_results(progress.as_ref(), human.to_stdout, &line);
     }
     results.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(results)
@@ -708,6 +734,7 @@ async fn attempt(
     plan: &Plan,
     template: &RunOptions,
     hygiene: Option<&crate::hygiene::Hygiene>,
+    live: &crate::report::progress::Progress,
 ) -> Result<
     (
         PathBuf,
@@ -752,7 +779,7 @@ async fn attempt(
         ..template
     };
     let events = Collect::for_reports();
-    let collect: Vec<Box<dyn Reporter>> = vec![Box::new(events.clone())];
+    let collect: Vec<Box<dyn Reporter>> = vec![Box::new(events.clone()), live.reporter(&path)];
     let (summary, reporters) = crate::hygiene::run_checked(hygiene, plan, collect, |mut r| {
         let (plan, options) = (&plan, &options);
         async move {

@@ -363,7 +363,7 @@ fn report(
         Err(e) => {
             let text = format!("ERROR {}: {e}\n", path.display());
             let text = crate::report::github::guard(human.stop_commands, &text);
-            crate::report::write_stderr(progress, &text);
+            crate::report::write_results(progress, human.to_stdout, &text);
             (RunStatus::Failed, 0, 1, 0)
         }
     };
@@ -371,7 +371,7 @@ fn report(
     for e in &events {
         text.event(e);
     }
-    crate::report::write_stderr(progress, &text.take_text());
+    crate::report::write_results(progress, human.to_stdout, &text.take_text());
     if let Some(bar) = progress {
         bar.inc(1);
     }
@@ -433,7 +433,7 @@ fn skipped(
         crate::report::github::guard(human.stop_commands, &skip),
         text.take_text()
     );
-    crate::report::write_stderr(progress, &text);
+    crate::report::write_results(progress, human.to_stdout, &text);
     if let Some(bar) = progress {
         bar.inc(1);
     }

@@ -615,6 +615,7 @@ mod tests {
             progress: false,
             live_output: true,
             stop_commands: false,
+            to_stdout: false,
         });
         for event in &kept {
             human.event(event);

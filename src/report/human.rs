@@ -1,7 +1,8 @@
 //! The terminal report: one line per step (status, id, section, duration), the steps' output as
 //! it comes, and on failure the source location, the commands, the exit status and the diff. On
 //! a terminal an indicatif progress line shows the current step, elapsed time and steps done.
-//! Everything goes to stderr: stdout is for results.
+//! The report is the run's result: it goes to stdout, or to stderr when stdout holds the JSON
+//! Lines of `--json` (`to_stdout`); the progress line is always on stderr.
 //!
 //! In a GitHub Actions log (`stop_commands`), what the report prints comes from the guide and
 //! its steps, so the runner must not read it as workflow commands: a buffered report comes back
@@ -33,6 +34,8 @@ pub struct HumanOptions {
     /// The report goes to a GitHub Actions log: fence what it prints so that no line of it is
     /// taken as a workflow command (see the module documentation).
     pub stop_commands: bool,
+    /// Write the report to stdout (else stderr: stdout holds `--json`).
+    pub to_stdout: bool,
 }
 
 pub struct Human {
@@ -90,7 +93,7 @@ impl Human {
             return;
         }
         if !self.options.stop_commands {
-            super::write_stderr(self.bar.as_ref(), text);
+            super::write_results(self.bar.as_ref(), self.options.to_stdout, text);
             return;
         }
         let mut out = String::new();
@@ -100,7 +103,7 @@ impl Human {
             fence
         });
         out.push_str(&fence.defuse(text));
-        super::write_stderr(self.bar.as_ref(), &out);
+        super::write_results(self.bar.as_ref(), self.options.to_stdout, &out);
     }
 
     /// Prints the step output held back for its line end (`stop_commands`).
@@ -121,7 +124,11 @@ impl Human {
             } else {
                 ""
             };
-            super::write_stderr(self.bar.as_ref(), &format!("{newline}{}", fence.end()));
+            super::write_results(
+                self.bar.as_ref(),
+                self.options.to_stdout,
+                &format!("{newline}{}", fence.end()),
+            );
         }
     }
 
