@@ -38,6 +38,7 @@ pub fn dispatch(cli: &Cli) -> Result<ExitCode, Error> {
         Command::Lint(args) => lint_command(args, g),
         Command::Test(args) => test_command(args, g),
         Command::Graph(args) => graph_command(args, g),
+        Command::State(args) => state_command(args),
     }
 }
 
@@ -132,7 +133,9 @@ fn plan_runbook(runbook: &Runbook, vars: &VarArgs, selection: &Selection) -> Res
         }
     }
     let bindings = plan::bind(runbook, &inputs, &|name| std::env::var(name).ok());
-    plan::build(runbook, bindings, selection)
+    let mut plan = plan::build(runbook, bindings, selection)?;
+    plan.values_file = vars.values.clone();
+    Ok(plan)
 }
 
 fn list(args: &ListArgs, global: &GlobalArgs) -> Result<ExitCode, Error> {
@@ -864,4 +867,13 @@ fn to_json<T: serde::Serialize>(value: &T) -> Result<String, Error> {
     serde_json::to_string_pretty(value)
         .map(|s| report::github::json_without_commands(s) + "\n")
         .map_err(|e| Error::Internal(format!("cannot write JSON: {e}")))
+}
+
+fn state_command(command: &crate::cli::StateCommand) -> Result<ExitCode, Error> {
+    let out = match command {
+        crate::cli::StateCommand::List => crate::state::list()?,
+        crate::cli::StateCommand::Clear { guide } => crate::state::clear(guide.as_deref())?,
+    };
+    write_stdout(out.as_bytes())?;
+    Ok(ExitCode::SUCCESS)
 }

@@ -436,6 +436,7 @@ fn save_checkpoint_at(
         state,
         steps: fingerprint(plan),
         running: running.map(str::to_owned),
+        values: plan.values_file.clone(),
     };
     match store.save(&checkpoint) {
         Ok(()) => true,
