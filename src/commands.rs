@@ -387,6 +387,7 @@ fn run_command(args: &RunArgs, global: &GlobalArgs) -> Result<ExitCode, Error> {
     )?;
     let runtime = runtime()?;
     if !args.no_preflight {
+        preflight::commands_before_run(&plan, args.no_native)?;
         runtime.block_on(preflight_before_run(&plan, global.quiet))?;
     }
     let color = global.color();
@@ -509,11 +510,12 @@ fn check_command(args: &CheckArgs, global: &GlobalArgs) -> Result<ExitCode, Erro
         runtime.block_on(preflight::run(&checker, &mut groups, args.timeout));
     }
     let summary = Summary::of(&groups);
+    let missing = preflight::missing_commands(&plan, false, &preflight::on_path);
     let out = match args.format {
-        Format::Text => plan.mask(&report::check::preflight(
-            &plan.guide,
-            plan.title.as_deref(),
-            &groups,
+        Format::Text => plan.mask(&format!(
+            "{}{}",
+            report::check::preflight(&plan.guide, plan.title.as_deref(), &groups),
+            preflight::missing_text(&missing)
         )),
         Format::Json => to_json_masked(
             &serde_json::json!({
@@ -521,16 +523,23 @@ fn check_command(args: &CheckArgs, global: &GlobalArgs) -> Result<ExitCode, Erro
                 "guide": plan.guide,
                 "groups": groups,
                 "summary": summary,
+                "missing_commands": missing,
             }),
             &plan.secrets,
         )?,
     };
     write_stdout(out.as_bytes())?;
-    if summary.failed > 0 {
+    let commands_failed = missing.iter().filter(|m| m.certain()).count();
+    if summary.failed > 0 || commands_failed > 0 {
         return Err(Error::Failed(format!(
-            "{} of {} checks failed",
+            "{} of {} checks failed{}",
             summary.failed,
-            summary.total()
+            summary.total(),
+            if commands_failed > 0 {
+                format!("; {commands_failed} command(s) the guide needs are not on PATH")
+            } else {
+                String::new()
+            }
         )));
     }
     Ok(ExitCode::SUCCESS)
