@@ -161,3 +161,131 @@ docrun-made-tool
         "{stderr}"
     );
 }
+
+// ------------------------------------------------------- native waits on the current context
+
+use k8s_openapi::api::core::v1::{Namespace, Pod};
+use kube::api::{Api, Patch, PatchParams, PostParams};
+use serde_json::json;
+use support::fakekube::FakeKube;
+
+/// A Running and Ready pod `waiter-…` (label app=waiter) in namespace sample of `context`.
+async fn ready_pod(kube: &FakeKube, context: &str) {
+    let client = kube.client(context).await;
+    let ns: Api<Namespace> = Api::all(client.clone());
+    let sample = serde_json::from_value(json!({"metadata": {"name": "sample"}})).unwrap();
+    ns.create(&PostParams::default(), &sample).await.unwrap();
+    let pods: Api<Pod> = Api::namespaced(client, "sample");
+    let name = "waiter-7d4b9c8f6d-q2x7z";
+    let pod: Pod = serde_json::from_value(json!({
+        "metadata": {"name": name, "labels": {"app": "waiter"}},
+        "spec": {"containers": [{"name": "app", "image": "registry.example/app:1"}]},
+    }))
+    .unwrap();
+    pods.create(&PostParams::default(), &pod).await.unwrap();
+    let ready = json!({"status": {"phase": "Running",
+        "conditions": [{"type": "Ready", "status": "True"}, {"type": "ContainersReady", "status": "True"}],
+        "containerStatuses": [{"name": "app", "ready": true, "restartCount": 0,
+                               "image": "registry.example/app:1", "imageID": "",
+                               "state": {"running": {}}}]}});
+    pods.patch_status(name, &PatchParams::default(), &Patch::Merge(ready))
+        .await
+        .unwrap();
+}
+
+const LIST_PODS: &str = "```bash
+kubectl get pod -n sample -l app=waiter
+```
+
+```text
+NAME                      READY   STATUS    RESTARTS   AGE
+waiter-7d4b9c8f6d-q2x7z   1/1     Running   0          5s
+```
+";
+
+/// Runs `guide` against the fakes (current context c1) and returns the `step_finished` event of
+/// `step` and everything printed.
+fn run_against(kube: &FakeKube, dir: &Path, guide: &str, step: &str) -> (Value, String) {
+    write(dir, "guide.md", guide);
+    let out = support::docrun::docrun_with_kube(kube, &kube.kubeconfig_path, dir)
+        .args(["run", "guide.md", "--json", "--wait-timeout", "5s"])
+        .output()
+        .unwrap();
+    let text = printed(&out);
+    let event = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .find(|e| e["type"] == "step_finished" && e["id"] == step)
+        .unwrap_or_else(|| panic!("no step_finished for {step}\n{text}"));
+    (event, text)
+}
+
+#[tokio::test]
+async fn a_pod_listing_without_context_waits_natively_in_the_current_context() {
+    let kube = FakeKube::start();
+    ready_pod(&kube, "c1").await;
+    let dir = tempfile::tempdir().unwrap();
+    let (step, text) = run_against(
+        &kube,
+        dir.path(),
+        &format!("# Guide\n\n## Check\n\n{LIST_PODS}"),
+        "check_1",
+    );
+    assert_eq!(step["status"], "passed", "{text}");
+    assert_eq!(step["mode"], "native", "{text}");
+    assert!(
+        step["output"].as_str().unwrap().contains("in context c1"),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn a_use_context_earlier_in_the_guide_is_where_the_native_wait_looks() {
+    let kube = FakeKube::start();
+    ready_pod(&kube, "c2").await;
+    let dir = tempfile::tempdir().unwrap();
+    let guide = format!(
+        "# Guide\n\n## Switch\n\n```bash\nkubectl config use-context c2\n```\n\n## Check\n\n{LIST_PODS}"
+    );
+    let (step, text) = run_against(&kube, dir.path(), &guide, "check_1");
+    assert_eq!(step["status"], "passed", "{text}");
+    assert_eq!(step["mode"], "native", "{text}");
+    assert!(
+        step["output"].as_str().unwrap().contains("in context c2"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_context_docrun_cannot_tell_keeps_the_command_and_plan_says_why() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "guide.md",
+        &format!(
+            "# Guide\n\n## Switch\n\n```bash\nkubectl config use-context \"$(cat picked)\"\n```\n\n## Check\n\n{LIST_PODS}"
+        ),
+    );
+    let out = docrun(dir.path())
+        .args(["plan", "guide.md"])
+        .output()
+        .unwrap();
+    let text = printed(&out);
+    assert!(out.status.success(), "{text}");
+    assert!(
+        text.contains("step check_1 runs its commands, not native checks: its kubectl names no --context and the guide switches to a context docrun cannot tell before the run at guide.md:6"),
+        "{text}"
+    );
+    let json = docrun(dir.path())
+        .args(["plan", "guide.md", "--format", "json"])
+        .output()
+        .unwrap();
+    let plan: Value = serde_json::from_slice(&json.stdout).unwrap();
+    let check = plan["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == "check_1")
+        .unwrap();
+    assert_eq!(check["runs_as"], "command", "{check}");
+}
