@@ -207,15 +207,17 @@ pub fn commands_before_run(plan: &Plan, no_native: bool) -> Result<(), crate::er
     )))
 }
 
-/// `docrun check`'s lines for the missing commands: `FAIL` when no earlier step may provide
-/// one, `WARN` otherwise; nothing when none is missing.
+/// `docrun check`'s lines for the missing commands: `MISS` when no earlier step may provide
+/// one (a run stops at its preflight), `WARN` otherwise; nothing when none is missing. They do
+/// not change `check`'s exit status, which is about the clusters: the machine that checks is
+/// not always the one that runs.
 pub fn missing_text(missing: &[MissingCommand]) -> String {
     if missing.is_empty() {
         return String::new();
     }
     let mut out = String::from("\nCommands the steps need that are not on PATH:\n");
     for m in missing {
-        let status = if m.certain() { "FAIL" } else { "WARN" };
+        let status = if m.certain() { "MISS" } else { "WARN" };
         out.push_str(&format!("  {status}  {m}\n"));
     }
     out

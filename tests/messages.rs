@@ -119,11 +119,11 @@ fn a_command_no_step_installs_and_not_on_path_fails_the_preflight_before_any_ste
         .args(["check", "guide.md"])
         .output()
         .unwrap();
-    assert_eq!(check.status.code(), Some(1), "{}", printed(&check));
+    assert_eq!(check.status.code(), Some(0), "{}", printed(&check));
     let report = String::from_utf8_lossy(&check.stdout);
     assert!(
         report.contains(
-            "FAIL  nosuchcmd-docrun is not on PATH (needed by step use_1 at guide.md:13)"
+            "MISS  nosuchcmd-docrun is not on PATH (needed by step use_1 at guide.md:13)"
         ),
         "{report}"
     );
