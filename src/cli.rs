@@ -90,6 +90,22 @@ pub enum Command {
     Snips(SnipsArgs),
     /// The prerequisite graph of guides, as Mermaid, DOT or JSON.
     Graph(GraphArgs),
+    /// The checkpoints `run` leaves for `--resume`: list them, or clear them.
+    #[command(subcommand)]
+    State(StateCommand),
+}
+
+/// `docrun state list` and `docrun state clear [GUIDE]`.
+#[derive(Debug, Subcommand)]
+pub enum StateCommand {
+    /// The saved checkpoints: guide, step reached, when, values file (never a value).
+    List,
+    /// Remove the checkpoints: all of them, or those of one guide.
+    Clear {
+        /// The guide whose checkpoints to remove (every set of values); all when not given.
+        #[arg(value_name = "GUIDE")]
+        guide: Option<PathBuf>,
+    },
 }
 
 /// Where variable values come from: `--set` > `--values` > environment > defaults.

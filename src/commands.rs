@@ -38,6 +38,7 @@ pub fn dispatch(cli: &Cli) -> Result<ExitCode, Error> {
         Command::Lint(args) => lint_command(args, g),
         Command::Test(args) => test_command(args, g),
         Command::Graph(args) => graph_command(args, g),
+        Command::State(args) => state_command(args),
     }
 }
 
@@ -132,7 +133,9 @@ fn plan_runbook(runbook: &Runbook, vars: &VarArgs, selection: &Selection) -> Res
         }
     }
     let bindings = plan::bind(runbook, &inputs, &|name| std::env::var(name).ok());
-    plan::build(runbook, bindings, selection)
+    let mut plan = plan::build(runbook, bindings, selection)?;
+    plan.values_file = vars.values.clone();
+    Ok(plan)
 }
 
 fn list(args: &ListArgs, global: &GlobalArgs) -> Result<ExitCode, Error> {
@@ -391,6 +394,7 @@ fn run_command(args: &RunArgs, global: &GlobalArgs) -> Result<ExitCode, Error> {
     )?;
     let runtime = runtime()?;
     if !args.no_preflight {
+        preflight::commands_before_run(&plan, args.no_native)?;
         runtime.block_on(preflight_before_run(&plan, global.quiet))?;
     }
     let color = global.color();
@@ -518,11 +522,12 @@ fn check_command(args: &CheckArgs, global: &GlobalArgs) -> Result<ExitCode, Erro
         runtime.block_on(preflight::run(&checker, &mut groups, args.timeout));
     }
     let summary = Summary::of(&groups);
+    let missing = preflight::missing_commands(&plan, false, &preflight::on_path);
     let out = match args.format {
-        Format::Text => plan.mask(&report::check::preflight(
-            &plan.guide,
-            plan.title.as_deref(),
-            &groups,
+        Format::Text => plan.mask(&format!(
+            "{}{}",
+            report::check::preflight(&plan.guide, plan.title.as_deref(), &groups),
+            preflight::missing_text(&missing)
         )),
         Format::Json => to_json_masked(
             &serde_json::json!({
@@ -530,6 +535,7 @@ fn check_command(args: &CheckArgs, global: &GlobalArgs) -> Result<ExitCode, Erro
                 "guide": plan.guide,
                 "groups": groups,
                 "summary": summary,
+                "missing_commands": missing,
             }),
             &plan.secrets,
         )?,
@@ -917,4 +923,13 @@ fn to_json<T: serde::Serialize>(value: &T) -> Result<String, Error> {
     serde_json::to_string_pretty(value)
         .map(|s| report::github::json_without_commands(s) + "\n")
         .map_err(|e| Error::Internal(format!("cannot write JSON: {e}")))
+}
+
+fn state_command(command: &crate::cli::StateCommand) -> Result<ExitCode, Error> {
+    let out = match command {
+        crate::cli::StateCommand::List => crate::state::list()?,
+        crate::cli::StateCommand::Clear { guide } => crate::state::clear(guide.as_deref())?,
+    };
+    write_stdout(out.as_bytes())?;
+    Ok(ExitCode::SUCCESS)
 }

@@ -28,6 +28,7 @@ pub mod report;
 pub mod runbook;
 pub mod site;
 pub mod source;
+pub mod state;
 pub mod suite;
 pub mod tree;
 pub mod visible;

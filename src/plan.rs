@@ -329,6 +329,9 @@ pub struct Plan {
     pub bindings: BTreeMap<String, Binding>,
     #[serde(skip)]
     pub secrets: Vec<String>,
+    /// The `--values` file the run's values came from, if any (a checkpoint names it).
+    #[serde(skip)]
+    pub values_file: Option<PathBuf>,
 }
 
 impl Plan {
@@ -825,6 +828,7 @@ pub fn build(
         concealed,
         bindings,
         secrets,
+        values_file: None,
     })
 }
 

@@ -140,6 +140,10 @@ fn the_action_script_runs_docrun_test_with_its_inputs() {
             format!("{}:{}", bin.display(), std::env::var("PATH").unwrap()),
         )
         .env("NO_COLOR", "1")
+        .env(
+            "DOCRUN_STATE_DIR",
+            std::env::temp_dir().join(format!("docrun-test-state-{}", std::process::id())),
+        )
         .env_remove("GITHUB_ACTIONS")
         .env_remove("GITHUB_STEP_SUMMARY");
     for (var, value) in step["env"].as_mapping().unwrap() {

@@ -116,6 +116,10 @@ fn repo() -> tempfile::TempDir {
 
 fn docrun(dir: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_docrun"))
+        .env(
+            "DOCRUN_STATE_DIR",
+            std::env::temp_dir().join(format!("docrun-test-state-{}", std::process::id())),
+        )
         .current_dir(dir)
         .env("NO_COLOR", "1")
         .env_remove("GITHUB_ACTIONS")
@@ -371,6 +375,10 @@ fn git_variables_in_the_environment_do_not_redirect_the_scope() {
     git(other.path(), &["init", "-q"]);
     write(d, "content/eta/index.md", &guide("eta", &step("echo new")));
     let out = Command::new(env!("CARGO_BIN_EXE_docrun"))
+        .env(
+            "DOCRUN_STATE_DIR",
+            std::env::temp_dir().join(format!("docrun-test-state-{}", std::process::id())),
+        )
         .current_dir(d)
         .env("NO_COLOR", "1")
         .env_remove("GITHUB_ACTIONS")

@@ -281,6 +281,10 @@ async fn an_unreachable_server_is_named() {
 fn missing_contexts_exit_2_before_any_check() {
     let out = Command::cargo_bin("docrun")
         .unwrap()
+        .env(
+            "DOCRUN_STATE_DIR",
+            std::env::temp_dir().join(format!("docrun-test-state-{}", std::process::id())),
+        )
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .env("KUBECONFIG", "/nonexistent/kubeconfig")
         .env_remove("CTX_CLUSTER1")

@@ -354,6 +354,10 @@ fn linkerds_multicluster_guide_is_each_block_a_step_with_west_and_east() {
 fn check_multicluster(kubeconfig: &Path) -> (Output, String) {
     let home = tempfile::tempdir().unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_docrun"))
+        .env(
+            "DOCRUN_STATE_DIR",
+            std::env::temp_dir().join(format!("docrun-test-state-{}", std::process::id())),
+        )
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .env("KUBECONFIG", kubeconfig)
         .env("HOME", home.path())

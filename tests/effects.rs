@@ -172,6 +172,10 @@ fn ten_corpus_steps_checked_by_hand() {
 #[test]
 fn the_verify_guide_changes_both_contexts_and_says_how() {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_docrun"))
+        .env(
+            "DOCRUN_STATE_DIR",
+            std::env::temp_dir().join(format!("docrun-test-state-{}", std::process::id())),
+        )
         .current_dir(root())
         .env_remove("CTX_CLUSTER1")
         .env_remove("CTX_CLUSTER2")
@@ -226,6 +230,10 @@ fn the_verify_guide_changes_both_contexts_and_says_how() {
     );
 
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_docrun"))
+        .env(
+            "DOCRUN_STATE_DIR",
+            std::env::temp_dir().join(format!("docrun-test-state-{}", std::process::id())),
+        )
         .current_dir(root())
         .args([
             "plan",

@@ -92,6 +92,10 @@ fn run_chromium(bin: &Path, profile: &Path, args: &[&str]) -> Output {
 fn make_report(kube: &FakeKube, dir: &Path) -> (PathBuf, String) {
     let report = dir.join("report.html");
     let out = Command::new(env!("CARGO_BIN_EXE_docrun"))
+        .env(
+            "DOCRUN_STATE_DIR",
+            std::env::temp_dir().join(format!("docrun-test-state-{}", std::process::id())),
+        )
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .env("KUBECONFIG", &kube.kubeconfig_path)
         .env("HOME", kube.dir.path())

@@ -300,6 +300,10 @@ fn lint_reports_every_problem_above_an_unclosed_block_in_one_pass() {
     )
     .unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_docrun"))
+        .env(
+            "DOCRUN_STATE_DIR",
+            std::env::temp_dir().join(format!("docrun-test-state-{}", std::process::id())),
+        )
         .args(["lint", guide.to_str().unwrap(), "--format", "json"])
         .output()
         .unwrap();

@@ -59,6 +59,10 @@ fn guide(dir: &Path) -> std::path::PathBuf {
 fn preview(kube: &FakeKube, guide: &Path) -> (Duration, Value) {
     let start = Instant::now();
     let out = Command::new(env!("CARGO_BIN_EXE_docrun"))
+        .env(
+            "DOCRUN_STATE_DIR",
+            std::env::temp_dir().join(format!("docrun-test-state-{}", std::process::id())),
+        )
         .env("KUBECONFIG", &kube.kubeconfig_path)
         .env("HOME", kube.dir.path())
         .args(["plan", guide.to_str().unwrap(), "--set", "CTX_CLUSTER1=c1"])

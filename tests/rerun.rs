@@ -10,6 +10,10 @@ const TREE: &str = "tests/fixtures/rerun";
 
 fn docrun(dir: &Path, args: &[&str]) -> (Output, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_docrun"))
+        .env(
+            "DOCRUN_STATE_DIR",
+            std::env::temp_dir().join(format!("docrun-test-state-{}", std::process::id())),
+        )
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .env("NO_COLOR", "1")
         .env("FLAKY_MARKER", dir.join("marker"))

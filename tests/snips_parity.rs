@@ -57,6 +57,10 @@ fn goldens(dir: &Path, found: &mut Vec<PathBuf>) {
 
 fn snips(cwd: &Path, args: &[&str]) -> String {
     let out = Command::new(env!("CARGO_BIN_EXE_docrun"))
+        .env(
+            "DOCRUN_STATE_DIR",
+            std::env::temp_dir().join(format!("docrun-test-state-{}", std::process::id())),
+        )
         .arg("snips")
         .args(args)
         .current_dir(cwd)

@@ -170,6 +170,10 @@ fn partitions_cover_every_guide_exactly_once() {
 #[test]
 fn github_actions_get_error_annotations_at_the_failing_line() {
     let out = Command::new(env!("CARGO_BIN_EXE_docrun"))
+        .env(
+            "DOCRUN_STATE_DIR",
+            std::env::temp_dir().join(format!("docrun-test-state-{}", std::process::id())),
+        )
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .env("GITHUB_ACTIONS", "true")
         .args(["test", TREE, "--filter", "beta"])

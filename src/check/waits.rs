@@ -18,6 +18,19 @@ use super::result::Outcome;
 use super::spec::ObjectRef;
 use super::watch::{Watch, WatchError};
 
+use crate::runbook::derive::CURRENT_CONTEXT;
+
+/// `context`, or for [`CURRENT_CONTEXT`] the kubeconfig's current context; an error when the
+/// kubeconfig names none.
+fn resolve<'a>(clients: &'a Clients, context: &'a str) -> Result<&'a str, String> {
+    if context != CURRENT_CONTEXT {
+        return Ok(context);
+    }
+    clients.current_context().ok_or_else(|| {
+        "the guide's kubectl command names no --context and the kubeconfig has no current-context; set one (kubectl config use-context NAME) or run with --no-native".to_owned()
+    })
+}
+
 /// Follows a watch on `context` until `condition` holds, for at most `wait`. Until the initial
 /// list is in, the server must answer within the call timeout (when that is the shorter bound).
 async fn follow<K>(
@@ -61,6 +74,10 @@ pub(crate) async fn pods_ready(
         format!("pods in {namespace}")
     } else {
         format!("pods in {namespace} ({})", what.join(", "))
+    };
+    let context = match resolve(clients, context) {
+        Ok(c) => c,
+        Err(e) => return Outcome::failed(context, target, e),
     };
     let client = match clients.get(context).await {
         Ok(c) => c,
@@ -126,6 +143,10 @@ pub(crate) async fn rollout(
 ) -> Outcome {
     let lower = kind.to_ascii_lowercase();
     let target = format!("{lower} {namespace}/{name}");
+    let context = match resolve(clients, context) {
+        Ok(c) => c,
+        Err(e) => return Outcome::failed(context, target, e),
+    };
     let client = match clients.get(context).await {
         Ok(c) => c,
         Err(e) => return Outcome::failed(context, target, e),
@@ -167,9 +188,17 @@ pub(crate) async fn condition(
     status: &str,
     wait: Duration,
 ) -> Outcome {
-    let context = object.context.as_str();
     let described = object.describe();
     let target = format!("{described} condition {type_}={status}");
+    let resolved = match resolve(clients, &object.context) {
+        Ok(c) => ObjectRef {
+            context: c.to_owned(),
+            ..object.clone()
+        },
+        Err(e) => return Outcome::failed(&object.context, target, e),
+    };
+    let object = &resolved;
+    let context = object.context.as_str();
     let api = match clients.get(context).await {
         Ok(client) => objects::api_of(clients, client, object).await,
         Err(e) => Err(e),

@@ -12,10 +12,13 @@
 //! * The text kept for the step's end ([`Capture::finish`], the `step_finished` event and JUnit)
 //!   is the whole output when it is at most [`HEAD`] + [`TAIL`] bytes, else its first [`HEAD`]
 //!   and last [`TAIL`] bytes around a line `… N bytes left out …`.
+//! * bash's references to the step's script file (`SCRIPT: line N:`, `SCRIPT: N:`) name the
+//!   guide's file and line instead ([`ScriptLines`]); the rest of the output is left as it is.
 //! * With a full-output file, every byte (masked) is written there too. The file's name comes
 //!   from [`file_name`], so a step id never leads it out of its folder, and a symbolic link in
 //!   its place is not followed.
 
+use std::borrow::Cow;
 use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, Write};
 use std::os::unix::fs::OpenOptionsExt;
@@ -53,6 +56,91 @@ pub struct Capture<'a> {
     live_dropped: u64,
     file: Option<(PathBuf, BufWriter<File>)>,
     file_error: Option<String>,
+    script_lines: Option<ScriptLines>,
+}
+
+/// Where each line of a step's script comes from in the guide, so that bash's messages about
+/// the temporary file docrun sources (`/tmp/docrun-…/step: line 3: istioctl: command not
+/// found`) name the guide's file and line instead (`guide.md:42: istioctl: command not found`).
+#[derive(Debug, Clone)]
+pub struct ScriptLines {
+    /// The script file as bash names it.
+    script: String,
+    /// The guide, as docrun shows it elsewhere.
+    file: String,
+    /// The guide's line of each line of the script (index 0 is script line 1).
+    lines: Vec<usize>,
+}
+
+impl ScriptLines {
+    /// The map of a step whose commands (`scripts`, each starting on the guide's line of the
+    /// same index in `command_lines`) are joined with line breaks into the script file
+    /// `script`: line k of a command (continuations, heredoc bodies, compound commands) is
+    /// line k after its first in the guide, as the guide's reader keeps a command's lines.
+    pub fn new(script: &Path, file: &Path, scripts: &[String], command_lines: &[usize]) -> Self {
+        let mut lines = Vec::new();
+        for (i, script) in scripts.iter().enumerate() {
+            let first = command_lines
+                .get(i)
+                .or(command_lines.last())
+                .copied()
+                .unwrap_or(0);
+            let count = script.split('\n').count();
+            lines.extend((0..count).map(|k| first + k));
+        }
+        ScriptLines {
+            script: script.display().to_string(),
+            file: file.display().to_string(),
+            lines,
+        }
+    }
+
+    /// The guide's line of script line `n` (1-based), if the script has that line.
+    pub fn guide_line(&self, n: usize) -> Option<usize> {
+        n.checked_sub(1).and_then(|i| self.lines.get(i)).copied()
+    }
+
+    /// `text` with every `SCRIPT: line N:` and `SCRIPT: N:` (N a line of the script) written
+    /// as `FILE:L:`; everything else, a reference to a line the script does not have
+    /// included, is left as it is.
+    pub fn rewrite<'t>(&self, text: &'t str) -> Cow<'t, str> {
+        if self.script.is_empty() || !text.contains(&self.script) {
+            return Cow::Borrowed(text);
+        }
+        let mut out = String::with_capacity(text.len());
+        let mut rest = text;
+        while let Some(at) = rest.find(&self.script) {
+            let after = &rest[at + self.script.len()..];
+            match self.reference(after) {
+                Some((line, used)) => {
+                    out.push_str(&rest[..at]);
+                    out.push_str(&format!("{}:{line}:", self.file));
+                    rest = &after[used..];
+                }
+                None => {
+                    out.push_str(&rest[..at + self.script.len()]);
+                    rest = after;
+                }
+            }
+        }
+        out.push_str(rest);
+        Cow::Owned(out)
+    }
+
+    /// Reads `: line N:` or `: N:` at the start of `after`: the guide's line and the bytes read.
+    fn reference(&self, after: &str) -> Option<(usize, usize)> {
+        let tail = after.strip_prefix(": ")?;
+        let (tail, skipped) = match tail.strip_prefix("line ") {
+            Some(t) => (t, 2 + "line ".len()),
+            None => (tail, 2),
+        };
+        let digits = tail.bytes().take_while(u8::is_ascii_digit).count();
+        if digits == 0 || !tail[digits..].starts_with(':') {
+            return None;
+        }
+        let n: usize = tail[..digits].parse().ok()?;
+        Some((self.guide_line(n)?, skipped + digits + 1))
+    }
 }
 
 impl<'a> Capture<'a> {
@@ -86,7 +174,15 @@ impl<'a> Capture<'a> {
             live_dropped: 0,
             file,
             file_error,
+            script_lines: None,
         }
+    }
+
+    /// Names the guide's file:line where bash names the step's script file (see
+    /// [`ScriptLines`]).
+    pub fn with_script_lines(mut self, lines: ScriptLines) -> Self {
+        self.script_lines = Some(lines);
+        self
     }
 
     /// Takes a chunk of the step's output.
@@ -107,7 +203,11 @@ impl<'a> Capture<'a> {
         if bytes.is_empty() {
             return;
         }
-        let text = mask(&String::from_utf8_lossy(bytes), self.secrets);
+        let text = String::from_utf8_lossy(bytes);
+        let text = match &self.script_lines {
+            Some(lines) => mask(&lines.rewrite(&text), self.secrets),
+            None => mask(&text, self.secrets),
+        };
         if let Some((path, file)) = self.file.as_mut() {
             if let Err(e) = file.write_all(text.as_bytes()) {
                 self.file_error = Some(format!(
@@ -353,6 +453,46 @@ mod tests {
         assert!(!joined.contains("s3cret"));
         assert!(!joined.contains('\u{FFFD}'));
         assert_eq!(joined, text.replace(&secret, "***"));
+    }
+
+    fn lines() -> ScriptLines {
+        ScriptLines::new(
+            Path::new("/tmp/docrun-ab12/step"),
+            Path::new("docs/guide.md"),
+            &[
+                "echo a \\\n  b".to_owned(),
+                "cat <<EOF\nx\nEOF".to_owned(),
+                "nosuch".to_owned(),
+            ],
+            &[10, 14, 20],
+        )
+    }
+
+    #[test]
+    fn script_lines_follow_continuations_and_heredocs_into_the_guide() {
+        let map = lines();
+        let found: Vec<_> = (1..=6).map(|n| map.guide_line(n)).collect();
+        assert_eq!(
+            found,
+            [Some(10), Some(11), Some(14), Some(15), Some(16), Some(20)]
+        );
+        assert_eq!(map.guide_line(0), None);
+        assert_eq!(map.guide_line(7), None);
+    }
+
+    #[test]
+    fn bash_references_to_the_script_name_the_guide_and_the_rest_is_untouched() {
+        let map = lines();
+        let text = "ok\n/tmp/docrun-ab12/step: line 6: nosuch: command not found\n\
+                    /tmp/docrun-ab12/step: 2: x\n/tmp/docrun-ab12/step: line 99: far\n\
+                    /tmp/docrun-ab12/stepper: line 1: other\n";
+        assert_eq!(
+            map.rewrite(text),
+            "ok\ndocs/guide.md:20: nosuch: command not found\n\
+             docs/guide.md:11: x\n/tmp/docrun-ab12/step: line 99: far\n\
+             /tmp/docrun-ab12/stepper: line 1: other\n"
+        );
+        assert!(matches!(map.rewrite("plain\n"), Cow::Borrowed(_)));
     }
 
     #[test]

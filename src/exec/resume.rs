@@ -32,6 +32,8 @@ use std::fs::OpenOptions;
 use std::io::{Read, Write};
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -57,6 +59,9 @@ pub struct Checkpoint {
     /// was killed (SIGKILL, the OOM killer, a lost machine) it may have half-run.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub running: Option<String>,
+    /// The `--values` file of the run, as it was given (`docrun state list` shows it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub values: Option<PathBuf>,
 }
 
 /// A shell step of the guide, as a checkpoint remembers it.
@@ -133,6 +138,8 @@ pub fn changes(saved: &[StepPrint], now: &[StepPrint], last_passed: &str) -> Vec
 pub struct ResumeStore {
     /// The checkpoint's path, or why there is no place for one.
     path: Result<PathBuf, String>,
+    /// Whether this run said where its checkpoint is (once, at the first save).
+    announced: Arc<AtomicBool>,
 }
 
 impl ResumeStore {
@@ -160,6 +167,7 @@ impl ResumeStore {
         let name = super::capture::file_name(&format!("{stem}-{key}.json"));
         ResumeStore {
             path: state_dir().map(|dir| dir.join(name)),
+            announced: Arc::default(),
         }
     }
 
@@ -239,12 +247,16 @@ impl ResumeStore {
     }
 
     /// Saves a checkpoint (0600, in a private folder, through a new file renamed over the old
-    /// one); a failure to save is reported by the caller, not fatal.
+    /// one); a failure to save is reported by the caller, not fatal. The guide is kept as an
+    /// absolute path, so that `docrun state` finds it from any folder. The first save of a
+    /// store says where the checkpoint is on stderr (`note: checkpoint in PATH`).
     pub fn save(&self, checkpoint: &Checkpoint) -> Result<(), String> {
         let path = self.path.as_ref().map_err(Clone::clone)?;
         let dir = path.parent().unwrap_or(Path::new("."));
         private_folder(dir).map_err(|e| e.to_string())?;
-        let text = serde_json::to_string_pretty(checkpoint).map_err(|e| e.to_string())?;
+        let mut checkpoint = checkpoint.clone();
+        checkpoint.guide = absolute(&checkpoint.guide);
+        let text = serde_json::to_string_pretty(&checkpoint).map_err(|e| e.to_string())?;
         let name = path.file_name().unwrap_or_default().to_string_lossy();
         let tmp = dir.join(format!(".{name}.{}.tmp", super::shell::random_hex()));
         let written = OpenOptions::new()
@@ -261,7 +273,14 @@ impl ResumeStore {
         written.map_err(|e| {
             let _ = std::fs::remove_file(&tmp);
             format!("{}: {e}", path.display())
-        })
+        })?;
+        if !self.announced.swap(true, Ordering::Relaxed) {
+            eprintln!(
+                "note: checkpoint in {} (`docrun state list` shows it, `docrun state clear` removes it)",
+                crate::visible::visible(&path.display().to_string())
+            );
+        }
+        Ok(())
     }
 
     /// Holds the guide's lock for as long as the returned file is open: one run of a guide
@@ -423,8 +442,17 @@ pub fn is_loader(name: &str) -> bool {
         || name.starts_with("DYLD_")
 }
 
+/// `path` made absolute against the working directory, its links resolved where it exists.
+pub fn absolute(path: &Path) -> PathBuf {
+    path.canonicalize().unwrap_or_else(|_| {
+        std::env::current_dir()
+            .map(|cwd| cwd.join(path))
+            .unwrap_or_else(|_| path.to_path_buf())
+    })
+}
+
 /// Where checkpoints live, or why there is no such place.
-fn state_dir() -> Result<PathBuf, String> {
+pub fn state_dir() -> Result<PathBuf, String> {
     let set = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty());
     if let Some(dir) = set("DOCRUN_STATE_DIR") {
         return Ok(PathBuf::from(dir));

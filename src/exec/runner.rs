@@ -10,7 +10,7 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use super::capture::Capture;
+use super::capture::{Capture, ScriptLines};
 use super::matching::{compare, MatchMode};
 use super::resume::{changes, fingerprint, guide_state, resumable, Checkpoint, ResumeStore};
 use super::shell::{CommandResult, SessionConfig, SessionState, ShellError, ShellSession};
@@ -474,6 +474,7 @@ fn save_checkpoint_at(
         state,
         steps: fingerprint(plan),
         running: running.map(str::to_owned),
+        values: plan.values_file.clone(),
     };
     match store.save(&checkpoint) {
         Ok(()) => true,
@@ -652,7 +653,14 @@ async fn run_step(
             .full_output
             .as_ref()
             .map(|dir| dir.join(format!("{}.log", super::capture::file_name(&step.id))));
-        let mut sink = Capture::new(&step.id, &plan.secrets, log.as_deref());
+        let mut sink = Capture::new(&step.id, &plan.secrets, log.as_deref()).with_script_lines(
+            ScriptLines::new(
+                &session.script_path(),
+                &step.file,
+                &step.scripts,
+                &step.command_lines,
+            ),
+        );
         // A cleanup step is spared the first stop signal of the run: it runs to its end (and
         // says so); a second signal aborts it.
         let mut spared = !step.cleanup || super::stop::requested().is_some();

@@ -507,6 +507,13 @@ impl ShellSession {
         self.proc.pid as u32
     }
 
+    /// The file each step's script is written to and sourced from: the name bash gives in its
+    /// own messages (`PATH: line N: ...`). Line N of it is line N of the script passed to
+    /// [`ShellSession::run`] (the session's own prefix shares the first line).
+    pub fn script_path(&self) -> PathBuf {
+        self.dir.join("step")
+    }
+
     /// Runs `script` (one or more lines of bash, possibly with heredocs and
     /// `\` continuations) in the session, as if typed into the terminal:
     /// a failing command does not stop the script unless the guide set

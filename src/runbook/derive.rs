@@ -12,14 +12,26 @@
 //! Pure: a function of variable names and command text, no server. The checks keep the guide's
 //! variable references (`$CTX_CLUSTER1`, `${CTX_CLUSTER1}`) unresolved; the plan resolves them.
 //! Translation is conservative: a command with anything docrun does not understand (a pipe, a
-//! redirection, a command substitution, an unknown flag, no `--context`) has no native
-//! equivalent, and its step stays a shell step.
+//! redirection, a command substitution, an unknown flag) has no native equivalent, and its step
+//! stays a shell step.
+//!
+//! A kubectl command without `--context` talks to the current context. Its checks name
+//! [`CURRENT_CONTEXT`] until [`follow_current_context`] reads the guide in document order:
+//! after `kubectl config use-context X` (a literal, or a `$NAME` the plan resolves) they name
+//! `X`; after a switch docrun cannot follow (a computed context, or the guide pointing
+//! `KUBECONFIG` elsewhere) the step runs its commands, and a warning says why. A check still
+//! naming [`CURRENT_CONTEXT`] asks the current context of docrun's kubeconfig when it runs.
 
 use std::sync::LazyLock;
 
 use regex::Regex;
 
 use crate::check::{CheckSpec, ObjectRef};
+
+/// The context a derived wait names when the guide's kubectl command named none (and the guide
+/// did not switch contexts before it): the kubeconfig's `current-context` when the wait runs.
+pub const CURRENT_CONTEXT: &str = "<current-context>";
+use crate::runbook::{Step, StepKind};
 
 /// `kube.context` and `kube.reachable` for each context variable (named as `$NAME`), then
 /// `kube.distinct` across them when there are two or more.
@@ -125,7 +137,10 @@ pub fn command_checks(command: &str, output: Option<&str>) -> Option<Vec<CheckSp
         return None;
     }
     let k = Kubectl::parse(args)?;
-    let context = k.context.clone()?;
+    let context = k
+        .context
+        .clone()
+        .unwrap_or_else(|| CURRENT_CONTEXT.to_owned());
     let positional: Vec<&str> = k.positional.iter().map(String::as_str).collect();
     match positional.as_slice() {
         ["get", resource] if is_pods(resource) => {
@@ -212,6 +227,130 @@ pub fn command_checks(command: &str, output: Option<&str>) -> Option<Vec<CheckSp
             }])
         }
         _ => None,
+    }
+}
+
+/// What the guide has done so far to the context a kubectl command without `--context` uses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Current {
+    /// Nothing: the kubeconfig's current context.
+    Kubeconfig,
+    /// `kubectl config use-context X`: `X` (or `$NAME`, resolved by the plan).
+    Context(String),
+    /// A change docrun cannot follow, and where: the steps after it run their commands.
+    Unknown(String),
+}
+
+/// Reads the steps a run takes in document order and gives the native checks that name
+/// [`CURRENT_CONTEXT`] the context the guide switched to before them; a step after a switch
+/// docrun cannot follow runs its commands instead, with a warning in `warnings` saying why.
+pub fn follow_current_context(steps: &mut [Step], warnings: &mut Vec<String>) {
+    let mut current = Current::Kubeconfig;
+    for step in steps
+        .iter_mut()
+        .filter(|s| s.runs && s.kind == StepKind::Command)
+    {
+        let uses_current = step
+            .native
+            .iter()
+            .any(|c| context_of(c) == Some(CURRENT_CONTEXT));
+        match (&current, uses_current) {
+            (_, false) | (Current::Kubeconfig, true) => {}
+            (Current::Context(context), true) => {
+                for check in &mut step.native {
+                    if context_of(check) == Some(CURRENT_CONTEXT) {
+                        set_context(check, context);
+                    }
+                }
+            }
+            (Current::Unknown(why), true) => {
+                warnings.push(format!(
+                    "{}:{}: step {} runs its commands, not native checks: its kubectl names no --context and {why}",
+                    step.file.display(),
+                    step.line,
+                    step.id
+                ));
+                step.native.clear();
+            }
+        }
+        for command in &step.commands {
+            for simple in crate::effects::words::read(&command.text, &|_| None) {
+                let line = command.line + simple.line;
+                if let Some(next) = switch(&simple, &step.file, line) {
+                    current = next;
+                }
+            }
+        }
+    }
+}
+
+/// How `command` changes the context later kubectl commands use, if it does.
+fn switch(
+    command: &crate::effects::words::SimpleCommand,
+    file: &std::path::Path,
+    line: usize,
+) -> Option<Current> {
+    let at = format!("{}:{line}", file.display());
+    let sets_kubeconfig = command
+        .assignments
+        .iter()
+        .any(|(name, _)| name == "KUBECONFIG")
+        && command.words.is_empty()
+        || matches!(command.program(), Some("export" | "declare" | "typeset"))
+            && command
+                .args()
+                .iter()
+                .any(|a| a.text.starts_with("KUBECONFIG="));
+    if sets_kubeconfig {
+        return Some(Current::Unknown(format!(
+            "the guide points KUBECONFIG elsewhere at {at}, while native checks use docrun's kubeconfig"
+        )));
+    }
+    if command.program() != Some("kubectl") || command.nested {
+        return None;
+    }
+    let words: Vec<&str> = command.args().iter().map(|w| w.text.as_str()).collect();
+    let at_use = words
+        .windows(2)
+        .position(|w| w == ["config", "use-context"])?;
+    let target = command.args().get(at_use + 2);
+    Some(match target {
+        Some(word) if word.literal => Current::Context(word.text.clone()),
+        Some(word) if is_var_ref(&word.text) => Current::Context(word.text.clone()),
+        _ => Current::Unknown(format!(
+            "the guide switches to a context docrun cannot tell before the run at {at}"
+        )),
+    })
+}
+
+/// Whether `text` is exactly one `$NAME` or `${NAME}`.
+fn is_var_ref(text: &str) -> bool {
+    let Some(name) = text.strip_prefix('$') else {
+        return false;
+    };
+    let name = name
+        .strip_prefix('{')
+        .and_then(|n| n.strip_suffix('}'))
+        .unwrap_or(name);
+    crate::runbook::subst::is_var_name(name)
+}
+
+/// The context a derived wait names.
+fn context_of(check: &CheckSpec) -> Option<&str> {
+    match check {
+        CheckSpec::PodsReady { context, .. } | CheckSpec::Rollout { context, .. } => Some(context),
+        CheckSpec::Condition { object, .. } => Some(&object.context),
+        _ => None,
+    }
+}
+
+fn set_context(check: &mut CheckSpec, to: &str) {
+    match check {
+        CheckSpec::PodsReady { context, .. } | CheckSpec::Rollout { context, .. } => {
+            *context = to.to_owned();
+        }
+        CheckSpec::Condition { object, .. } => object.context = to.to_owned(),
+        _ => {}
     }
 }
 
@@ -520,8 +659,11 @@ mod tests {
     #[test]
     fn what_has_no_native_equivalent_stays_a_command() {
         let cases: &[(&str, Option<&str>)] = &[
-            // No context: the check would not know which cluster.
-            ("kubectl get pod -n sample -l app=helloworld", Some(HELLO)),
+            // Another kubeconfig: the check would not know which cluster.
+            (
+                "kubectl get pod --kubeconfig=k -n sample -l app=helloworld",
+                Some(HELLO),
+            ),
             // No output to say what is expected, or a pod that is not Running or not ready.
             ("kubectl get pod --context=c -n sample -l app=x", None),
             (
@@ -591,6 +733,69 @@ mod tests {
         for (command, output) in cases {
             assert_eq!(command_checks(command, *output), None, "{command}");
         }
+    }
+
+    #[test]
+    fn without_context_a_wait_follows_the_current_context_in_document_order() {
+        let wait = "kubectl rollout status deployment/d -n x";
+        let lines = [
+            wait,
+            "kubectl config use-context west",
+            wait,
+            "kubectl config use-context \"$CTX_EAST\"",
+            wait,
+            "kubectl config use-context $(pick-one)",
+            wait,
+            "kubectl config use-context east",
+            wait,
+            "export KUBECONFIG=$HOME/other",
+            wait,
+        ];
+        let mut guide = String::from("# g\n");
+        for (i, line) in lines.iter().enumerate() {
+            // Line 6 + 6i holds the command of step s{i}, in a fence that starts a line before.
+            guide.push_str(&format!("\n## S{i}\n\n```bash\n{line}\n```\n"));
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("g.md");
+        std::fs::write(&path, guide).unwrap();
+        let doc = crate::doc::Doc::load(&path).unwrap();
+        let runbook = crate::runbook::build(&doc, crate::runbook::BuildOptions::default()).unwrap();
+        let warnings: Vec<String> = runbook
+            .warnings
+            .iter()
+            .map(|w| w.replace(&dir.path().display().to_string(), ""))
+            .collect();
+        let steps = runbook.steps;
+        let contexts: Vec<(&str, Option<&str>)> = steps
+            .iter()
+            .filter(|s| s.commands[0].text == wait)
+            .map(|s| (s.id.as_str(), s.native.first().and_then(context_of)))
+            .collect();
+        assert_eq!(
+            contexts,
+            [
+                ("s0_1", Some(CURRENT_CONTEXT)),
+                ("s2_1", Some("west")),
+                ("s4_1", Some("$CTX_EAST")),
+                ("s6_1", None),
+                ("s8_1", Some("east")),
+                ("s10_1", None),
+            ]
+        );
+        let said: Vec<&String> = warnings
+            .iter()
+            .filter(|w| w.contains("--context"))
+            .collect();
+        assert_eq!(said.len(), 2, "{warnings:?}");
+        assert!(
+            said[0].ends_with("/g.md:41: step s6_1 runs its commands, not native checks: its kubectl names no --context and the guide switches to a context docrun cannot tell before the run at /g.md:36"),
+            "{warnings:?}"
+        );
+        assert!(
+            said[1].contains("KUBECONFIG elsewhere at /g.md:60"),
+            "{warnings:?}"
+        );
     }
 
     #[test]

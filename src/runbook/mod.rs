@@ -288,6 +288,7 @@ pub fn build(doc: &Doc, options: BuildOptions<'_>) -> Result<Runbook, Error> {
         }
     }
 
+    derive::follow_current_context(&mut steps, &mut warnings);
     let vars = vars::collect(doc, &steps, &overlay);
     check_references(&overlay, &vars, &places)?;
     let mut contexts: Vec<NamedContext> = Vec::new();
