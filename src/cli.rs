@@ -176,6 +176,10 @@ pub struct Selection {
     /// (repeatable).
     #[arg(long, value_name = "NAME")]
     pub tab: Vec<String>,
+    /// Run only the steps of this doc test (repeatable): AsciiDoc blocks with `name="NAME"`
+    /// and hidden `ifdef::NAME[]` regions, as Sail Operator's harness runs them.
+    #[arg(long, value_name = "NAME")]
+    pub tag: Vec<String>,
 }
 
 #[derive(Debug, Args)]

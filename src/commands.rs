@@ -291,6 +291,7 @@ fn selection(args: &crate::cli::Selection) -> Selection {
         skip: args.skip.clone(),
         cleanup: args.cleanup.clone(),
         tabs: args.tab.clone(),
+        tags: args.tag.clone(),
     }
 }
 

@@ -218,6 +218,8 @@ pub struct Selection {
     /// Tab names (`--tab`, any case): in a tabset with a tab of one of these names, that tab
     /// runs instead of the first.
     pub tabs: Vec<String>,
+    /// Doc tests (`--tag`): only the steps tagged with one of these run, hidden ones too.
+    pub tags: Vec<String>,
 }
 
 /// A variable as the plan shows it.
@@ -564,6 +566,29 @@ pub fn build(
             )));
         }
     }
+    if let Some(tag) = selection
+        .tags
+        .iter()
+        .find(|t| !runbook.steps.iter().any(|s| s.tags.contains(t)))
+    {
+        let mut known: Vec<&str> = runbook
+            .steps
+            .iter()
+            .flat_map(|s| s.tags.iter().map(String::as_str))
+            .collect();
+        known.sort_unstable();
+        known.dedup();
+        return Err(Error::Usage(format!(
+            "{}: no step tagged `{tag}`{}\nhint: the guide's doc tests are: {}",
+            runbook.path.display(),
+            did_you_mean(tag, known.iter().copied()),
+            if known.is_empty() {
+                "none".to_owned()
+            } else {
+                known.join(", ")
+            }
+        )));
+    }
     let mut secrets: Vec<String> = Vec::new();
     let mut short_secrets = Vec::new();
     for v in runbook.vars.iter().filter(|v| v.kind == VarKind::Secret) {
@@ -668,6 +693,10 @@ pub fn build(
             } else {
                 (false, Some("not named by --only".to_owned()))
             }
+        } else if !selection.tags.is_empty()
+            && !step.tags.iter().any(|t| selection.tags.contains(t))
+        {
+            (false, Some("not a step of the --tag test".to_owned()))
         } else if from_index.is_some_and(|f| index < f) {
             (false, Some("before --from".to_owned()))
         } else if selection.skip.contains(&step.id) {
@@ -682,6 +711,9 @@ pub fn build(
                 let reason = format!("in tab \"{}\"; --tab chose \"{}\"", tab.name, chosen.name);
                 (false, Some(reason))
             }
+        } else if !selection.tags.is_empty() && step.kind == StepKind::Command {
+            // The test asks for its steps, hidden ones included.
+            (true, None)
         } else {
             (step.runs, step.skip_reason.clone())
         };
