@@ -607,9 +607,12 @@ impl Blocks<'_> {
                     i -= 1;
                     continue;
                 }
-                // A literal paragraph: shown as it is, never run.
+                // A literal paragraph: shown as it is, never run; a list continuation ends it.
                 let start = i - 1;
-                while i < lines.len() && !lines[i].text.trim().is_empty() {
+                while i < lines.len()
+                    && !lines[i].text.trim().is_empty()
+                    && lines[i].text.trim_end() != "+"
+                {
                     i += 1;
                 }
                 self.literal_paragraph(&lines[start..i]);
