@@ -53,6 +53,7 @@ fn bench(c: &mut Criterion) {
     let options = SuiteOptions {
         filters: Vec::new(),
         all: true,
+        tags: Vec::new(),
         partition: None,
         inputs: Default::default(),
         site_data: None,

@@ -287,6 +287,10 @@ pub struct TestArgs {
     /// Run every guide with runnable steps, whatever its `test:` says.
     #[arg(long)]
     pub all: bool,
+    /// Run the doc test of this name (repeatable) in each guide that has one, and only its
+    /// steps: AsciiDoc `name="NAME"` blocks and hidden `ifdef::NAME[]` regions.
+    #[arg(long, value_name = "NAME")]
+    pub tag: Vec<String>,
     /// Show what would run and why the rest is skipped; run nothing.
     #[arg(long)]
     pub list: bool,

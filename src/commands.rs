@@ -309,6 +309,10 @@ fn run_command(args: &RunArgs, global: &GlobalArgs) -> Result<ExitCode, Error> {
         full_output: args.full_output.clone(),
         start_state: None,
         keep_state: false,
+        source: match crate::suite::Settings::find(&args.doc)? {
+            Some((_, settings)) => settings.source,
+            None => Vec::new(),
+        },
     };
     let (runbook, chain) = load_chained(
         &args.doc,
@@ -571,6 +575,7 @@ fn test_command(args: &TestArgs, global: &GlobalArgs) -> Result<ExitCode, Error>
     let options = SuiteOptions {
         filters: args.filter.clone(),
         all: args.all,
+        tags: args.tag.clone(),
         partition: args.partition.as_deref().map(str::parse).transpose()?,
         inputs,
         site_data: args.vars.site_data.clone().or(settings.site_data.clone()),
@@ -652,6 +657,7 @@ fn test_command(args: &TestArgs, global: &GlobalArgs) -> Result<ExitCode, Error>
         full_output: args.full_output.clone(),
         start_state: None,
         keep_state: false,
+        source: settings.source.clone(),
     };
     if args.jobs == Some(0) {
         return Err(Error::Usage(

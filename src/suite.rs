@@ -50,6 +50,11 @@ pub struct Settings {
     pub dialect: Option<String>,
     /// Cluster hygiene: mode, settle budget, excluded namespaces and kinds.
     pub hygiene: Option<crate::hygiene::Settings>,
+    /// Files sourced into each guide's shell session before its first step (a site's helper
+    /// functions, such as Sail Operator's `prebuilt-func.sh`), relative to the `docrun.yaml`;
+    /// once read, each is a regular file inside the documentation tree, made absolute.
+    #[serde(default)]
+    pub source: Vec<PathBuf>,
 }
 
 impl Settings {
@@ -81,18 +86,36 @@ impl Settings {
                             ErrorKind::InvalidSettings(message),
                             "here",
                         )
-                        .with_help("it takes vars, timeout, retry, site-data, dialect and hygiene")
+                        .with_help(
+                            "it takes vars, timeout, retry, site-data, dialect, hygiene and source",
+                        )
                 })?
                 .unwrap_or_default();
         if let (Some(dir), Some(data)) = (file.parent(), settings.site_data.as_ref()) {
             settings.site_data = Some(dir.join(data));
+        }
+        if let Some(dir) = file.parent() {
+            let root = crate::boundary::root(dir);
+            for (index, name) in settings.source.iter_mut().enumerate() {
+                let shown = name.to_string_lossy().into_owned();
+                match crate::boundary::resolve(&root, &dir.join(&*name), &shown) {
+                    Ok(path) => *name = path,
+                    Err(refused) => {
+                        let span = places.value(&[Key::Name("source"), Key::Index(index)]);
+                        return Err(places
+                            .error(span, ErrorKind::InvalidSettings(refused.to_string()), "here")
+                            .with_help("source: names files inside the documentation tree, relative to docrun.yaml")
+                            .into());
+                    }
+                }
+            }
         }
         if let Some(name) = settings.dialect.as_deref() {
             if Dialect::from_name(name).is_none() {
                 let span = places.value(&[Key::Name("dialect")]);
                 return Err(places
                     .error(span, ErrorKind::UnknownDialect(name.to_owned()), "here")
-                    .with_help("dialect is one of istio, hugo, mkdocs, markdown")
+                    .with_help("dialect is one of istio, hugo, mkdocs, markdown, asciidoc")
                     .into());
             }
         }
@@ -197,6 +220,9 @@ pub struct Candidate {
 pub struct SuiteOptions {
     pub filters: Vec<String>,
     pub all: bool,
+    /// Doc tests (`--tag`): a guide with a step of one of them runs those steps, whatever its
+    /// `test:` says; a guide with none is skipped.
+    pub tags: Vec<String>,
     pub partition: Option<Partition>,
     pub inputs: Inputs,
     pub site_data: Option<PathBuf>,
@@ -284,7 +310,24 @@ pub fn discover(paths: &[PathBuf], options: &SuiteOptions) -> Result<Vec<Candida
             }
         };
         let bindings = plan::bind(&runbook, &options.inputs, &|name| std::env::var(name).ok());
-        let plan = plan::build(&runbook, bindings, &Selection::default())?;
+        let tagged = options
+            .tags
+            .iter()
+            .any(|t| runbook.steps.iter().any(|s| s.tags.contains(t)));
+        let selection = Selection {
+            tags: if tagged {
+                options
+                    .tags
+                    .iter()
+                    .filter(|t| runbook.steps.iter().any(|s| s.tags.contains(t)))
+                    .cloned()
+                    .collect()
+            } else {
+                Vec::new()
+            },
+            ..Selection::default()
+        };
+        let plan = plan::build(&runbook, bindings, &selection)?;
         let runnable_steps = plan
             .steps
             .iter()
@@ -298,7 +341,9 @@ pub fn discover(paths: &[PathBuf], options: &SuiteOptions) -> Result<Vec<Candida
             .chain(&runbook.sources)
             .cloned()
             .collect();
-        let decision = if !options.all && test != TestMode::Yes {
+        let decision = if !options.tags.is_empty() && !tagged {
+            Decision::Skip(format!("no step tagged {}", options.tags.join(", ")))
+        } else if !options.all && !tagged && test != TestMode::Yes {
             Decision::Skip(format!("test: {}", test.as_str()))
         } else if runnable_steps == 0 {
             Decision::Skip("no runnable step".to_owned())

@@ -26,7 +26,9 @@ fn project() -> PathBuf {
 /// The harness's `create_test_files` function, cut out of its script.
 fn create_test_files_function() -> String {
     let script = std::fs::read_to_string(
-        project().join(SAIL).join("tests/documentation_tests/scripts/run-asciidocs-test.sh"),
+        project()
+            .join(SAIL)
+            .join("tests/documentation_tests/scripts/run-asciidocs-test.sh"),
     )
     .unwrap();
     let start = script.find("function create_test_files() {").unwrap();
@@ -100,7 +102,9 @@ fn test_pages() -> BTreeMap<String, PathBuf> {
 fn harness_lines(script: &str) -> Vec<String> {
     let body = script
         .split_once("\ntest_start ")
-        .map_or(script, |(_, rest)| rest.split_once('\n').map_or("", |r| r.1));
+        .map_or(script, |(_, rest)| {
+            rest.split_once('\n').map_or("", |r| r.1)
+        });
     command_lines(body.lines().filter(|l| !l.starts_with("test_step ")))
 }
 
@@ -119,11 +123,7 @@ fn docrun_lines(page: &Path, name: &str) -> Vec<String> {
         .arg(page)
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        support::docrun::printed(&out)
-    );
+    assert!(out.status.success(), "{}", support::docrun::printed(&out));
     let plan: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let mut lines = Vec::new();
     for step in plan["steps"].as_array().unwrap() {
@@ -142,7 +142,11 @@ fn every_sail_doc_test_selects_the_harness_lines_in_order() {
     let out = tempfile::tempdir().unwrap();
     let scripts = harness_scripts(out.path());
     let pages = test_pages();
-    assert!(scripts.len() >= 5, "the harness made {} tests", scripts.len());
+    assert!(
+        scripts.len() >= 5,
+        "the harness made {} tests",
+        scripts.len()
+    );
     let mut report = Vec::new();
     let mut differ = Vec::new();
     for (name, script) in &scripts {
