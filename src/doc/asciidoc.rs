@@ -509,7 +509,7 @@ fn block_attributes(line: &str, no: usize) -> Option<Attrs> {
     parts.push(current);
     for part in parts {
         match part.split_once('=') {
-            Some((key, value)) if !key.trim().is_empty() && !key.contains(' ') => attrs
+            Some((key, value)) if !key.trim().is_empty() && !key.trim().contains(' ') => attrs
                 .named
                 .push((key.trim().to_owned(), value.trim().to_owned())),
             _ => attrs.positional.push(part.trim().to_owned()),
