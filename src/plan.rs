@@ -638,6 +638,8 @@ pub fn build(
         .filter(|v| v.required && !bindings.contains_key(&v.name))
         .map(|v| v.name.clone())
         .collect();
+    // The variables the guide's steps need; those prerequisites' checks need come after.
+    let needed_by_steps = missing.len();
 
     let from_index = selection
         .from
@@ -829,6 +831,39 @@ pub fn build(
             runs_as,
             native,
             scripts,
+        });
+    }
+    if !selection.tags.is_empty() {
+        // A doc test needs only the variables its own steps use.
+        // (a `$NAME` the test's own steps set is not asked for; a placeholder always is).
+        let mut used = std::collections::HashSet::new();
+        let mut referenced = std::collections::HashSet::new();
+        let mut assigned = std::collections::HashSet::new();
+        for (step, planned) in runbook.steps.iter().zip(&steps) {
+            if !planned.selected {
+                continue;
+            }
+            for command in &step.commands {
+                assigned.extend(
+                    crate::runbook::assignments(&command.text)
+                        .into_iter()
+                        .map(|(_, name)| name),
+                );
+                for occ in subst::scan(&command.text) {
+                    match &occ.found {
+                        Found::Placeholder(text) => used.insert(runbook.placeholder_var(text)),
+                        Found::VarRef(name) | Found::ArithName(name) => {
+                            referenced.insert(name.clone())
+                        }
+                    };
+                }
+            }
+        }
+        used.extend(referenced.difference(&assigned).cloned());
+        let mut index = 0;
+        missing.retain(|name| {
+            index += 1;
+            index > needed_by_steps || used.contains(name)
         });
     }
     Ok(Plan {

@@ -237,6 +237,36 @@ fn a_tag_selects_its_named_blocks_and_hidden_regions_in_order() {
 }
 
 #[test]
+fn a_doc_test_needs_only_the_variables_its_own_steps_use() {
+    let page = "\
+[source,bash]
+----
+kubectl get pods -n <your-namespace>
+----
+
+[source,bash,name=\"t\"]
+----
+NS=demo
+kubectl get pods -n $NS
+----
+";
+    let dir = tree(&[("g.adoc", page)]);
+    let out = docrun(dir.path(), &["plan", "g.adoc"]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "the whole guide needs YOUR_NAMESPACE"
+    );
+    let out = docrun(dir.path(), &["plan", "g.adoc", "--tag", "t"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        support::docrun::printed(&out)
+    );
+}
+
+#[test]
 fn includes_are_read_inside_the_tree_only() {
     let dir = tree(&[
         (
