@@ -54,6 +54,7 @@ fn bench(c: &mut Criterion) {
         filters: Vec::new(),
         all: true,
         select: Default::default(),
+        tags: Vec::new(),
         partition: None,
         inputs: Default::default(),
         site_data: None,

@@ -192,6 +192,10 @@ pub struct Selection {
     /// (repeatable).
     #[arg(long, value_name = "NAME")]
     pub tab: Vec<String>,
+    /// Run only the steps of this doc test (repeatable): AsciiDoc blocks with `name="NAME"`
+    /// and hidden `ifdef::NAME[]` regions, as Sail Operator's harness runs them.
+    #[arg(long, value_name = "NAME")]
+    pub tag: Vec<String>,
 }
 
 #[derive(Debug, Args)]
@@ -308,6 +312,10 @@ pub struct TestArgs {
     /// a shard that selects nothing.
     #[arg(long)]
     pub fail_if_none: bool,
+    /// Run the doc test of this name (repeatable) in each guide that has one, and only its
+    /// steps: AsciiDoc `name="NAME"` blocks and hidden `ifdef::NAME[]` regions.
+    #[arg(long, value_name = "NAME")]
+    pub tag: Vec<String>,
     /// Show what would run and why the rest is skipped; run nothing.
     #[arg(long)]
     pub list: bool,

@@ -300,6 +300,7 @@ fn selection(args: &crate::cli::Selection) -> Selection {
         skip: args.skip.clone(),
         cleanup: args.cleanup.clone(),
         tabs: args.tab.clone(),
+        tags: args.tag.clone(),
     }
 }
 
@@ -318,6 +319,10 @@ fn run_command(args: &RunArgs, global: &GlobalArgs) -> Result<ExitCode, Error> {
         start_state: None,
         keep_state: false,
         bless: args.bless,
+        source: match crate::suite::Settings::find(&args.doc)? {
+            Some((_, settings)) => settings.source,
+            None => Vec::new(),
+        },
     };
     let (runbook, chain) = load_chained(
         &args.doc,
@@ -589,6 +594,7 @@ fn test_command(args: &TestArgs, global: &GlobalArgs) -> Result<ExitCode, Error>
         filters: args.filter.clone(),
         all: args.all,
         select: settings.select,
+        tags: args.tag.clone(),
         partition: args.partition.as_deref().map(str::parse).transpose()?,
         inputs,
         site_data: args.vars.site_data.clone().or(settings.site_data.clone()),
@@ -677,6 +683,7 @@ fn test_command(args: &TestArgs, global: &GlobalArgs) -> Result<ExitCode, Error>
         start_state: None,
         keep_state: false,
         bless: args.bless,
+        source: settings.source.clone(),
     };
     if args.jobs == Some(0) {
         return Err(Error::Usage(

@@ -53,8 +53,9 @@ impl Reader {
     /// The dialect of the guide at `path` whose text is `text`: forced, else found from the
     /// site's files above it, else from the text.
     pub fn dialect(&mut self, path: &Path, text: &str) -> Detected {
-        self.dialects
-            .for_guide(path)
+        let found = self.dialects.for_guide(path);
+        doc::dialect::from_extension(path, found.as_ref())
+            .or(found)
             .unwrap_or_else(|| doc::dialect::from_text(text))
     }
 

@@ -218,6 +218,8 @@ pub struct Selection {
     /// Tab names (`--tab`, any case): in a tabset with a tab of one of these names, that tab
     /// runs instead of the first.
     pub tabs: Vec<String>,
+    /// Doc tests (`--tag`): only the steps tagged with one of these run, hidden ones too.
+    pub tags: Vec<String>,
 }
 
 /// A variable as the plan shows it.
@@ -572,6 +574,29 @@ pub fn build(
             )));
         }
     }
+    if let Some(tag) = selection
+        .tags
+        .iter()
+        .find(|t| !runbook.steps.iter().any(|s| s.tags.contains(t)))
+    {
+        let mut known: Vec<&str> = runbook
+            .steps
+            .iter()
+            .flat_map(|s| s.tags.iter().map(String::as_str))
+            .collect();
+        known.sort_unstable();
+        known.dedup();
+        return Err(Error::Usage(format!(
+            "{}: no step tagged `{tag}`{}\nhint: the guide's doc tests are: {}",
+            runbook.path.display(),
+            did_you_mean(tag, known.iter().copied()),
+            if known.is_empty() {
+                "none".to_owned()
+            } else {
+                known.join(", ")
+            }
+        )));
+    }
     let mut secrets: Vec<String> = Vec::new();
     let mut short_secrets = Vec::new();
     for v in runbook.vars.iter().filter(|v| v.kind == VarKind::Secret) {
@@ -621,6 +646,8 @@ pub fn build(
         .filter(|v| v.required && !bindings.contains_key(&v.name))
         .map(|v| v.name.clone())
         .collect();
+    // The variables the guide's steps need; those prerequisites' checks need come after.
+    let needed_by_steps = missing.len();
 
     let from_index = selection
         .from
@@ -676,6 +703,10 @@ pub fn build(
             } else {
                 (false, Some("not named by --only".to_owned()))
             }
+        } else if !selection.tags.is_empty()
+            && !step.tags.iter().any(|t| selection.tags.contains(t))
+        {
+            (false, Some("not a step of the --tag test".to_owned()))
         } else if from_index.is_some_and(|f| index < f) {
             (false, Some("before --from".to_owned()))
         } else if selection.skip.contains(&step.id) {
@@ -690,6 +721,9 @@ pub fn build(
                 let reason = format!("in tab \"{}\"; --tab chose \"{}\"", tab.name, chosen.name);
                 (false, Some(reason))
             }
+        } else if !selection.tags.is_empty() && step.kind == StepKind::Command {
+            // The test asks for its steps, hidden ones included.
+            (true, None)
         } else {
             (step.runs, step.skip_reason.clone())
         };
@@ -810,6 +844,39 @@ pub fn build(
             runs_as,
             native,
             scripts,
+        });
+    }
+    if !selection.tags.is_empty() {
+        // A doc test needs only the variables its own steps use.
+        // (a `$NAME` the test's own steps set is not asked for; a placeholder always is).
+        let mut used = std::collections::HashSet::new();
+        let mut referenced = std::collections::HashSet::new();
+        let mut assigned = std::collections::HashSet::new();
+        for (step, planned) in runbook.steps.iter().zip(&steps) {
+            if !planned.selected {
+                continue;
+            }
+            for command in &step.commands {
+                assigned.extend(
+                    crate::runbook::assignments(&command.text)
+                        .into_iter()
+                        .map(|(_, name)| name),
+                );
+                for occ in subst::scan(&command.text) {
+                    match &occ.found {
+                        Found::Placeholder(text) => used.insert(runbook.placeholder_var(text)),
+                        Found::VarRef(name) | Found::ArithName(name) => {
+                            referenced.insert(name.clone())
+                        }
+                    };
+                }
+            }
+        }
+        used.extend(referenced.difference(&assigned).cloned());
+        let mut index = 0;
+        missing.retain(|name| {
+            index += 1;
+            index > needed_by_steps || used.contains(name)
         });
     }
     Ok(Plan {

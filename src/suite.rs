@@ -54,6 +54,11 @@ pub struct Settings {
     /// default) or `all`.
     #[serde(default)]
     pub select: Select,
+    /// Files sourced into each guide's shell session before its first step (a site's helper
+    /// functions, such as Sail Operator's `prebuilt-func.sh`), relative to the `docrun.yaml`;
+    /// once read, each is a regular file inside the documentation tree, made absolute.
+    #[serde(default)]
+    pub source: Vec<PathBuf>,
 }
 
 impl Settings {
@@ -86,19 +91,35 @@ impl Settings {
                             "here",
                         )
                         .with_help(
-                            "it takes vars, timeout, retry, site-data, dialect, hygiene and select",
+                            "it takes vars, timeout, retry, site-data, dialect, hygiene, select and source",
                         )
                 })?
                 .unwrap_or_default();
         if let (Some(dir), Some(data)) = (file.parent(), settings.site_data.as_ref()) {
             settings.site_data = Some(dir.join(data));
         }
+        if let Some(dir) = file.parent() {
+            let root = crate::boundary::root(dir);
+            for (index, name) in settings.source.iter_mut().enumerate() {
+                let shown = name.to_string_lossy().into_owned();
+                match crate::boundary::resolve(&root, &dir.join(&*name), &shown) {
+                    Ok(path) => *name = path,
+                    Err(refused) => {
+                        let span = places.value(&[Key::Name("source"), Key::Index(index)]);
+                        return Err(places
+                            .error(span, ErrorKind::InvalidSettings(refused.to_string()), "here")
+                            .with_help("source: names files inside the documentation tree, relative to docrun.yaml")
+                            .into());
+                    }
+                }
+            }
+        }
         if let Some(name) = settings.dialect.as_deref() {
             if Dialect::from_name(name).is_none() {
                 let span = places.value(&[Key::Name("dialect")]);
                 return Err(places
                     .error(span, ErrorKind::UnknownDialect(name.to_owned()), "here")
-                    .with_help("dialect is one of istio, hugo, mkdocs, markdown")
+                    .with_help("dialect is one of istio, hugo, mkdocs, markdown, asciidoc")
                     .into());
             }
         }
@@ -179,6 +200,8 @@ pub enum Skip {
     NoRunnableStep,
     /// Variables it needs have no value.
     NeedsVariables(Vec<String>),
+    /// `--tag` names doc tests, and the guide has a step of none of them.
+    NotTagged(Vec<String>),
 }
 
 impl std::fmt::Display for Skip {
@@ -188,6 +211,7 @@ impl std::fmt::Display for Skip {
             Skip::Test(value) => write!(f, "test: {value}"),
             Skip::NoRunnableStep => write!(f, "no runnable step"),
             Skip::NeedsVariables(names) => write!(f, "needs variables: {}", names.join(", ")),
+            Skip::NotTagged(tags) => write!(f, "no step tagged {}", tags.join(", ")),
         }
     }
 }
@@ -248,6 +272,9 @@ pub struct SuiteOptions {
     /// The tree's `select`: with `all`, a guide without a `test:` key runs too (one that says
     /// `test: no` still does not).
     pub select: Select,
+    /// Doc tests (`--tag`): a guide with a step of one of them runs those steps, whatever its
+    /// `test:` says; a guide with none is skipped.
+    pub tags: Vec<String>,
     pub partition: Option<Partition>,
     pub inputs: Inputs,
     pub site_data: Option<PathBuf>,
@@ -335,7 +362,24 @@ pub fn discover(paths: &[PathBuf], options: &SuiteOptions) -> Result<Vec<Candida
             }
         };
         let bindings = plan::bind(&runbook, &options.inputs, &|name| std::env::var(name).ok());
-        let plan = plan::build(&runbook, bindings, &Selection::default())?;
+        let tagged = options
+            .tags
+            .iter()
+            .any(|t| runbook.steps.iter().any(|s| s.tags.contains(t)));
+        let selection = Selection {
+            tags: if tagged {
+                options
+                    .tags
+                    .iter()
+                    .filter(|t| runbook.steps.iter().any(|s| s.tags.contains(t)))
+                    .cloned()
+                    .collect()
+            } else {
+                Vec::new()
+            },
+            ..Selection::default()
+        };
+        let plan = plan::build(&runbook, bindings, &selection)?;
         let runnable_steps = plan
             .steps
             .iter()
@@ -350,9 +394,12 @@ pub fn discover(paths: &[PathBuf], options: &SuiteOptions) -> Result<Vec<Candida
             .cloned()
             .collect();
         let tested = options.all
+            || tagged
             || test == TestMode::Yes
             || (test == TestMode::Unset && options.select == Select::All);
-        let decision = if !tested && test == TestMode::Unset {
+        let decision = if !options.tags.is_empty() && !tagged {
+            Decision::Skip(Skip::NotTagged(options.tags.clone()))
+        } else if !tested && test == TestMode::Unset {
             Decision::Skip(Skip::NoTestKey)
         } else if !tested {
             Decision::Skip(Skip::Test(test.as_str().to_owned()))
@@ -446,12 +493,14 @@ pub fn skip_account(candidates: &[Candidate]) -> String {
     let mut by_value: BTreeMap<&str, usize> = BTreeMap::new();
     let mut no_step = 0;
     let mut needs = 0;
+    let mut untagged = 0;
     for c in candidates {
         match &c.decision {
             Decision::Skip(Skip::NoTestKey) => no_key += 1,
             Decision::Skip(Skip::Test(value)) => *by_value.entry(value).or_default() += 1,
             Decision::Skip(Skip::NoRunnableStep) => no_step += 1,
             Decision::Skip(Skip::NeedsVariables(_)) => needs += 1,
+            Decision::Skip(Skip::NotTagged(_)) => untagged += 1,
             Decision::Run | Decision::Unreadable(_) => {}
         }
     }
@@ -468,6 +517,9 @@ pub fn skip_account(candidates: &[Candidate]) -> String {
     if needs > 0 {
         parts.push(format!("{needs} needing variables (`--list` names them)"));
     }
+    if untagged > 0 {
+        parts.push(format!("{untagged} with no step of the doc tests --tag names"));
+    }
     parts.join(", ")
 }
 
@@ -483,7 +535,7 @@ pub fn none_selected_hint(candidates: &[Candidate]) -> &'static str {
         "hint: `--all` runs every guide with runnable steps whatever its `test:` says (or put \
          `select: all` in docrun.yaml); `--fail-if-none` fails a run that tests nothing"
     } else if candidates.is_empty() {
-        "hint: no guide was found under the paths (docrun test walks folders for `*.md` \
+        "hint: no guide was found under the paths (docrun test walks folders for `*.md`, `*.adoc` and `*.asciidoc` \
          files); `--fail-if-none` fails a run that tests nothing"
     } else {
         "hint: `docrun test PATH --list` shows each guide and why it is skipped; `--set NAME=VALUE` \

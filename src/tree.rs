@@ -94,7 +94,8 @@ pub fn guides(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<Error>) {
 }
 
 /// Walks `paths`: a file is taken as it is (reading it checks it, see
-/// [`crate::source::Source::load`]); a folder is walked for `*.md` entries in sorted order,
+/// [`crate::source::Source::load`]); a folder is walked for `*.md` entries (and AsciiDoc's
+/// `*.adoc`, `*.asciidoc`) in sorted order,
 /// skipping hidden entries and `target` folders, never following a symlink to a folder (so a
 /// link cycle cannot loop), and taking only what the module documentation says.
 pub fn walk(paths: &[PathBuf]) -> Tree {
@@ -142,7 +143,10 @@ fn walk_dir(dir: &Path, root: &Path, tree: &mut Tree) {
             if name != "target" {
                 walk_dir(&path, root, tree);
             }
-        } else if name.ends_with(".md") {
+        } else if [".md", ".adoc", ".asciidoc"]
+            .iter()
+            .any(|e| name.ends_with(e))
+        {
             match guide_file(&path, kind, root) {
                 Ok(()) => tree.files.push(path),
                 Err(reason) => tree.skipped.push(Skipped { path, reason }),

@@ -335,6 +335,7 @@ pub fn runbook(guides: &mut Guides, path: &Path) -> Result<(Runbook, Chain), Err
                     alternative: false,
                     native,
                     settings: Default::default(),
+                    tags: Vec::new(),
                 });
             }
             Piece::Steps(guide) => {

@@ -26,6 +26,9 @@ pub enum Dialect {
     /// GitHub-flavoured Markdown, with the few build-time substitutions sites such as
     /// cert-manager's add (`[[VAR::name]]`, ```` ```yaml file=./x.yaml ````).
     Markdown,
+    /// AsciiDoc (`.adoc`, `.asciidoc`), as Asciidoctor renders it (Sail Operator): `[source,bash]`
+    /// + `----` blocks, attributes, conditionals, includes, admonitions.
+    Asciidoc,
 }
 
 impl Dialect {
@@ -35,6 +38,7 @@ impl Dialect {
             Dialect::Hugo => "hugo",
             Dialect::Mkdocs => "mkdocs",
             Dialect::Markdown => "markdown",
+            Dialect::Asciidoc => "asciidoc",
         }
     }
 
@@ -56,6 +60,7 @@ impl Dialect {
             Dialect::Hugo,
             Dialect::Mkdocs,
             Dialect::Markdown,
+            Dialect::Asciidoc,
         ]
         .into_iter()
         .find(|d| d.as_str() == name)
@@ -80,6 +85,9 @@ pub enum Reason {
     Site { file: PathBuf },
     /// Nothing above the guide says; the guide's own text does.
     Text { what: &'static str },
+    /// The file's extension (`.adoc`, `.asciidoc`): an AsciiDoc page is AsciiDoc whatever
+    /// the site around it is written in.
+    Extension { extension: String },
 }
 
 /// A path as a reader knows it: relative to the working directory when it lies below it.
@@ -98,6 +106,7 @@ impl fmt::Display for Reason {
             Reason::Config { file } => write!(f, "set in {}", shown(file).display()),
             Reason::Site { file } => write!(f, "site file {}", shown(file).display()),
             Reason::Text { what } => write!(f, "the guide's text: {what}"),
+            Reason::Extension { extension } => write!(f, "the file's extension .{extension}"),
         }
     }
 }
@@ -130,6 +139,24 @@ const SITE_FILES: &[(&str, Dialect)] = &[
     ("config/_default/config.yaml", Dialect::Hugo),
     ("config.toml", Dialect::Hugo),
 ];
+
+/// The dialect a guide's extension names (`.adoc`, `.asciidoc`: AsciiDoc), unless `--dialect`
+/// (`forced` with [`Reason::Flag`]) names one: a tree's `docrun.yaml` and its site files speak
+/// of its Markdown pages.
+pub fn from_extension(guide: &Path, forced: Option<&Detected>) -> Option<Detected> {
+    if forced.is_some_and(|d| d.reason == Reason::Flag) {
+        return None;
+    }
+    let extension = guide.extension()?.to_str()?;
+    matches!(extension, "adoc" | "asciidoc").then(|| {
+        Detected::new(
+            Dialect::Asciidoc,
+            Reason::Extension {
+                extension: extension.to_owned(),
+            },
+        )
+    })
+}
 
 /// The dialect the site above `guide` is written in, from its site files; `None` when no
 /// folder above the guide has one.

@@ -69,7 +69,7 @@ pub struct FrontMatter {
 }
 
 impl FrontMatter {
-    fn empty() -> Self {
+    pub(super) fn empty() -> Self {
         FrontMatter {
             title: None,
             description: None,

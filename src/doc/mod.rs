@@ -4,6 +4,7 @@
 //! code) keep their lines exactly, so later stages can both interpret them ([`bash::split`]) and
 //! reproduce istio.io's extractor byte for byte ([`crate::istio`]).
 
+mod asciidoc;
 pub mod bash;
 pub mod dialect;
 pub mod front_matter;
@@ -43,7 +44,8 @@ impl Doc {
     /// Reads and parses a guide from disk, in `dialect` when one is given.
     pub fn load_as(path: &Path, dialect: Option<Detected>) -> Result<Doc, Error> {
         let source = Source::load(path)?;
-        let detected = dialect
+        let detected = dialect::from_extension(path, dialect.as_ref())
+            .or(dialect)
             .or_else(|| dialect::from_tree(path))
             .unwrap_or_else(|| dialect::from_text(source.text()));
         Ok(parse_as(source, detected)?)
@@ -154,6 +156,13 @@ pub struct TextBlock {
     pub lead: String,
     /// The container the block sits in, when that says what the block is.
     pub wrapper: Option<Wrapper>,
+    /// Why the rendered page does not show the block, when it does not (an AsciiDoc
+    /// `ifdef::NAME[]` region whose attribute the page never sets): it is not run unless a
+    /// tag asks for it.
+    pub hidden: Option<String>,
+    /// The doc tests the block is a step of (Sail Operator's `name="NAME"` and
+    /// `ifdef::NAME[]`), which `--tag NAME` selects.
+    pub tags: Vec<String>,
 }
 
 /// A container that says what the blocks in it are.
@@ -228,4 +237,6 @@ pub enum IncludeKind {
     Hugo,
     /// MkDocs' `--8<-- "file"` snippet: beside the page, or from the MkDocs root.
     Snippet,
+    /// AsciiDoc's `include::path[]`: relative to the page.
+    Asciidoc,
 }

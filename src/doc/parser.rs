@@ -66,6 +66,9 @@ pub fn parse_recovering(
     source: Arc<Source>,
     detected: Detected,
 ) -> Result<(Doc, Vec<SourceError>), SourceError> {
+    if detected.dialect == Dialect::Asciidoc {
+        return Ok(super::asciidoc::parse(source, detected));
+    }
     let (front_matter, body_start) = front_matter::parse(&source)?;
     let dialect = detected.dialect;
     let mut scan = LineScan::new(&source, body_start, dialect);
@@ -548,6 +551,8 @@ impl<'a> LineScan<'a> {
             file: None,
             lead: String::new(),
             wrapper: None,
+            hidden: None,
+            tags: Vec::new(),
         }
     }
 
@@ -994,6 +999,8 @@ fn markdown_items(src: &Source, view: &str, body_start: usize) -> Vec<Item> {
                     file: info.file,
                     lead: std::mem::take(&mut lead).trim().to_owned(),
                     wrapper: None,
+                    hidden: None,
+                    tags: Vec::new(),
                 };
                 code = Some((block, String::new()));
             }

@@ -54,6 +54,10 @@ pub struct RunOptions {
     /// fails only because its output differs from the guide's does not stop the run, so one run
     /// finds every drifted step.
     pub bless: bool,
+    /// Files sourced into the session before the first step, in order (a site's helper
+    /// functions, `docrun.yaml`'s `source:`): paths already resolved inside the tree. A file
+    /// that fails to source stops the run before any step.
+    pub source: Vec<PathBuf>,
 }
 
 /// A step that failed, as `--bless` sees it (kept only when [`RunOptions::bless`] asks).
@@ -96,6 +100,43 @@ pub struct RunSummary {
 /// The first wait between two attempts of a verification step; it doubles up to [`MAX_BACKOFF`].
 pub const FIRST_BACKOFF: Duration = Duration::from_millis(200);
 pub const MAX_BACKOFF: Duration = Duration::from_secs(5);
+
+/// Sources `file` into the session, as a site's test harness does before its steps.
+async fn source_into(
+    session: &mut ShellSession,
+    file: &std::path::Path,
+    timeout: Duration,
+) -> Result<(), Error> {
+    let quoted = format!("'{}'", file.to_string_lossy().replace('\'', r"'\''"));
+    let mut output = Vec::new();
+    let result = session
+        .run(
+            &format!("builtin source {quoted}"),
+            timeout,
+            &mut |bytes: &[u8]| output.extend_from_slice(bytes),
+        )
+        .await
+        .map_err(|e| {
+            Error::Usage(format!(
+                "{}: sourcing it into the session failed: {e}",
+                file.display()
+            ))
+        })?;
+    if result.exit_status != 0 {
+        let said = String::from_utf8_lossy(&output);
+        return Err(Error::Usage(format!(
+            "{}: sourcing it into the session failed (exit {}){}",
+            file.display(),
+            result.exit_status,
+            if said.trim().is_empty() {
+                String::new()
+            } else {
+                format!(":\n{}", crate::visible::visible(said.trim()))
+            }
+        )));
+    }
+    Ok(())
+}
 
 /// Runs the selected steps of a plan. The plan must have no missing variables. Every event
 /// reaches the reporters masked with the plan's secrets.
@@ -167,6 +208,9 @@ async fn run_steps(
     let mut session = ShellSession::start(config)
         .await
         .map_err(|e| Error::Internal(format!("cannot start the shell session: {e}")))?;
+    for file in &options.source {
+        source_into(&mut session, file, options.default_timeout).await?;
+    }
     let start_state = session.state().await.ok();
     if let Some(state) = &options.start_state {
         session.restore(state).await.map_err(|e| {

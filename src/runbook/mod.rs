@@ -100,6 +100,10 @@ pub struct Step {
     /// Overlay settings for this step.
     #[serde(skip)]
     pub settings: StepOverlay,
+    /// The doc tests the step belongs to (AsciiDoc `name="NAME"` blocks and `ifdef::NAME[]`
+    /// regions), which `--tag NAME` selects.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
 }
 
 /// A requirement the guide states: a cluster, a version, a set-up done beforehand.
@@ -535,6 +539,7 @@ impl Builder<'_> {
                         alternative: false,
                         native: Vec::new(),
                         settings: StepOverlay::default(),
+                        tags: Vec::new(),
                     });
                 }
                 Item::Include(include) => {
@@ -641,6 +646,7 @@ impl Builder<'_> {
             alternative: false,
             native: Vec::new(),
             settings: StepOverlay::default(),
+            tags: block.tags.clone(),
         };
         let dialect = doc.dialect.dialect;
         if reading::is_shell(block, dialect) {
@@ -740,6 +746,9 @@ impl Builder<'_> {
         } else if block.commented {
             step.runs = false;
             step.skip_reason = Some("inside an HTML comment".to_owned());
+        } else if let Some(why) = &block.hidden {
+            step.runs = false;
+            step.skip_reason = Some(why.clone());
         } else if block.snip_id.as_deref() == Some("none") {
             step.runs = false;
             step.skip_reason = Some("marked snip_id=none".to_owned());
@@ -760,6 +769,11 @@ impl Builder<'_> {
             IncludeKind::Boilerplate => find_boilerplate(doc.path(), name, &self.root),
             IncludeKind::Hugo => find_hugo_include(doc.path(), name, &self.root),
             IncludeKind::Snippet => find_snippet(doc.path(), name, &self.root),
+            IncludeKind::Asciidoc => doc
+                .path()
+                .parent()
+                .map(|dir| dir.join(name))
+                .filter(|p| p.exists()),
         };
         let Some(path) = found else {
             let looked = match include.kind {
@@ -768,6 +782,7 @@ impl Builder<'_> {
                 IncludeKind::Snippet => {
                     format!("{name} beside the guide and from the MkDocs root")
                 }
+                IncludeKind::Asciidoc => format!("{name} relative to the page"),
             };
             self.warnings.push(format!(
                 "{}:{line}: include `{name}` not found (looked for {looked}); its steps are not included",
@@ -775,7 +790,14 @@ impl Builder<'_> {
             ));
             return Ok(());
         };
-        if path.extension().is_none_or(|e| e != "md") {
+        let page = match include.kind {
+            IncludeKind::Asciidoc => ["adoc", "asciidoc"].as_slice(),
+            _ => ["md"].as_slice(),
+        };
+        if path
+            .extension()
+            .is_none_or(|e| !page.iter().any(|p| e == *p))
+        {
             self.warnings.push(format!(
                 "{}:{line}: include `{name}` is not a Markdown page; its steps are not included",
                 doc.path().display()

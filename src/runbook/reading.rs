@@ -226,7 +226,7 @@ const COMMON_COMMANDS: &[&str] = &[
 ];
 
 /// Whether the block's first line reads as a command: an assignment, or a common command.
-fn first_line_is_command(body: &[BodyLine]) -> bool {
+pub(crate) fn first_line_is_command(body: &[BodyLine]) -> bool {
     let Some(first) = body
         .iter()
         .map(|l| l.text.trim())
@@ -405,6 +405,8 @@ mod tests {
             file: None,
             lead: lead.to_owned(),
             wrapper: None,
+            hidden: None,
+            tags: Vec::new(),
         }
     }
 
