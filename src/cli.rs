@@ -8,9 +8,17 @@ use std::time::Duration;
 use crate::duration::defaults;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+mod help;
+
 /// Make documentation executable: preview, run and check the steps of Markdown guides.
 #[derive(Debug, Parser)]
-#[command(name = "docrun", version, about, max_term_width = 100)]
+#[command(
+    name = "docrun",
+    version = env!("DOCRUN_VERSION"),
+    about,
+    max_term_width = 100,
+    after_help = help::TOP
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -18,7 +26,9 @@ pub struct Cli {
     pub global: GlobalArgs,
 }
 
+/// The options every subcommand takes, listed under their own heading in each help.
 #[derive(Debug, Args, Clone)]
+#[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
     /// When to use colours on the terminal.
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
@@ -29,9 +39,14 @@ pub struct GlobalArgs {
     /// Print more about what docrun is doing.
     #[arg(short, long, global = true)]
     pub verbose: bool,
-    /// Read guides in this dialect instead of the one detected from the site's files or the
-    /// guide's text.
-    #[arg(long, global = true, value_enum, value_name = "DIALECT")]
+    /// Force the dialect.
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        value_name = "DIALECT",
+        long_help = help::DIALECT
+    )]
     pub dialect: Option<crate::doc::Dialect>,
 }
 
@@ -73,26 +88,41 @@ pub enum Format {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// List the steps of guides: id, kind, section and source line.
+    #[command(after_help = help::LIST)]
     List(ListArgs),
     /// Show the variables a guide needs, with descriptions, kinds and values.
+    #[command(after_help = help::VARS)]
     Vars(VarsArgs),
     /// Dry run: the resolved plan of a guide. Executes nothing.
+    #[command(after_help = help::PLAN)]
     Plan(PlanArgs),
     /// Run a guide step by step in one shell session.
+    #[command(after_help = help::RUN)]
     Run(RunArgs),
     /// Preflight: prerequisites and read-only native checks; runs no command of the guide.
+    #[command(after_help = help::CHECK)]
     Check(CheckArgs),
     /// Doc CI: run every tested guide under the given paths.
+    #[command(after_help = help::TEST)]
     Test(TestArgs),
     /// Report static problems in guides, with file:line.
+    #[command(after_help = help::LINT)]
     Lint(LintArgs),
     /// Write the istio.io `snips.sh` of a guide to stdout.
+    #[command(after_help = help::SNIPS)]
     Snips(SnipsArgs),
     /// The prerequisite graph of guides, as Mermaid, DOT or JSON.
+    #[command(after_help = help::GRAPH)]
     Graph(GraphArgs),
     /// The checkpoints `run` leaves for `--resume`: list them, or clear them.
     #[command(subcommand)]
     State(StateCommand),
+    /// Print a shell completion script for docrun to stdout.
+    #[command(after_help = help::COMPLETIONS)]
+    Completions(CompletionsArgs),
+    /// Print docrun's manual page (roff) to stdout.
+    #[command(after_help = help::MAN)]
+    Man,
 }
 
 /// `docrun state list` and `docrun state clear [GUIDE]`.
@@ -124,30 +154,37 @@ pub struct VarArgs {
 
 #[derive(Debug, Args)]
 pub struct ListArgs {
+    /// Guides (Markdown files) whose steps to list.
     #[arg(required = true, value_name = "DOC")]
     pub docs: Vec<PathBuf>,
+    /// Output: a table, or one JSON document.
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
+    /// The Hugo `data` folder (args.yml); found by walking up from the guide when not given.
     #[arg(long, value_name = "DIR")]
     pub site_data: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
 pub struct VarsArgs {
+    /// The guide (a Markdown file) whose variables to show.
     #[arg(value_name = "DOC")]
     pub doc: PathBuf,
     #[command(flatten)]
     pub vars: VarArgs,
+    /// Output: a table, or one JSON document.
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
 }
 
 #[derive(Debug, Args)]
 pub struct PlanArgs {
+    /// The guide (a Markdown file) to plan.
     #[arg(value_name = "DOC")]
     pub doc: PathBuf,
     #[command(flatten)]
     pub vars: VarArgs,
+    /// Output: text, or one JSON document.
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
     /// Show the plan even when variables have no value (they stay as placeholders) or a value
@@ -200,6 +237,7 @@ pub struct Selection {
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
+    /// The guide (a Markdown file) to run.
     #[arg(value_name = "DOC")]
     pub doc: PathBuf,
     #[command(flatten)]
@@ -261,10 +299,12 @@ pub struct RunArgs {
 
 #[derive(Debug, Args)]
 pub struct CheckArgs {
+    /// The guide (a Markdown file) whose prerequisites to check.
     #[arg(value_name = "DOC")]
     pub doc: PathBuf,
     #[command(flatten)]
     pub vars: VarArgs,
+    /// Output: text, or one JSON document.
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
     /// Timeout of each call to an API server, e.g. 2s, 500ms.
@@ -374,14 +414,17 @@ pub struct HygieneArgs {
 
 #[derive(Debug, Args)]
 pub struct LintArgs {
+    /// Guides or folders (walked for `*.md`).
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
+    /// Output: one finding a line, or one JSON document.
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
 }
 
 #[derive(Debug, Args)]
 pub struct SnipsArgs {
+    /// The istio.io guide (a Markdown file) whose snippets to write.
     #[arg(value_name = "DOC")]
     pub doc: PathBuf,
     /// The Hugo `data` folder with args.yml; found by walking up from the guide when not given.
@@ -409,10 +452,19 @@ pub struct GraphArgs {
     /// Guides or folders (walked for `*.md`).
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
+    /// How to draw the graph.
     #[arg(long, value_enum, default_value_t)]
     pub format: GraphFormat,
+    /// The Hugo `data` folder (args.yml); found by walking up from each guide when not given.
     #[arg(long, value_name = "DIR")]
     pub site_data: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete docrun in.
+    #[arg(value_enum, value_name = "SHELL")]
+    pub shell: clap_complete::Shell,
 }
 
 #[cfg(test)]

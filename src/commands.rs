@@ -1,5 +1,7 @@
 //! One function per subcommand: read the inputs, call the library, print the result.
 
+mod generate;
+
 use std::io::Write;
 use std::process::ExitCode;
 
@@ -39,6 +41,14 @@ pub fn dispatch(cli: &Cli) -> Result<ExitCode, Error> {
         Command::Test(args) => test_command(args, g),
         Command::Graph(args) => graph_command(args, g),
         Command::State(args) => state_command(args),
+        Command::Completions(args) => {
+            write_raw_stdout(&generate::completions(args.shell)).map(|()| ExitCode::SUCCESS)
+        }
+        Command::Man => {
+            let page = generate::man_page()
+                .map_err(|e| Error::Internal(format!("cannot render the manual page: {e}")))?;
+            write_raw_stdout(&page).map(|()| ExitCode::SUCCESS)
+        }
     }
 }
 
