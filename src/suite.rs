@@ -79,22 +79,23 @@ impl Settings {
         };
         let places = Places::of_file(Source::load(&file)?);
         places.within_budget(ErrorKind::InvalidSettings)?;
-        let mut settings: Settings =
-            serde_yaml::from_str::<Option<Settings>>(places.source().text())
-                .map_err(|e| {
-                    let message = e.to_string();
-                    let message = message.split(" at line ").next().unwrap_or("").to_owned();
-                    places
-                        .error(
-                            places.at_line_col(e.location()),
-                            ErrorKind::InvalidSettings(message),
-                            "here",
-                        )
-                        .with_help(
-                            "it takes vars, timeout, retry, site-data, dialect, hygiene, select and source",
-                        )
-                })?
-                .unwrap_or_default();
+        let mut settings: Settings = serde_yaml::from_str::<Option<Settings>>(
+            places.source().text(),
+        )
+        .map_err(|e| {
+            let message = e.to_string();
+            let message = message.split(" at line ").next().unwrap_or("").to_owned();
+            places
+                .error(
+                    places.at_line_col(e.location()),
+                    ErrorKind::InvalidSettings(message),
+                    "here",
+                )
+                .with_help(
+                    "it takes vars, timeout, retry, site-data, dialect, hygiene, select and source",
+                )
+        })?
+        .unwrap_or_default();
         if let (Some(dir), Some(data)) = (file.parent(), settings.site_data.as_ref()) {
             settings.site_data = Some(dir.join(data));
         }
@@ -518,7 +519,9 @@ pub fn skip_account(candidates: &[Candidate]) -> String {
         parts.push(format!("{needs} needing variables (`--list` names them)"));
     }
     if untagged > 0 {
-        parts.push(format!("{untagged} with no step of the doc tests --tag names"));
+        parts.push(format!(
+            "{untagged} with no step of the doc tests --tag names"
+        ));
     }
     parts.join(", ")
 }
@@ -612,7 +615,16 @@ pub async fn run(
     rerun_failed: u32,
 ) -> Result<Vec<GuideResult>, Error> {
     let heartbeat = tokio::spawn(live.clone().heartbeat(heartbeat_every()));
-    let results = run_guides(candidates, jobs, template, human, &live, hygiene, rerun_failed).await;
+    let results = run_guides(
+        candidates,
+        jobs,
+        template,
+        human,
+        &live,
+        hygiene,
+        rerun_failed,
+    )
+    .await;
     heartbeat.abort();
     results
 }
@@ -693,8 +705,7 @@ async fn run_guides(
                 let mut earlier = Vec::new();
                 loop {
                     let (path, summary, duration, events) =
-                        attempt(path.clone(), &plan, &template, hygiene.as_deref(), live)
-                            .await?;
+                        attempt(path.clone(), &plan, &template, hygiene.as_deref(), live).await?;
                     let failed = matches!(&summary, Ok(s) if s.status == RunStatus::Failed)
                         || summary.is_err();
                     if failed && earlier.len() < rerun_failed as usize {

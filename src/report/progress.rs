@@ -165,7 +165,12 @@ impl Reporter for GuideProgress {
                 ));
             }
             Event::StepStarted { id, .. } => self.progress.update(&self.guide, Some(Some(id))),
-            Event::StepRetry { id, attempt, left_ms, .. } => self.progress.say(&format!(
+            Event::StepRetry {
+                id,
+                attempt,
+                left_ms,
+                ..
+            } => self.progress.say(&format!(
                 "  {guide}: RETRY {id} attempt {attempt} failed ({} left)\n",
                 human(Duration::from_millis(*left_ms))
             )),
