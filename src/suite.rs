@@ -79,13 +79,12 @@ impl Settings {
         };
         let places = Places::of_file(Source::load(&file)?);
         places.within_budget(ErrorKind::InvalidSettings)?;
-        let mut settings: Settings = serde_yaml::from_str::<Option<Settings>>(
-            places.source().text(),
-        )
-        .map_err(|e| {
-            let message = e.to_string();
-            let message = message.split(" at line ").next().unwrap_or("").to_owned();
-            places
+        let mut settings: Settings =
+            serde_yaml::from_str::<Option<Settings>>(places.source().text())
+                .map_err(|e| {
+                    let message = e.to_string();
+                    let message = message.split(" at line ").next().unwrap_or("").to_owned();
+                    places
                 .error(
                     places.at_line_col(e.location()),
                     ErrorKind::InvalidSettings(message),
@@ -94,8 +93,8 @@ impl Settings {
                 .with_help(
                     "it takes vars, timeout, retry, site-data, dialect, hygiene, select and source",
                 )
-        })?
-        .unwrap_or_default();
+                })?
+                .unwrap_or_default();
         if let (Some(dir), Some(data)) = (file.parent(), settings.site_data.as_ref()) {
             settings.site_data = Some(dir.join(data));
         }
