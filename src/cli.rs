@@ -115,7 +115,7 @@ pub enum Command {
     #[command(after_help = help::GRAPH)]
     Graph(GraphArgs),
     /// The checkpoints `run` leaves for `--resume`: list them, or clear them.
-    #[command(subcommand)]
+    #[command(subcommand, after_help = help::STATE)]
     State(StateCommand),
     /// Print a shell completion script for docrun to stdout.
     #[command(after_help = help::COMPLETIONS)]

@@ -50,8 +50,9 @@ fn refused(name: &str, text: &str, args: &[&str]) -> Output {
     out
 }
 
+/// What docrun printed: the report (stdout) and its diagnostics (stderr).
 fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
+    printed(out)
 }
 
 #[test]

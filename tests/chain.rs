@@ -675,7 +675,8 @@ fn test_with_prereqs_runs_a_shared_prerequisite_once_and_forks_its_state() {
     );
     // The broken set-up fails the run.
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    // The summary is on stdout.
+    let stderr = String::from_utf8_lossy(&out.stdout);
     // The shared set-up ran once for its two dependents, which both saw its file, its
     // exported variable and its working directory, each in a copy of its own.
     let row = |guide: &str| {

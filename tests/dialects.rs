@@ -3,6 +3,7 @@
 //! hand-labelled blocks of tests/corpus/labels scored as `dialect_score.py` scores them.
 
 mod support;
+use support::docrun::both;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -283,7 +284,7 @@ fn a_markdown_guide_runs_block_by_block_and_compares_output_blocks() {
         "## Try\n\n```bash\nGREETING=hello\nfor w in $GREETING world; do\n  echo \"$w\"\ndone\n```\n\nThe output is:\n\n```text\nhello\nworld\n```\n\n```sh\necho \"$GREETING again\"\n```\n\nYou should see:\n\n```\nbye again\n```\n",
     )]);
     let out = docrun_in(dir.path(), &["run", "g.md", "--no-prompt", "--keep-going"]);
-    let err = text(&out.stderr);
+    let err = both(&out);
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(err.contains("try_1"), "{err}");
     // The first step's output matched its output block; the second's did not.

@@ -4,6 +4,7 @@
 //! code, the cleanup, the reports, and by pid that no process is left behind.
 
 mod support;
+use support::docrun::both;
 
 use support::process::alive;
 
@@ -560,7 +561,7 @@ fn a_secret_too_short_to_mask_is_refused_before_anything_runs() {
             .args(["--set", "DB_PASSWORD=a"])
             .output()
             .unwrap();
-        let stderr = text(&out.stderr);
+        let stderr = both(&out);
         assert_ne!(out.status.code(), Some(0), "{command}: {stderr}");
         assert!(
             stderr
@@ -810,7 +811,7 @@ fn after_sigkill_resume_starts_at_the_step_that_was_running() {
         .arg(&guide)
         .output()
         .unwrap();
-    let stderr = text(&out.stderr);
+    let stderr = both(&out);
     assert_eq!(out.status.code(), Some(0), "{stderr}");
     assert!(stderr.contains("step wait_1 was running"), "{stderr}");
     assert!(stderr.contains("may have half-run"), "{stderr}");
@@ -892,7 +893,7 @@ fn full_output_on_a_full_disk_fails_the_step_and_says_why() {
         .arg(disk.0.join("logs"))
         .output()
         .unwrap();
-    let stderr = text(&out.stderr);
+    let stderr = both(&out);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("cannot write the full output"), "{stderr}");
     assert!(stderr.contains("No space left on device"), "{stderr}");

@@ -5,6 +5,7 @@
 //! with its address space capped, so reading without bound fails instead of filling the machine.
 
 mod support;
+use support::docrun::both;
 
 use std::os::unix::process::CommandExt;
 use std::path::Path;
@@ -234,7 +235,7 @@ fn a_folder_that_cannot_be_listed_is_one_failed_entry_and_the_rest_runs() {
     test.args(["test", "docs", "-j", "1"]).env("OUT", &out);
     as_user(&mut test);
     let tested = finished(test);
-    let stderr = text(&tested.stderr);
+    let stderr = both(&tested);
     assert_eq!(tested.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("docs/locked"), "{stderr}");
     assert_eq!(std::fs::read_to_string(&out).unwrap(), "ran\n", "{stderr}");
@@ -359,7 +360,7 @@ fn guides_in_utf16_or_with_a_nul_byte_are_refused_at_their_line_by_every_command
     let mut cmd = docrun(d);
     cmd.args(["test", "docs", "-j", "1"]).env("OUT", &out);
     let tested = finished(cmd);
-    let stderr = text(&tested.stderr);
+    let stderr = both(&tested);
     assert_eq!(tested.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("docs/utf16.md") && stderr.contains("docs/nul.md"));
     assert_eq!(std::fs::read_to_string(&out).unwrap(), "ran\n", "{stderr}");

@@ -9,6 +9,7 @@
 //! taken to `target/tmp/html-report.png` for a person to look at.
 
 mod support;
+use support::docrun::both;
 
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
@@ -253,7 +254,7 @@ fn run_writes_the_same_report_for_one_guide() {
         .arg(&report)
         .output()
         .unwrap();
-    let text = String::from_utf8_lossy(&out.stderr);
+    let text = both(&out);
     assert_eq!(out.status.code(), Some(1), "the leak fails the run: {text}");
     assert!(
         text.contains("leaked   c1/ConfigMap/default/leftover"),

@@ -24,7 +24,8 @@ fn docrun(dir: &Path, args: &[&str]) -> (Output, String) {
         .args(args)
         .output()
         .unwrap();
-    let text = String::from_utf8_lossy(&out.stderr).into_owned();
+    // The reports, with their FLAKY and "failed all" lines, are the results: stdout.
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
     (out, text)
 }
 

@@ -374,12 +374,13 @@ fn ctrl_c_kills_the_step_runs_cleanup_writes_the_report_and_exits_130() {
         .arg("run")
         .arg(fixture("slow.md"))
         .args(["--junit", junit.to_str().unwrap()])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    // Wait until the step has printed, then interrupt.
-    let mut stderr = child.stderr.take().unwrap();
+    // Wait until the step has printed (its output is on stdout, with the report), then
+    // interrupt.
+    let mut stderr = child.stdout.take().unwrap();
     let mut seen = String::new();
     let deadline = Instant::now() + Duration::from_secs(20);
     while !seen.contains("started") && Instant::now() < deadline {

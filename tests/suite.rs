@@ -11,6 +11,7 @@ use serde_json::Value;
 const TREE: &str = "tests/fixtures/tree";
 
 mod support;
+use support::docrun::both;
 
 fn docrun(args: &[&str]) -> Output {
     support::docrun::docrun_in_project()
@@ -108,7 +109,7 @@ fn a_run_gives_junit_exit_1_and_the_same_results_for_any_jobs() {
         let junit = dir.path().join(format!("report-{jobs}.xml"));
         let out = docrun(&["test", TREE, "-j", jobs, "--junit", junit.to_str().unwrap()]);
         assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
-        let stderr = text(&out.stderr);
+        let stderr = both(&out);
         assert!(
             stderr.contains("4 guides run: 3 passed, 1 failed; 5 skipped"),
             "{stderr}"
@@ -181,10 +182,15 @@ fn github_actions_get_error_annotations_at_the_failing_line() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(
-        obeyed(&text(&out.stderr)).commands,
+        obeyed(&both(&out)).commands,
         ["::error file=tests/fixtures/tree/content/beta.md,line=16,title=docrun%3A step break_1 failed::expected line 1 `three` does not match actual line 1 `two`"]
     );
-    assert!(out.stdout.is_empty(), "{}", text(&out.stdout));
+    // The annotation is in the stream of the report it follows: stdout.
+    assert!(
+        text(&out.stdout).contains("::error file="),
+        "{}",
+        text(&out.stdout)
+    );
 }
 
 /// A GitHub Actions log as the runner reads it: the workflow commands it would obey (lines
@@ -256,7 +262,7 @@ fn in_github_actions_step_output_cannot_issue_workflow_commands() {
         "{}",
         support::docrun::printed(&first)
     );
-    let log = obeyed(&text(&first.stderr));
+    let log = obeyed(&both(&first));
     // The one command the runner obeys is docrun's annotation of the failure.
     assert_eq!(
         log.commands.len(),
@@ -311,12 +317,12 @@ fn in_github_actions_step_output_cannot_issue_workflow_commands() {
         "{}",
         support::docrun::printed(&out)
     );
-    let log = obeyed(&text(&out.stderr));
+    let log = obeyed(&both(&out));
     assert!(
         log.commands.is_empty(),
         "{:?}\n{}",
         log.commands,
-        text(&out.stderr)
+        both(&out)
     );
     let inside: Vec<&String> = log.regions.iter().flat_map(|(_, lines)| lines).collect();
     assert!(
@@ -388,7 +394,7 @@ fn a_broken_guide_fails_alone_and_the_rest_of_the_tree_runs() {
         "--junit",
         junit.to_str().unwrap(),
     ]);
-    let stderr = text(&out.stderr);
+    let stderr = both(&out);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("bad.md:4:1"), "{stderr}");
     assert!(stderr.contains("text block is never closed"), "{stderr}");

