@@ -372,7 +372,11 @@ fn the_action_script_runs_docrun_test_with_its_inputs() {
         cmd.env(var.as_str().unwrap(), given(input));
     }
     let out = cmd.output().unwrap();
-    let err = support::docrun::printed(&out);
+    let err = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(out.status.code(), Some(0), "{err}");
     assert!(err.contains("1 guide run: 1 passed, 0 failed"), "{err}");
     assert!(std::fs::read_to_string(&junit)

@@ -264,7 +264,11 @@ fn overlays_new_guides_deletions_and_renames() {
 
     // A run says so too, and runs just the selected guides.
     let out = docrun(d, &["--changed-since", "main", "-j", "1"]);
-    let err = both(&out);
+    let err = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(out.status.code(), Some(0), "{err}");
     assert!(
         err.contains("deleted since main: content/zeta/index.md (nothing to run)"),
