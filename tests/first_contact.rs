@@ -194,3 +194,37 @@ fn a_retried_step_says_each_retry_and_shows_its_output_once() {
     let outputs = events.iter().filter(|e| e["type"] == "output").count();
     assert_eq!(outputs, 1, "{events:#?}");
 }
+
+#[test]
+fn the_shipped_runbooks_pass_test_and_lint_on_a_machine_without_a_cluster() {
+    let out = support::docrun::docrun_in_project()
+        .args(["test", "runbooks", "--fail-if-none"])
+        .output()
+        .unwrap();
+    let all = printed(&out);
+    assert_eq!(out.status.code(), Some(0), "{all}");
+    assert!(all.contains("runbooks/local/configure-trust.md"), "{all}");
+    assert!(all.contains("1 guide run: 1 passed, 0 failed"), "{all}");
+    let listed = support::docrun::docrun_in_project()
+        .args(["test", "runbooks", "--list"])
+        .output()
+        .unwrap();
+    let list = String::from_utf8_lossy(&listed.stdout);
+    // What needs clusters or an Istio release says so.
+    assert!(
+        list.lines()
+            .any(|l| l.contains("plugin-ca-cert.en.md") && l.contains("skip  test: no")),
+        "{list}"
+    );
+    assert!(
+        list.lines()
+            .any(|l| l.contains("multi-primary.en.md")
+                && l.contains("needs variables: CTX_CLUSTER1")),
+        "{list}"
+    );
+    let lint = support::docrun::docrun_in_project()
+        .args(["lint", "runbooks"])
+        .output()
+        .unwrap();
+    assert_eq!(lint.status.code(), Some(0), "{}", printed(&lint));
+}
