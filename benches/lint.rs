@@ -68,7 +68,7 @@ fn bench(c: &mut Criterion) {
         b.iter(|| std::hint::black_box(suite::discover(&paths, &options).unwrap().len()))
     });
     group.bench_function("lint", |b| {
-        b.iter(|| std::hint::black_box(lint::run(&paths, None).findings.len()))
+        b.iter(|| std::hint::black_box(lint::run(&paths, None, &[]).findings.len()))
     });
     group.finish();
 }

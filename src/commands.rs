@@ -573,7 +573,13 @@ fn lint_command(args: &LintArgs, global: &GlobalArgs) -> Result<ExitCode, Error>
         Some(path) => crate::tree::forced_dialect(global.dialect, path)?,
         None => None,
     };
-    let report = lint::run(&args.paths, forced);
+    let off = match args.paths.first() {
+        Some(path) => crate::suite::Settings::find(path)?
+            .map(|(_, settings)| settings.lint.off)
+            .unwrap_or_default(),
+        None => Vec::new(),
+    };
+    let report = lint::run(&args.paths, forced, &off);
     for err in &report.unreadable {
         eprintln!("error: {err}");
     }

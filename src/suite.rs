@@ -54,6 +54,9 @@ pub struct Settings {
     /// default) or `all`.
     #[serde(default)]
     pub select: Select,
+    /// `docrun lint` in the tree: rules turned off (`off: [undefined-var]`).
+    #[serde(default)]
+    pub lint: crate::lint::switch::LintSettings,
     /// Files sourced into each guide's shell session before its first step (a site's helper
     /// functions, such as Sail Operator's `prebuilt-func.sh`), relative to the `docrun.yaml`;
     /// once read, each is a regular file inside the documentation tree, made absolute.
@@ -91,7 +94,7 @@ impl Settings {
                     "here",
                 )
                 .with_help(
-                    "it takes vars, timeout, retry, site-data, dialect, hygiene, select and source",
+                    "it takes vars, timeout, retry, site-data, dialect, hygiene, select, source and lint",
                 )
                 })?
                 .unwrap_or_default();
@@ -113,6 +116,28 @@ impl Settings {
                     }
                 }
             }
+        }
+        if let Some(rule) = settings.lint.unknown_rule() {
+            let at = settings
+                .lint
+                .off
+                .iter()
+                .position(|r| r == rule)
+                .unwrap_or(0);
+            let span = places.value(&[Key::Name("lint"), Key::Name("off"), Key::Index(at)]);
+            return Err(places
+                .error(
+                    span,
+                    ErrorKind::InvalidSettings(format!(
+                        "lint has no rule `{rule}` that can be turned off"
+                    )),
+                    "here",
+                )
+                .with_help(
+                    "`docrun lint --help` lists the rules; parse, overlay and tree cannot be \
+                     turned off",
+                )
+                .into());
         }
         if let Some(name) = settings.dialect.as_deref() {
             if Dialect::from_name(name).is_none() {

@@ -228,3 +228,45 @@ fn the_shipped_runbooks_pass_test_and_lint_on_a_machine_without_a_cluster() {
         .unwrap();
     assert_eq!(lint.status.code(), Some(0), "{}", printed(&lint));
 }
+
+const UNDEFINED: &str = "# Use\n\n```bash\necho \"$FIRST\"\n```\n\n<!-- docrun lint off: undefined-var -->\n\n```bash\necho \"$SECOND\"\n```\n\n<!-- docrun lint on: undefined-var -->\n\n```bash\necho \"$THIRD\"\n```\n";
+
+fn lint(dir: &Path) -> (Option<i32>, String) {
+    let out = docrun(dir).args(["lint", "."]).output().unwrap();
+    (out.status.code(), printed(&out))
+}
+
+#[test]
+fn lint_rules_turn_off_in_a_guide_and_in_docrun_yaml() {
+    let dir = tree(&[("g.md", UNDEFINED)]);
+    let (_, all) = lint(dir.path());
+    assert!(all.contains("$FIRST"), "{all}");
+    assert!(!all.contains("$SECOND"), "off between the comments: {all}");
+    assert!(all.contains("$THIRD"), "on again after: {all}");
+
+    let dir = tree(&[
+        ("g.md", UNDEFINED),
+        ("docrun.yaml", "lint:\n  off: [undefined-var]\n"),
+    ]);
+    let (code, all) = lint(dir.path());
+    assert_eq!(code, Some(0), "{all}");
+    assert!(
+        !all.contains("$FIRST") && all.contains("$THIRD"),
+        "the guide's `on` wins after its line: {all}"
+    );
+
+    let dir = tree(&[
+        ("g.md", UNMARKED),
+        ("docrun.yaml", "lint:\n  off: [undefined-var, parse]\n"),
+    ]);
+    let (code, all) = lint(dir.path());
+    assert_eq!(code, Some(2), "{all}");
+    assert!(
+        all.contains("docrun.yaml:2") && all.contains("`parse`"),
+        "{all}"
+    );
+
+    let dir = tree(&[("g.md", "# A\n\n<!-- docrun lint off: undefined-vars -->\n")]);
+    let (_, all) = lint(dir.path());
+    assert!(all.contains("g.md:3:1: warning[lint-comment]"), "{all}");
+}

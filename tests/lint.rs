@@ -153,8 +153,8 @@ fn warnings_alone_exit_0() {
 }
 
 #[test]
-fn the_chinese_verify_runbook_repeats_an_anchor() {
-    let (code, json) = lint_json(&["runbooks/istio/multicluster/verify.zh.md"]);
+fn the_chinese_verify_page_of_istio_io_repeats_an_anchor() {
+    let (code, json) = lint_json(&["tests/fixtures/lint/istio/verify.zh.md"]);
     assert_eq!(code, 1);
     let errors: Vec<&Value> = findings(&json)
         .iter()

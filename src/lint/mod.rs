@@ -22,6 +22,7 @@
 //! | `bash-syntax` | error (warning for a heredoc without its end) | `bash -n` rejects a step |
 //! | `duplicate-snip-id` | error | two blocks with the same `snip_id=` |
 //! | `duplicate-anchor` | error | two headings with the same explicit `{#anchor}` |
+//! | `lint-comment` | warning | a `docrun lint off:`/`on:` comment names a rule docrun does not have (see [`switch`]) |
 //! | `tree` | warning (error for a folder that cannot be listed) | a `*.md` entry that is not read: a FIFO, socket or device, a symlink out of the tree or to something not a regular file, a file over 16 MiB |
 //!
 //! Besides reading the guides (and their overlays, site data and boilerplates), the only effect
@@ -29,6 +30,7 @@
 //! nothing.
 
 mod bash_syntax;
+pub mod switch;
 
 use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
@@ -161,7 +163,10 @@ impl Report {
 /// Lints every guide under `paths`; see [`crate::tree`] for which files that is. A `*.md`
 /// entry the walk does not read (a FIFO, a link out of the tree, a file over the limit) is a
 /// `tree` warning, a folder that cannot be listed a `tree` error; the rest is linted.
-pub fn run(paths: &[PathBuf], dialect: Option<crate::doc::Detected>) -> Report {
+///
+/// The rules in `off` (the tree's `docrun.yaml`) and those a guide's comments turn off are not
+/// reported (see [`switch`]).
+pub fn run(paths: &[PathBuf], dialect: Option<crate::doc::Detected>, off: &[String]) -> Report {
     let crate::tree::Tree {
         files,
         skipped,
@@ -214,12 +219,15 @@ pub fn run(paths: &[PathBuf], dialect: Option<crate::doc::Detected>) -> Report {
     // Each guide's findings, and the steps of each waiting for bash-syntax with its guide's index.
     let mut per_guide: Vec<Vec<Finding>> = Vec::new();
     let mut pending = Vec::new();
+    // Each linted guide's switches, by the same index as `per_guide`.
+    let mut guide_switches: Vec<switch::Switches> = Vec::new();
     for path in files {
         let source = match Source::load(&path) {
             Ok(source) => source,
             Err(Error::Source(err)) => {
                 report.guides += 1;
                 per_guide.push(vec![parse_finding(&err)]);
+                guide_switches.push(switch::Switches::default());
                 continue;
             }
             Err(err) => {
@@ -237,7 +245,18 @@ pub fn run(paths: &[PathBuf], dialect: Option<crate::doc::Detected>) -> Report {
         let (site, includes) = reader
             .site_and_includes(&path)
             .unwrap_or((None, &no_includes));
-        let (findings, syntax) = lint_guide(source, dialect, site, Some(includes));
+        let (switches, unknown) = switch::Switches::of(source.text(), off);
+        let (mut findings, syntax) = lint_guide(source, dialect, site, Some(includes));
+        findings.extend(unknown.into_iter().map(|(line, rule)| Finding {
+            file: path.clone(),
+            line,
+            column: 1,
+            severity: Severity::Warning,
+            rule: "lint-comment",
+            message: format!("the comment names `{rule}`, which is not a rule that can be turned off; it changes nothing"),
+            hint: "the rules are listed in `docrun lint --help`; parse, overlay and tree cannot be turned off".to_owned(),
+        }));
+        findings.retain(|f| switches.keeps(f));
         // An include's parse error is found again when the include is linted itself.
         per_guide.push(
             findings
@@ -246,11 +265,15 @@ pub fn run(paths: &[PathBuf], dialect: Option<crate::doc::Detected>) -> Report {
                 .collect(),
         );
         pending.extend(syntax.map(|s| (per_guide.len() - 1, s)));
+        guide_switches.push(switches);
     }
     // bash-syntax over the whole tree at once: one bash for many guides.
     let scripts: Vec<&bash_syntax::GuideScripts> = pending.iter().map(|(_, s)| s).collect();
     for (i, finding) in bash_syntax::check(&scripts) {
-        per_guide[pending[i].0].push(finding);
+        let guide = pending[i].0;
+        if guide_switches.get(guide).is_none_or(|s| s.keeps(&finding)) {
+            per_guide[guide].push(finding);
+        }
     }
     for mut findings in per_guide {
         sort_findings(&mut findings);
@@ -1103,7 +1126,7 @@ mod tests {
             };
             std::fs::write(dir.path().join(format!("g{i:02}.md")), text).unwrap();
         }
-        let report = run(&[dir.path().to_path_buf()], None);
+        let report = run(&[dir.path().to_path_buf()], None, &[]);
         let got: Vec<(String, &str, usize)> = report
             .findings
             .iter()
