@@ -79,14 +79,10 @@ impl RunInfo {
     }
 }
 
-/// docrun's version, and the commit it was built from when the build recorded one
-/// (`DOCRUN_COMMIT`): `0.1.0 (commit 1a2b3c4)`.
+/// docrun's version, and the commit it was built from when the build recorded one, as
+/// `docrun --version` says it: `0.1.0 (1a2b3c4 2026-12-06)` (see `build.rs`).
 pub fn version() -> String {
-    let version = env!("CARGO_PKG_VERSION");
-    match option_env!("DOCRUN_COMMIT").filter(|c| !c.is_empty()) {
-        Some(commit) => format!("{version} (commit {commit})"),
-        None => version.to_owned(),
-    }
+    env!("DOCRUN_VERSION").to_owned()
 }
 
 /// `time` in UTC as RFC 3339, to the second: `2026-12-06T05:14:30Z`.
