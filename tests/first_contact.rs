@@ -270,3 +270,41 @@ fn lint_rules_turn_off_in_a_guide_and_in_docrun_yaml() {
     let (_, all) = lint(dir.path());
     assert!(all.contains("g.md:3:1: warning[lint-comment]"), "{all}");
 }
+
+#[test]
+fn without_a_terminal_docrun_test_shows_each_guide_and_step_as_it_goes() {
+    let dir = tree(&[(
+        "docs/long.md",
+        "---\ntest: yes\n---\n# Install\n\n```bash\nsleep 2.5; echo installed\n```\n\n```bash\necho done\n```\n",
+    )]);
+    let out = docrun(dir.path())
+        .args(["test", "docs"])
+        .env("DOCRUN_HEARTBEAT", "1s")
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", printed(&out));
+    // Progress, on stderr, in the order things happened.
+    let start = stderr.find("START docs/long.md: 2 steps").expect(&stderr);
+    let beat = stderr
+        .find("  docs/long.md: intro_1 still running (")
+        .expect(&stderr);
+    let first = stderr.find("  docs/long.md: PASS intro_1 ").expect(&stderr);
+    let second = stderr.find("  docs/long.md: PASS intro_2 ").expect(&stderr);
+    assert!(start < beat && beat < first && first < second, "{stderr}");
+    // Results, on stdout: the guide's report and the summary, and no progress.
+    assert!(stdout.contains("Running docs/long.md: 2 steps"), "{stdout}");
+    assert!(stdout.contains("PASS intro_2  (-)"), "{stdout}");
+    assert!(
+        stdout.contains("1 guide run: 1 passed, 0 failed"),
+        "{stdout}"
+    );
+    assert!(
+        !stdout.contains("START") && !stdout.contains("still running"),
+        "{stdout}"
+    );
+    assert!(!stderr.contains("Running docs/long.md"), "{stderr}");
+}

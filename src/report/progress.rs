@@ -45,6 +45,8 @@ pub struct Progress {
 struct Running {
     step: Option<String>,
     since: Instant,
+    /// When the step was last said to be running (its start, at first).
+    said: Instant,
 }
 
 impl Progress {
@@ -76,7 +78,10 @@ impl Progress {
     /// until dropped.
     pub async fn heartbeat(self, every: Duration) {
         let every = every.max(Duration::from_millis(100));
-        let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+        // Looked at four times a period, so that a step is said to run long about `every`
+        // after it started, or was last said to, whenever that was.
+        let look = every / 4;
+        let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + look, look);
         loop {
             tick.tick().await;
             if let Display::Lines = self.display {
@@ -86,16 +91,17 @@ impl Progress {
         }
     }
 
-    /// A line for each step running for `at_least`, e.g. `  guide.md: install_1 still running
-    /// (2m 0s)`.
+    /// A line for each step not said to be running for `at_least` (since it started, or was
+    /// last said to), e.g. `  guide.md: install_1 still running (2m 0s)`.
     fn long_steps(&self, at_least: Duration) -> String {
-        let running = self.running.lock().unwrap_or_else(|e| e.into_inner());
+        let mut running = self.running.lock().unwrap_or_else(|e| e.into_inner());
         let mut text = String::new();
-        for (guide, r) in running.iter() {
+        for (guide, r) in running.iter_mut() {
             let (Some(step), elapsed) = (&r.step, r.since.elapsed()) else {
                 continue;
             };
-            if elapsed >= at_least {
+            if r.said.elapsed() >= at_least {
+                r.said = Instant::now();
                 text.push_str(&format!(
                     "  {}: {step} still running ({})\n",
                     guide.display(),
@@ -128,6 +134,7 @@ impl Progress {
                     Running {
                         step: step.map(str::to_owned),
                         since: Instant::now(),
+                        said: Instant::now(),
                     },
                 );
             }
@@ -220,6 +227,8 @@ mod tests {
             text.starts_with("  a.md: install_1 still running ("),
             "{text}"
         );
+        // Said once a period, not at every look.
+        assert_eq!(progress.long_steps(Duration::from_secs(3600)), "");
         progress.update(Path::new("a.md"), None);
         assert_eq!(progress.long_steps(Duration::ZERO), "");
     }
