@@ -70,13 +70,14 @@ Examples:
 
 pub const TEST: &str = "\
 Exit codes:
-  0    every guide that ran passed
-  1    a guide failed or cannot be read (the others still run)
+  0    every guide that ran passed (also when none ran: the first line says why)
+  1    a guide failed or cannot be read (the others still run); with --fail-if-none, no guide ran
   2    the command line or docrun.yaml is wrong, or a path does not exist (nothing runs)
   130  interrupted by Ctrl-C (143 by SIGTERM, 129 by SIGHUP)
 
 Examples:
   docrun test runbooks/local
+  docrun test docs/ --all --fail-if-none
   docrun test content/ --list
   docrun test content/ --partition 2/4 --junit junit.xml --report report.html
   docrun test content/ --changed-since origin/main --rerun-failed 1";
