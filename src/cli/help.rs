@@ -78,7 +78,6 @@ Exit codes:
 Examples:
   docrun test runbooks/local
   docrun test docs/ --all --fail-if-none
-  docrun test content/ --list
   docrun test content/ --partition 2/4 --junit junit.xml --report report.html
   docrun test content/ --changed-since origin/main --rerun-failed 1";
 
