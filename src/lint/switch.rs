@@ -6,7 +6,8 @@
 //! <!-- docrun lint on: undefined-var -->             ... and on again from this one
 //! ```
 //!
-//! The comment takes HTML (`<!-- -->`, Markdown and MDX) and AsciiDoc (`// `) form. A rule
+//! The comment takes HTML (`<!-- -->`, Markdown and MDX) and AsciiDoc (`// `) form, and the
+//! words of markdownlint's comments too (`<!-- docrun-lint-disable RULE -->`, `-enable`). A rule
 //! turned off stays reported when the guide cannot be read (`parse`, `overlay`, `tree`):
 //! those are not the guide's style but whether docrun can read it at all.
 
@@ -46,8 +47,8 @@ pub const RULES: &[&str] = &[
 #[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct LintSettings {
-    /// Rules turned off in every guide of the tree.
-    #[serde(default)]
+    /// Rules turned off in every guide of the tree (`disable:` says the same).
+    #[serde(default, alias = "disable")]
     pub off: Vec<String>,
 }
 
@@ -70,7 +71,9 @@ struct Switch {
 }
 
 static SWITCH: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^\s*(?:<!--|//)\s*docrun lint (off|on):\s*([A-Za-z0-9_, -]+?)\s*(?:-->)?\s*$")
+    Regex::new(
+        r"^\s*(?:<!--|//)\s*docrun[- ]lint[- ](off|on|disable|enable):?\s+([A-Za-z0-9_, -]+?)\s*(?:-->)?\s*$",
+    )
         .expect("the switch pattern")
 });
 
@@ -89,7 +92,7 @@ impl Switches {
         let mut unknown = Vec::new();
         for (i, line) in text.lines().enumerate() {
             // Cheap first: most lines hold no switch.
-            if !line.contains("docrun lint") {
+            if !line.contains("docrun lint") && !line.contains("docrun-lint") {
                 continue;
             }
             let Some(caps) = SWITCH.captures(line) else {
@@ -107,7 +110,7 @@ impl Switches {
             }
             switches.push(Switch {
                 line: i + 1,
-                on: &caps[1] == "on",
+                on: matches!(&caps[1], "on" | "enable"),
                 rules,
             });
         }
@@ -164,6 +167,15 @@ mod tests {
         assert!(!s.keeps(&finding("exec-it", 3)));
         assert!(s.keeps(&finding("exec-it", 5)));
         assert!(s.keeps(&finding("placeholder", 3)));
+    }
+
+    #[test]
+    fn markdownlint_words_turn_rules_off_and_on_too() {
+        let text = "<!-- docrun-lint-disable undefined-var -->\na\n<!-- docrun-lint-enable undefined-var -->\nb\n";
+        let (s, unknown) = Switches::of(text, &[]);
+        assert!(unknown.is_empty());
+        assert!(!s.keeps(&finding("undefined-var", 2)));
+        assert!(s.keeps(&finding("undefined-var", 4)));
     }
 
     #[test]
