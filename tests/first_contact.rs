@@ -153,7 +153,7 @@ fn a_retried_step_says_each_retry_and_shows_its_output_once() {
     let retries: Vec<&str> = all.lines().filter(|l| l.starts_with("RETRY ")).collect();
     assert!(retries.len() >= 2, "{all}");
     assert!(
-        retries[0].starts_with("RETRY intro_1  attempt 1 failed (")
+        retries[0].starts_with("RETRY intro_1 attempt 1 (")
             && retries[0].contains(" left): expected line 1"),
         "{all}"
     );

@@ -239,7 +239,7 @@ impl Reporter for Human {
                         .map(|m| format!(": {}", first_line(m)))
                         .unwrap_or_default();
                     let text = format!(
-                        "{} {}  attempt {attempt} failed ({} left){}\n",
+                        "{} {} attempt {attempt} ({} left){}\n",
                         self.paint("RETRY", "33"),
                         visible(id),
                         human(Duration::from_millis(*left_ms)),

@@ -178,7 +178,7 @@ impl Reporter for GuideProgress {
                 left_ms,
                 ..
             } => self.progress.say(&format!(
-                "  {guide}: RETRY {id} attempt {attempt} failed ({} left)\n",
+                "  {guide}: RETRY {id} attempt {attempt} ({} left)\n",
                 human(Duration::from_millis(*left_ms))
             )),
             Event::StepFinished {
