@@ -724,3 +724,45 @@ fn test_with_prereqs_runs_a_shared_prerequisite_once_and_forks_its_state() {
     let xml = std::fs::read_to_string(&junit).unwrap();
     assert!(xml.contains("not run: its prerequisites failed"), "{xml}");
 }
+
+/// `docrun test --with-prereqs --list --format json` run in `dir` on `path`: each guide's
+/// prerequisites, with `prefix` taken off every path.
+fn prerequisites_seen_from(dir: &Path, path: &str, prefix: &str) -> Vec<(String, Vec<String>)> {
+    let out = support::docrun::docrun(dir)
+        .args(["test", path, "--with-prereqs", "--list", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let list: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let strip = |s: &str| s.replace(prefix, "");
+    list["guides"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| {
+            let prerequisites = g["prerequisites"]
+                .as_array()
+                .map(|p| p.iter().map(|s| strip(s.as_str().unwrap())).collect())
+                .unwrap_or_default();
+            (strip(g["path"].as_str().unwrap()), prerequisites)
+        })
+        .collect()
+}
+
+#[test]
+fn prerequisites_are_the_same_whether_the_tree_is_named_from_inside_outside_or_absolutely() {
+    let project = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let docs = "tests/corpus/istio/content/en/docs";
+    let outside = prerequisites_seen_from(project, docs, &format!("{docs}/"));
+    let inside = prerequisites_seen_from(&project.join(docs), ".", "./");
+    let absolute = project.join(docs);
+    let absolute = prerequisites_seen_from(
+        Path::new("/"),
+        absolute.to_str().unwrap(),
+        &format!("{}/", absolute.display()),
+    );
+    let chained = outside.iter().filter(|(_, p)| !p.is_empty()).count();
+    assert!(chained > 20, "{outside:#?}");
+    assert_eq!(inside, outside);
+    assert_eq!(absolute, outside);
+}

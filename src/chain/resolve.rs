@@ -111,8 +111,48 @@ fn is_language(s: &str) -> bool {
         && region.chars().all(|c| c.is_ascii_alphabetic())
 }
 
-/// The `content` folder above a guide and the language folder the guide is under, if any.
+/// The `content` folder above a guide and the language folder the guide is under, if any. A
+/// guide named from inside the content folder (`docrun test .` in `content/en/docs`) has no
+/// `content` among its components: its absolute path is looked at then, and the root given
+/// relative to the current folder (`../..`), so that what it leads to is named as the tree's
+/// walk names it (see [`named_like`]).
 fn content_root(guide: &Path) -> Option<(PathBuf, Option<String>)> {
+    if let Some(found) = content_root_in(guide) {
+        return Some(found);
+    }
+    if guide.is_absolute() {
+        return None;
+    }
+    let cwd = std::env::current_dir().ok()?;
+    let (root, lang) = content_root_in(&normalize(&cwd.join(guide)))?;
+    let below = cwd.strip_prefix(&root).ok()?;
+    let up: PathBuf = below.components().map(|_| Component::ParentDir).collect();
+    Some((up, lang))
+}
+
+/// A path found from a relative guide's links, named as a walk from the current folder names
+/// it: `../../en/docs/x/index.md` from `content/en/docs` is `./x/index.md` when the guide is
+/// `./y/index.md`, `x/index.md` when it is `y/index.md`. A path outside the current folder is
+/// left as it is.
+fn named_like(found: PathBuf, guide: &Path) -> PathBuf {
+    if guide.is_absolute() || !found.starts_with("..") {
+        return found;
+    }
+    let Ok(cwd) = std::env::current_dir() else {
+        return found;
+    };
+    let whole = normalize(&cwd.join(&found));
+    let Ok(inside) = whole.strip_prefix(&cwd) else {
+        return found;
+    };
+    if guide.starts_with(".") {
+        Path::new(".").join(inside)
+    } else {
+        inside.to_path_buf()
+    }
+}
+
+fn content_root_in(guide: &Path) -> Option<(PathBuf, Option<String>)> {
     let mut root = PathBuf::new();
     let mut components = guide.components().peekable();
     while let Some(c) = components.next() {
@@ -150,6 +190,7 @@ pub fn resolve(guide: &Path, target: &str) -> Option<Resolved> {
     let root = crate::boundary::root(guide);
     found
         .or_else(|| beside(guide, &path, own.as_deref()))
+        .map(|p| named_like(p, guide))
         .filter(|p| p.as_path() != guide)
         .filter(|p| crate::boundary::resolve(&root, p, target).is_ok())
         .map(|path| Resolved { path, anchor })
