@@ -72,8 +72,8 @@ pub fn root(path: &Path) -> PathBuf {
 }
 
 fn root_of(start: &Path) -> PathBuf {
-    if let Some(top) = start.ancestors().find(|d| d.join(".git").exists()) {
-        return top.to_path_buf();
+    if let Some(top) = git_top(start) {
+        return top;
     }
     if let Some(marked) = start
         .ancestors()
@@ -87,8 +87,143 @@ fn root_of(start: &Path) -> PathBuf {
     }
 }
 
+/// The answer of `compute` for `key`, computed once per process. The tree a command reads does
+/// not move under it (settings and site files are read before any step runs), and a tree of
+/// thousands of guides asks the same folders the same questions for every guide: each answer
+/// is a stat or a `realpath` of every folder above.
+fn once_per_process<V: Clone>(
+    cache: &std::sync::LazyLock<std::sync::Mutex<std::collections::HashMap<PathBuf, V>>>,
+    key: &Path,
+    compute: impl FnOnce() -> V,
+) -> V {
+    if let Some(v) = cache.lock().ok().and_then(|c| c.get(key).cloned()) {
+        return v;
+    }
+    let v = compute();
+    if let Ok(mut c) = cache.lock() {
+        c.insert(key.to_path_buf(), v.clone());
+    }
+    v
+}
+
+/// The top of the git work tree canonical folder `dir` is in: one look for `.git` per folder of
+/// the tree, however many guides share it.
+fn git_top(dir: &Path) -> Option<PathBuf> {
+    static TOPS: std::sync::LazyLock<
+        std::sync::Mutex<std::collections::HashMap<PathBuf, Option<PathBuf>>>,
+    > = std::sync::LazyLock::new(Default::default);
+    once_per_process(&TOPS, dir, || {
+        if may_exist(&dir.join(".git")) && dir.join(".git").exists() {
+            Some(dir.to_path_buf())
+        } else {
+            dir.parent().and_then(git_top)
+        }
+    })
+}
+
+/// Whether `path` may exist: `false` when its folder's listing (read once per folder and
+/// process) has no such name, or there is no such folder; `true` otherwise (then a stat tells).
+/// Settings and site files are looked for in every folder above every guide: one listing per
+/// folder answers them all.
+pub fn may_exist(path: &Path) -> bool {
+    static LISTINGS: std::sync::LazyLock<
+        std::sync::Mutex<
+            std::collections::HashMap<
+                PathBuf,
+                Option<std::collections::HashSet<std::ffi::OsString>>,
+            >,
+        >,
+    > = std::sync::LazyLock::new(Default::default);
+    let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
+        return true;
+    };
+    let dir = if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    };
+    let Ok(mut listings) = LISTINGS.lock() else {
+        return true;
+    };
+    listings
+        .entry(dir.to_path_buf())
+        .or_insert_with(|| list(dir))
+        .as_ref()
+        .is_none_or(|names| names.contains(name))
+}
+
+/// The names in folder `dir`; empty when there is no such folder, `None` when it cannot be
+/// listed or is too large to keep.
+fn list(dir: &Path) -> Option<std::collections::HashSet<std::ffi::OsString>> {
+    const MAX_NAMES: usize = 100_000;
+    match std::fs::read_dir(dir) {
+        Ok(entries) => {
+            let mut names = std::collections::HashSet::new();
+            for entry in entries.take(MAX_NAMES) {
+                names.insert(entry.ok()?.file_name());
+            }
+            (names.len() < MAX_NAMES).then_some(names)
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Some(Default::default()),
+        Err(_) => None,
+    }
+}
+
+/// The canonical form of folder `dir`: its parent's, then its own name, unless it is a
+/// symbolic link (then the system's `realpath`). One `lstat` per folder of the tree, where
+/// `realpath` reads every folder above it again for each guide.
+fn canonical_folder(dir: &Path) -> std::io::Result<PathBuf> {
+    static FOLDERS: std::sync::LazyLock<
+        std::sync::Mutex<std::collections::HashMap<PathBuf, Option<PathBuf>>>,
+    > = std::sync::LazyLock::new(Default::default);
+    let plain = dir.is_absolute()
+        && dir.components().all(|c| {
+            matches!(
+                c,
+                std::path::Component::RootDir | std::path::Component::Normal(_)
+            )
+        });
+    if !plain {
+        return dir.canonicalize();
+    }
+    once_per_process(&FOLDERS, dir, || {
+        let (Some(parent), Some(name)) = (dir.parent(), dir.file_name()) else {
+            return dir.canonicalize().ok();
+        };
+        let meta = std::fs::symlink_metadata(dir).ok()?;
+        if meta.file_type().is_symlink() {
+            return dir.canonicalize().ok();
+        }
+        Some(canonical_folder(parent).ok()?.join(name))
+    })
+    .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::NotFound, "no such folder"))
+}
+
+/// The canonical form of `path`: its folder's ([`canonical_folder`]) and its name, unless it
+/// is a symbolic link or names `..` (then the system's `realpath`).
+fn canonical_file(path: &Path) -> std::io::Result<PathBuf> {
+    let absolute = std::path::absolute(path)?;
+    match (absolute.parent(), absolute.file_name()) {
+        (Some(parent), Some(name))
+            if !std::fs::symlink_metadata(&absolute)?
+                .file_type()
+                .is_symlink() =>
+        {
+            Ok(canonical_folder(parent)?.join(name))
+        }
+        _ => absolute.canonicalize(),
+    }
+}
+
 /// The canonical folder of `path` (itself when it is a folder).
 fn start_dir(path: &Path) -> PathBuf {
+    static DIRS: std::sync::LazyLock<
+        std::sync::Mutex<std::collections::HashMap<PathBuf, PathBuf>>,
+    > = std::sync::LazyLock::new(Default::default);
+    once_per_process(&DIRS, path, || canonical_dir(path))
+}
+
+fn canonical_dir(path: &Path) -> PathBuf {
     let dir = if path.is_dir() {
         path
     } else {
@@ -99,7 +234,8 @@ fn start_dir(path: &Path) -> PathBuf {
     } else {
         dir
     };
-    dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf())
+    let absolute = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
+    canonical_folder(&absolute).unwrap_or_else(|_| dir.to_path_buf())
 }
 
 /// The folders from `path`'s own up to its root, nearest first: where settings are looked for.
@@ -113,8 +249,17 @@ pub fn folders_up_to_root(path: &Path) -> Vec<PathBuf> {
 }
 
 /// Whether a settings file may be believed: a regular file owned by the user running docrun
-/// (or by root) that no other user can write.
+/// (or by root) that no other user can write. Asked once per file and process.
 pub fn trusted(file: &Path) -> bool {
+    static SEEN: std::sync::LazyLock<std::sync::Mutex<std::collections::HashMap<PathBuf, bool>>> =
+        std::sync::LazyLock::new(Default::default);
+    once_per_process(&SEEN, file, || trusted_now(file))
+}
+
+fn trusted_now(file: &Path) -> bool {
+    if !may_exist(file) {
+        return false;
+    }
     let Ok(meta) = std::fs::metadata(file) else {
         return false;
     };
@@ -124,11 +269,13 @@ pub fn trusted(file: &Path) -> bool {
 
 /// Resolves `name` (as the guide wrote it) at `path` to a regular file inside `root`.
 pub fn resolve(root: &Path, path: &Path, name: &str) -> Result<PathBuf, Refused> {
-    let canonical = path.canonicalize().map_err(|e| Refused::Unreadable {
+    let canonical = canonical_file(path).map_err(|e| Refused::Unreadable {
         name: name.to_owned(),
         reason: e.to_string(),
     })?;
-    let root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
+    let root = std::path::absolute(root)
+        .and_then(|r| canonical_folder(&r))
+        .unwrap_or_else(|_| root.to_path_buf());
     if !canonical.starts_with(&root) {
         return Err(Refused::Outside {
             name: name.to_owned(),

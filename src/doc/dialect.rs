@@ -226,6 +226,13 @@ mod tests {
         let guide = docs.join("g.md");
         let found = from_tree(&guide).unwrap();
         assert_eq!(found.dialect, Dialect::Hugo);
+        // Folders are looked at once per process (the tree does not move under a command):
+        // the same tree with a site file nearer the guide is another tree.
+        let dir = tempfile::tempdir().unwrap();
+        let docs = dir.path().join("docs/sub");
+        std::fs::create_dir_all(&docs).unwrap();
+        std::fs::write(dir.path().join("hugo.toml"), "").unwrap();
+        let guide = docs.join("g.md");
         std::fs::write(dir.path().join("docs/mkdocs.yml"), "site_name: x\n").unwrap();
         let found = from_tree(&guide).unwrap();
         assert_eq!(found.dialect, Dialect::Mkdocs);
