@@ -380,12 +380,12 @@ fn ctrl_c_kills_the_step_runs_cleanup_writes_the_report_and_exits_130() {
         .unwrap();
     // Wait until the step has printed (its output is on stdout, with the report), then
     // interrupt.
-    let mut stderr = child.stdout.take().unwrap();
+    let mut stdout = child.stdout.take().unwrap();
     let mut seen = String::new();
     let deadline = Instant::now() + Duration::from_secs(20);
     while !seen.contains("started") && Instant::now() < deadline {
         let mut buf = [0u8; 256];
-        let n = std::io::Read::read(&mut stderr, &mut buf).unwrap();
+        let n = std::io::Read::read(&mut stdout, &mut buf).unwrap();
         if n == 0 {
             break;
         }
