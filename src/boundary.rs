@@ -12,8 +12,14 @@
 //! markers) are looked for up to the root, not above, and only in files that are
 //! [`trusted`]: owned by the user (or root) and writable by no one else.
 
+use std::collections::{HashMap, HashSet};
+use std::ffi::OsString;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
+use std::sync::{LazyLock, Mutex};
+
+/// An answer per path, kept for the life of the process (see [`once_per_process`]).
+type PathCache<V> = LazyLock<Mutex<HashMap<PathBuf, V>>>;
 
 /// The largest file a guide may have docrun read for it (an include, a `file=` block, a
 /// manifest): far above any real page, far below what would hurt.
@@ -55,20 +61,10 @@ pub enum Refused {
 /// `mkdocs.yml`, Hugo's config, site data), else the current folder when the guide is under
 /// it (`docrun plan docs/x.md` in a folder of guides), else the guide's own folder. Canonical.
 pub fn root(path: &Path) -> PathBuf {
-    // Asked for every guide built and every link followed: the answer of a folder is kept
-    // for the life of the process (the tree and the current folder do not move under a run).
-    static ROOTS: std::sync::LazyLock<
-        std::sync::Mutex<std::collections::HashMap<PathBuf, PathBuf>>,
-    > = std::sync::LazyLock::new(Default::default);
+    // Asked for every guide built and every link followed: once per folder.
+    static ROOTS: PathCache<PathBuf> = LazyLock::new(Default::default);
     let start = start_dir(path);
-    if let Some(root) = ROOTS.lock().ok().and_then(|r| r.get(&start).cloned()) {
-        return root;
-    }
-    let root = root_of(&start);
-    if let Ok(mut roots) = ROOTS.lock() {
-        roots.insert(start, root.clone());
-    }
-    root
+    once_per_process(&ROOTS, &start, || root_of(&start))
 }
 
 fn root_of(start: &Path) -> PathBuf {
@@ -91,11 +87,7 @@ fn root_of(start: &Path) -> PathBuf {
 /// not move under it (settings and site files are read before any step runs), and a tree of
 /// thousands of guides asks the same folders the same questions for every guide: each answer
 /// is a stat or a `realpath` of every folder above.
-fn once_per_process<V: Clone>(
-    cache: &std::sync::LazyLock<std::sync::Mutex<std::collections::HashMap<PathBuf, V>>>,
-    key: &Path,
-    compute: impl FnOnce() -> V,
-) -> V {
+fn once_per_process<V: Clone>(cache: &PathCache<V>, key: &Path, compute: impl FnOnce() -> V) -> V {
     if let Some(v) = cache.lock().ok().and_then(|c| c.get(key).cloned()) {
         return v;
     }
@@ -109,9 +101,7 @@ fn once_per_process<V: Clone>(
 /// The top of the git work tree canonical folder `dir` is in: one look for `.git` per folder of
 /// the tree, however many guides share it.
 fn git_top(dir: &Path) -> Option<PathBuf> {
-    static TOPS: std::sync::LazyLock<
-        std::sync::Mutex<std::collections::HashMap<PathBuf, Option<PathBuf>>>,
-    > = std::sync::LazyLock::new(Default::default);
+    static TOPS: PathCache<Option<PathBuf>> = LazyLock::new(Default::default);
     once_per_process(&TOPS, dir, || {
         if may_exist(&dir.join(".git")) && dir.join(".git").exists() {
             Some(dir.to_path_buf())
@@ -126,14 +116,7 @@ fn git_top(dir: &Path) -> Option<PathBuf> {
 /// Settings and site files are looked for in every folder above every guide: one listing per
 /// folder answers them all.
 pub fn may_exist(path: &Path) -> bool {
-    static LISTINGS: std::sync::LazyLock<
-        std::sync::Mutex<
-            std::collections::HashMap<
-                PathBuf,
-                Option<std::collections::HashSet<std::ffi::OsString>>,
-            >,
-        >,
-    > = std::sync::LazyLock::new(Default::default);
+    static LISTINGS: PathCache<Option<HashSet<OsString>>> = LazyLock::new(Default::default);
     let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
         return true;
     };
@@ -154,11 +137,11 @@ pub fn may_exist(path: &Path) -> bool {
 
 /// The names in folder `dir`; empty when there is no such folder, `None` when it cannot be
 /// listed or is too large to keep.
-fn list(dir: &Path) -> Option<std::collections::HashSet<std::ffi::OsString>> {
+fn list(dir: &Path) -> Option<HashSet<OsString>> {
     const MAX_NAMES: usize = 100_000;
     match std::fs::read_dir(dir) {
         Ok(entries) => {
-            let mut names = std::collections::HashSet::new();
+            let mut names = HashSet::new();
             for entry in entries.take(MAX_NAMES) {
                 names.insert(entry.ok()?.file_name());
             }
@@ -173,9 +156,7 @@ fn list(dir: &Path) -> Option<std::collections::HashSet<std::ffi::OsString>> {
 /// symbolic link (then the system's `realpath`). One `lstat` per folder of the tree, where
 /// `realpath` reads every folder above it again for each guide.
 fn canonical_folder(dir: &Path) -> std::io::Result<PathBuf> {
-    static FOLDERS: std::sync::LazyLock<
-        std::sync::Mutex<std::collections::HashMap<PathBuf, Option<PathBuf>>>,
-    > = std::sync::LazyLock::new(Default::default);
+    static FOLDERS: PathCache<Option<PathBuf>> = LazyLock::new(Default::default);
     let plain = dir.is_absolute()
         && dir.components().all(|c| {
             matches!(
@@ -217,9 +198,7 @@ fn canonical_file(path: &Path) -> std::io::Result<PathBuf> {
 
 /// The canonical folder of `path` (itself when it is a folder).
 fn start_dir(path: &Path) -> PathBuf {
-    static DIRS: std::sync::LazyLock<
-        std::sync::Mutex<std::collections::HashMap<PathBuf, PathBuf>>,
-    > = std::sync::LazyLock::new(Default::default);
+    static DIRS: PathCache<PathBuf> = LazyLock::new(Default::default);
     once_per_process(&DIRS, path, || canonical_dir(path))
 }
 
@@ -251,8 +230,7 @@ pub fn folders_up_to_root(path: &Path) -> Vec<PathBuf> {
 /// Whether a settings file may be believed: a regular file owned by the user running docrun
 /// (or by root) that no other user can write. Asked once per file and process.
 pub fn trusted(file: &Path) -> bool {
-    static SEEN: std::sync::LazyLock<std::sync::Mutex<std::collections::HashMap<PathBuf, bool>>> =
-        std::sync::LazyLock::new(Default::default);
+    static SEEN: PathCache<bool> = LazyLock::new(Default::default);
     once_per_process(&SEEN, file, || trusted_now(file))
 }
 

@@ -269,7 +269,7 @@ fn in_github_actions_step_output_cannot_issue_workflow_commands() {
         1,
         "{:?}\n{}",
         log.commands,
-        text(&first.stderr)
+        both(&first)
     );
     assert!(
         log.commands[0]
@@ -293,7 +293,7 @@ fn in_github_actions_step_output_cannot_issue_workflow_commands() {
     }
     // Tokens are long, random and new each time.
     let tokens = |out: &Output| -> Vec<String> {
-        obeyed(&text(&out.stderr))
+        obeyed(&both(out))
             .regions
             .into_iter()
             .map(|(t, _)| t)

@@ -217,17 +217,15 @@ pub fn run(paths: &[PathBuf], dialect: Option<crate::doc::Detected>, off: &[Stri
     let no_includes = runbook::Includes::default();
     let mut seen = HashSet::new();
     // Each guide's findings, and the steps of each waiting for bash-syntax with its guide's index.
-    let mut per_guide: Vec<Vec<Finding>> = Vec::new();
+    // With the switches of the guide, for the bash-syntax findings that come at the end.
+    let mut per_guide: Vec<(Vec<Finding>, switch::Switches)> = Vec::new();
     let mut pending = Vec::new();
-    // Each linted guide's switches, by the same index as `per_guide`.
-    let mut guide_switches: Vec<switch::Switches> = Vec::new();
     for path in files {
         let source = match Source::load(&path) {
             Ok(source) => source,
             Err(Error::Source(err)) => {
                 report.guides += 1;
-                per_guide.push(vec![parse_finding(&err)]);
-                guide_switches.push(switch::Switches::default());
+                per_guide.push((vec![parse_finding(&err)], switch::Switches::default()));
                 continue;
             }
             Err(err) => {
@@ -258,24 +256,23 @@ pub fn run(paths: &[PathBuf], dialect: Option<crate::doc::Detected>, off: &[Stri
         }));
         findings.retain(|f| switches.keeps(f));
         // An include's parse error is found again when the include is linted itself.
-        per_guide.push(
-            findings
-                .into_iter()
-                .filter(|f| seen.insert(f.clone()))
-                .collect(),
-        );
+        let findings = findings
+            .into_iter()
+            .filter(|f| seen.insert(f.clone()))
+            .collect();
+        per_guide.push((findings, switches));
         pending.extend(syntax.map(|s| (per_guide.len() - 1, s)));
-        guide_switches.push(switches);
     }
     // bash-syntax over the whole tree at once: one bash for many guides.
     let scripts: Vec<&bash_syntax::GuideScripts> = pending.iter().map(|(_, s)| s).collect();
     for (i, finding) in bash_syntax::check(&scripts) {
         let guide = pending[i].0;
-        if guide_switches.get(guide).is_none_or(|s| s.keeps(&finding)) {
-            per_guide[guide].push(finding);
+        let (findings, switches) = &mut per_guide[guide];
+        if switches.keeps(&finding) {
+            findings.push(finding);
         }
     }
-    for mut findings in per_guide {
+    for (mut findings, _) in per_guide {
         sort_findings(&mut findings);
         report.findings.extend(findings);
     }

@@ -17,16 +17,12 @@ pub mod progress;
 
 /// Writes to stderr above a progress line (which is redrawn after), or plainly without one.
 pub fn write_stderr(bar: Option<&indicatif::ProgressBar>, text: &str) {
-    write_to(bar, false, text)
+    write_results(bar, false, text)
 }
 
 /// Writes a run's results (its report of steps, its summary): to stdout, or to stderr when
 /// stdout holds something else (`--json`). Above the progress line, if there is one.
 pub fn write_results(bar: Option<&indicatif::ProgressBar>, to_stdout: bool, text: &str) {
-    write_to(bar, to_stdout, text)
-}
-
-fn write_to(bar: Option<&indicatif::ProgressBar>, to_stdout: bool, text: &str) {
     use std::io::Write;
     let write = || {
         // A closed stream (`| head`) loses the text, not the run.
