@@ -123,7 +123,7 @@ fn content_root(guide: &Path) -> Option<(PathBuf, Option<String>)> {
     if guide.is_absolute() {
         return None;
     }
-    let cwd = std::env::current_dir().ok()?;
+    let cwd = current_dir()?;
     let (root, lang) = content_root_in(&normalize(&cwd.join(guide)))?;
     let below = cwd.strip_prefix(&root).ok()?;
     let up: PathBuf = below.components().map(|_| Component::ParentDir).collect();
@@ -138,11 +138,11 @@ fn named_like(found: PathBuf, guide: &Path) -> PathBuf {
     if guide.is_absolute() || !found.starts_with("..") {
         return found;
     }
-    let Ok(cwd) = std::env::current_dir() else {
+    let Some(cwd) = current_dir() else {
         return found;
     };
     let whole = normalize(&cwd.join(&found));
-    let Ok(inside) = whole.strip_prefix(&cwd) else {
+    let Ok(inside) = whole.strip_prefix(cwd) else {
         return found;
     };
     if guide.starts_with(".") {
@@ -150,6 +150,13 @@ fn named_like(found: PathBuf, guide: &Path) -> PathBuf {
     } else {
         inside.to_path_buf()
     }
+}
+
+/// The current folder, asked once: it does not change while docrun reads guides.
+fn current_dir() -> Option<&'static Path> {
+    static CWD: std::sync::LazyLock<Option<PathBuf>> =
+        std::sync::LazyLock::new(|| std::env::current_dir().ok());
+    CWD.as_deref()
 }
 
 fn content_root_in(guide: &Path) -> Option<(PathBuf, Option<String>)> {

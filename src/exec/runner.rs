@@ -708,8 +708,11 @@ async fn run_step(
         // A cleanup step is spared the first stop signal of the run: it runs to its end (and
         // says so); a second signal aborts it.
         let mut spared = !step.cleanup || super::stop::requested().is_some();
-        let mut quiet = Sink::new(Masker::new(&plan.secrets), &mut []);
-        let live: &mut Sink<'_> = if held { &mut quiet } else { reporters };
+        let mut quiet = held.then(|| Sink::new(Masker::new(&plan.secrets), &mut []));
+        let live: &mut Sink<'_> = match quiet.as_mut() {
+            Some(quiet) => quiet,
+            None => reporters,
+        };
         let result = {
             let mut on_output = |bytes: &[u8]| sink.push(bytes, live);
             let run = session.run(&script, timeout, &mut on_output);
