@@ -37,8 +37,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::exec::matching::{normalize, uses_wildcards, MatchMode};
 use crate::exec::runner::FailedStep;
+use crate::matching::{normalize, uses_wildcards, MatchMode};
 use crate::plan::{Plan, PlanStep};
 use crate::runbook::StepKind;
 
@@ -278,7 +278,7 @@ fn bless_file<'a>(
 ) -> Result<Vec<(&'a PlanStep, StepResult)>, String> {
     let name = file.display().to_string();
     let path = crate::boundary::resolve(root, file, &name).map_err(|e| e.to_string())?;
-    let bytes = crate::source::read_bounded(&path).map_err(|e| e.to_string())?;
+    let bytes = crate::file::read_bounded(&path).map_err(|e| e.to_string())?;
     let text = String::from_utf8(bytes).map_err(|_| format!("{name} is not UTF-8 text"))?;
     candidates.sort_by_key(|c| c.span.0);
     let mut results: Vec<(&'a PlanStep, StepResult)> = Vec::new();

@@ -18,12 +18,10 @@ use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::{LazyLock, Mutex};
 
+use crate::file::MAX_FILE;
+
 /// An answer per path, kept for the life of the process (see [`once_per_process`]).
 type PathCache<V> = LazyLock<Mutex<HashMap<PathBuf, V>>>;
-
-/// The largest file a guide may have docrun read for it (an include, a `file=` block, a
-/// manifest): far above any real page, far below what would hurt.
-pub const MAX_FILE: u64 = 16 * 1024 * 1024;
 
 /// Files that mark a documentation site's top folder when the tree is not a git work tree.
 const MARKERS: &[&str] = &[
@@ -281,17 +279,17 @@ pub fn resolve(root: &Path, path: &Path, name: &str) -> Result<PathBuf, Refused>
 
 /// Reads the file `name` names at `path`, if it is a regular file inside `root`, as bytes,
 /// never more than [`MAX_FILE`] of them (as every file docrun reads:
-/// [`crate::source::read_bounded`]).
+/// [`crate::file::read_bounded`]).
 pub fn read(root: &Path, path: &Path, name: &str) -> Result<Vec<u8>, Refused> {
     let file = resolve(root, path, name)?;
-    crate::source::read_bounded(&file).map_err(|e| unreadable(name, &e))
+    crate::file::read_bounded(&file).map_err(|e| unreadable(name, &e))
 }
 
-/// [`read`] as text, read as every text file is ([`crate::source::Source::load`]): UTF-8,
+/// [`read`] as text, read as every text file is ([`crate::file::load`]): UTF-8,
 /// without a NUL byte (UTF-16 and NUL bytes are refused, naming where).
 pub fn read_text(root: &Path, path: &Path, name: &str) -> Result<String, Refused> {
     let file = resolve(root, path, name)?;
-    crate::source::Source::load(&file)
+    crate::file::load(&file)
         .map(|source| source.text().to_owned())
         .map_err(|e| unreadable(name, &e))
 }

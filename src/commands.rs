@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use std::path::Path;
 
-use crate::check::Checker;
+use crate::checker::Checker;
 use crate::cli::{
     CheckArgs, Cli, Command, Format, GlobalArgs, LintArgs, ListArgs, PlanArgs, RunArgs, SnipsArgs,
     TestArgs, VarArgs, VarsArgs,
@@ -367,7 +367,7 @@ fn run_command(args: &RunArgs, global: &GlobalArgs) -> Result<ExitCode, Error> {
             .filter(|v| plan.missing.contains(&v.name))
             .collect();
         let contexts = || {
-            crate::check::Checker::from_env()
+            crate::checker::Checker::from_env()
                 .map(|c| c.contexts())
                 .unwrap_or_default()
         };
@@ -494,7 +494,7 @@ async fn preflight_before_run(plan: &Plan, quiet: bool) -> Result<(), Error> {
             "{e}\nhint: the guide's prerequisites need the kubeconfig of its contexts; point KUBECONFIG at it, or give --no-preflight"
         ))
     })?;
-    let timeout = crate::check::DEFAULT_CALL_TIMEOUT;
+    let timeout = crate::checker::DEFAULT_CALL_TIMEOUT;
     preflight::run(&checker.with_timeout(timeout), &mut groups, timeout).await;
     let summary = Summary::of(&groups);
     if !quiet || summary.failed > 0 {
@@ -893,7 +893,7 @@ fn hygiene_for<'a>(
     {
         return Ok(None);
     }
-    match crate::check::Checker::from_env() {
+    match crate::checker::Checker::from_env() {
         Ok(checker) => Ok(Some(std::sync::Arc::new(Hygiene::new(config, checker)))),
         Err(e) if config.mode == Mode::Fail => Err(Error::Usage(format!(
             "hygiene: {e}\nhint: --hygiene fail needs to read the clusters the guides use, before \

@@ -25,7 +25,8 @@ pub enum ErrorKind {
     Utf16 { encoding: &'static str, bom: bool },
     #[error("the file has a NUL byte")]
     NulByte,
-    /// A file a guide names that docrun does not read (see `crate::boundary`).
+    /// A file a guide names that docrun does not read: outside the documentation tree, or not a
+    /// regular file of bounded size.
     #[error("{0}")]
     NotInTree(String),
 
@@ -298,5 +299,12 @@ impl fmt::Display for MissingVarsDisplay<'_> {
             f,
             "hint: give each with --set NAME=VALUE, a --values FILE.yaml, or the environment"
         )
+    }
+}
+
+impl Source {
+    /// An error pointing at `span`, shown with the source line and a caret.
+    pub fn error(&self, span: Span, kind: ErrorKind, label: &'static str) -> SourceError {
+        SourceError::new(self, span, kind, label)
     }
 }

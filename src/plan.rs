@@ -13,7 +13,7 @@ use serde::Serialize;
 
 use crate::check::CheckSpec;
 use crate::error::{Error, ErrorKind, MissingVar};
-use crate::exec::matching::MatchMode;
+use crate::matching::MatchMode;
 use crate::runbook::checkrefs;
 use crate::runbook::effects::is_read_only;
 use crate::runbook::subst::{self, Found};
@@ -89,7 +89,7 @@ impl Inputs {
 }
 
 pub fn read_values(path: &Path) -> Result<BTreeMap<String, String>, Error> {
-    values_of(&Places::of_file(Source::load(path)?))
+    values_of(&Places::of_file(crate::file::load(path)?))
 }
 
 /// Reads the text of a values file (`path` names it in errors): a YAML mapping of variable

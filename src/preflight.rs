@@ -19,7 +19,8 @@ use std::time::Duration;
 use futures::future::join_all;
 use serde::Serialize;
 
-use crate::check::{CheckResult, CheckSpec, CheckStatus, Checker};
+use crate::check::{CheckResult, CheckSpec, CheckStatus};
+use crate::checker::Checker;
 use crate::plan::{Plan, RunsAs};
 
 /// What a group of checks verifies.

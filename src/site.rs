@@ -334,9 +334,9 @@ fn read_yaml(path: &Path) -> Result<serde_yaml::Value, Error> {
 }
 
 /// A site data file's text, read as every text file docrun reads (a regular file of bounded
-/// size, UTF-8 without NUL bytes: [`crate::source::Source::load`]).
+/// size, UTF-8 without NUL bytes: [`crate::file::load`]).
 fn read_text(path: &Path) -> Result<String, Error> {
-    Ok(crate::source::Source::load(path)?.text().to_owned())
+    Ok(crate::file::load(path)?.text().to_owned())
 }
 
 /// Refuses YAML whose aliases would expand past the budget (see [`crate::yaml::within_budget`]).

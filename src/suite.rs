@@ -24,7 +24,6 @@ use crate::plan::{self, Inputs, Plan, Selection};
 use crate::report::events::{Collect, Event, Masked, Masker, Reporter, RunStatus, StepStatus};
 use crate::report::human::{Human, HumanOptions};
 use crate::runbook::StepKind;
-use crate::source::Source;
 use crate::yaml::{Key, Places};
 
 /// A doc tree's `docrun.yaml`.
@@ -80,7 +79,7 @@ impl Settings {
         else {
             return Ok(None);
         };
-        let places = Places::of_file(Source::load(&file)?);
+        let places = Places::of_file(crate::file::load(&file)?);
         places.within_budget(ErrorKind::InvalidSettings)?;
         let mut settings: Settings =
             serde_yaml::from_str::<Option<Settings>>(places.source().text())

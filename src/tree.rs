@@ -12,10 +12,10 @@ use std::fmt;
 use std::os::unix::fs::FileTypeExt;
 use std::path::{Path, PathBuf};
 
-use crate::boundary::MAX_FILE;
 use crate::doc::dialect::{self, Reason};
 use crate::doc::{Detected, Dialect};
 use crate::error::Error;
+use crate::file::MAX_FILE;
 
 /// What a walk over some paths found.
 #[derive(Debug, Default)]
@@ -94,7 +94,7 @@ pub fn guides(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<Error>) {
 }
 
 /// Walks `paths`: a file is taken as it is (reading it checks it, see
-/// [`crate::source::Source::load`]); a folder is walked for `*.md` entries (and AsciiDoc's
+/// [`crate::file::load`]); a folder is walked for `*.md` entries (and AsciiDoc's
 /// `*.adoc`, `*.asciidoc`) in sorted order,
 /// skipping hidden entries and `target` folders, never following a symlink to a folder (so a
 /// link cycle cannot loop), and taking only what the module documentation says.

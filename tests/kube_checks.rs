@@ -7,7 +7,8 @@ mod support;
 use std::fmt::Debug;
 use std::time::{Duration, Instant};
 
-use docrun::check::{CheckResult, CheckSpec, CheckStatus, Checker};
+use docrun::check::{CheckResult, CheckSpec, CheckStatus};
+use docrun::checker::Checker;
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, StatefulSet};
 use k8s_openapi::api::core::v1::{ConfigMap, Namespace, Pod};
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;

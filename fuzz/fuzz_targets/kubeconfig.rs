@@ -5,13 +5,13 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    if let Ok(text) = docrun::check::kubeconfig::check_bytes(data) {
-        let _ = docrun::check::kubeconfig::check_yaml(&text);
+    if let Ok(text) = docrun::checker::kubeconfig::check_bytes(data) {
+        let _ = docrun::checker::kubeconfig::check_yaml(&text);
     }
     let dir = std::env::temp_dir().join(format!("docrun-fuzz-kubeconfig-{}", std::process::id()));
     let _ = std::fs::create_dir_all(&dir);
     let path = dir.join("config");
     if std::fs::write(&path, data).is_ok() {
-        let _ = docrun::check::kubeconfig::load_file(&path);
+        let _ = docrun::checker::kubeconfig::load_file(&path);
     }
 });

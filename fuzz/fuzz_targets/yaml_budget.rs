@@ -13,7 +13,7 @@ fuzz_target!(|data: &[u8]| {
     let within = docrun::yaml::within_budget(&text).is_ok();
     let values = docrun::plan::parse_values(&text, Path::new("values.yaml"));
     let overlay = docrun::runbook::overlay::parse(&text, Path::new("g.docrun.yaml"));
-    let kubeconfig = docrun::check::kubeconfig::check_yaml(&text);
+    let kubeconfig = docrun::checker::kubeconfig::check_yaml(&text);
     if !within {
         assert!(values.is_err() && overlay.is_err() && kubeconfig.is_err());
     }

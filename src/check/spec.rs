@@ -195,9 +195,69 @@ impl CheckSpec {
     }
 }
 
+/// A check on one line, fields in their declared order:
+/// `kube.secret context=c1 namespace=istio-system name=cacerts keys=[ca-cert.pem, ca-key.pem]`.
+impl std::fmt::Display for CheckSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.one_line())
+    }
+}
+
+impl CheckSpec {
+    fn one_line(&self) -> String {
+        let check = self;
+        let mut out = check.name().to_owned();
+        let Ok(serde_yaml::Value::Mapping(fields)) = serde_yaml::to_value(check) else {
+            return out;
+        };
+        for (key, value) in fields {
+            let key = key.as_str().unwrap_or_default();
+            let value = match value {
+                serde_yaml::Value::Null => continue,
+                serde_yaml::Value::Sequence(items) => {
+                    let items: Vec<String> = items.iter().map(scalar).collect();
+                    format!("[{}]", items.join(", "))
+                }
+                other => scalar(&other),
+            };
+            if key != "check" {
+                let _ = std::fmt::Write::write_fmt(&mut out, format_args!(" {key}={value}"));
+            }
+        }
+        out
+    }
+}
+
+fn scalar(value: &serde_yaml::Value) -> String {
+    match value {
+        serde_yaml::Value::String(s) => s.clone(),
+        serde_yaml::Value::Number(n) => n.to_string(),
+        serde_yaml::Value::Bool(b) => b.to_string(),
+        other => serde_yaml::to_string(other)
+            .unwrap_or_default()
+            .trim()
+            .to_owned(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_check_reads_on_one_line_in_field_order() {
+        let c: CheckSpec = serde_yaml::from_str(
+            "{check: kube.pods-ready, context: c1, namespace: sample, selector: app=x, count: 2}",
+        )
+        .unwrap();
+        assert_eq!(
+            c.to_string(),
+            "kube.pods-ready context=c1 namespace=sample selector=app=x count=2"
+        );
+        let c: CheckSpec =
+            serde_yaml::from_str("{check: trust.common-root, contexts: [c1, c2]}").unwrap();
+        assert_eq!(c.to_string(), "trust.common-root contexts=[c1, c2]");
+    }
 
     /// Every check with every field, as overlays write them.
     const ALL: &str = r#"

@@ -1023,7 +1023,7 @@ fn untagged_syntax(body: &[BodyLine]) -> String {
         .iter()
         .find(|l| !l.text.trim().is_empty())
         .is_some_and(|l| l.text.starts_with("$ "));
-    if prompt || crate::runbook::reading::first_line_is_command(body) {
+    if prompt || super::bash::first_line_is_command(body) {
         "shell".to_owned()
     } else {
         String::new()

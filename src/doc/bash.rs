@@ -481,6 +481,41 @@ pub fn heredoc_at(text: &str, mut i: usize) -> (Option<Heredoc>, usize) {
     (heredoc, i)
 }
 
+/// Commands and builtins that start most lines of the field's guides: a block that starts with
+/// one is commands, whatever the prose before it says.
+const COMMON_COMMANDS: &[&str] = &[
+    "kubectl", "helm", "curl", "wget", "export", "cd", "echo", "cat", "ls", "mkdir", "rm", "cp",
+    "mv", "git", "docker", "kind", "k3d", "minikube", "gcloud", "aws", "az", "eksctl", "openssl",
+    "linkerd", "istioctl", "cmctl", "step", "watch", "source", "sudo", "for", "while", "if",
+    "printf", "grep", "jq", "yq", "go", "make", "brew", "apt-get", "apt", "tar", "chmod", "set",
+    "unset", "read", "sleep", "until",
+];
+
+/// Whether the block's first line reads as a command: an assignment, or a common command.
+pub fn first_line_is_command(body: &[BodyLine]) -> bool {
+    let Some(first) = body
+        .iter()
+        .map(|l| l.text.trim())
+        .find(|t| !t.is_empty() && !t.starts_with('#'))
+    else {
+        return false;
+    };
+    let word = first.split_whitespace().next().unwrap_or("");
+    let assignment = word
+        .split_once('=')
+        .is_some_and(|(name, _)| is_var_name(name));
+    assignment || COMMON_COMMANDS.contains(&word)
+}
+
+/// Whether `name` is a shell variable name.
+pub fn is_var_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -43,7 +43,7 @@ impl Doc {
 
     /// Reads and parses a guide from disk, in `dialect` when one is given.
     pub fn load_as(path: &Path, dialect: Option<Detected>) -> Result<Doc, Error> {
-        let source = Source::load(path)?;
+        let source = crate::file::load(path)?;
         let detected = dialect::from_extension(path, dialect.as_ref())
             .or(dialect)
             .or_else(|| dialect::from_tree(path))

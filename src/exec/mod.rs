@@ -4,7 +4,6 @@
 pub mod capture;
 pub mod guard;
 pub mod host;
-pub mod matching;
 pub mod procs;
 pub mod resume;
 pub mod runner;

@@ -11,12 +11,13 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use super::capture::{Capture, ScriptLines};
-use super::matching::{compare, MatchMode};
 use super::resume::{changes, fingerprint, guide_state, resumable, Checkpoint, ResumeStore};
 use super::shell::{CommandResult, SessionConfig, SessionState, ShellError, ShellSession};
 use super::stop::{self, Stop, StopSignals};
-use crate::check::{CheckStatus, Checker};
+use crate::check::CheckStatus;
+use crate::checker::Checker;
 use crate::error::Error;
+use crate::matching::{compare, MatchMode};
 use crate::plan::{Plan, PlanStep, RunsAs};
 use crate::report::events::{Event, Masker, Reporter, RunStatus, Sink, StepStatus};
 use crate::runbook::StepKind;
@@ -881,10 +882,7 @@ async fn run_step(
 
 /// How a step that runs as native checks is shown: one line per check.
 fn native_commands(step: &PlanStep) -> Vec<String> {
-    step.native
-        .iter()
-        .map(|c| format!("native {}", crate::report::check::spec(c)))
-        .collect()
+    step.native.iter().map(|c| format!("native {c}")).collect()
 }
 
 /// Runs a step as its native checks: watches instead of the guide's polling commands, and reads
@@ -909,7 +907,7 @@ async fn run_native(
                     for r in &results {
                         output.push_str(&format!(
                             "{} {} {} {}: {}\n",
-                            crate::report::check::status_word(r.status),
+                            r.status.word(),
                             r.check,
                             r.context.as_deref().unwrap_or("-"),
                             r.target,

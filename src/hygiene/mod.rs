@@ -29,7 +29,7 @@ use serde::Deserialize;
 pub use compare::{compare, Comparison};
 pub use snapshot::{Exclusions, ObjectRef, Snapshot};
 
-use crate::check::Checker;
+use crate::checker::Checker;
 use crate::error::Error;
 use crate::exec::runner::RunSummary;
 use crate::plan::Plan;

@@ -206,9 +206,9 @@ async fn bounded<T>(
         }
         Ok(Err(e)) => Err(CallFailure::Broken(SnapshotError(format!(
             "context {context}: {what}: {}",
-            match crate::check::too_large(&e) {
+            match crate::checker::too_large(&e) {
                 Some(too_large) => too_large.to_string(),
-                None => crate::check::error_chain(&e),
+                None => crate::checker::error_chain(&e),
             }
         )))),
         Err(_) => Err(CallFailure::Broken(SnapshotError(format!(

@@ -221,7 +221,7 @@ pub fn run(paths: &[PathBuf], dialect: Option<crate::doc::Detected>, off: &[Stri
     let mut per_guide: Vec<(Vec<Finding>, switch::Switches)> = Vec::new();
     let mut pending = Vec::new();
     for path in files {
-        let source = match Source::load(&path) {
+        let source = match crate::file::load(&path) {
             Ok(source) => source,
             Err(Error::Source(err)) => {
                 report.guides += 1;

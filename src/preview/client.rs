@@ -19,7 +19,7 @@ use kube::discovery::Scope;
 use kube::{Api, Client};
 use serde_json::Value;
 
-use crate::check::{ApiServer, CallError, Checker};
+use crate::checker::{ApiServer, CallError, Checker};
 
 /// The field manager a preview's dry runs name.
 pub const FIELD_MANAGER: &str = "docrun-preview";

@@ -35,7 +35,7 @@ use client::{Cluster, Failure, Resource};
 use manifests::Origin;
 use request::{NotPreviewed, Op, Request, Target};
 
-use crate::check::Checker;
+use crate::checker::Checker;
 use crate::error::Error;
 use crate::plan::Plan;
 

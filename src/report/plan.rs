@@ -3,7 +3,6 @@
 use std::fmt::Write;
 
 use crate::plan::{Plan, PlanVar, RunsAs};
-use crate::report::check::spec;
 use crate::runbook::{NamedContext, Runbook, StepKind};
 
 /// `docrun list`: one line per step: id, kind, section, line, and whether a run takes it.
@@ -181,7 +180,7 @@ pub fn plan(plan: &Plan) -> String {
         };
         let _ = writeln!(out, "  - {section}{}  ({place})", p.text);
         for check in &p.checks {
-            let _ = writeln!(out, "      check: {}", plan.mask(&spec(check)));
+            let _ = writeln!(out, "      check: {}", plan.mask(&check.to_string()));
         }
     }
 
@@ -223,7 +222,7 @@ pub fn plan(plan: &Plan) -> String {
             }
         }
         for check in &step.native {
-            let _ = writeln!(out, "       native: {}", plan.mask(&spec(check)));
+            let _ = writeln!(out, "       native: {}", plan.mask(&check.to_string()));
         }
         if step.kind == StepKind::Callout {
             if let Some(text) = &step.text {

@@ -28,9 +28,7 @@ use regex::Regex;
 
 use crate::check::{CheckSpec, ObjectRef};
 
-/// The context a derived wait names when the guide's kubectl command named none (and the guide
-/// did not switch contexts before it): the kubeconfig's `current-context` when the wait runs.
-pub const CURRENT_CONTEXT: &str = "<current-context>";
+pub use crate::check::CURRENT_CONTEXT;
 use crate::runbook::{Step, StepKind};
 
 /// `kube.context` and `kube.reachable` for each context variable (named as `$NAME`), then
@@ -551,7 +549,7 @@ fn running_pods(output: &str) -> Option<Vec<(String, usize)>> {
 }
 
 /// The name a controller's pod name starts with, without the suffix it generated: the inverse of
-/// [`crate::check::conditions::name_has_prefix`] (`helloworld-v1-86f77cd7bd-cpxhv` ->
+/// [`crate::checker::conditions::name_has_prefix`] (`helloworld-v1-86f77cd7bd-cpxhv` ->
 /// `helloworld-v1`, `web-0` -> `web`, `ztunnel-x7k2p` -> `ztunnel`); a name without such a
 /// suffix is its own prefix.
 pub fn name_prefix(pod: &str) -> String {
@@ -595,7 +593,7 @@ mod tests {
     }
 
     use super::*;
-    use crate::check::conditions::name_has_prefix;
+    use crate::checker::conditions::name_has_prefix;
 
     fn pods(
         context: &str,

@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use crate::check::CheckSpec;
 use crate::error::{Error, ErrorKind};
-use crate::exec::matching::MatchMode;
+use crate::matching::MatchMode;
 use crate::source::Source;
 use crate::yaml::{Key, Places};
 
@@ -222,7 +222,7 @@ pub fn overlay_path(guide: &Path) -> Option<PathBuf> {
 
 /// Reads an overlay file. Unknown keys and wrong types are errors naming the file and line.
 pub fn load(path: &Path) -> Result<LoadedOverlay, Error> {
-    let source = Source::load(path)?;
+    let source = crate::file::load(path)?;
     let places = Places::of_file(source.clone());
     let overlay = parse_in(&places)?;
     Ok(LoadedOverlay {

@@ -210,35 +210,9 @@ pub fn is_output_block(block: &TextBlock, dialect: Dialect) -> bool {
         return looks_like_data(&block.body)
             || (announces_output_in_words(&block.lead)
                 && !asks_to_run(&block.lead)
-                && !first_line_is_command(&block.body));
+                && !bash::first_line_is_command(&block.body));
     }
     false
-}
-
-/// Commands and builtins that start most lines of the field's guides: a block that starts with
-/// one is commands, whatever the prose before it says.
-const COMMON_COMMANDS: &[&str] = &[
-    "kubectl", "helm", "curl", "wget", "export", "cd", "echo", "cat", "ls", "mkdir", "rm", "cp",
-    "mv", "git", "docker", "kind", "k3d", "minikube", "gcloud", "aws", "az", "eksctl", "openssl",
-    "linkerd", "istioctl", "cmctl", "step", "watch", "source", "sudo", "for", "while", "if",
-    "printf", "grep", "jq", "yq", "go", "make", "brew", "apt-get", "apt", "tar", "chmod", "set",
-    "unset", "read", "sleep", "until",
-];
-
-/// Whether the block's first line reads as a command: an assignment, or a common command.
-pub(crate) fn first_line_is_command(body: &[BodyLine]) -> bool {
-    let Some(first) = body
-        .iter()
-        .map(|l| l.text.trim())
-        .find(|t| !t.is_empty() && !t.starts_with('#'))
-    else {
-        return false;
-    };
-    let word = first.split_whitespace().next().unwrap_or("");
-    let assignment = word
-        .split_once('=')
-        .is_some_and(|(name, _)| crate::runbook::subst::is_var_name(name));
-    assignment || COMMON_COMMANDS.contains(&word)
 }
 
 /// Prose that announces output: "The output is similar to:", "You should see", "Expected

@@ -5,6 +5,7 @@
 //! quoting context, and a value is written so that the shell reads it back as exactly that
 //! value, as one word, in that context. A value that cannot be placed safely is an error.
 
+pub use crate::doc::bash::is_var_name;
 use std::ops::Range;
 
 /// How the shell that reads an occurrence reads it.
@@ -223,15 +224,6 @@ pub(super) fn var_ref_at(command: &str, i: usize, context: Context) -> Option<Oc
         Found::VarRef(name.to_owned()),
         context,
     ))
-}
-
-/// Whether `name` is a shell variable name.
-pub fn is_var_name(name: &str) -> bool {
-    let mut chars = name.chars();
-    chars
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 /// The placeholder text of `<text>` starting at `i`, if it is one.

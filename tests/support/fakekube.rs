@@ -8,7 +8,7 @@
 //! #[tokio::test]
 //! async fn my_test() {
 //!     let kube = FakeKube::start();              // c1: http + --simulate-workloads, c2: TLS + token
-//!     let checker = kube.checker();              // docrun::check::Checker on contexts c1 and c2
+//!     let checker = kube.checker();              // docrun::checker::Checker on contexts c1 and c2
 //!     let client = kube.client("c2").await;      // a kube::Client to populate a cluster
 //!     let out = kube.kubectl("c1", &["get", "ns"], None); // kubectl with a private HOME
 //! }   // servers are killed when `kube` is dropped
@@ -21,7 +21,7 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
-use docrun::check::Checker;
+use docrun::checker::Checker;
 use kube::config::{KubeConfigOptions, Kubeconfig};
 
 use super::pki::{Cert, Pki};

@@ -8,7 +8,8 @@ use k8s_openapi::api::core::v1::Namespace;
 use kube::Api;
 
 use super::client::Clients;
-use super::result::{CheckStatus, Outcome};
+use super::outcome::Outcome;
+use crate::check::CheckStatus;
 
 /// `kube.context`: the context is in the kubeconfig. Looks at no server.
 pub(crate) fn context(clients: &Clients, context: &str) -> Outcome {

@@ -14,11 +14,11 @@ use serde::de::DeserializeOwned;
 use super::client::Clients;
 use super::conditions::{Condition, HasCondition, PodsReady, RolledOut};
 use super::objects;
-use super::result::Outcome;
-use super::spec::ObjectRef;
+use super::outcome::Outcome;
 use super::watch::{Watch, WatchError};
+use crate::check::ObjectRef;
 
-use crate::runbook::derive::CURRENT_CONTEXT;
+use crate::check::CURRENT_CONTEXT;
 
 /// `context`, or for [`CURRENT_CONTEXT`] the kubeconfig's current context; an error when the
 /// kubeconfig names none.

@@ -7,8 +7,8 @@ use kube::{Api, Client};
 
 use super::client::Clients;
 use super::explain::CallError;
-use super::result::Outcome;
-use super::spec::ObjectRef;
+use super::outcome::Outcome;
+use crate::check::ObjectRef;
 
 /// The API of `object`'s kind on its context: discovery resolves the kind (so CRD kinds work)
 /// and its scope. [`CallError::KindNotServed`] when the server does not serve it.

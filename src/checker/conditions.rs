@@ -226,37 +226,7 @@ pub fn pod_summary(pod: &Pod) -> String {
     out
 }
 
-/// Whether `name` is `prefix` followed by a suffix a controller generates, so that the prefix a
-/// guide shows (`helloworld-v1`) matches the pods it creates:
-/// - Deployment pods: `-<pod-template-hash>-<5 chars>` (`helloworld-v1-776f57d5f6-s7zfc`; the hash
-///   has 6 to 10 characters),
-/// - StatefulSet pods: `-<ordinal>` (`web-0`),
-/// - DaemonSet, Job and `generateName` pods: `-<5 chars>` (`ztunnel-x7k2p`),
-/// - or the name itself.
-///
-/// Suffix characters are lowercase letters and digits. `helloworld` does not match
-/// `helloworld-v1-abcde`: `v1` is too short to be a pod-template hash.
-pub fn name_has_prefix(name: &str, prefix: &str) -> bool {
-    if name == prefix {
-        return true;
-    }
-    let Some(rest) = name.strip_prefix(prefix).and_then(|r| r.strip_prefix('-')) else {
-        return false;
-    };
-    let alnum = |s: &str| {
-        s.bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
-    };
-    let parts: Vec<&str> = rest.split('-').collect();
-    match parts.as_slice() {
-        [ordinal] if !ordinal.is_empty() && ordinal.bytes().all(|b| b.is_ascii_digit()) => true,
-        [random] => random.len() == 5 && alnum(random),
-        [hash, random] => {
-            (6..=10).contains(&hash.len()) && alnum(hash) && random.len() == 5 && alnum(random)
-        }
-        _ => false,
-    }
-}
+pub use crate::check::name_has_prefix;
 
 /// kubectl follows the rollout of the `RollingUpdate` strategy only (the default when
 /// `strategy` is `None`); a failure for any other.

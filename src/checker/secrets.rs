@@ -10,8 +10,9 @@ use kube::Api;
 
 use super::client::Clients;
 use super::explain::CallError;
-use super::result::{CheckStatus, Outcome};
+use super::outcome::Outcome;
 use super::trust;
+use crate::check::CheckStatus;
 
 /// A secret's keys and decoded values (`data`, then `stringData` for keys `data` lacks);
 /// `None` when the secret does not exist.

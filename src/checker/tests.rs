@@ -4,6 +4,7 @@
 use std::time::Instant;
 
 use super::*;
+use crate::check::ObjectRef;
 use http::{Request, Response};
 use kube::client::Body;
 use serde_json::json;

@@ -25,7 +25,7 @@ use kube::config::Kubeconfig;
 
 /// The largest kubeconfig, certificate, key or token file docrun reads (as for a file a guide
 /// names: far above any real one, far below what would hurt).
-pub const MAX_FILE: u64 = crate::boundary::MAX_FILE;
+pub const MAX_FILE: u64 = crate::file::MAX_FILE;
 
 /// The files the kubeconfig is read from: the entries of `KUBECONFIG` (empty ones ignored),
 /// else `~/.kube/config`.
