@@ -474,7 +474,7 @@ fn run_command(args: &RunArgs, global: &GlobalArgs) -> Result<ExitCode, Error> {
 /// Before the first step: makes sure the steps' processes cannot outlive docrun, and says what
 /// could not be set up.
 fn protect_processes() {
-    for problem in crate::exec::guard::protect() {
+    for problem in crate::guard::protect() {
         eprintln!("warning: {}", crate::visible::visible(&problem));
     }
 }

@@ -19,6 +19,7 @@ pub mod error;
 pub mod exec;
 pub mod file;
 pub mod front;
+pub mod guard;
 pub mod hygiene;
 pub mod istio;
 pub mod lint;

@@ -345,7 +345,7 @@ pub fn missing_commands(
         let mut provides_here: Option<String> = None;
         for (i, script) in step.scripts.iter().enumerate() {
             let first_line = step.command_lines.get(i).copied().unwrap_or(step.line);
-            for command in crate::effects::words::read(script, &|_| None) {
+            for command in crate::doc::words::read(script, &|_| None) {
                 let line = first_line + command.line;
                 if provides_here.is_none() {
                     if let Some(why) = may_install(&command) {
@@ -389,7 +389,7 @@ pub fn missing_commands(
 }
 
 /// Why `command` may make a program appear on `PATH`, if it may.
-fn may_install(command: &crate::effects::words::SimpleCommand) -> Option<String> {
+fn may_install(command: &crate::doc::words::SimpleCommand) -> Option<String> {
     if command.assignments.iter().any(|(name, _)| name == "PATH") {
         return Some("it sets PATH".to_owned());
     }

@@ -854,7 +854,7 @@ async fn attempt(
     if let Err(e) = plan.check_runnable() {
         return Ok((path, Err(e), started.elapsed(), Vec::new()));
     }
-    crate::exec::guard::register_dir(dir.path());
+    crate::guard::register_dir(dir.path());
     let full_output = template
         .full_output
         .as_ref()
@@ -877,7 +877,7 @@ async fn attempt(
     drop(reporters);
     let workdir = dir.path().to_path_buf();
     drop(dir);
-    crate::exec::guard::unregister_dir(&workdir);
+    crate::guard::unregister_dir(&workdir);
     Ok((path, summary, started.elapsed(), events.take()))
 }
 

@@ -307,14 +307,14 @@ fn workdir() -> Result<tempfile::TempDir, Error> {
         .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o700))
         .tempdir()
         .map_err(|e| Error::Internal(format!("cannot make a working directory: {e}")))?;
-    crate::exec::guard::register_dir(dir.path());
+    crate::guard::register_dir(dir.path());
     Ok(dir)
 }
 
 fn forget(dir: tempfile::TempDir) {
     let path = dir.path().to_path_buf();
     drop(dir);
-    crate::exec::guard::unregister_dir(&path);
+    crate::guard::unregister_dir(&path);
 }
 
 /// Copies the files and folders under `from` into `to` (symbolic links as links).

@@ -2,7 +2,7 @@
 //! [`ObjectRef`]) and what it found ([`CheckResult`], [`CheckStatus`]).
 //!
 //! Guides, overlays, plans, reports and the run loop share these types; the engine that asks
-//! API servers is [`crate::checker`], above them. Nothing here talks to a cluster.
+//! API servers (`checker`) is above them. Nothing here talks to a cluster.
 
 mod result;
 mod spec;

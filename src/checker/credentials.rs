@@ -93,7 +93,7 @@ pub async fn resolve(
     })?;
     let pid = child.id().map(|p| p as i32);
     if let Some(pid) = pid {
-        crate::exec::guard::own(pid);
+        crate::guard::own(pid);
     }
     let mut stdout = child
         .stdout
@@ -152,7 +152,7 @@ pub async fn resolve(
         }),
     };
     if let Some(pid) = pid {
-        crate::exec::guard::disown(pid);
+        crate::guard::disown(pid);
     }
     result
 }

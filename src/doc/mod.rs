@@ -11,6 +11,7 @@ pub mod front_matter;
 mod mkdocs;
 mod parser;
 pub mod shortcode;
+pub mod words;
 
 use std::path::Path;
 use std::sync::Arc;

@@ -9,7 +9,7 @@
 use serde::Serialize;
 
 use super::kubectl::Kubectl;
-use super::words::{SimpleCommand, Word};
+use crate::doc::words::{SimpleCommand, Word};
 use crate::runbook::effects::{ISTIOCTL_READ, KUBECTL_AUTH_READ, KUBECTL_READ, READ_ONLY_PROGRAMS};
 
 /// The kind of effect a command has. The order is from the most to the least consequential: a
@@ -921,7 +921,7 @@ fn helm(args: &[Word]) -> Vec<Effect> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::effects::words::read;
+    use crate::doc::words::read;
 
     fn classes(text: &str) -> Vec<(Class, String)> {
         read(text, &|n| (n == "CTX").then(|| "c1".to_owned()))

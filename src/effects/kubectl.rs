@@ -4,7 +4,7 @@
 //! is read as namespace `sample` and verb `get`), short flags spelled long, and the words after
 //! `--` (the command `kubectl exec` runs in a pod).
 
-use super::words::Word;
+use crate::doc::words::Word;
 
 /// kubectl flags that take a value, by long name; other flags are switches.
 const VALUE_FLAGS: &[&str] = &[
@@ -305,7 +305,7 @@ mod tests {
     use super::*;
 
     fn parse(text: &str) -> Kubectl {
-        let cmds = super::super::words::read(text, &|_| None);
+        let cmds = crate::doc::words::read(text, &|_| None);
         Kubectl::parse(cmds[0].args())
     }
 

@@ -7,7 +7,6 @@
 
 pub mod classify;
 pub mod kubectl;
-pub mod words;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -16,6 +15,7 @@ use serde::Serialize;
 
 pub use classify::{Class, Effect};
 
+use crate::doc::words;
 use crate::plan::{Plan, PlanStep};
 use crate::runbook::StepKind;
 

@@ -2,9 +2,7 @@
 //! shows, and the step loop.
 
 pub mod capture;
-pub mod guard;
 pub mod host;
-pub mod procs;
 pub mod resume;
 pub mod runner;
 pub mod shell;

@@ -40,7 +40,7 @@
 //!    sourced step return at the next command, as Ctrl-C does in a terminal),
 //! 2. sends `SIGTERM` to every process the step started — found on Linux
 //!    through `/proc` as members of the shell's session started after the step
-//!    began, plus their descendants (see [`super::procs::SessionTree`]) — and
+//!    began, plus their descendants (see [`crate::guard::procs::SessionTree`]) — and
 //!    repeats that every 50 ms,
 //! 3. after [`KILL_GRACE`] switches to `SIGKILL`,
 //! 4. if the shell itself still has not finished the step one second later
@@ -59,7 +59,7 @@
 //! * A process that leaves the shell's session (`setsid`) *and* is no longer a
 //!   descendant of the step (a double-forked daemon) escapes the kill of a
 //!   timed-out step. Under `docrun run` and `docrun test` it is killed when the
-//!   last session ends (docrun is then a subreaper: see [`super::guard`]).
+//!   last session ends (docrun is then a subreaper: see [`crate::guard`]).
 //! * A background process that an earlier step started less than ~20 ms before
 //!   the aborted step began is counted as that step's, and killed.
 //! * A guide that traps `SIGUSR1` itself disables the graceful abort (the
@@ -99,7 +99,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 use tokio::process::{Child, ChildStdin, Command};
 use tokio::sync::mpsc::{channel, Receiver};
 
-use super::procs::{signal_all, SessionTree};
+use crate::guard::procs::{signal_all, SessionTree};
 
 /// How long the processes of a timed-out or interrupted step get between
 /// `SIGTERM` and `SIGKILL`.
@@ -481,7 +481,7 @@ impl ShellSession {
             Ok(proc) => proc,
             Err(e) => {
                 let _ = std::fs::remove_dir_all(&dir);
-                super::guard::unregister_dir(&dir);
+                crate::guard::unregister_dir(&dir);
                 return Err(e);
             }
         };
@@ -497,7 +497,7 @@ impl ShellSession {
             finished: false,
             step_file: None,
         };
-        super::guard::session_started();
+        crate::guard::session_started();
         session.handshake().await?;
         Ok(session)
     }
@@ -593,7 +593,7 @@ impl ShellSession {
         let mut exported = Vec::new();
         while let (Some(name), Some(value)) = (fields.next(), fields.next()) {
             // The session's mark belongs to this session only (see `procs::SESSION_MARK`).
-            if name == super::procs::SESSION_MARK.as_bytes() {
+            if name == crate::guard::procs::SESSION_MARK.as_bytes() {
                 continue;
             }
             exported.push((
@@ -662,7 +662,7 @@ impl ShellSession {
             drop(self.proc.stdin.take());
             self.proc.tree.end(KILL_GRACE, POLL).await;
             let _ = self.proc.child.wait().await;
-            super::guard::disown(pid);
+            crate::guard::disown(pid);
             self.ended = Some(0);
         }
         self.finished = true;
@@ -753,7 +753,10 @@ impl ShellSession {
         data.push(0);
         for (name, value) in &state.exported {
             // The session's mark is its own, never another session's.
-            if is_shell_name(name) && !value.contains('\0') && name != super::procs::SESSION_MARK {
+            if is_shell_name(name)
+                && !value.contains('\0')
+                && name != crate::guard::procs::SESSION_MARK
+            {
                 data.extend_from_slice(name.as_bytes());
                 data.push(0);
                 data.extend_from_slice(value.as_bytes());
@@ -777,7 +780,7 @@ impl ShellSession {
             self.proc.tree.kill_now();
         }
         let _ = self.proc.child.kill().await;
-        super::guard::disown(self.proc.pid);
+        crate::guard::disown(self.proc.pid);
         self.ended = Some(-1);
         self.proc = launch(&self.config, &self.dir)?;
         self.ended = None;
@@ -888,7 +891,7 @@ impl ShellSession {
         let status =
             match tokio::time::timeout(Duration::from_secs(5), self.proc.child.wait()).await {
                 Ok(Ok(status)) => {
-                    super::guard::disown(self.proc.pid);
+                    crate::guard::disown(self.proc.pid);
                     exit_code(status)
                 }
                 _ => -1,
@@ -928,8 +931,8 @@ impl Drop for ShellSession {
             self.proc.tree.kill_now();
         }
         let _ = std::fs::remove_dir_all(&self.dir);
-        super::guard::unregister_dir(&self.dir);
-        super::guard::session_ended();
+        crate::guard::unregister_dir(&self.dir);
+        crate::guard::session_ended();
     }
 }
 
@@ -960,14 +963,14 @@ fn launch(config: &SessionConfig, dir: &Path) -> Result<Proc, ShellError> {
         }
     }
     // Every process of the session inherits the mark, however it detaches.
-    let mark = super::procs::new_mark();
-    cmd.env(super::procs::SESSION_MARK, mark.to_string());
+    let mark = crate::guard::procs::new_mark();
+    cmd.env(crate::guard::procs::SESSION_MARK, mark.to_string());
     cmd.stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .kill_on_drop(true);
     let parent = nix::unistd::getpid();
-    let die_with_parent = !super::guard::watchdog_running();
+    let die_with_parent = !crate::guard::watchdog_running();
     // SAFETY: the closure runs in the forked child before exec and only
     // calls setsid(2), prctl(2) and getppid(2), which are async-signal-safe
     // and allocate nothing.
@@ -997,8 +1000,8 @@ fn launch(config: &SessionConfig, dir: &Path) -> Result<Proc, ShellError> {
         .id()
         .ok_or_else(|| spawn_error(io::Error::other("the shell exited at once")))?
         as i32;
-    super::guard::own(pid);
-    super::guard::watch_session(pid);
+    crate::guard::own(pid);
+    crate::guard::watch_session(pid);
     let stdin = child.stdin.take();
     let out_rx = spawn_reader(child.stdout.take().expect("stdout is piped"));
     let ctl_rx = spawn_reader(child.stderr.take().expect("stderr is piped"));
@@ -1140,7 +1143,7 @@ pub(crate) fn random_hex() -> String {
 fn make_session_dir() -> Result<PathBuf, ShellError> {
     let dir = std::env::temp_dir().join(format!("docrun-{}", &random_hex()[..16]));
     std::fs::DirBuilder::new().mode(0o700).create(&dir)?;
-    super::guard::register_dir(&dir);
+    crate::guard::register_dir(&dir);
     Ok(dir)
 }
 
@@ -1167,7 +1170,7 @@ mod tests {
     }
 
     fn alive(pid: i32) -> bool {
-        crate::exec::procs::read_stat(pid).is_some_and(|s| !s.gone)
+        crate::guard::procs::read_stat(pid).is_some_and(|s| !s.gone)
     }
 
     /// Waits up to 5 s for the process to be gone (or a zombie).

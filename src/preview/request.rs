@@ -17,9 +17,9 @@ use std::path::Path;
 use serde::Serialize;
 
 use super::manifests::{self, Manifest, Origin};
+use crate::doc::words::{self, SimpleCommand, Word};
 use crate::effects::classify::{self, Class};
 use crate::effects::kubectl::Kubectl;
-use crate::effects::words::{self, SimpleCommand, Word};
 use crate::plan::Plan;
 use crate::runbook::StepKind;
 

@@ -272,7 +272,7 @@ pub fn follow_current_context(steps: &mut [Step], warnings: &mut Vec<String>) {
             }
         }
         for command in &step.commands {
-            for simple in crate::effects::words::read(&command.text, &|_| None) {
+            for simple in crate::doc::words::read(&command.text, &|_| None) {
                 let line = command.line + simple.line;
                 if let Some(next) = switch(&simple, &step.file, line) {
                     current = next;
@@ -284,7 +284,7 @@ pub fn follow_current_context(steps: &mut [Step], warnings: &mut Vec<String>) {
 
 /// How `command` changes the context later kubectl commands use, if it does.
 fn switch(
-    command: &crate::effects::words::SimpleCommand,
+    command: &crate::doc::words::SimpleCommand,
     file: &std::path::Path,
     line: usize,
 ) -> Option<Current> {
@@ -549,7 +549,7 @@ fn running_pods(output: &str) -> Option<Vec<(String, usize)>> {
 }
 
 /// The name a controller's pod name starts with, without the suffix it generated: the inverse of
-/// [`crate::checker::conditions::name_has_prefix`] (`helloworld-v1-86f77cd7bd-cpxhv` ->
+/// [`crate::check::name_has_prefix`] (`helloworld-v1-86f77cd7bd-cpxhv` ->
 /// `helloworld-v1`, `web-0` -> `web`, `ztunnel-x7k2p` -> `ztunnel`); a name without such a
 /// suffix is its own prefix.
 pub fn name_prefix(pod: &str) -> String {

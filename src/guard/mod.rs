@@ -24,6 +24,8 @@
 //! of reach on purpose (a new pid namespace, a process another service starts on the guide's
 //! behalf such as `systemd-run` or a container runtime).
 
+pub mod procs;
+
 use std::collections::{HashMap, HashSet};
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
@@ -35,8 +37,6 @@ use std::time::{Duration, Instant};
 use nix::sys::signal::{kill, Signal};
 use nix::sys::wait::{waitpid, WaitPidFlag};
 use nix::unistd::Pid;
-
-use super::procs;
 
 /// How often the watchdog looks at docrun's descendants.
 pub const WATCH_EVERY: Duration = Duration::from_millis(200);

@@ -534,7 +534,7 @@ impl Reader<'_> {
                 };
                 let inner: String = self.chars[self.pos + 1..self.pos + close].iter().collect();
                 self.pos += close + 1;
-                if crate::runbook::subst::is_var_name(&inner) {
+                if super::bash::is_var_name(&inner) {
                     if let Some(v) = (self.value)(&inner) {
                         return (v, true);
                     }
@@ -582,7 +582,7 @@ fn is_empty(c: &SimpleCommand) -> bool {
 fn push_word(current: &mut SimpleCommand, word: Word) {
     if current.words.is_empty() {
         if let Some((name, value)) = word.text.split_once('=') {
-            if crate::runbook::subst::is_var_name(name) {
+            if super::bash::is_var_name(name) {
                 current.assignments.push((
                     name.to_owned(),
                     Word {
@@ -658,7 +658,7 @@ fn expand_text(line: &str, value: &dyn Fn(&str) -> Option<String>) -> (String, b
                 }
                 (bytes[i + 1..j].iter().collect(), j)
             };
-            if crate::runbook::subst::is_var_name(&name) {
+            if super::bash::is_var_name(&name) {
                 if let Some(v) = value(&name) {
                     out.push_str(&v);
                 } else {
