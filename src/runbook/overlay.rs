@@ -217,7 +217,8 @@ pub fn overlay_path(guide: &Path) -> Option<PathBuf> {
         _ => stem,
     };
     let candidate = guide.with_file_name(format!("{base}.docrun.yaml"));
-    candidate.is_file().then_some(candidate)
+    // Asked beside every guide of a tree: its folder's listing answers.
+    crate::boundary::is_file(&candidate).then_some(candidate)
 }
 
 /// Reads an overlay file. Unknown keys and wrong types are errors naming the file and line.
