@@ -191,26 +191,6 @@ pub fn exists(path: &Path) -> bool {
     }
 }
 
-/// Whether `path` is a folder (symbolic links followed), as [`Path::is_dir`] says; see
-/// [`exists`].
-pub fn is_dir(path: &Path) -> bool {
-    match listed(path) {
-        Listed::Absent => false,
-        Listed::Present(kind @ (Kind::File | Kind::Dir)) => kind.is_dir(),
-        _ => path.is_dir(),
-    }
-}
-
-/// Whether `path` is a regular file (symbolic links followed), as [`Path::is_file`] says; see
-/// [`exists`].
-pub fn is_file(path: &Path) -> bool {
-    match listed(path) {
-        Listed::Absent => false,
-        Listed::Present(kind @ (Kind::File | Kind::Dir)) => kind.is_file(),
-        _ => path.is_file(),
-    }
-}
-
 /// The names in a folder, each with its type as the folder gives it.
 type Listing = HashMap<OsString, Kind>;
 
