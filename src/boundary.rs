@@ -12,11 +12,11 @@
 //! markers) are looked for up to the root, not above, and only in files that are
 //! [`trusted`]: owned by the user (or root) and writable by no one else.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::ffi::OsString;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
-use std::sync::{LazyLock, Mutex};
+use std::sync::{Arc, LazyLock, Mutex};
 
 use crate::file::MAX_FILE;
 
@@ -101,7 +101,7 @@ fn once_per_process<V: Clone>(cache: &PathCache<V>, key: &Path, compute: impl Fn
 fn git_top(dir: &Path) -> Option<PathBuf> {
     static TOPS: PathCache<Option<PathBuf>> = LazyLock::new(Default::default);
     once_per_process(&TOPS, dir, || {
-        if may_exist(&dir.join(".git")) && dir.join(".git").exists() {
+        if exists(&dir.join(".git")) {
             Some(dir.to_path_buf())
         } else {
             dir.parent().and_then(git_top)
@@ -114,45 +114,130 @@ fn git_top(dir: &Path) -> Option<PathBuf> {
 /// Settings and site files are looked for in every folder above every guide: one listing per
 /// folder answers them all.
 pub fn may_exist(path: &Path) -> bool {
-    static LISTINGS: PathCache<Option<HashSet<OsString>>> = LazyLock::new(Default::default);
-    let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
-        return true;
-    };
-    let dir = if dir.as_os_str().is_empty() {
-        Path::new(".")
-    } else {
-        dir
-    };
-    let Ok(mut listings) = LISTINGS.lock() else {
-        return true;
-    };
-    listings
-        .entry(dir.to_path_buf())
-        .or_insert_with(|| list(dir))
-        .as_ref()
-        .is_none_or(|names| names.contains(name))
+    !matches!(listed(path), Listed::Absent)
 }
+
+/// What the listing of `path`'s folder says of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Listed {
+    /// The folder has no such name, or there is no such folder.
+    Absent,
+    /// The folder has it, of this kind (a symbolic link is not followed).
+    Present(Kind),
+    /// The listing does not say (the folder cannot be listed or is too large to keep): ask
+    /// the system.
+    Unknown,
+}
+
+/// An entry's type as its folder gives it (a symbolic link not followed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    File,
+    Dir,
+    Symlink,
+    /// A FIFO, socket or device, or a type the file system does not give in its listing: ask
+    /// the system.
+    Other,
+}
+
+impl Kind {
+    pub fn is_file(self) -> bool {
+        self == Kind::File
+    }
+    pub fn is_dir(self) -> bool {
+        self == Kind::Dir
+    }
+    pub fn is_symlink(self) -> bool {
+        self == Kind::Symlink
+    }
+}
+
+/// What the listing of `path`'s folder (read once per folder and process, with the type of each
+/// entry as the folder gives it) says of `path`.
+pub fn listed(path: &Path) -> Listed {
+    static LISTINGS: PathCache<Option<Arc<Listing>>> = LazyLock::new(Default::default);
+    let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
+        return Listed::Unknown;
+    };
+    // One listing per folder however it is named: relative names are taken from the folder
+    // docrun started in (docrun never changes it).
+    let dir = if dir.is_absolute() {
+        std::borrow::Cow::Borrowed(dir)
+    } else {
+        std::borrow::Cow::Owned(match &*START_FOLDER {
+            Some(cwd) => cwd.join(dir),
+            None => dir.to_path_buf(),
+        })
+    };
+    let listing = once_per_process(&LISTINGS, &dir, || list(&dir).map(Arc::new));
+    match listing.as_deref().map(|names| names.get(name)) {
+        None => Listed::Unknown,
+        Some(None) => Listed::Absent,
+        Some(Some(kind)) => Listed::Present(*kind),
+    }
+}
+
+/// Whether `path` exists (symbolic links followed), as [`Path::exists`] says, but answered by
+/// its folder's listing ([`listed`]) unless it is a symbolic link or the listing does not say:
+/// a guide's folders are asked for the same names (overlays, boilerplates, includes, site files)
+/// for every guide.
+pub fn exists(path: &Path) -> bool {
+    match listed(path) {
+        Listed::Absent => false,
+        Listed::Present(Kind::File | Kind::Dir) => true,
+        _ => path.exists(),
+    }
+}
+
+/// The names in a folder, each with its type as the folder gives it.
+type Listing = HashMap<OsString, Kind>;
+
+/// The folder docrun was started in; relative paths are relative to it for the whole process.
+static START_FOLDER: LazyLock<Option<PathBuf>> = LazyLock::new(|| std::env::current_dir().ok());
 
 /// The names in folder `dir`; empty when there is no such folder, `None` when it cannot be
 /// listed or is too large to keep.
-fn list(dir: &Path) -> Option<HashSet<OsString>> {
+fn list(dir: &Path) -> Option<Listing> {
     const MAX_NAMES: usize = 100_000;
-    match std::fs::read_dir(dir) {
-        Ok(entries) => {
-            let mut names = HashSet::new();
-            for entry in entries.take(MAX_NAMES) {
-                names.insert(entry.ok()?.file_name());
-            }
-            (names.len() < MAX_NAMES).then_some(names)
-        }
+    match read_names(dir, MAX_NAMES) {
+        Ok(names) => (names.len() < MAX_NAMES).then_some(names),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Some(Default::default()),
         Err(_) => None,
     }
 }
 
+/// Up to `max` names of folder `dir` with their kinds, read straight from the folder
+/// (`getdents64` on Linux: no `fstat` as `opendir` makes; a tree of guides is one listing per
+/// folder, and this is every folder's).
+fn read_names(dir: &Path, max: usize) -> std::io::Result<Listing> {
+    use rustix::fs::{FileType, Mode, OFlags};
+    use std::os::unix::ffi::OsStrExt;
+    let fd = rustix::fs::open(
+        dir,
+        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC | OFlags::NONBLOCK,
+        Mode::empty(),
+    )?;
+    let mut names = HashMap::new();
+    for entry in rustix::fs::Dir::new(fd)?.take(max + 2) {
+        let entry = entry?;
+        let name = entry.file_name().to_bytes();
+        if name == b"." || name == b".." {
+            continue;
+        }
+        let kind = match entry.file_type() {
+            FileType::RegularFile => Kind::File,
+            FileType::Directory => Kind::Dir,
+            FileType::Symlink => Kind::Symlink,
+            _ => Kind::Other,
+        };
+        names.insert(std::ffi::OsStr::from_bytes(name).to_os_string(), kind);
+    }
+    Ok(names)
+}
+
 /// The canonical form of folder `dir`: its parent's, then its own name, unless it is a
-/// symbolic link (then the system's `realpath`). One `lstat` per folder of the tree, where
-/// `realpath` reads every folder above it again for each guide.
+/// symbolic link (then the system's `realpath`). What each folder is comes from its parent's
+/// listing ([`listed`]), where `realpath` reads every folder above it again for each guide.
 fn canonical_folder(dir: &Path) -> std::io::Result<PathBuf> {
     static FOLDERS: PathCache<Option<PathBuf>> = LazyLock::new(Default::default);
     let plain = dir.is_absolute()
@@ -169,8 +254,19 @@ fn canonical_folder(dir: &Path) -> std::io::Result<PathBuf> {
         let (Some(parent), Some(name)) = (dir.parent(), dir.file_name()) else {
             return dir.canonicalize().ok();
         };
-        let meta = std::fs::symlink_metadata(dir).ok()?;
-        if meta.file_type().is_symlink() {
+        // The parent's listing says what `dir` is (one listing per folder, shared with the
+        // settings looked for there); a stat only where it does not say.
+        // A folder made after its parent was listed (docrun's own, a test's) is asked anew.
+        let link = match listed(dir) {
+            Listed::Present(kind @ (Kind::File | Kind::Dir | Kind::Symlink)) => kind.is_symlink(),
+            Listed::Present(Kind::Other) | Listed::Absent | Listed::Unknown => {
+                std::fs::symlink_metadata(dir)
+                    .ok()?
+                    .file_type()
+                    .is_symlink()
+            }
+        };
+        if link {
             return dir.canonicalize().ok();
         }
         Some(canonical_folder(parent).ok()?.join(name))
@@ -182,14 +278,17 @@ fn canonical_folder(dir: &Path) -> std::io::Result<PathBuf> {
 /// is a symbolic link or names `..` (then the system's `realpath`).
 fn canonical_file(path: &Path) -> std::io::Result<PathBuf> {
     let absolute = std::path::absolute(path)?;
-    match (absolute.parent(), absolute.file_name()) {
-        (Some(parent), Some(name))
-            if !std::fs::symlink_metadata(&absolute)?
+    let link = match listed(&absolute) {
+        Listed::Present(kind @ (Kind::File | Kind::Dir | Kind::Symlink)) => kind.is_symlink(),
+        // Absent names are found missing by the stat as before (the error is the system's).
+        Listed::Present(Kind::Other) | Listed::Absent | Listed::Unknown => {
+            std::fs::symlink_metadata(&absolute)?
                 .file_type()
-                .is_symlink() =>
-        {
-            Ok(canonical_folder(parent)?.join(name))
+                .is_symlink()
         }
+    };
+    match (absolute.parent(), absolute.file_name()) {
+        (Some(parent), Some(name)) if !link => Ok(canonical_folder(parent)?.join(name)),
         _ => absolute.canonicalize(),
     }
 }
@@ -201,18 +300,24 @@ fn start_dir(path: &Path) -> PathBuf {
 }
 
 fn canonical_dir(path: &Path) -> PathBuf {
-    let dir = if path.is_dir() {
-        path
-    } else {
-        path.parent().unwrap_or(Path::new("."))
-    };
-    let dir = if dir.as_os_str().is_empty() {
+    let path = if path.as_os_str().is_empty() {
         Path::new(".")
     } else {
-        dir
+        path
     };
-    let absolute = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
-    canonical_folder(&absolute).unwrap_or_else(|_| dir.to_path_buf())
+    // Absolute first, so that the listings asked are those the settings lookups share.
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    // The listing answers for what it has; a name it lacks (made since) is asked anew.
+    let folder = match listed(&absolute) {
+        Listed::Present(kind @ (Kind::File | Kind::Dir)) => kind.is_dir(),
+        _ => absolute.is_dir(),
+    };
+    let dir = if folder {
+        absolute.as_path()
+    } else {
+        absolute.parent().unwrap_or(Path::new("/"))
+    };
+    canonical_folder(dir).unwrap_or_else(|_| dir.to_path_buf())
 }
 
 /// The folders from `path`'s own up to its root, nearest first: where settings are looked for.

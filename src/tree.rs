@@ -11,6 +11,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::os::unix::fs::FileTypeExt;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use crate::doc::dialect::{self, Reason};
 use crate::doc::{Detected, Dialect};
@@ -95,9 +96,21 @@ pub fn guides(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<Error>) {
 
 /// Walks `paths`: a file is taken as it is (reading it checks it, see
 /// [`crate::file::load`]); a folder is walked for `*.md` entries (and AsciiDoc's
-/// `*.adoc`, `*.asciidoc`) in sorted order,
-/// skipping hidden entries and `target` folders, never following a symlink to a folder (so a
-/// link cycle cannot loop), and taking only what the module documentation says.
+/// `*.adoc`, `*.asciidoc`) in sorted order, never following a symlink to a folder (so a link
+/// cycle cannot loop), and taking only what the module documentation says.
+///
+/// The walk leaves out what a user does not count as the tree's pages ([`ignore`]'s rules, as
+/// ripgrep and fd apply them): hidden entries (a name starting with `.`); what `.gitignore`
+/// files, `.git/info/exclude` and git's global excludes ignore, inside a git work tree, and what
+/// `.ignore` files ignore; `node_modules` and `target` folders; and a site's build output beside
+/// its configuration: Hugo's `public` and `resources` (beside `hugo.*`, `config.toml` or
+/// `config/`), MkDocs' `site` (beside `mkdocs.yml`), Docusaurus' `build` (beside
+/// `docusaurus.config.js`) and Jekyll's `_site` (beside `_config.yml`). A path given on the
+/// command line is walked whatever these say of it (`docrun test node_modules/pkg/docs`).
+///
+/// The ignore files are a stranger's too: a folder whose `.gitignore`, `.ignore` or `.git`
+/// file is not a regular file inside the tree of bounded size (a FIFO, a link to `/dev/zero`
+/// or out of the tree) is not read, and is an [`UnlistedFolder`] saying why.
 pub fn walk(paths: &[PathBuf]) -> Tree {
     let mut tree = Tree::default();
     for path in paths {
@@ -116,43 +129,235 @@ pub fn walk(paths: &[PathBuf]) -> Tree {
     tree
 }
 
+/// What the walk of one folder found, from the walker's thread.
+#[derive(Default)]
+struct Found {
+    files: Vec<PathBuf>,
+    skipped: Vec<Skipped>,
+    unlisted: Vec<UnlistedFolder>,
+}
+
 fn walk_dir(dir: &Path, root: &Path, tree: &mut Tree) {
-    let entries = match std::fs::read_dir(dir) {
-        Ok(entries) => entries,
-        Err(source) => {
+    // The folders from the documentation root down to `dir` have their ignore files read
+    // before the walk starts: each must be one that may be read.
+    let absolute = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
+    let above: Vec<PathBuf> = crate::boundary::folders_up_to_root(&absolute);
+    for folder in above.iter().rev() {
+        if let Err(source) = ignore_files_readable(folder, root) {
             tree.unlisted.push(UnlistedFolder {
-                path: dir.to_path_buf(),
+                path: if folder == above.first().unwrap_or(folder) {
+                    dir.to_path_buf()
+                } else {
+                    folder.clone()
+                },
                 source,
             });
             return;
         }
-    };
-    let mut entries: Vec<_> = entries.filter_map(Result::ok).collect();
-    entries.sort_by_key(|e| e.file_name());
-    for entry in entries {
-        let name = entry.file_name();
-        let name = name.to_string_lossy();
-        if name.starts_with('.') {
-            continue;
-        }
-        let path = entry.path();
-        let Ok(kind) = entry.file_type() else {
-            continue;
-        };
-        if kind.is_dir() {
-            if name != "target" {
-                walk_dir(&path, root, tree);
+    }
+    let found = Arc::new(Mutex::new(Found::default()));
+    let filter_found = Arc::clone(&found);
+    let filter_root = root.to_path_buf();
+    let mut walker = ignore::WalkBuilder::new(dir);
+    walker
+        .standard_filters(true)
+        .follow_links(false)
+        // One worker: the walk's cost is the system's, and the order is restored below.
+        .threads(1)
+        .filter_entry(move |entry| {
+            if entry.depth() == 0 || !entry.file_type().is_some_and(|t| t.is_dir()) {
+                return true;
             }
-        } else if [".md", ".adoc", ".asciidoc"]
-            .iter()
-            .any(|e| name.ends_with(e))
-        {
-            match guide_file(&path, kind, root) {
-                Ok(()) => tree.files.push(path),
-                Err(reason) => tree.skipped.push(Skipped { path, reason }),
+            if build_output(entry.path()) {
+                return false;
+            }
+            match ignore_files_readable(entry.path(), &filter_root) {
+                Ok(()) => true,
+                Err(source) => {
+                    if let Ok(mut found) = filter_found.lock() {
+                        found.unlisted.push(UnlistedFolder {
+                            path: entry.path().to_path_buf(),
+                            source,
+                        });
+                    }
+                    false
+                }
+            }
+        });
+    let visit_root = root.to_path_buf();
+    walker.build_parallel().run(|| {
+        let found = Arc::clone(&found);
+        let root = visit_root.clone();
+        Box::new(move |entry| {
+            let Ok(mut found) = found.lock() else {
+                return ignore::WalkState::Quit;
+            };
+            match entry {
+                Ok(entry) => {
+                    let Some(kind) = entry.file_type() else {
+                        return ignore::WalkState::Continue;
+                    };
+                    let name = entry.file_name().to_string_lossy();
+                    if entry.depth() > 0
+                        && !kind.is_dir()
+                        && [".md", ".adoc", ".asciidoc"]
+                            .iter()
+                            .any(|e| name.ends_with(e))
+                    {
+                        let path = entry.into_path();
+                        match guide_file(&path, kind, &root) {
+                            Ok(()) => found.files.push(path),
+                            Err(reason) => found.skipped.push(Skipped { path, reason }),
+                        }
+                    }
+                }
+                Err(error) => {
+                    if let Some(folder) = unlisted(error) {
+                        found.unlisted.push(folder);
+                    }
+                }
+            }
+            ignore::WalkState::Continue
+        })
+    });
+    let found = match Arc::try_unwrap(found) {
+        Ok(found) => found.into_inner().unwrap_or_else(|e| e.into_inner()),
+        Err(shared) => std::mem::take(&mut *shared.lock().unwrap_or_else(|e| e.into_inner())),
+    };
+    let Found {
+        mut files,
+        mut skipped,
+        mut unlisted,
+    } = found;
+    // Paths compare by component: the order of a walk that takes each folder's entries by name.
+    files.sort();
+    skipped.sort_by(|a, b| a.path.cmp(&b.path));
+    unlisted.sort_by(|a, b| a.path.cmp(&b.path));
+    tree.files.extend(files);
+    tree.skipped.extend(skipped);
+    tree.unlisted.extend(unlisted);
+}
+
+/// A folder the walk could not list, from the walker's error; `None` for errors that lose no
+/// guide (an ignore file with a line that is no pattern).
+fn unlisted(error: ignore::Error) -> Option<UnlistedFolder> {
+    let mut error = error;
+    let mut path = None;
+    loop {
+        match error {
+            ignore::Error::WithPath { path: p, err } => {
+                path.get_or_insert(p);
+                error = *err;
+            }
+            ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
+                error = *err;
+            }
+            ignore::Error::Io(source) => {
+                return path.map(|path| UnlistedFolder { path, source });
+            }
+            ignore::Error::Loop { child, .. } => {
+                return Some(UnlistedFolder {
+                    path: child,
+                    source: std::io::Error::other("a symbolic link loop"),
+                });
+            }
+            _ => return None,
+        }
+    }
+}
+
+/// Folders a site builds into, beside the file that configures the build: (folder, any of
+/// these files beside it).
+const BUILD_OUTPUT: &[(&str, &[&str])] = &[
+    (
+        "public",
+        &[
+            "hugo.toml",
+            "hugo.yaml",
+            "hugo.json",
+            "config.toml",
+            "config.yaml",
+            "config",
+        ],
+    ),
+    (
+        "resources",
+        &[
+            "hugo.toml",
+            "hugo.yaml",
+            "hugo.json",
+            "config.toml",
+            "config.yaml",
+            "config",
+        ],
+    ),
+    ("site", &["mkdocs.yml", "mkdocs.yaml"]),
+    ("build", &["docusaurus.config.js", "docusaurus.config.ts"]),
+    ("_site", &["_config.yml"]),
+];
+
+/// Whether the folder `path` (met in a walk, not named by the user) holds what a build wrote
+/// rather than pages: `node_modules`, `target`, or a site's output beside its configuration.
+fn build_output(path: &Path) -> bool {
+    let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+        return false;
+    };
+    if name == "node_modules" || name == "target" {
+        return true;
+    }
+    let Some(parent) = path.parent() else {
+        return false;
+    };
+    BUILD_OUTPUT.iter().any(|(folder, configs)| {
+        *folder == name
+            && configs
+                .iter()
+                .any(|c| crate::boundary::may_exist(&parent.join(c)))
+    })
+}
+
+/// Whether the walker may read the ignore files of `folder` (`.gitignore`, `.ignore`, a `.git`
+/// file that points at a work tree's git folder, `.git/info/exclude`): each absent, or a
+/// regular file inside `root` of at most [`MAX_FILE`] bytes, as a guide is. Asks the folder's
+/// listing ([`crate::boundary::listed`]), and the system only for files that are there.
+fn ignore_files_readable(folder: &Path, root: &Path) -> Result<(), std::io::Error> {
+    use crate::boundary::{Kind, Listed};
+    let absolute = std::path::absolute(folder).unwrap_or_else(|_| folder.to_path_buf());
+    let check = |path: &Path| -> Result<(), std::io::Error> {
+        let kind = match std::fs::symlink_metadata(path) {
+            Ok(meta) => meta.file_type(),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(e),
+        };
+        guide_file(path, kind, root).map_err(|reason| {
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                format!(
+                    "its {} {reason}, which docrun does not read",
+                    path.strip_prefix(&absolute).unwrap_or(path).display()
+                ),
+            )
+        })
+    };
+    for name in [".gitignore", ".ignore", ".git"] {
+        let path = absolute.join(name);
+        match crate::boundary::listed(&path) {
+            Listed::Absent => {}
+            Listed::Present(Kind::Dir) => {
+                // A git folder: its `info/exclude` is read.
+                if name == ".git" && crate::boundary::may_exist(&path.join("info/exclude")) {
+                    check(&path.join("info/exclude"))?;
+                }
+            }
+            Listed::Present(_) | Listed::Unknown => {
+                if name == ".git" && path.is_dir() {
+                    continue;
+                }
+                check(&path)?;
             }
         }
     }
+    Ok(())
 }
 
 /// Whether the `*.md` entry `path` (of type `kind`, not followed) is read as a guide; else why

@@ -365,3 +365,44 @@ fn guides_in_utf16_or_with_a_nul_byte_are_refused_at_their_line_by_every_command
     assert!(stderr.contains("docs/utf16.md") && stderr.contains("docs/nul.md"));
     assert_eq!(std::fs::read_to_string(&out).unwrap(), "ran\n", "{stderr}");
 }
+
+#[test]
+fn ignore_files_that_are_no_regular_file_are_never_read_and_their_folder_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    tree(d);
+    for (folder, make) in [
+        ("docs/fifo", "fifo"),
+        ("docs/zero", "zero"),
+        ("docs/out", "outside"),
+    ] {
+        let folder = d.join(folder);
+        std::fs::create_dir_all(&folder).unwrap();
+        std::fs::write(folder.join("c.md"), GUIDE).unwrap();
+        let ignore = folder.join(".gitignore");
+        match make {
+            "fifo" => mkfifo(&ignore),
+            "zero" => std::os::unix::fs::symlink("/dev/zero", &ignore).unwrap(),
+            _ => std::os::unix::fs::symlink("/etc/hostname", &ignore).unwrap(),
+        }
+    }
+    // A git file (a linked work tree's) that is a FIFO would block the walk that reads it.
+    std::fs::create_dir_all(d.join("docs/worktree")).unwrap();
+    mkfifo(&d.join("docs/worktree/.git"));
+
+    let (code, stdout, stderr) = run(d, &["test", "docs", "--list"]);
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    for folder in ["docs/fifo", "docs/zero", "docs/out", "docs/worktree"] {
+        assert!(
+            stdout.contains(folder) && stdout.contains("docrun does not read"),
+            "{folder}: {stdout}"
+        );
+    }
+    assert!(stdout.contains("docs/a.md"), "{stdout}");
+    assert!(!stdout.contains("docs/zero/c.md"), "{stdout}");
+
+    // Walking the folder itself: its own ignore file is refused the same way.
+    let (code, stdout, stderr) = run(d, &["test", "docs/zero", "--list"]);
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    assert!(stdout.contains("docs/zero"), "{stdout}");
+}

@@ -206,10 +206,25 @@ pub struct BuildOptions<'a> {
 #[derive(Debug, Default)]
 pub struct Includes {
     read: std::cell::RefCell<std::collections::HashMap<PathBuf, Arc<Doc>>>,
+    /// (root, page) pairs [`crate::boundary::resolve`] allowed: asked once per tree.
+    resolved: std::cell::RefCell<std::collections::HashSet<(PathBuf, PathBuf)>>,
 }
 
 impl Includes {
     /// Reads an included page in the dialect of the page that includes it.
+    /// Whether `path` was found a readable page inside `root` before.
+    fn resolved(&self, root: &Path, path: &Path) -> bool {
+        self.resolved
+            .borrow()
+            .contains(&(root.to_path_buf(), path.to_path_buf()))
+    }
+
+    fn note_resolved(&self, root: &Path, path: &Path) {
+        self.resolved
+            .borrow_mut()
+            .insert((root.to_path_buf(), path.to_path_buf()));
+    }
+
     fn load(&self, path: &Path, dialect: &Detected) -> Result<Arc<Doc>, Error> {
         if let Some(doc) = self.read.borrow().get(path) {
             return Ok(doc.clone());
@@ -811,7 +826,15 @@ impl Builder<'_> {
             ));
             return Ok(());
         }
-        if let Err(refused) = crate::boundary::resolve(&self.root, &path, name) {
+        // A page read before was resolved inside the tree then (a tree does not move under a
+        // command): boilerplates shared by many guides are resolved once.
+        let resolved = if self.read.resolved(&self.root, &path) {
+            Ok(path.clone())
+        } else {
+            crate::boundary::resolve(&self.root, &path, name)
+                .inspect(|_| self.read.note_resolved(&self.root, &path))
+        };
+        if let Err(refused) = resolved {
             self.read_named(doc, line, &path, name);
             if self.refused.is_none() {
                 self.warnings
@@ -894,14 +917,14 @@ fn file_stem(name: &str) -> String {
 fn find_hugo_include(guide: &Path, name: &str, root: &Path) -> Option<PathBuf> {
     let start = guide.parent()?;
     let beside = start.join(name);
-    if beside.exists() {
+    if crate::boundary::exists(&beside) {
         return Some(beside);
     }
     crate::boundary::folders_up_to_root(guide)
         .into_iter()
         .take_while(|d| d.starts_with(root))
         .map(|dir| dir.join("includes").join(name))
-        .find(|p| p.exists())
+        .find(|p| crate::boundary::exists(p))
 }
 
 /// An MkDocs snippet: beside the guide, else relative to a folder above it that holds
@@ -909,7 +932,7 @@ fn find_hugo_include(guide: &Path, name: &str, root: &Path) -> Option<PathBuf> {
 fn find_snippet(guide: &Path, name: &str, root: &Path) -> Option<PathBuf> {
     let start = guide.parent()?;
     let beside = start.join(name);
-    if beside.exists() {
+    if crate::boundary::exists(&beside) {
         return Some(beside);
     }
     crate::boundary::folders_up_to_root(guide)
@@ -918,7 +941,9 @@ fn find_snippet(guide: &Path, name: &str, root: &Path) -> Option<PathBuf> {
         .find_map(|dir| {
             [dir.join(name), dir.join("docs").join(name)]
                 .into_iter()
-                .find(|p| p.exists() && crate::boundary::trusted(&dir.join("mkdocs.yml")))
+                .find(|p| {
+                    crate::boundary::exists(p) && crate::boundary::trusted(&dir.join("mkdocs.yml"))
+                })
         })
 }
 
@@ -928,7 +953,7 @@ fn find_boilerplate(guide: &Path, name: &str, root: &Path) -> Option<PathBuf> {
         .into_iter()
         .take_while(|d| d.starts_with(root))
         .map(|dir| dir.join("boilerplates").join(format!("{name}.md")))
-        .find(|p| p.exists())
+        .find(|p| crate::boundary::exists(p))
 }
 
 fn prerequisites(

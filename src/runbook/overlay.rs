@@ -217,7 +217,9 @@ pub fn overlay_path(guide: &Path) -> Option<PathBuf> {
         _ => stem,
     };
     let candidate = guide.with_file_name(format!("{base}.docrun.yaml"));
-    candidate.is_file().then_some(candidate)
+    // Asked beside every guide of a tree: its folder's listing answers for the many guides
+    // without one, a stat for those with one.
+    (crate::boundary::may_exist(&candidate) && candidate.is_file()).then_some(candidate)
 }
 
 /// Reads an overlay file. Unknown keys and wrong types are errors naming the file and line.
