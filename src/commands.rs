@@ -13,6 +13,7 @@ use crate::cli::{
     TestArgs, VarArgs, VarsArgs,
 };
 use crate::error::Error;
+use crate::events::{Reporter, RunStatus};
 use crate::exec::runner::{self, RunOptions};
 use crate::exec::stop::Stop;
 use crate::front::{ReadOptions, Reader};
@@ -22,8 +23,8 @@ use crate::plan::{self, Inputs, Plan, Selection};
 use crate::plan::{Binding, ValueSource};
 use crate::preflight::{self, Summary};
 use crate::report;
-use crate::report::events::{JsonLines, Reporter, RunStatus};
 use crate::report::human::{Human, HumanOptions};
+use crate::report::json_lines::JsonLines;
 use crate::report::junit::JUnit;
 use crate::runbook::Runbook;
 use std::io::IsTerminal;

@@ -16,6 +16,7 @@ pub mod doc;
 pub mod duration;
 pub mod effects;
 pub mod error;
+pub mod events;
 pub mod exec;
 pub mod file;
 pub mod front;

@@ -304,7 +304,8 @@ fn every_event_line_of_run_and_test_names_its_schema_and_is_valid() {
 /// writes every event.
 #[test]
 fn a_hygiene_event_line_is_valid() {
-    use docrun::report::events::{json_line, ClusterObject, Event, HygieneStatus, Masker};
+    use docrun::events::{ClusterObject, Event, HygieneStatus, Masker};
+    use docrun::report::json_lines::json_line;
     let event = Event::Hygiene {
         guide: "g.md".into(),
         status: HygieneStatus::Leaked,

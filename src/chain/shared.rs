@@ -26,10 +26,10 @@ use std::time::{Duration, Instant};
 use futures::stream::{self, StreamExt};
 
 use crate::error::Error;
+use crate::events::{Collect, Event, Masked, Masker, Reporter, RunStatus};
 use crate::exec::runner::{self, RunOptions, RunSummary};
 use crate::exec::shell::SessionState;
 use crate::plan::Plan;
-use crate::report::events::{Collect, Event, Masked, Masker, Reporter, RunStatus};
 use crate::report::human::{Human, HumanOptions};
 use crate::suite::GuideResult;
 

@@ -26,8 +26,8 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
+use crate::events::{Event, Sink};
 use crate::plan::mask;
-use crate::report::events::{Event, Sink};
 
 /// A line without a break is sent in pieces once this many bytes wait.
 pub const FLUSH_AT: usize = 8 * 1024;
@@ -407,7 +407,7 @@ fn ceil_char(s: &str, at: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::events::{Masked, Masker, Reporter};
+    use crate::events::{Masked, Masker, Reporter};
     use std::sync::{Arc, Mutex};
 
     struct Seen(Arc<Mutex<Vec<String>>>);

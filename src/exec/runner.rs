@@ -17,9 +17,9 @@ use super::stop::{self, Stop, StopSignals};
 use crate::check::CheckStatus;
 use crate::checker::Checker;
 use crate::error::Error;
+use crate::events::{Event, Masker, Reporter, RunStatus, Sink, StepStatus};
 use crate::matching::{compare, MatchMode};
 use crate::plan::{Plan, PlanStep, RunsAs};
-use crate::report::events::{Event, Masker, Reporter, RunStatus, Sink, StepStatus};
 use crate::runbook::StepKind;
 
 /// How a run behaves.

@@ -31,11 +31,11 @@ pub use snapshot::{Exclusions, ObjectRef, Snapshot};
 
 use crate::checker::Checker;
 use crate::error::Error;
-use crate::exec::runner::RunSummary;
-use crate::plan::Plan;
-use crate::report::events::{
+use crate::events::{
     ClusterObject, Event, HygieneStatus, Masked, Masker, Reporter, RunStatus, UnreachableContext,
 };
+use crate::exec::runner::RunSummary;
+use crate::plan::Plan;
 use crate::runbook::{StepKind, VarKind};
 
 /// What a leak does (`--hygiene`).

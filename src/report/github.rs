@@ -17,9 +17,9 @@ use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::events::{Event, HygieneStatus, Masked, RunStatus};
 use super::forge::url_segment;
 use crate::duration::human;
+use crate::events::{Event, HygieneStatus, Masked, RunStatus};
 
 /// Whether docrun runs as a GitHub Actions step (`GITHUB_ACTIONS=true`): its terminal output
 /// is then a job log whose lines the runner reads as workflow commands.
@@ -280,7 +280,7 @@ pub fn step_summary(title: &str, guides: &[SummaryGuide<'_>], links: &Links) -> 
                             links.file_line(file, *line),
                             cell(message.as_deref().unwrap_or("failed"))
                         ));
-                    } else if *status == super::events::StepStatus::Passed {
+                    } else if *status == crate::events::StepStatus::Passed {
                         ok += 1;
                     }
                 }

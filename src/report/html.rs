@@ -21,9 +21,9 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
-use super::events::{ClusterObject, Event, HygieneStatus, Masked, Reporter, RunStatus, StepStatus};
 use super::forge::Forge;
 use crate::duration::human;
+use crate::events::{ClusterObject, Event, HygieneStatus, Masked, Reporter, RunStatus, StepStatus};
 
 /// How a guide ended, as the report shows it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -941,7 +941,7 @@ mod tests {
                 commands: vec!["false".into()],
             },
         ];
-        let masker = crate::report::events::Masker::none();
+        let masker = crate::events::Masker::none();
         let events: Vec<Masked> = events.into_iter().map(|e| masker.mask(e)).collect();
         let page = render(
             &info(Forge::default()),

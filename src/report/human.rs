@@ -15,9 +15,9 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use super::events::{Event, HygieneStatus, Masked, Reporter, RunStatus, StepStatus};
 use super::github::Fence;
 use crate::duration::human;
+use crate::events::{Event, HygieneStatus, Masked, Reporter, RunStatus, StepStatus};
 
 /// How much the terminal report says.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestRerun, TestSuite};
 
-use super::events::{Event, HygieneStatus, Masked, Reporter, StepStatus};
+use crate::events::{Event, HygieneStatus, Masked, Reporter, StepStatus};
 
 /// Collects the events of one or more guides and writes one JUnit file at the end.
 pub struct JUnit {

@@ -3,13 +3,13 @@
 
 pub mod check;
 pub mod effects;
-pub mod events;
 pub mod forge;
 pub mod github;
 pub mod graph;
 pub mod html;
 pub mod human;
 pub mod invocation;
+pub mod json_lines;
 pub mod junit;
 pub mod plan;
 pub mod preview;

@@ -15,8 +15,8 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use super::events::{Event, Masked, Reporter, StepStatus};
 use crate::duration::human;
+use crate::events::{Event, Masked, Reporter, StepStatus};
 use crate::visible::visible;
 
 /// How often a long step is said to be still running, and how long it runs before it is.
