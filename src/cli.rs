@@ -399,7 +399,7 @@ pub struct HygieneArgs {
     /// What a guide that leaves objects behind does: off, warn, fail (default: warn for
     /// `test`, off for `run`; also `hygiene: {mode: ...}` in docrun.yaml).
     #[arg(long, value_enum, value_name = "MODE")]
-    pub hygiene: Option<crate::hygiene::Mode>,
+    pub hygiene: Option<crate::settings::Mode>,
     /// How long to wait for deletions to settle before a leak counts (default 2m).
     #[arg(long, value_name = "DUR", value_parser = crate::duration::parse)]
     pub hygiene_settle: Option<Duration>,

@@ -115,7 +115,7 @@ pub fn load_runbook(
 ) -> Result<Runbook, Error> {
     let mut reader = Reader::new(&ReadOptions {
         site_data: site_data.map(Path::to_path_buf),
-        dialect: crate::tree::forced_dialect(global.dialect, path)?,
+        dialect: crate::settings::forced_dialect(global.dialect, path)?,
     })?;
     reader.load(path).map(|(_, runbook)| runbook)
 }
@@ -198,7 +198,7 @@ fn load_chained(
 ) -> Result<(Runbook, Option<crate::chain::Chain>), Error> {
     let options = ReadOptions {
         site_data: site_data.map(Path::to_path_buf),
-        dialect: crate::tree::forced_dialect(global.dialect, path)?,
+        dialect: crate::settings::forced_dialect(global.dialect, path)?,
     };
     let mut guides = crate::chain::Guides::new(options)?;
     if with_prereqs {
@@ -287,7 +287,7 @@ fn graph_command(args: &crate::cli::GraphArgs, global: &GlobalArgs) -> Result<Ex
     let options = ReadOptions {
         site_data: args.site_data.clone(),
         dialect: match args.paths.first() {
-            Some(path) => crate::tree::forced_dialect(global.dialect, path)?,
+            Some(path) => crate::settings::forced_dialect(global.dialect, path)?,
             None => None,
         },
     };
@@ -330,7 +330,7 @@ fn run_command(args: &RunArgs, global: &GlobalArgs) -> Result<ExitCode, Error> {
         start_state: None,
         keep_state: false,
         bless: args.bless,
-        source: match crate::suite::Settings::find(&args.doc)? {
+        source: match crate::settings::Settings::find(&args.doc)? {
             Some((_, settings)) => settings.source,
             None => Vec::new(),
         },
@@ -404,7 +404,7 @@ fn run_command(args: &RunArgs, global: &GlobalArgs) -> Result<ExitCode, Error> {
     crate::exec::host::check()?;
     let hygiene = hygiene_for(
         &args.hygiene,
-        crate::hygiene::Mode::Off,
+        crate::settings::Mode::Off,
         None,
         std::iter::once(&plan),
     )?;
@@ -571,11 +571,11 @@ fn check_command(args: &CheckArgs, global: &GlobalArgs) -> Result<ExitCode, Erro
 /// an error finding, else 0 (warnings alone do not fail).
 fn lint_command(args: &LintArgs, global: &GlobalArgs) -> Result<ExitCode, Error> {
     let forced = match args.paths.first() {
-        Some(path) => crate::tree::forced_dialect(global.dialect, path)?,
+        Some(path) => crate::settings::forced_dialect(global.dialect, path)?,
         None => None,
     };
     let off = match args.paths.first() {
-        Some(path) => crate::suite::Settings::find(path)?
+        Some(path) => crate::settings::Settings::find(path)?
             .map(|(_, settings)| settings.lint.off)
             .unwrap_or_default(),
         None => Vec::new(),
@@ -595,7 +595,8 @@ fn lint_command(args: &LintArgs, global: &GlobalArgs) -> Result<ExitCode, Error>
 /// `docrun test`: doc CI over whole trees. Exit 0 when every guide that ran passed, 1 when one
 /// failed, 2 when a guide cannot be read (then nothing runs), 130 when interrupted.
 fn test_command(args: &TestArgs, global: &GlobalArgs) -> Result<ExitCode, Error> {
-    use crate::suite::{self, Decision, Settings, SuiteOptions};
+    use crate::settings::Settings;
+    use crate::suite::{self, Decision, SuiteOptions};
 
     let settings = match args.paths.first() {
         Some(path) => Settings::find(path)?,
@@ -771,7 +772,7 @@ fn test_command(args: &TestArgs, global: &GlobalArgs) -> Result<ExitCode, Error>
     });
     let hygiene = hygiene_for(
         &args.hygiene,
-        crate::hygiene::Mode::Warn,
+        crate::settings::Mode::Warn,
         settings.hygiene.as_ref(),
         candidates
             .iter()
@@ -875,8 +876,8 @@ fn test_command(args: &TestArgs, global: &GlobalArgs) -> Result<ExitCode, Error>
 /// start (no cluster could be checked, and `fail` fails closed).
 fn hygiene_for<'a>(
     args: &crate::cli::HygieneArgs,
-    default: crate::hygiene::Mode,
-    settings: Option<&crate::hygiene::Settings>,
+    default: crate::settings::Mode,
+    settings: Option<&crate::settings::HygieneSettings>,
     mut plans: impl Iterator<Item = &'a Plan>,
 ) -> Result<Option<std::sync::Arc<crate::hygiene::Hygiene>>, Error> {
     use crate::hygiene::{contexts_of, Config, Hygiene, Mode};

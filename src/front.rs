@@ -13,8 +13,8 @@ use std::path::{Path, PathBuf};
 use crate::doc::{self, Detected, Doc};
 use crate::error::Error;
 use crate::runbook::{self, BuildOptions, Includes, Runbook};
+use crate::settings::DialectCache;
 use crate::site::SiteData;
-use crate::tree::DialectCache;
 
 /// What the guides of a run are read with.
 #[derive(Debug, Clone, Default)]

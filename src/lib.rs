@@ -31,6 +31,7 @@ pub mod preview;
 pub mod prompt;
 pub mod report;
 pub mod runbook;
+pub mod settings;
 pub mod site;
 pub mod source;
 pub mod state;

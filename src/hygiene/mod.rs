@@ -24,8 +24,6 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use serde::Deserialize;
-
 pub use compare::{compare, Comparison};
 pub use snapshot::{Exclusions, ObjectRef, Snapshot};
 
@@ -37,38 +35,14 @@ use crate::events::{
 use crate::exec::runner::RunSummary;
 use crate::plan::Plan;
 use crate::runbook::{StepKind, VarKind};
-
-/// What a leak does (`--hygiene`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]
-#[serde(rename_all = "kebab-case")]
-pub enum Mode {
-    /// No snapshots.
-    Off,
-    /// Report leaks; the guide's result stands.
-    Warn,
-    /// A guide that leaks fails.
-    Fail,
-}
+use crate::settings::HygieneSettings;
+pub use crate::settings::Mode;
 
 /// The settle budget when none is given.
 pub const DEFAULT_SETTLE: Duration = Duration::from_secs(120);
 
 /// Time between two looks while deletions settle.
 const POLL: Duration = Duration::from_millis(500);
-
-/// The `hygiene:` section of a tree's `docrun.yaml`.
-#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
-pub struct Settings {
-    pub mode: Option<Mode>,
-    /// How long to wait for deletions to settle, e.g. `2m`.
-    #[serde(default, deserialize_with = "crate::duration::deserialize_opt")]
-    pub settle: Option<Duration>,
-    /// Namespaces whose objects never count (replaces the default list).
-    pub exclude_namespaces: Option<Vec<String>>,
-    /// Kinds that never count (replaces the default list).
-    pub exclude_kinds: Option<Vec<String>>,
-}
 
 /// Hygiene as a run does it.
 #[derive(Debug, Clone, PartialEq)]
@@ -84,7 +58,7 @@ impl Config {
         flag: Option<Mode>,
         default: Mode,
         flag_settle: Option<Duration>,
-        settings: Option<&Settings>,
+        settings: Option<&HygieneSettings>,
     ) -> Config {
         let settings = settings.cloned().unwrap_or_default();
         let settle = flag_settle.or(settings.settle).unwrap_or(DEFAULT_SETTLE);
@@ -508,7 +482,7 @@ mod tests {
 
     #[test]
     fn flags_win_over_settings_and_defaults_fill_in() {
-        let settings = Settings {
+        let settings = HygieneSettings {
             mode: Some(Mode::Fail),
             settle: Some(Duration::from_secs(10)),
             exclude_namespaces: Some(vec!["istio-system".into()]),

@@ -15,52 +15,9 @@ use std::collections::BTreeSet;
 use std::sync::LazyLock;
 
 use regex::Regex;
-use serde::Deserialize;
 
 use super::Finding;
-
-/// The rules that cannot be turned off.
-const ALWAYS: &[&str] = &["parse", "overlay", "tree"];
-
-/// Every rule `docrun lint` has, for checking the names a setting or a comment gives.
-pub const RULES: &[&str] = &[
-    "parse",
-    "overlay",
-    "no-command",
-    "orphan-output",
-    "pasted-output",
-    "prompt-in-script",
-    "not-shell",
-    "exec-it",
-    "hidden-characters",
-    "step-id",
-    "undefined-var",
-    "placeholder",
-    "bash-syntax",
-    "duplicate-snip-id",
-    "duplicate-anchor",
-    "lint-comment",
-    "tree",
-];
-
-/// `docrun.yaml`'s `lint:`.
-#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
-#[serde(deny_unknown_fields)]
-pub struct LintSettings {
-    /// Rules turned off in every guide of the tree (`disable:` says the same).
-    #[serde(default, alias = "disable")]
-    pub off: Vec<String>,
-}
-
-impl LintSettings {
-    /// The first rule named that docrun does not have, or cannot turn off.
-    pub fn unknown_rule(&self) -> Option<&str> {
-        self.off
-            .iter()
-            .map(String::as_str)
-            .find(|r| !RULES.contains(r) || ALWAYS.contains(r))
-    }
-}
+use crate::settings::{ALWAYS_ON_RULES, LINT_RULES};
 
 /// A comment that turns rules off or on, from its line on.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -104,7 +61,8 @@ impl Switches {
                 .filter(|r| !r.is_empty())
                 .collect();
             for rule in &rules {
-                if !RULES.contains(&rule.as_str()) || ALWAYS.contains(&rule.as_str()) {
+                if !LINT_RULES.contains(&rule.as_str()) || ALWAYS_ON_RULES.contains(&rule.as_str())
+                {
                     unknown.push((i + 1, rule.clone()));
                 }
             }
@@ -126,7 +84,7 @@ impl Switches {
     /// Whether `finding` stands: its rule is on at its line.
     pub fn keeps(&self, finding: &Finding) -> bool {
         let rule = finding.rule;
-        if ALWAYS.contains(&rule) {
+        if ALWAYS_ON_RULES.contains(&rule) {
             return true;
         }
         let mut off = self.tree_off.contains(rule);
