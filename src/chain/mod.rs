@@ -15,7 +15,6 @@ pub mod compose;
 pub mod graph;
 pub mod links;
 pub mod resolve;
-pub mod shared;
 
 pub use compose::{chain, runbook, Chain};
 pub use graph::{Edge, Graph, Guides, Missing, Origin, Part, ReadOptions};

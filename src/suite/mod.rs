@@ -6,6 +6,8 @@
 //! to shard K, so N CI jobs cover every guide exactly once, and adding a guide moves no other.
 //! Settings for a tree live in a `docrun.yaml` at its root.
 
+pub mod shared;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -534,13 +536,13 @@ async fn run_guides(
         }
     }
     // Guides whose prerequisites are the same run them once (`--with-prereqs`).
-    let (shared, alone) = crate::chain::shared::groups(
+    let (shared, alone) = crate::suite::shared::groups(
         candidates
             .into_iter()
             .filter(|c| c.decision == Decision::Run)
             .filter_map(|c| {
                 let shared = c.shared_steps;
-                c.plan.map(|plan| crate::chain::shared::Dependent {
+                c.plan.map(|plan| crate::suite::shared::Dependent {
                     path: c.path,
                     plan,
                     shared,
@@ -563,7 +565,7 @@ async fn run_guides(
             break;
         }
         results.extend(
-            crate::chain::shared::run_group(group, jobs, &template, human, progress.as_ref())
+            crate::suite::shared::run_group(group, jobs, &template, human, progress.as_ref())
                 .await?,
         );
     }

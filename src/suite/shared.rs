@@ -25,13 +25,13 @@ use std::time::{Duration, Instant};
 
 use futures::stream::{self, StreamExt};
 
+use super::GuideResult;
 use crate::error::Error;
 use crate::events::{Collect, Event, Masked, Masker, Reporter, RunStatus};
 use crate::exec::runner::{self, RunOptions, RunSummary};
 use crate::exec::shell::SessionState;
 use crate::plan::Plan;
 use crate::report::human::{Human, HumanOptions};
-use crate::suite::GuideResult;
 
 /// A guide to run whose first `shared` steps come from its prerequisites.
 pub struct Dependent {
@@ -223,7 +223,7 @@ fn run_level<'a>(
                 let full_output = template
                     .full_output
                     .as_ref()
-                    .map(|f| f.join(crate::suite::log_folder(&d.path)));
+                    .map(|f| f.join(super::log_folder(&d.path)));
                 match fork(here.as_ref(), template, false, full_output) {
                     Ok((dir, options)) => {
                         let (summary, duration, events) = run_one(&plan, &options).await;
