@@ -128,14 +128,22 @@ fn script(body: &[BodyLine]) -> Reading {
     // a command (as the lexer reads it) or lies outside every command counts: a heredoc's body
     // or a command's continuation is the command's own text.
     let first_end = commands[0].line + commands[0].text.lines().count();
-    let inside = |line: usize| {
-        commands
-            .iter()
-            .any(|c| c.line < line && line < c.line + c.text.lines().count())
-    };
+    // Marked in one pass over the commands' lines, so a long script stays linear.
+    let base = body.first().map_or(0, |l| l.line);
+    let last = body.last().map_or(0, |l| l.line);
+    let mut inside = vec![false; last.saturating_sub(base) + 1];
+    for c in &commands {
+        let end = (c.line + c.text.lines().count()).min(last + 1);
+        for line in (c.line + 1).max(base)..end {
+            inside[line - base] = true;
+        }
+    }
     let pasted = body.iter().enumerate().position(|(i, l)| {
         l.line >= first_end
-            && !inside(l.line)
+            && !inside
+                .get(l.line.wrapping_sub(base))
+                .copied()
+                .unwrap_or(false)
             && (looks_like_output_line(&l.text) || opens_json(&body[i..]))
     });
     let Some(at) = pasted else {
