@@ -20,7 +20,11 @@
 //!   line on (see [`unmistakable_output_line`], [`looks_like_output_line`]).
 //! - a fence whose commands are all flags (`--feature-gates=...`) is a fragment: shown, not run.
 //! - an **output block** is not a step of its own but the expected output of the command block
-//!   before it (see [`is_output_block`]).
+//!   before it (see [`is_output_block`]): by its syntax, by a wrapper or admonition that says so,
+//!   or by the prose before it, whose last sentence either announces output ("you should see",
+//!   "which returns") or asks to run and look ("Query the cache and check the result:", a
+//!   command). A block right after a command block with no prose between is its output when it
+//!   does not start with a command (see [`is_bare_output_after_command`]).
 
 use crate::doc::bash::{self, Command, Expected, Prompt, Segment};
 use crate::doc::{BodyLine, Dialect, TextBlock, Wrapper};
@@ -454,7 +458,7 @@ fn title_asks(title: &str) -> bool {
 /// Whether a block that follows a command block with no prose between them (the `lead` is
 /// empty) is that command's output though no syntax or prose says so: a transcript fence
 /// without a prompt whose first line is no command, or a shell fence whose first line reads
-/// as output or opens with a word no command is written with (a capital, a digit, a quote).
+/// as output or opens with a word no command is written with (a capital, a digit).
 pub fn is_bare_output_after_command(block: &TextBlock, dialect: Dialect) -> bool {
     if !dialect.reads_scripts()
         || !block.lead.trim().is_empty()
@@ -477,7 +481,7 @@ pub fn is_bare_output_after_command(block: &TextBlock, dialect: Dialect) -> bool
         || first
             .chars()
             .next()
-            .is_some_and(|c| c.is_uppercase() || c.is_ascii_digit() || c == '"' || c == '\'')
+            .is_some_and(|c| c.is_uppercase() || c.is_ascii_digit())
 }
 
 fn body_first_line(body: &[BodyLine]) -> Option<&str> {
