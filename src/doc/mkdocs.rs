@@ -2,9 +2,12 @@
 //! `??? tip "Title"`) and snippets (`--8<-- "file"`).
 //!
 //! A container's content is the lines after its marker that are blank or indented four spaces
-//! more than the marker, as Python-Markdown reads them. [`containers`] blanks the markers,
-//! removes the containers' indentation (so pulldown-cmark sees the fences inside as fences, not
-//! as indented code) and keeps every line where it was, so line numbers stay true.
+//! more than the marker, as Python-Markdown reads them. A marker counts at the start of a
+//! container's content or of a list item's content, at any depth (a tab holding a numbered list
+//! whose step holds an admonition holding a fence). [`containers`] blanks the markers, removes
+//! the containers' indentation (so pulldown-cmark sees the fences inside as fences, not as
+//! indented code; a container inside a list item keeps the item's indentation, so the item goes
+//! on around it) and keeps every line where it was, so line numbers stay true.
 
 use super::parser::{Region, RegionKind};
 use super::{Include, IncludeKind, TabRef, Wrapper};
@@ -21,6 +24,8 @@ pub(super) struct Found {
 struct Open {
     /// The indentation (in columns) of the content.
     content_indent: usize,
+    /// The columns removed from the content's lines in the view.
+    strip: usize,
     start: usize,
     kind: RegionKind,
 }
@@ -41,6 +46,8 @@ pub(super) fn containers(text: &str) -> Found {
     let mut tabset: Option<Tabset> = None;
     let mut tabsets = 0;
     let mut fence: Option<(char, usize)> = None;
+    // The open list items, innermost last: (marker column, content column), absolute.
+    let mut items: Vec<(usize, usize)> = Vec::new();
     let mut last_line = 0;
     for (index, raw) in text.split_inclusive('\n').enumerate() {
         let line_no = index + 1;
@@ -59,10 +66,19 @@ pub(super) fn containers(text: &str) -> Found {
                 }
             }
         }
+        if !blank && fence.is_none() {
+            while items.last().is_some_and(|(marker, _)| indent <= *marker) {
+                items.pop();
+            }
+        }
         let depth = open.last().map_or(0, |o| o.content_indent);
-        let inner = strip_columns(line, depth);
-        let inner_indent = indentation(inner);
-        let trimmed = inner.trim_start();
+        let strip = open.last().map_or(0, |o| o.strip);
+        let trimmed = line.trim_start();
+        // Where a container's marker may stand: the start of the innermost list item's content
+        // (inside the innermost container), else the start of the container's content.
+        let item = items.last().copied().filter(|(marker, _)| *marker >= depth);
+        let base = item.map_or(depth, |(_, content)| content.max(depth));
+        let at_marker = indent >= base.saturating_sub(3) && indent < base + 4;
         if let Some((c, n)) = fence {
             if trimmed.starts_with(&c.to_string().repeat(n))
                 && trimmed.trim_end().chars().all(|x| x == c)
@@ -71,7 +87,13 @@ pub(super) fn containers(text: &str) -> Found {
             }
         } else if let Some(marker) = fence_marker(trimmed) {
             fence = Some(marker);
-        } else if inner_indent < 4 {
+        } else if at_marker {
+            // Inside a list item the container keeps the item's indentation in the view.
+            let strip = if item.is_some() {
+                strip + 4
+            } else {
+                indent + 4
+            };
             if let Some(name) = tab_title(trimmed) {
                 let set = match tabset.as_mut() {
                     Some(set) if set.indent == indent => set,
@@ -92,6 +114,7 @@ pub(super) fn containers(text: &str) -> Found {
                 set.next_index += 1;
                 open.push(Open {
                     content_indent: indent + 4,
+                    strip,
                     start: line_no,
                     kind: RegionKind::Tab(tab),
                 });
@@ -101,6 +124,7 @@ pub(super) fn containers(text: &str) -> Found {
             if let Some((kind, title)) = admonition(trimmed) {
                 open.push(Open {
                     content_indent: indent + 4,
+                    strip,
                     start: line_no,
                     kind: RegionKind::Wrapper(Wrapper::Admonition { kind, title }),
                 });
@@ -120,7 +144,12 @@ pub(super) fn containers(text: &str) -> Found {
         if !blank && tabset.as_ref().is_some_and(|t| indent <= t.indent) {
             tabset = None;
         }
-        view.push_str(strip_columns(raw, depth));
+        if fence.is_none() {
+            if let Some(width) = list_marker(trimmed) {
+                items.push((indent, indent + width));
+            }
+        }
+        view.push_str(strip_columns(raw, strip));
     }
     while let Some(o) = open.pop() {
         regions.push(Region {
@@ -154,6 +183,24 @@ fn strip_columns(line: &str, columns: usize) -> &str {
         seen += if c == '\t' { 4 } else { 1 };
     }
     line.trim_start_matches([' ', '\t'])
+}
+
+/// The width of a list item's marker with the blank after it (`- `, `* `, `+ `, `1. `, `2) `),
+/// if the line (without its indentation) starts a list item.
+fn list_marker(trimmed: &str) -> Option<usize> {
+    let digits = trimmed.bytes().take_while(u8::is_ascii_digit).count();
+    let marker = match trimmed.as_bytes().first()? {
+        b'-' | b'*' | b'+' => 1,
+        _ if (1..=9).contains(&digits)
+            && matches!(trimmed.as_bytes().get(digits), Some(b'.' | b')')) =>
+        {
+            digits + 1
+        }
+        _ => return None,
+    };
+    let rest = &trimmed[marker..];
+    let blanks = rest.len() - rest.trim_start_matches([' ', '\t']).len();
+    (blanks > 0 && !rest.trim().is_empty()).then_some(marker + blanks.min(4))
 }
 
 fn push_blank(view: &mut String, raw: &str) {
@@ -253,5 +300,39 @@ mod tests {
         let found = containers(text);
         assert!(found.regions.is_empty());
         assert_eq!(found.view, text);
+    }
+
+    #[test]
+    fn containers_in_list_items_at_any_depth() {
+        let text = "=== \"CLI\"\n\n    1. Create it:\n\n        ```bash\n        qctl create q\n        ```\n\n        !!! note \"Tags\"\n\n            ```bash\n            qctl tag q\n            ```\n\n        - Then:\n\n            ???+ success \"Verify\"\n\n                ```bash\n                qctl status q\n                ```\n\n    1. Done.\n";
+        let found = containers(text);
+        assert_eq!(found.view.lines().count(), text.lines().count());
+        let lines: Vec<&str> = found.view.lines().collect();
+        // A fence keeps its list item's indentation in the view; the containers' is gone.
+        assert_eq!(lines[4], "    ```bash");
+        assert_eq!(lines[10], "    ```bash");
+        assert_eq!(lines[18], "        ```bash");
+        assert_eq!(lines[8], "", "the marker is blanked");
+        let wrappers: Vec<(usize, usize, String)> = found
+            .regions
+            .iter()
+            .filter_map(|r| match &r.kind {
+                RegionKind::Wrapper(Wrapper::Admonition { title, .. }) => {
+                    Some((r.start, r.end, title.clone()))
+                }
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            wrappers,
+            vec![(9, 14, "Tags".to_owned()), (17, 22, "Verify".to_owned())]
+        );
+    }
+
+    #[test]
+    fn list_items_hold_no_marker_in_an_indented_code_block() {
+        // A top-level indented code block (no list, no container) shows markers as text.
+        let text = "Text\n\n        !!! note\n";
+        assert!(containers(text).regions.is_empty());
     }
 }

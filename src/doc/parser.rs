@@ -37,7 +37,8 @@ const HUGO_CALLOUTS: &[&str] = &[
     "edge-note",
 ];
 /// Containers of Hugo sites besides their callouts.
-const HUGO_CONTAINERS: &[&str] = &["tabpane", "command-output"];
+/// (`tabs` is kubernetes.io's tabset, `tabpane` Docsy's.)
+const HUGO_CONTAINERS: &[&str] = &["tabpane", "tabs", "command-output"];
 /// The bytes of prose kept before a block, for the words that announce output.
 const LEAD_BYTES: usize = 400;
 
@@ -609,7 +610,7 @@ impl<'a> LineScan<'a> {
         let mut item = None;
         let mut wrapper = None;
         match code.name.as_str() {
-            "tabset" | "tabpane" => {
+            "tabset" | "tabpane" | "tabs" => {
                 self.tabsets += 1;
             }
             "tab" => {
@@ -654,7 +655,7 @@ impl<'a> LineScan<'a> {
             _ => {}
         }
         // For a tabset, `item` counts the tabs opened in it so far.
-        let is_set = code.name == "tabset" || code.name == "tabpane";
+        let is_set = matches!(code.name.as_str(), "tabset" | "tabpane" | "tabs");
         let item = if is_set { Some(0) } else { item };
         let lang = code
             .named("lang")

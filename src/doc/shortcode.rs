@@ -75,6 +75,12 @@ pub fn scan_line(
         let delim = match rest.chars().next() {
             Some('<') => Delim::Angle,
             Some('%') => Delim::Percent,
+            // `{{{< tab >}}`: the first brace is text before the tag (Hugo renders a `{`
+            // and the shortcode), so look again one byte on.
+            Some('{') => {
+                pos = start + 1;
+                continue;
+            }
             _ => {
                 pos = start + 2;
                 continue;
@@ -407,5 +413,16 @@ mod tests {
             .unwrap()
             .is_empty());
         assert!(scan("{{ .Values }}").unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_literal_brace_before_a_tag_leaves_the_tag_whole() {
+        let found = scan("{{{< tab name=\"Linux\" >}}").unwrap();
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].name, "tab");
+        assert_eq!(found[0].named("name"), Some("Linux"));
+        assert_eq!((found[0].span.start, found[0].span.end), (1, 25));
+        let found = scan("{{{{% tab %}}").unwrap();
+        assert_eq!((found[0].name.as_str(), found[0].span.start), ("tab", 2));
     }
 }

@@ -499,9 +499,15 @@ impl Builder<'_> {
                     // Lines read from another file are not the guide's own to rewrite.
                     let from_file = matches!(block, std::borrow::Cow::Owned(_));
                     let block = block.as_ref();
-                    if let Some(index) =
-                        awaiting_output.filter(|_| reading::is_output_block(block, dialect))
-                    {
+                    // An output block pairs with the command block before it, but not across
+                    // tabs: the next tab's block is an alternative, not output.
+                    let pairs = |index: &usize| {
+                        let step = &self.steps[*index];
+                        (step.tab.is_none() || block.tab.is_none() || step.tab == block.tab)
+                            && (reading::is_output_block(block, dialect)
+                                || reading::is_bare_output_after_command(block, dialect))
+                    };
+                    if let Some(index) = awaiting_output.filter(pairs) {
                         awaiting_output = None;
                         if !block.body.is_empty() {
                             let text: String =

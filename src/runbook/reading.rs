@@ -14,9 +14,17 @@
 //!   first command looks like output (a column header such as `NAME   READY`, `Key   : value`,
 //!   box-drawing characters), the rest of the block is that command's output, pasted in; lint
 //!   reports it.
+//! - a shell fence whose first line no one types (`* Trying ...` and `< HTTP/1.1 200` of
+//!   `curl -v`, `1) "key"` and `(integer) 1` of `redis-cli`, a JSON member `"status": "True"`, a
+//!   column header) is output, whatever its tag says; so is the rest of a script from such a
+//!   line on (see [`unmistakable_output_line`], [`looks_like_output_line`]).
 //! - a fence whose commands are all flags (`--feature-gates=...`) is a fragment: shown, not run.
 //! - an **output block** is not a step of its own but the expected output of the command block
-//!   before it (see [`is_output_block`]).
+//!   before it (see [`is_output_block`]): by its syntax, by a wrapper or admonition that says so,
+//!   or by the prose before it, whose last sentence either announces output ("you should see",
+//!   "which returns") or asks to run and look ("Query the cache and check the result:", a
+//!   command). A block right after a command block with no prose between is its output when it
+//!   does not start with a command (see [`is_bare_output_after_command`]).
 
 use crate::doc::bash::{self, Command, Expected, Prompt, Segment};
 use crate::doc::{BodyLine, Dialect, TextBlock, Wrapper};
@@ -85,12 +93,14 @@ pub fn read_shell(block: &TextBlock, dialect: Dialect) -> Reading {
         }
         return segments_reading(segments, &block.body);
     }
-    if matches!(block.wrapper, Some(Wrapper::CommandOutput { .. })) || looks_like_data(&block.body)
+    if matches!(block.wrapper, Some(Wrapper::CommandOutput { .. }))
+        || looks_like_data(&block.body)
+        || first_line_is_output(&block.body)
     {
         return Reading::Output(output_of(&block.body));
     }
     let transcript_syntax = TRANSCRIPT_SYNTAXES.contains(&block.syntax.as_str());
-    if transcript_syntax && (announces_output(&block.lead) || first_line_is_output(&block.body)) {
+    if transcript_syntax && (announces_console_output(block) || first_line_is_output(&block.body)) {
         return Reading::Output(output_of(&block.body));
     }
     if block.no_copy {
@@ -118,11 +128,28 @@ fn script(body: &[BodyLine]) -> Reading {
     {
         return Reading::Fragment("flags of a command, not a command");
     }
-    // Output pasted in after the first command: the rest of the block.
+    // Output pasted in after the first command: the rest of the block. Only a line that starts
+    // a command (as the lexer reads it) or lies outside every command counts: a heredoc's body
+    // or a command's continuation is the command's own text.
     let first_end = commands[0].line + commands[0].text.lines().count();
-    let pasted = body
-        .iter()
-        .position(|l| l.line >= first_end && looks_like_output_line(&l.text));
+    // Marked in one pass over the commands' lines, so a long script stays linear.
+    let base = body.first().map_or(0, |l| l.line);
+    let last = body.last().map_or(0, |l| l.line);
+    let mut inside = vec![false; last.saturating_sub(base) + 1];
+    for c in &commands {
+        let end = (c.line + c.text.lines().count()).min(last + 1);
+        for line in (c.line + 1).max(base)..end {
+            inside[line - base] = true;
+        }
+    }
+    let pasted = body.iter().enumerate().position(|(i, l)| {
+        l.line >= first_end
+            && !inside
+                .get(l.line.wrapping_sub(base))
+                .copied()
+                .unwrap_or(false)
+            && (looks_like_output_line(&l.text) || opens_json(&body[i..]))
+    });
     let Some(at) = pasted else {
         return Reading::Commands(vec![Segment {
             commands,
@@ -157,11 +184,17 @@ pub fn pasted_output_line(block: &TextBlock, dialect: Dialect, reading: &Reading
 
 /// The prompt of a transcript: the prompt the first line that is not blank or a comment starts
 /// with; `None` for a script.
+///
+/// A `> ` line of an HTTP exchange (`> GET /get HTTP/1.1`, `> Host: x`, as `curl -v` prints
+/// the request it sends) is not a prompt: such a block is output.
 pub fn transcript_prompt(body: &[BodyLine]) -> Option<Prompt> {
     let first = body
         .iter()
         .map(|l| l.text.as_str())
         .find(|t| !t.trim().is_empty() && !t.trim_start().starts_with('#'))?;
+    if unmistakable_output_line(first) {
+        return None;
+    }
     Prompt::of_line(first)
 }
 
@@ -182,14 +215,21 @@ fn output_of(body: &[BodyLine]) -> Expected {
 /// syntax (or untagged), or marked not for copying, or inside an admonition or wrapper that
 /// says output, holding no prompt; a shell fence qualifies only when the prose before it
 /// announces output and its first line does not read as a command, or when it holds data
-/// (JSON, YAML, HTML).
+/// (JSON, YAML, HTML) or starts with a line no one types (see [`looks_like_output_line`]).
+///
+/// A `success` or `example` admonition holds output, unless it holds a shell fence that starts
+/// with a command or its title asks to do something (`???+ success "Verify"`): then it holds
+/// the commands that verify.
 pub fn is_output_block(block: &TextBlock, dialect: Dialect) -> bool {
     if !dialect.reads_scripts() || transcript_prompt(&block.body).is_some() {
         return false;
     }
+    let shell_fence = SCRIPT_SYNTAXES.contains(&block.syntax.as_str());
     let said = match &block.wrapper {
         Some(Wrapper::Admonition { kind, title }) => {
-            announces_output(title) || kind == "success" || kind == "example"
+            announces_output(title)
+                || ((kind == "success" || kind == "example")
+                    && !(shell_fence && (bash::first_line_is_command(&block.body) || title_asks(title))))
         }
         Some(Wrapper::CommandOutput { .. }) => true,
         None => false,
@@ -203,16 +243,26 @@ pub fn is_output_block(block: &TextBlock, dialect: Dialect) -> bool {
     };
     if OUTPUT_SYNTAXES.contains(&syntax) {
         return syntax != "console" && syntax != "terminal"
-            || announces_output(&block.lead)
+            || announces_console_output(block)
             || first_line_is_output(&block.body);
     }
     if SCRIPT_SYNTAXES.contains(&syntax) {
+        // Output no one would run pairs when nothing stands between, or the prose says so;
+        // after other prose it is output of its own (see `read_shell`).
+        let prose_allows = block.lead.trim().is_empty() || announces_output(&block.lead);
         return looks_like_data(&block.body)
+            || (first_line_is_output(&block.body) && prose_allows)
             || (announces_output_in_words(&block.lead)
                 && !asks_to_run(&block.lead)
                 && !bash::first_line_is_command(&block.body));
     }
     false
+}
+
+/// A transcript fence without a prompt after prose that announces output, whose first line is
+/// no command: "Configure it like this:" before `helm install ...` asks for that command.
+fn announces_console_output(block: &TextBlock) -> bool {
+    announces_output(&block.lead) && !bash::first_line_is_command(&block.body)
 }
 
 /// Prose that announces output: "The output is similar to:", "You should see", "Expected
@@ -221,37 +271,144 @@ pub fn announces_output(prose: &str) -> bool {
     announces_output_in_words(prose) || last_sentence(prose).trim_end().ends_with("e.g.:")
 }
 
-/// Prose that says in words that output follows ("output", "you should see", "returns"); an
-/// "e.g.:" alone does not, since it as often introduces an example command.
+/// Prose that says in words that output follows ("output", "you should see", "returns", "the
+/// result looks like", "should have the default value of"); an "e.g.:" alone does not, since
+/// it as often introduces an example command.
 fn announces_output_in_words(prose: &str) -> bool {
-    let last = last_sentence(prose).to_lowercase();
-    const CUES: &[&str] = &[
-        "output",
-        "you should see",
-        "you'll see",
-        "you will see",
-        "should see",
-        "should look like",
-        "should return",
-        "similar to",
-        "looks like",
-        "look like",
-        "returns",
-        "will return",
-        "result",
-        "response",
-        "输出",
-        "结果",
-    ];
-    CUES.iter().any(|c| last.contains(c))
+    last_cue(&last_sentence(prose).to_lowercase()).is_some()
 }
 
-/// Prose that asks the reader to run something ("run:", "by running", "the command").
+/// Words that announce output, as the field's guides write them.
+const CUES: &[&str] = &[
+    "output",
+    "you should see",
+    "you'll see",
+    "you will see",
+    "should see",
+    "should look like",
+    "should return",
+    "should get",
+    "you'll get",
+    "you will get",
+    "should print",
+    "should show",
+    "should display",
+    "should have",
+    "should contain",
+    "should read",
+    "should be similar",
+    "will print",
+    "will show",
+    "will display",
+    "similar to",
+    "something like",
+    "looks like",
+    "look like",
+    "like this",
+    "like the following",
+    "returns",
+    "will return",
+    "is returned",
+    "are returned",
+    "get back",
+    "prints",
+    "displays",
+    "result",
+    "response",
+    "default value",
+    "输出",
+    "结果",
+];
+
+/// Where the last cue of [`CUES`] in `sentence` (lower case) starts, if any. A cue counts as
+/// words of its own: the `output` of `command-output` or `--output` is none.
+fn last_cue(sentence: &str) -> Option<usize> {
+    let joined = |c: char| c.is_alphanumeric() || matches!(c, '-' | '_' | '/' | '.');
+    CUES.iter()
+        .flat_map(|c| {
+            sentence.match_indices(c).filter(|(at, _)| {
+                let before = sentence[..*at].chars().next_back();
+                let after = sentence[at + c.len()..].chars().next();
+                !before.is_some_and(joined) && !after.is_some_and(|a| matches!(a, '-' | '_' | '/'))
+            })
+        })
+        .map(|(at, _)| at)
+        .max()
+}
+
+/// Verbs that, opening a clause, ask the reader to do something: run a command, or look at
+/// what it printed.
+const REQUESTS: &[&str] = &[
+    "run", "execute", "send", "call", "query", "invoke", "issue", "type", "enter", "use", "try",
+    "copy", "paste", "save", "export", "set", "apply", "create", "fetch", "curl", "ping", "access",
+    "deploy", "install", "get", "list", "describe", "open", "start", "launch", "hit", "make",
+    "retrieve", "request", "generate", "submit", "post", "delete", "update", "patch", "edit",
+    "add", "remove", "scale", "restart", "watch", "test", "connect", "check", "verify", "inspect",
+    "confirm", "look", "examine", "view", "review", "observe", "validate", "ensure", "compare",
+    "note",
+];
+
+/// Prose that asks the reader to run something, even if it then names the output: "run:",
+/// "by running", "Query the cache and check the result:", "Send a request and inspect the
+/// response:", "Then, copy the output and save it". The clause that holds the last output cue
+/// decides: one that opens with a request asks, one that states ("you should see", "which
+/// returns", "the result looks like") announces.
 fn asks_to_run(prose: &str) -> bool {
     let last = last_sentence(prose).to_lowercase();
-    ["run ", "run:", "running", "execute", "command", "type "]
+    let end = last.trim_end().trim_end_matches(':').trim_end();
+    if [
+        " run",
+        "running",
+        "execute",
+        "command",
+        "commands",
+        "following",
+        "below",
+    ]
+    .iter()
+    .any(|w| end.ends_with(w))
+        || end == "run"
+        || [
+            "by running",
+            "run:",
+            "the following command",
+            "the command below",
+        ]
         .iter()
         .any(|w| last.contains(w))
+    {
+        return true;
+    }
+    let Some(cue) = last_cue(&last) else {
+        return REQUESTS.contains(&first_word(&last));
+    };
+    let clause_start = [", ", "; ", " and ", " then ", " or "]
+        .iter()
+        .filter_map(|b| last[..cue].rfind(b).map(|i| i + b.len()))
+        .max()
+        .unwrap_or(0);
+    let clause = &last[clause_start..];
+    // "The vault command will look like this:": the command's shape, not what it prints.
+    let shows_command = clause[..cue - clause_start].contains("command")
+        && !PRINTS.iter().any(|p| clause.contains(p));
+    shows_command || REQUESTS.contains(&first_word(clause))
+}
+
+/// Cues that say a command prints something, as against how a command looks.
+const PRINTS: &[&str] = &[
+    "output", "return", "print", "show", "display", "see", "result", "response", "get",
+];
+
+/// The first word of a clause, past words that only order steps ("then", "now", "next").
+fn first_word(clause: &str) -> &str {
+    const FILLERS: &[&str] = &[
+        "then", "now", "next", "finally", "first", "also", "and", "simply", "please", "again",
+    ];
+    clause
+        .split(|c: char| !(c.is_alphanumeric() || c == '-' || c == '\''))
+        .filter(|w| !w.is_empty())
+        .find(|w| !FILLERS.contains(w))
+        .unwrap_or("")
 }
 
 /// The last sentence of a paragraph, the one right before a block.
@@ -266,6 +423,143 @@ fn last_sentence(prose: &str) -> &str {
     &trimmed[cut..]
 }
 
+/// Whether a `success` or `example` admonition's title asks to do something ("Verify",
+/// "Check the service"): its shell fence holds the commands that do it.
+fn title_asks(title: &str) -> bool {
+    REQUESTS.contains(&first_word(&title.to_lowercase()))
+}
+
+/// Whether a block that follows a command block with no prose between them (the `lead` is
+/// empty) is that command's output though no syntax or prose says so: a transcript fence
+/// without a prompt whose first line is no command, or a shell fence whose first line reads
+/// as output or opens with a word no command is written with (a capital, a digit).
+pub fn is_bare_output_after_command(block: &TextBlock, dialect: Dialect) -> bool {
+    if !dialect.reads_scripts()
+        || !block.lead.trim().is_empty()
+        || transcript_prompt(&block.body).is_some()
+        || bash::first_line_is_command(&block.body)
+    {
+        return false;
+    }
+    let syntax = block.syntax.as_str();
+    if TRANSCRIPT_SYNTAXES.contains(&syntax) {
+        return true;
+    }
+    if !SCRIPT_SYNTAXES.contains(&syntax) {
+        return false;
+    }
+    let Some(first) = body_first_line(&block.body) else {
+        return false;
+    };
+    first_line_is_output(&block.body)
+        || first
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_uppercase() || c.is_ascii_digit())
+}
+
+fn body_first_line(body: &[BodyLine]) -> Option<&str> {
+    body.iter()
+        .map(|l| l.text.trim())
+        .find(|t| !t.is_empty() && !t.starts_with('#'))
+}
+
+/// A `{` or `[` alone on its line, with a JSON member or value on the next line that is not
+/// blank: JSON printed by a command, not a shell group.
+fn opens_json(lines: &[BodyLine]) -> bool {
+    let Some((first, rest)) = lines.split_first() else {
+        return false;
+    };
+    if !matches!(first.text.trim(), "{" | "[") {
+        return false;
+    }
+    rest.iter()
+        .map(|l| l.text.trim())
+        .find(|t| !t.is_empty())
+        .is_some_and(|t| json_member(t) || t.starts_with('{') || t.starts_with('"'))
+}
+
+/// `"key": value`: a member of a JSON object.
+fn json_member(trimmed: &str) -> bool {
+    let Some(rest) = trimmed.strip_prefix('"') else {
+        return false;
+    };
+    let Some(close) = rest.find('"') else {
+        return false;
+    };
+    rest[close + 1..].trim_start().starts_with(':')
+}
+
+/// A line that only a program prints, never a reader types, in any fence:
+///
+/// - `curl -v`'s exchange: `* Trying ...` (what curl does), `> GET /get HTTP/1.1` and
+///   `> Host: x` (the request), `< HTTP/1.1 200 OK` and `< content-type: x` (the response),
+///   a bare `<` or `>` after the headers;
+/// - `redis-cli`'s answers: `1) "key"`, `(integer) 1`, `(nil)`, `(empty array)`, `(error) ...`;
+/// - a JSON member, `"status": "True",`, as a fragment of JSON is printed.
+pub fn unmistakable_output_line(line: &str) -> bool {
+    let trimmed = line.trim();
+    if let Some(rest) = trimmed.strip_prefix("* ") {
+        return rest
+            .trim_start()
+            .chars()
+            .next()
+            .is_some_and(char::is_alphabetic);
+    }
+    if let Some(rest) = trimmed
+        .strip_prefix("> ")
+        .or_else(|| trimmed.strip_prefix("< "))
+    {
+        return http_line(rest, trimmed.starts_with('>'));
+    }
+    if let Some((n, rest)) = trimmed.split_once(") ") {
+        if !n.is_empty() && n.len() <= 6 && n.bytes().all(|b| b.is_ascii_digit()) {
+            return rest.starts_with('"')
+                || rest.starts_with('(')
+                || rest.starts_with(char::is_numeric);
+        }
+    }
+    const REDIS: &[&str] = &[
+        "(integer) ",
+        "(error) ",
+        "(nil)",
+        "(empty array)",
+        "(empty list or set)",
+    ];
+    if REDIS.iter().any(|r| trimmed.starts_with(r)) {
+        return true;
+    }
+    json_member(trimmed)
+}
+
+/// The text after curl's `> ` (a request) or `< ` (a response): a request line, a status line
+/// or a header.
+fn http_line(rest: &str, request: bool) -> bool {
+    const METHODS: &[&str] = &[
+        "GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS", "CONNECT",
+    ];
+    let mut words = rest.split_whitespace();
+    let first = words.next().unwrap_or("");
+    if request && METHODS.contains(&first) {
+        return words.nth(1).is_some_and(|v| v.starts_with("HTTP/"));
+    }
+    if !request && first.starts_with("HTTP/") {
+        return words
+            .next()
+            .is_some_and(|c| c.len() == 3 && c.bytes().all(|b| b.is_ascii_digit()));
+    }
+    // `Header-Name: value`
+    first.len() > 1
+        && first.ends_with(':')
+        && first[..first.len() - 1]
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-')
+        && first
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic())
+}
+
 /// JSON, YAML documents or HTML: data, not commands.
 fn looks_like_data(body: &[BodyLine]) -> bool {
     let Some(first) = body.iter().map(|l| l.text.trim()).find(|t| !t.is_empty()) else {
@@ -278,6 +572,8 @@ fn looks_like_data(body: &[BodyLine]) -> bool {
         || first.starts_with("<html")
         || first == "---"
         || first.starts_with("apiVersion:")
+        || json_member(first)
+        || opens_json(&body[body.iter().take_while(|l| l.text.trim().is_empty()).count()..])
 }
 
 fn first_line_is_output(body: &[BodyLine]) -> bool {
@@ -293,6 +589,9 @@ pub fn looks_like_output_line(line: &str) -> bool {
     let trimmed = line.trim();
     if trimmed.is_empty() {
         return false;
+    }
+    if unmistakable_output_line(trimmed) {
+        return true;
     }
     if trimmed.starts_with(['└', '├', '│', '√', '✔', '×', '✖', '‼']) {
         return true;
@@ -588,6 +887,156 @@ mod tests {
             "echo {a,b}",
         ] {
             assert!(!looks_like_output_line(line), "{line}");
+        }
+    }
+
+    #[test]
+    fn lines_only_a_program_prints() {
+        for line in [
+            "*   Trying 192.0.2.10:80...",
+            "* Connected to example.org (192.0.2.10) port 80",
+            "> GET /status HTTP/1.1",
+            "> Host: example.org",
+            "< HTTP/2 404",
+            "< content-type: text/plain",
+            "1) \"queue:jobs\"",
+            "(integer) 42",
+            "(nil)",
+            "  \"phase\": \"Running\",",
+        ] {
+            assert!(unmistakable_output_line(line), "{line}");
+        }
+        for line in [
+            "> out.txt",
+            "< input.txt wc -l",
+            "1) echo one ;;",
+            "* ",
+            "echo \"a\": b",
+            "kubectl get pods",
+        ] {
+            assert!(!unmistakable_output_line(line), "{line}");
+        }
+    }
+
+    #[test]
+    fn a_shell_fence_of_output_is_output_and_output_pasted_after_a_command_is_found() {
+        let exchange = block(
+            "bash",
+            "> POST /orders HTTP/1.1\n> Host: shop\n>\n< HTTP/1.1 201 Created\n",
+            "",
+        );
+        assert_eq!(transcript_prompt(&exchange.body), None);
+        assert!(matches!(
+            read_shell(&exchange, Dialect::Hugo),
+            Reading::Output(_)
+        ));
+        let answers = block("sh", "1) \"queue:jobs\"\n2) \"queue:mail\"\n", "");
+        assert!(matches!(
+            read_shell(&answers, Dialect::Mkdocs),
+            Reading::Output(_)
+        ));
+        let json = block(
+            "bash",
+            "kvctl get config -o json\n{\n  \"replicas\": 3\n}\n",
+            "",
+        );
+        let Reading::Commands(segments) = read_shell(&json, Dialect::Markdown) else {
+            panic!("commands")
+        };
+        assert_eq!(segments[0].commands.len(), 1);
+        assert_eq!(segments[0].expected.as_ref().unwrap().line, 3);
+        // A heredoc's JSON is the command's own text, not output.
+        let heredoc = block(
+            "bash",
+            "cat <<EOF > policy.json\n{\n  \"Version\": \"1\"\n}\nEOF\nkvctl apply policy.json\n",
+            "",
+        );
+        assert_eq!(
+            commands(&read_shell(&heredoc, Dialect::Markdown)).len(),
+            2,
+            "{:?}",
+            read_shell(&heredoc, Dialect::Markdown)
+        );
+    }
+
+    #[test]
+    fn prose_that_announces_and_prose_that_asks() {
+        let announces = [
+            "You should see something like this:",
+            "The result looks like:",
+            "which returns:",
+            "The field should have the default value of:",
+            "After running the command, you should see:",
+            "If it worked, the response is:",
+        ];
+        for lead in announces {
+            assert!(
+                is_output_block(&block("sh", "queue-7 ready\n", lead), Dialect::Hugo),
+                "{lead}"
+            );
+        }
+        let asks = [
+            "Query the queue and check the result:",
+            "Send a request and inspect the response:",
+            "Then, copy the output and save it:",
+            "To see the result, run:",
+            "The qctl command will look like this:",
+            "Check the output of the following command:",
+        ];
+        for lead in asks {
+            assert!(
+                !is_output_block(&block("sh", "qctl status\n", lead), Dialect::Hugo),
+                "{lead}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_success_admonition_that_asks_to_verify_holds_commands() {
+        let mut verify = block("bash", "qctl status\n", "");
+        verify.wrapper = Some(Wrapper::Admonition {
+            kind: "success".to_owned(),
+            title: "Verify".to_owned(),
+        });
+        assert!(!is_output_block(&verify, Dialect::Mkdocs));
+        assert_eq!(
+            commands(&read_shell(&verify, Dialect::Mkdocs)),
+            vec!["qctl status"]
+        );
+        let mut expected = block("bash", "queue-7 ready\n", "");
+        expected.wrapper = Some(Wrapper::Admonition {
+            kind: "success".to_owned(),
+            title: "Expected output".to_owned(),
+        });
+        assert!(is_output_block(&expected, Dialect::Mkdocs));
+        let mut untitled = block("text", "queue-7 ready\n", "");
+        untitled.wrapper = Some(Wrapper::Admonition {
+            kind: "success".to_owned(),
+            title: String::new(),
+        });
+        assert!(is_output_block(&untitled, Dialect::Mkdocs));
+    }
+
+    #[test]
+    fn a_block_right_after_a_command_with_no_prose_between() {
+        let bare = [
+            (block("console", "queue-7 ready\n", ""), true),
+            (block("bash", "Queue: ready\n", ""), true),
+            (block("bash", "200\n", ""), true),
+            (block("bash", "qctl drain\n", ""), false),
+            (block("bash", "kubectl get pods\n", ""), false),
+            (block("console", "$ qctl drain\n", ""), false),
+            (block("console", "queue-7 ready\n", "Now drain it:"), false),
+        ];
+        for (b, expected) in bare {
+            assert_eq!(
+                is_bare_output_after_command(&b, Dialect::Hugo),
+                expected,
+                "{} {:?} after {:?}",
+                b.syntax,
+                b.body[0].text,
+                b.lead
+            );
         }
     }
 }
