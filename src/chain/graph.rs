@@ -4,7 +4,10 @@
 //! An edge goes from a guide to a prerequisite and says which part of the prerequisite is
 //! needed ([`Part`]): the whole guide, one section (with its subsections), or the guide up to
 //! one step. Derived edges only lead to a part that contributes something (a step a run takes,
-//! a check, or prerequisites of its own); declared ones are taken as written.
+//! a check, or prerequisites of its own), and, from a guide that asks for no values, never to
+//! a part that (with its own chain) asks for some: a guide that runs alone keeps running with
+//! `--with-prereqs`, and the edge not taken is a [`Missing`] that says why. Declared ones are
+//! taken as written.
 
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
@@ -252,7 +255,9 @@ impl Guide {
             .filter(|v| {
                 text.contains(&format!("${}", v.name))
                     || text.contains(&format!("${{{}}}", v.name))
-                    || v.placeholders.iter().any(|p| text.contains(&format!("<{p}>")))
+                    || v.placeholders
+                        .iter()
+                        .any(|p| text.contains(&format!("<{p}>")))
             })
             .map(|v| v.name.clone())
             .collect()

@@ -3,7 +3,10 @@
 //!
 //! Links are read with pulldown-cmark from the guide's text (front matter blanked, line numbers
 //! kept), so inline, reference and autolinks all count. Links in headings and in code are not
-//! links a reader follows and are left out.
+//! links a reader follows and are left out. A link in a sentence that only points to reading
+//! ("refer to", "see", "review") is never a prerequisite, whatever its text says, and links in
+//! asides (callouts) and in sections that lead on or look back (cleanup, next steps,
+//! "Understanding what happened", summaries, and the sections under them) are none either.
 
 use std::sync::LazyLock;
 

@@ -179,7 +179,9 @@ pub fn plan_in_chain(plan: &Plan, chain: Option<ChainView<'_>>) -> String {
     }
 
     let _ = writeln!(out, "\nPrerequisites:");
-    let guides = chain.as_ref().map_or(&[][..], |c| &c.chain.prerequisites[..]);
+    let guides = chain
+        .as_ref()
+        .map_or(&[][..], |c| &c.chain.prerequisites[..]);
     if plan.prerequisites.is_empty() && guides.is_empty() {
         let _ = writeln!(out, "  (none declared)");
     }
