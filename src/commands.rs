@@ -245,12 +245,16 @@ fn plan_command(args: &PlanArgs, global: &GlobalArgs) -> Result<ExitCode, Error>
     };
     let out = match args.format {
         Format::Text => {
+            let view = chain.as_ref().map(|chain| report::plan::ChainView {
+                chain,
+                with_prereqs: args.with_prereqs,
+            });
             let chain = chain.as_ref().map(|c| {
                 report::graph::chain_text(c, args.with_prereqs, &|p| {
                     plan.mask(&p.display().to_string())
                 })
             });
-            let mut out = report::plan::plan(&plan) + &chain.unwrap_or_default();
+            let mut out = report::plan::plan_in_chain(&plan, view) + &chain.unwrap_or_default();
             if let Some(effects) = &effects {
                 out.push_str(&report::effects::effects(effects));
             }
@@ -387,7 +391,11 @@ fn run_command(args: &RunArgs, global: &GlobalArgs) -> Result<ExitCode, Error> {
     }
     plan.check_runnable()?;
     if args.dry_run {
-        write_stdout(report::plan::plan(&plan).as_bytes())?;
+        let view = chain.as_ref().map(|chain| report::plan::ChainView {
+            chain,
+            with_prereqs: args.with_prereqs,
+        });
+        write_stdout(report::plan::plan_in_chain(&plan, view).as_bytes())?;
         return Ok(ExitCode::SUCCESS);
     }
     // A command that does not look like what runs is said before anything runs.

@@ -766,3 +766,178 @@ fn prerequisites_are_the_same_whether_the_tree_is_named_from_inside_outside_or_a
     assert_eq!(inside, outside);
     assert_eq!(absolute, outside);
 }
+
+// ------------------------------------------------------------------ precise chains
+
+/// `docrun test --list` of tests/fixtures/chain/precise: each guide's file name and its line
+/// (`run   3 steps ...` or `skip  ...`), with or without `--with-prereqs`.
+fn precise_list(extra: &[&str]) -> Vec<(String, String)> {
+    let dir = tempfile::tempdir().unwrap();
+    let tree = fixture("precise");
+    let mut args = vec!["test", "--list", tree.to_str().unwrap()];
+    args.extend(extra);
+    let out = docrun(&args, dir.path());
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| l.starts_with("run ") || l.starts_with("skip "))
+        .map(|l| {
+            let name = l.rsplit('/').next().unwrap().to_owned();
+            (name, l.to_owned())
+        })
+        .collect()
+}
+
+#[test]
+fn a_refer_to_link_and_a_summary_section_link_are_not_prerequisites() {
+    // routing.md says "Refer to the [Requirements for Pods and Services](requirements.md) for
+    // details" and links the same page under "Understanding what happened"; the page asks for
+    // a namespace. Only its "Before you begin" link to the sample is a prerequisite.
+    let (out, plan) = plan_json(&[
+        fixture("precise/routing.md").to_str().unwrap(),
+        "--with-prereqs",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let guides: Vec<&str> = plan["chain"]["prerequisites"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["guide"].as_str().unwrap().rsplit('/').next().unwrap())
+        .collect();
+    assert_eq!(guides, ["sample.md"]);
+    assert_eq!(
+        selected_ids(&plan),
+        ["sample/deploy_1", "sample/deploy_2", "route_1", "route_2"]
+    );
+    assert!(plan["missing"].as_array().unwrap().is_empty(), "{plan:#}");
+    // Nor is either link reported as a prerequisite not followed.
+    assert!(
+        plan["chain"]["missing"].as_array().unwrap().is_empty(),
+        "{:#}",
+        plan["chain"]["missing"]
+    );
+}
+
+#[test]
+fn a_before_you_begin_link_is_still_a_prerequisite() {
+    // faults.md's "Before you begin" names the sample and the routing task: both run first,
+    // in that order, the sample once.
+    let (out, plan) = plan_json(&[
+        fixture("precise/faults.md").to_str().unwrap(),
+        "--with-prereqs",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(
+        selected_ids(&plan),
+        [
+            "sample/deploy_1",
+            "sample/deploy_2",
+            "routing/route_1",
+            "routing/route_2",
+            "delay_1"
+        ]
+    );
+}
+
+#[test]
+fn a_guide_that_runs_alone_is_not_skipped_with_prereqs() {
+    let alone = precise_list(&[]);
+    let chained = precise_list(&["--with-prereqs"]);
+    for (guide, line) in &alone {
+        if line.starts_with("run ") {
+            let with = &chained.iter().find(|(g, _)| g == guide).unwrap().1;
+            assert!(with.starts_with("run "), "{guide}: {with}\n{chained:#?}");
+        }
+    }
+    // authz.md's "follow the installation guide" leads to a guide that asks for install
+    // options: not followed from a guide that asks for nothing, and plan says why.
+    let dir = tempfile::tempdir().unwrap();
+    let out = docrun(
+        &[
+            "plan",
+            fixture("precise/authz.md").to_str().unwrap(),
+            "--with-prereqs",
+        ],
+        dir.path(),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("authz.md:7: prerequisite `install.md` asks for values a person gives (YOUR_INSTALL_OPTIONS)"),
+        "{stdout}"
+    );
+    // A guide that asks for values itself still takes the installation guide first.
+    let multi = &chained.iter().find(|(g, _)| g == "multi.md").unwrap().1;
+    assert!(
+        multi.starts_with("skip  needs variables: YOUR_INSTALL_OPTIONS, CTX"),
+        "{multi}"
+    );
+}
+
+#[test]
+fn plan_names_each_prerequisite_with_the_steps_it_adds() {
+    let dir = tempfile::tempdir().unwrap();
+    let guide = fixture("precise/faults.md");
+    let prerequisites = |extra: &[&str]| {
+        let out = docrun(
+            &[&["plan", guide.to_str().unwrap()], extra].concat(),
+            dir.path(),
+        );
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .skip_while(|l| *l != "Prerequisites:")
+            .skip(1)
+            .take_while(|l| !l.is_empty())
+            .map(|l| l.replace(&format!("{}/", fixture("precise").display()), ""))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        prerequisites(&["--with-prereqs"]),
+        [
+            "  - guide sample.md (whole guide): adds 2 steps",
+            "  - guide routing.md (whole guide): adds 2 steps",
+        ]
+    );
+    assert_eq!(
+        prerequisites(&[]),
+        [
+            "  - guide sample.md (whole guide): would add 2 steps with --with-prereqs",
+            "  - guide routing.md (whole guide): would add 2 steps with --with-prereqs",
+        ]
+    );
+}
+
+#[test]
+fn on_the_istio_corpus_no_guide_that_runs_alone_is_skipped_with_prereqs() {
+    let corpus = root().join("tests/corpus/istio/content/en/docs");
+    let dir = tempfile::tempdir().unwrap();
+    let list = |extra: &[&str]| -> Vec<(String, String)> {
+        let mut args = vec!["test", "--list", corpus.to_str().unwrap()];
+        args.extend(extra);
+        let out = docrun(&args, dir.path());
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter(|l| l.starts_with("run ") || l.starts_with("skip "))
+            .map(|l| (l.rsplit(' ').next().unwrap().to_owned(), l.to_owned()))
+            .collect()
+    };
+    let alone = list(&[]);
+    let chained = list(&["--with-prereqs"]);
+    let skipped: Vec<&String> = alone
+        .iter()
+        .filter(|(_, l)| l.starts_with("run "))
+        .filter_map(|(g, _)| chained.iter().find(|(h, _)| h == g))
+        .filter(|(_, l)| !l.starts_with("run "))
+        .map(|(_, l)| l)
+        .collect();
+    assert!(skipped.is_empty(), "{skipped:#?}");
+    let for_variables = |l: &[(String, String)]| {
+        l.iter()
+            .filter(|(_, l)| l.starts_with("skip  needs variables:"))
+            .count()
+    };
+    assert_eq!(for_variables(&alone), 41);
+    assert!(for_variables(&chained) <= 24, "{chained:#?}");
+}

@@ -29,6 +29,10 @@ pub struct Link {
     pub parts: Vec<Part>,
     /// How many of its steps the chain takes.
     pub steps: usize,
+    /// How many steps it adds to the chain's plan: the steps taken, and the step that runs
+    /// its prerequisite checks when they come after other steps. Without a composed runbook
+    /// (`plan` without `--with-prereqs`), the steps it would add.
+    pub adds: usize,
     /// Variables its steps set that a later guide of the chain uses.
     pub sets: Vec<String>,
     /// The edges that brought it in.
@@ -110,6 +114,7 @@ pub fn chain(guides: &mut Guides, path: &Path) -> Result<Chain, Error> {
             guide: p.clone(),
             parts,
             steps: steps.len(),
+            adds: steps.len(),
             sets,
             needed_by,
         });
@@ -290,6 +295,8 @@ pub fn runbook(guides: &mut Guides, path: &Path) -> Result<(Runbook, Chain), Err
         s
     };
     let mut steps_before = None;
+    // The guide each step of the chain comes from, in order.
+    let mut added: Vec<PathBuf> = Vec::new();
     for piece in &pieces {
         let own = match piece {
             Piece::Checks(g, _) | Piece::Steps(g) => g.path == root.path,
@@ -316,6 +323,7 @@ pub fn runbook(guides: &mut Guides, path: &Path) -> Result<(Runbook, Chain), Err
                     format!("{slug}/prerequisites")
                 };
                 let text: Vec<&str> = checks.iter().map(|c| c.text.as_str()).collect();
+                added.push(guide.path.clone());
                 steps.push(Step {
                     id,
                     section: Section {
@@ -391,6 +399,7 @@ pub fn runbook(guides: &mut Guides, path: &Path) -> Result<(Runbook, Chain), Err
                     if !is_root {
                         step.id = format!("{slug}/{}", step.id);
                     }
+                    added.push(guide.path.clone());
                     steps.push(step);
                 }
                 if !is_root {
@@ -420,6 +429,9 @@ pub fn runbook(guides: &mut Guides, path: &Path) -> Result<(Runbook, Chain), Err
         }
     }
     chain.steps_before = steps_before.unwrap_or(steps.len());
+    for link in &mut chain.prerequisites {
+        link.adds = added.iter().filter(|p| **p == link.guide).count();
+    }
     let combined = Runbook {
         path: root.runbook.path.clone(),
         dialect: root.runbook.dialect.clone(),

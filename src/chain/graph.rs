@@ -4,7 +4,10 @@
 //! An edge goes from a guide to a prerequisite and says which part of the prerequisite is
 //! needed ([`Part`]): the whole guide, one section (with its subsections), or the guide up to
 //! one step. Derived edges only lead to a part that contributes something (a step a run takes,
-//! a check, or prerequisites of its own); declared ones are taken as written.
+//! a check, or prerequisites of its own), and, from a guide that asks for no values, never to
+//! a part that (with its own chain) asks for some: a guide that runs alone keeps running with
+//! `--with-prereqs`, and the edge not taken is a [`Missing`] that says why. Declared ones are
+//! taken as written.
 
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
@@ -234,6 +237,44 @@ impl Guide {
             .collect()
     }
 
+    /// The values a person must give for the steps at `indices`: required variables without
+    /// a default that those steps name (`$NAME`, `${NAME}` or one of their `<placeholders>`),
+    /// in the guide's order. The environment is not looked at: this is what the guide asks
+    /// for, not what a run happens to have.
+    pub fn asks_in(&self, indices: &[usize]) -> Vec<String> {
+        let text: String = indices
+            .iter()
+            .flat_map(|i| self.runbook.steps[*i].commands.iter())
+            .map(|c| c.text.as_str())
+            .collect::<Vec<_>>()
+            .join("\n");
+        self.runbook
+            .vars
+            .iter()
+            .filter(|v| v.required && v.default.is_none())
+            .filter(|v| {
+                text.contains(&format!("${}", v.name))
+                    || text.contains(&format!("${{{}}}", v.name))
+                    || v.placeholders
+                        .iter()
+                        .any(|p| text.contains(&format!("<{p}>")))
+            })
+            .map(|v| v.name.clone())
+            .collect()
+    }
+
+    /// The values a person must give to run the guide alone: those its runnable steps ask
+    /// for (cleanup included).
+    pub fn asks_alone(&self) -> Vec<String> {
+        let all: Vec<usize> = (0..self.runbook.steps.len())
+            .filter(|i| {
+                let s = &self.runbook.steps[*i];
+                s.runs && s.kind == StepKind::Command
+            })
+            .collect();
+        self.asks_in(&all)
+    }
+
     /// Whether taking `part` of this guide does anything: a step, a check, or prerequisites of
     /// its own (edges are passed in, as they need the other guides).
     fn contributes(&self, part: &Part, has_edges: bool) -> bool {
@@ -351,6 +392,8 @@ impl Guides {
             return (edges, missing);
         }
 
+        // A guide that asks for no values does not follow a derived prerequisite that does.
+        let asks_alone = !guide.asks_alone().is_empty();
         for link in &guide.links {
             let origin = match link.role {
                 LinkRole::Prerequisites => Origin::Prerequisites,
@@ -400,6 +443,16 @@ impl Guides {
             if !contributes {
                 continue;
             }
+            if let Some(reason) = self.asks_too_much(asks_alone, &found.path, &part) {
+                missing.push(Missing {
+                    from: guide.path.clone(),
+                    line: link.line,
+                    target: link.target.clone(),
+                    declared: false,
+                    reason,
+                });
+                continue;
+            }
             add_edge(
                 &mut edges,
                 Edge {
@@ -446,12 +499,23 @@ impl Guides {
                     .into_iter()
                     .find(|i| target.sets(*i).contains(&name));
                 if let Some(i) = setter {
+                    let part = Part::UpTo(target.runbook.steps[i].id.clone());
+                    if let Some(reason) = self.asks_too_much(asks_alone, &found.path, &part) {
+                        missing.push(Missing {
+                            from: guide.path.clone(),
+                            line: link.line,
+                            target: link.target.clone(),
+                            declared: false,
+                            reason,
+                        });
+                        break;
+                    }
                     add_edge(
                         &mut edges,
                         Edge {
                             from: guide.path.clone(),
                             to: found.path,
-                            part: Part::UpTo(target.runbook.steps[i].id.clone()),
+                            part,
                             origin: Origin::Variable,
                             line: link.line,
                             variables: vec![name.clone()],
@@ -462,6 +526,62 @@ impl Guides {
             }
         }
         (edges, missing)
+    }
+
+    /// The values a person must give to take `part` of the guide at `path` with everything
+    /// it brings along: its steps' and those of every prerequisite its own edges lead to.
+    /// A variable some step of that chain sets is not asked for, unless a placeholder stands
+    /// for it (the reader fills that in whatever ran before, as the chain's runbook does).
+    fn asks_with_chain(&mut self, path: &Path, part: &Part) -> BTreeSet<String> {
+        let mut asked: BTreeSet<(String, bool)> = BTreeSet::new();
+        let mut set: BTreeSet<String> = BTreeSet::new();
+        let mut seen: Vec<PathBuf> = Vec::new();
+        let mut todo: Vec<(PathBuf, Part)> = vec![(path.to_path_buf(), part.clone())];
+        while let Some((p, part)) = todo.pop() {
+            let Ok(guide) = self.get(&p) else {
+                continue;
+            };
+            let steps = guide.steps_of(&part);
+            asked.extend(guide.asks_in(&steps).into_iter().map(|name| {
+                let placeholder = guide
+                    .runbook
+                    .vars
+                    .iter()
+                    .any(|v| v.name == name && !v.placeholders.is_empty());
+                (name, placeholder)
+            }));
+            set.extend(steps.iter().flat_map(|i| guide.sets(*i)));
+            if seen.contains(&p) {
+                continue;
+            }
+            seen.push(p.clone());
+            for e in &self.edges(&p).0 {
+                todo.push((e.to.clone(), e.part.clone()));
+            }
+        }
+        asked
+            .into_iter()
+            .filter(|(name, placeholder)| *placeholder || !set.contains(name))
+            .map(|(name, _)| name)
+            .collect()
+    }
+
+    /// Why a derived edge from a guide that asks for no values is not followed: the part it
+    /// leads to (with its own chain) asks for values a person gives, so following it would
+    /// turn a guide that runs alone into one that is skipped. `None` when it is followed.
+    fn asks_too_much(&mut self, asks_alone: bool, path: &Path, part: &Part) -> Option<String> {
+        if asks_alone {
+            return None;
+        }
+        let asked = self.asks_with_chain(path, part);
+        (!asked.is_empty()).then(|| {
+            let names: Vec<&str> = asked.iter().map(String::as_str).collect();
+            format!(
+                "asks for values a person gives ({}) and this guide asks for none; not followed \
+                 (hint: `requires:` in the guide's overlay follows it anyway)",
+                names.join(", ")
+            )
+        })
     }
 
     /// A `requires:` entry: a path (relative to the guide, or site-absolute) and maybe

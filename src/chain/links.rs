@@ -3,7 +3,10 @@
 //!
 //! Links are read with pulldown-cmark from the guide's text (front matter blanked, line numbers
 //! kept), so inline, reference and autolinks all count. Links in headings and in code are not
-//! links a reader follows and are left out.
+//! links a reader follows and are left out. A link in a sentence that only points to reading
+//! ("refer to", "see", "review") is never a prerequisite, whatever its text says, and links in
+//! asides (callouts) and in sections that lead on or look back (cleanup, next steps,
+//! "Understanding what happened", summaries, and the sections under them) are none either.
 
 use std::sync::LazyLock;
 
@@ -58,13 +61,21 @@ static FOLLOW: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?i)\bfollow\b|按照|遵循|依照").unwrap());
 static ALTERNATIVE: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?i)\binstead\b|\balternatively\b|或者").unwrap());
-/// A sentence that points to reading, not doing ("see X for details").
+/// A sentence that points to reading, not doing ("see X for details", "refer to X", "review
+/// the X concepts"). Such a sentence never makes its links prerequisites, whatever their text
+/// says ("Refer to the [Requirements for Pods and Services](...)").
 static REFERENCE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)\bsee\b|\brefer to\b|\bfor (?:more )?details\b|\bfor more\b|\blearn (?:more|about)\b|\bread\b|参阅|参见|详见|了解").unwrap()
+    Regex::new(r"(?i)\bsee\b|\brefer to\b|\bfor (?:more )?details\b|\bfor more\b|\blearn (?:more|about)\b|\bread\b|\breview\b|参阅|参见|详见|了解").unwrap()
 });
 /// Sections whose links lead on, not back: cleanup, next steps, see also.
 static LEADS_ON: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)^(?:clean|next|what-?s-next|see-also|uninstall|后续|清理)").unwrap()
+});
+/// Sections that look back on what the guide did or explain it ("Understanding what happened",
+/// "Summary", "How it works"): their links are background, not steps to take first. Matched
+/// on the anchor, which istio.io keeps in English in every language.
+static SUMMARY: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)^(?:understanding|what-happened|summary|conclusion|recap|wrap-?up|discussion|how-it-works|further-reading|references?$|related|learn-more|总结|小结)").unwrap()
 });
 
 /// Whether a heading's text or anchor names a prerequisite section.
@@ -130,33 +141,36 @@ fn callout_lines(text: &str) -> Vec<(usize, usize)> {
 pub fn extract(doc: &Doc) -> Vec<Link> {
     let text = doc.source.text();
     let view = blank_front_matter(text);
-    // Headings with their level, line and anchor, for the section of each link.
-    let headings: Vec<(u8, usize, String, bool)> = doc
+    // Headings with their level, line and anchor, for the section of each link, and whether
+    // each names a prerequisite section or one whose links are asides (cleanup, summary).
+    let headings: Vec<(u8, usize, String, bool, bool)> = doc
         .items
         .iter()
         .filter_map(|item| match item {
             Item::Heading(h) => {
                 let anchor = effective_anchor(h);
                 let prereq = is_prerequisite_heading(&h.text) || is_prerequisite_heading(&anchor);
-                Some((h.level, h.line, anchor, prereq))
+                let aside = LEADS_ON.is_match(&anchor) || SUMMARY.is_match(&anchor);
+                Some((h.level, h.line, anchor, prereq, aside))
             }
             _ => None,
         })
         .collect();
-    let section_of = |line: usize| -> (String, bool) {
+    let section_of = |line: usize| -> (String, bool, bool) {
         // The nearest heading above, and whether it or a heading it sits under is a
-        // prerequisite section.
+        // prerequisite section, or a section of asides.
         let Some(index) = headings.iter().rposition(|h| h.1 <= line) else {
-            return (String::new(), false);
+            return (String::new(), false, false);
         };
-        let (mut level, _, anchor, mut prereq) = headings[index].clone();
+        let (mut level, _, anchor, mut prereq, mut aside) = headings[index].clone();
         for h in headings[..index].iter().rev() {
             if h.0 < level {
                 level = h.0;
                 prereq |= h.3;
+                aside |= h.4;
             }
         }
-        (anchor, prereq)
+        (anchor, prereq, aside)
     };
 
     let callouts = callout_lines(text);
@@ -170,17 +184,18 @@ pub fn extract(doc: &Doc) -> Vec<Link> {
     let mut in_heading = false;
     let flush = |pending: &mut Vec<Pending>, sentence: &mut String, links: &mut Vec<Link>| {
         for (line, target, link_text, start, end) in pending.drain(..) {
-            let (section, in_prereq) = section_of(line);
+            let (section, in_prereq, in_aside) = section_of(line);
             let (from, to) = sentence_around(sentence, start, end);
             let around = &sentence[from..to];
             let before = &sentence[from..start.max(from)];
-            let aside = callouts.iter().any(|(a, b)| *a <= line && line <= *b)
-                || LEADS_ON.is_match(&section);
+            let aside = in_aside || callouts.iter().any(|(a, b)| *a <= line && line <= *b);
+            let reference = REFERENCE.is_match(around);
             let role = if aside {
                 LinkRole::Other
-            } else if is_prerequisite_heading(&link_text)
-                || is_prerequisite_heading(before)
-                || (in_prereq && !REFERENCE.is_match(around))
+            } else if !reference
+                && (is_prerequisite_heading(&link_text)
+                    || is_prerequisite_heading(before)
+                    || in_prereq)
             {
                 LinkRole::Prerequisites
             } else if is_follow_sentence(before, around) {
@@ -347,6 +362,24 @@ mod tests {
                 (6, LinkRole::Other),
                 (11, LinkRole::Other),
                 (12, LinkRole::Other),
+                (13, LinkRole::Other),
+                (17, LinkRole::Other),
+                (21, LinkRole::Other),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_reference_to_requirements_and_a_summary_section_name_no_prerequisite() {
+        let text = "## Before you begin\n\n- Deploy [Bookinfo](/docs/bookinfo/).\n- Review the [Traffic Management](/docs/concepts/tm/) concepts doc.\n- Refer to the [Requirements for Pods](/docs/reqs/) for details.\n\n## Run {#run}\n\nComplete the [prerequisites](/docs/setup/prereqs/).\n\n## Understanding what happened\n\nPods must meet the [Requirements for Pods](/docs/reqs/).\n\n### More {#more}\n\nDeploy [Bookinfo](/docs/bookinfo/) again.\n\n## Summary {#summary}\n\n- [Before you begin](/docs/x/)\n";
+        let roles: Vec<(usize, LinkRole)> = links(text).into_iter().map(|l| (l.0, l.3)).collect();
+        assert_eq!(
+            roles,
+            vec![
+                (3, LinkRole::Prerequisites),
+                (4, LinkRole::Other),
+                (5, LinkRole::Other),
+                (9, LinkRole::Prerequisites),
                 (13, LinkRole::Other),
                 (17, LinkRole::Other),
                 (21, LinkRole::Other),

@@ -123,6 +123,20 @@ pub fn vars(vars: &[PlanVar], contexts: &[NamedContext]) -> String {
 
 /// `docrun plan`: variables, prerequisites and the steps in order, commands resolved.
 pub fn plan(plan: &Plan) -> String {
+    plan_in_chain(plan, None)
+}
+
+/// The guides a guide's chain puts before it, for the plan's prerequisites: the chain, and
+/// whether their steps are in the plan (`--with-prereqs`) or only listed.
+pub struct ChainView<'a> {
+    pub chain: &'a crate::chain::Chain,
+    pub with_prereqs: bool,
+}
+
+/// [`plan`], with the prerequisite guides of a chain named under "Prerequisites", each with
+/// the part taken and the number of steps it adds to the plan (or would add, without
+/// `--with-prereqs`).
+pub fn plan_in_chain(plan: &Plan, chain: Option<ChainView<'_>>) -> String {
     let mut out = String::new();
     let title = plan
         .title
@@ -164,8 +178,37 @@ pub fn plan(plan: &Plan) -> String {
     }
 
     let _ = writeln!(out, "\nPrerequisites:");
-    if plan.prerequisites.is_empty() {
+    let guides = chain
+        .as_ref()
+        .map_or(&[][..], |c| &c.chain.prerequisites[..]);
+    if plan.prerequisites.is_empty() && guides.is_empty() {
         let _ = writeln!(out, "  (none declared)");
+    }
+    for link in guides {
+        let with = chain.as_ref().is_some_and(|c| c.with_prereqs);
+        let parts: Vec<String> = link
+            .parts
+            .iter()
+            .map(|p| p.describe())
+            .filter(|p| !p.is_empty())
+            .collect();
+        let part = if parts.is_empty() {
+            "whole guide".to_owned()
+        } else {
+            parts.join(", ")
+        };
+        let n = link.adds;
+        let s = if n == 1 { "" } else { "s" };
+        let adds = if with {
+            format!("adds {n} step{s}")
+        } else {
+            format!("would add {n} step{s} with --with-prereqs")
+        };
+        let _ = writeln!(
+            out,
+            "  - guide {} ({part}): {adds}",
+            plan.mask(&link.guide.display().to_string())
+        );
     }
     for p in &plan.prerequisites {
         let section = if p.section.is_empty() {
