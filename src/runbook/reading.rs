@@ -229,7 +229,8 @@ pub fn is_output_block(block: &TextBlock, dialect: Dialect) -> bool {
         Some(Wrapper::Admonition { kind, title }) => {
             announces_output(title)
                 || ((kind == "success" || kind == "example")
-                    && !(shell_fence && (bash::first_line_is_command(&block.body) || title_asks(title))))
+                    && !(shell_fence
+                        && (bash::first_line_is_command(&block.body) || title_asks(title))))
         }
         Some(Wrapper::CommandOutput { .. }) => true,
         None => false,
