@@ -94,8 +94,8 @@ pub fn guides(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<Error>) {
 }
 
 /// Walks `paths`: a file is taken as it is (reading it checks it, see
-/// [`crate::source::Source::load`]); a folder is walked for `*.md` entries (and AsciiDoc's
-/// `*.adoc`, `*.asciidoc`) in sorted order,
+/// [`crate::source::Source::load`]); a folder is walked for `*.md` entries (and MDX's `*.mdx`,
+/// AsciiDoc's `*.adoc`, `*.asciidoc`) in sorted order,
 /// skipping hidden entries and `target` folders, never following a symlink to a folder (so a
 /// link cycle cannot loop), and taking only what the module documentation says.
 pub fn walk(paths: &[PathBuf]) -> Tree {
@@ -143,7 +143,7 @@ fn walk_dir(dir: &Path, root: &Path, tree: &mut Tree) {
             if name != "target" {
                 walk_dir(&path, root, tree);
             }
-        } else if [".md", ".adoc", ".asciidoc"]
+        } else if [".md", ".mdx", ".adoc", ".asciidoc"]
             .iter()
             .any(|e| name.ends_with(e))
         {
