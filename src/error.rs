@@ -70,8 +70,8 @@ pub enum ErrorKind {
     /// An MDX closing tag while another element, opened later, is still open.
     #[error("`{closer}` comes while `{open}`, opened at line {line}, is still open")]
     MismatchedCloser {
-        closer: String,
-        open: String,
+        closer: Box<str>,
+        open: Box<str>,
         line: usize,
     },
 

@@ -23,7 +23,6 @@ use crate::front::{ReadOptions, Reader};
 use crate::plan::{self, Inputs, Plan, Selection};
 use crate::report::events::{Collect, Event, Masked, Masker, Reporter, RunStatus, StepStatus};
 use crate::report::human::{Human, HumanOptions};
-use crate::runbook::StepKind;
 use crate::source::Source;
 use crate::yaml::{Key, Places};
 
@@ -408,7 +407,7 @@ pub fn discover(paths: &[PathBuf], options: &SuiteOptions) -> Result<Vec<Candida
         let runnable_steps = plan
             .steps
             .iter()
-            .filter(|s| s.selected && s.kind == StepKind::Command)
+            .filter(|s| s.selected && s.kind.is_executed())
             .count();
         let test = runbook.test.clone();
         let sources: Vec<PathBuf> = runbook

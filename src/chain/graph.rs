@@ -17,7 +17,7 @@ use super::resolve::{self, Target};
 use crate::doc::Item;
 use crate::error::Error;
 use crate::front::Reader;
-use crate::runbook::{self, effective_anchor, Runbook, StepKind};
+use crate::runbook::{self, effective_anchor, Runbook};
 
 /// Which part of a prerequisite guide a dependent needs.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -128,7 +128,7 @@ impl Guide {
     pub fn steps_of(&self, part: &Part) -> Vec<usize> {
         let runs = |i: &usize| {
             let s = &self.runbook.steps[*i];
-            s.runs && s.kind == StepKind::Command && !self.is_cleanup(s)
+            s.runs && s.kind.is_executed() && !self.is_cleanup(s)
         };
         let all = 0..self.runbook.steps.len();
         match part {

@@ -171,7 +171,7 @@ pub(super) fn read(src: &Source, text: &str) -> Found {
                         joined.push('\n');
                         joined.push_str(lines[last].1.trim_end_matches('\n'));
                     }
-                    Tags::Tags(tags) => break Some(tags),
+                    Tags::Found(tags) => break Some(tags),
                     _ => break None,
                 }
             };
@@ -380,8 +380,8 @@ impl Pass<'_> {
                         .error(
                             span,
                             ErrorKind::MismatchedCloser {
-                                closer: closer.clone(),
-                                open: open.clone(),
+                                closer: closer.as_str().into(),
+                                open: open.as_str().into(),
                                 line,
                             },
                             "here",
@@ -579,7 +579,7 @@ impl Tag {
 #[derive(Debug, PartialEq, Eq)]
 enum Tags {
     /// Only tags (and `{expressions}` between them), at least one tag.
-    Tags(Vec<Tag>),
+    Found(Vec<Tag>),
     /// Ends inside a tag: the next line may finish it.
     Incomplete,
     /// Anything else: text.
@@ -599,7 +599,7 @@ fn parse_tags(text: &str) -> Tags {
             return if tags.is_empty() {
                 Tags::Text
             } else {
-                Tags::Tags(tags)
+                Tags::Found(tags)
             };
         }
         match bytes[i] {

@@ -19,7 +19,6 @@ use crate::check::{CheckStatus, Checker};
 use crate::error::Error;
 use crate::plan::{Plan, PlanStep, RunsAs};
 use crate::report::events::{Event, Masker, Reporter, RunStatus, Sink, StepStatus};
-use crate::runbook::StepKind;
 
 /// How a run behaves.
 #[derive(Debug, Clone)]
@@ -257,7 +256,7 @@ async fn run_steps(
     let mut last_passed: Option<(String, Option<SessionState>)> = None;
     let mut index = 0;
     for (position, step) in plan.steps.iter().enumerate() {
-        if step.kind != StepKind::Command {
+        if !step.kind.is_executed() {
             continue;
         }
         if !step.selected {
