@@ -65,6 +65,16 @@ pub enum ErrorKind {
     },
     #[error("unknown `text` argument `{0}`")]
     UnknownTextArgument(String),
+    /// An MDX closing tag or `:::` with nothing open for it to close.
+    #[error("`{0}` closes nothing that is open")]
+    StrayCloser(String),
+    /// An MDX closing tag while another element, opened later, is still open.
+    #[error("`{closer}` comes while `{open}`, opened at line {line}, is still open")]
+    MismatchedCloser {
+        closer: Box<str>,
+        open: Box<str>,
+        line: usize,
+    },
 
     // Overlays (`NAME.docrun.yaml`, front matter `runbook:`).
     #[error("the `runbook:` front matter is not a valid overlay: {0}")]

@@ -695,7 +695,7 @@ pub fn build(
     for (index, step) in runbook.steps.iter().enumerate() {
         let (selected, reason) = if !selection.only.is_empty() {
             if selection.only.contains(&step.id) {
-                if step.kind == StepKind::Command {
+                if step.kind.is_executed() {
                     (true, None)
                 } else {
                     (false, step.skip_reason.clone())
@@ -721,7 +721,7 @@ pub fn build(
                 let reason = format!("in tab \"{}\"; --tab chose \"{}\"", tab.name, chosen.name);
                 (false, Some(reason))
             }
-        } else if !selection.tags.is_empty() && step.kind == StepKind::Command {
+        } else if !selection.tags.is_empty() && step.kind.is_executed() {
             // The test asks for its steps, hidden ones included.
             (true, None)
         } else {
@@ -795,7 +795,7 @@ pub fn build(
                                 .count(),
                         step.id
                     );
-                    if selected && step.kind == StepKind::Command {
+                    if selected && step.kind.is_executed() {
                         refused.push(mask(&problem, &secrets));
                     }
                     warnings.push(problem);

@@ -92,8 +92,8 @@ pub fn guides(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<Error>) {
 }
 
 /// Walks `paths`: a file is taken as it is (reading it checks it, see
-/// [`crate::file::load`]); a folder is walked for `*.md` entries (and AsciiDoc's
-/// `*.adoc`, `*.asciidoc`) in sorted order, never following a symlink to a folder (so a link
+/// [`crate::file::load`]); a folder is walked for `*.md` entries (and MDX's `*.mdx`,
+/// AsciiDoc's `*.adoc`, `*.asciidoc`) in sorted order, never following a symlink to a folder (so a link
 /// cycle cannot loop), and taking only what the module documentation says.
 ///
 /// The walk leaves out what a user does not count as the tree's pages ([`ignore`]'s rules, as
@@ -197,7 +197,7 @@ fn walk_dir(dir: &Path, root: &Path, tree: &mut Tree) {
                     let name = entry.file_name().to_string_lossy();
                     if entry.depth() > 0
                         && !kind.is_dir()
-                        && [".md", ".adoc", ".asciidoc"]
+                        && [".md", ".mdx", ".adoc", ".asciidoc"]
                             .iter()
                             .any(|e| name.ends_with(e))
                     {

@@ -128,7 +128,7 @@ fn dialect_takes_one_line_in_short_help_and_explains_itself_in_long_help() {
         .collect();
     let line = entry.iter().map(|l| l.trim()).collect::<Vec<_>>().join(" ");
     assert!(
-        line.contains("[possible values: istio, hugo, mkdocs, markdown, asciidoc]"),
+        line.contains("[possible values: istio, hugo, mkdocs, markdown, asciidoc, mdx]"),
         "{line}"
     );
     assert!(entry.len() <= 2, "one line and its values: {line}");

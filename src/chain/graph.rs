@@ -20,7 +20,7 @@ use super::resolve::{self, Target};
 use crate::doc::Item;
 use crate::error::Error;
 use crate::front::Reader;
-use crate::runbook::{self, effective_anchor, Runbook, StepKind};
+use crate::runbook::{self, effective_anchor, Runbook};
 
 /// Which part of a prerequisite guide a dependent needs.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -131,7 +131,7 @@ impl Guide {
     pub fn steps_of(&self, part: &Part) -> Vec<usize> {
         let runs = |i: &usize| {
             let s = &self.runbook.steps[*i];
-            s.runs && s.kind == StepKind::Command && !self.is_cleanup(s)
+            s.runs && s.kind.is_executed() && !self.is_cleanup(s)
         };
         let all = 0..self.runbook.steps.len();
         match part {
@@ -269,7 +269,7 @@ impl Guide {
         let all: Vec<usize> = (0..self.runbook.steps.len())
             .filter(|i| {
                 let s = &self.runbook.steps[*i];
-                s.runs && s.kind == StepKind::Command
+                s.runs && s.kind.is_executed()
             })
             .collect();
         self.asks_in(&all)

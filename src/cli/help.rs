@@ -142,8 +142,9 @@ Examples:
 pub const DIALECT: &str = "\
 Force the dialect guides are read in, instead of the one detected.
 
-Without it, the dialect is, first to last: `asciidoc` for `*.adoc` and `*.asciidoc` files; \
-`dialect:` in the nearest docrun.yaml at or above the guide; the site's files in the folders above the guide, nearest first (mkdocs.yml -> mkdocs, \
-data/args.yml -> istio, hugo.toml|yaml|json, config/_default/..., config.toml -> hugo); else the \
+Without it, the dialect is, first to last: `asciidoc` for `*.adoc` and `*.asciidoc` files, `mdx` \
+for `*.mdx` files; `dialect:` in the nearest docrun.yaml at or above the guide; the site's files in the folders above the guide, nearest first (mkdocs.yml -> mkdocs, \
+data/args.yml -> istio, hugo.toml|yaml|json, config/_default/..., config.toml -> hugo, \
+docusaurus.config.js|ts|mjs|cjs -> mdx); else the \
 guide's text (`{{< text` -> istio, other shortcodes -> hugo, `=== \"`, `!!! ` or `--8<--` -> \
-mkdocs, else markdown). `docrun list` and `docrun plan` say which dialect they used and why.";
+mkdocs, Docusaurus `<Tabs>`, `:::note` or `@theme/` imports -> mdx, else markdown). `docrun list` and `docrun plan` say which dialect they used and why.";

@@ -426,6 +426,7 @@ fn hidden_block(source: &Source, region: HiddenRegion, values: &[(String, String
         tab: None,
         no_copy: false,
         file: None,
+        title: None,
         lead: String::new(),
         wrapper: None,
         hidden: Some(format!(
@@ -925,6 +926,7 @@ impl Blocks<'_> {
             tab: None,
             no_copy: false,
             file,
+            title: None,
             lead,
             wrapper,
             hidden: None,

@@ -29,6 +29,11 @@ pub enum Dialect {
     /// AsciiDoc (`.adoc`, `.asciidoc`), as Asciidoctor renders it (Sail Operator): `[source,bash]`
     /// + `----` blocks, attributes, conditionals, includes, admonitions.
     Asciidoc,
+    /// Docusaurus MDX (`.mdx` pages, or any page under a `docusaurus.config.*`): `import`
+    /// lines, JSX components and `{/* comments */}` are not text, `<Tabs>`/`<TabItem>` are
+    /// tabs, `:::note` … `:::` are admonitions, and a fence with a file name for its
+    /// `title="…"` is a file the reader saves.
+    Mdx,
 }
 
 impl Dialect {
@@ -39,6 +44,7 @@ impl Dialect {
             Dialect::Mkdocs => "mkdocs",
             Dialect::Markdown => "markdown",
             Dialect::Asciidoc => "asciidoc",
+            Dialect::Mdx => "mdx",
         }
     }
 
@@ -61,6 +67,7 @@ impl Dialect {
             Dialect::Mkdocs,
             Dialect::Markdown,
             Dialect::Asciidoc,
+            Dialect::Mdx,
         ]
         .into_iter()
         .find(|d| d.as_str() == name)
@@ -85,8 +92,8 @@ pub enum Reason {
     Site { file: PathBuf },
     /// Nothing above the guide says; the guide's own text does.
     Text { what: &'static str },
-    /// The file's extension (`.adoc`, `.asciidoc`): an AsciiDoc page is AsciiDoc whatever
-    /// the site around it is written in.
+    /// The file's extension (`.adoc`, `.asciidoc`, `.mdx`): an AsciiDoc page is AsciiDoc, and
+    /// an MDX page MDX, whatever the site around it is written in.
     Extension { extension: String },
 }
 
@@ -138,9 +145,13 @@ const SITE_FILES: &[(&str, Dialect)] = &[
     ("config/_default/config.toml", Dialect::Hugo),
     ("config/_default/config.yaml", Dialect::Hugo),
     ("config.toml", Dialect::Hugo),
+    ("docusaurus.config.js", Dialect::Mdx),
+    ("docusaurus.config.ts", Dialect::Mdx),
+    ("docusaurus.config.mjs", Dialect::Mdx),
+    ("docusaurus.config.cjs", Dialect::Mdx),
 ];
 
-/// The dialect a guide's extension names (`.adoc`, `.asciidoc`: AsciiDoc), unless `--dialect`
+/// The dialect a guide's extension names (`.adoc`, `.asciidoc`: AsciiDoc; `.mdx`: MDX), unless `--dialect`
 /// (`forced` with [`Reason::Flag`]) names one: a tree's `docrun.yaml` and its site files speak
 /// of its Markdown pages.
 pub fn from_extension(guide: &Path, forced: Option<&Detected>) -> Option<Detected> {
@@ -148,14 +159,17 @@ pub fn from_extension(guide: &Path, forced: Option<&Detected>) -> Option<Detecte
         return None;
     }
     let extension = guide.extension()?.to_str()?;
-    matches!(extension, "adoc" | "asciidoc").then(|| {
-        Detected::new(
-            Dialect::Asciidoc,
-            Reason::Extension {
-                extension: extension.to_owned(),
-            },
-        )
-    })
+    let dialect = match extension {
+        "adoc" | "asciidoc" => Dialect::Asciidoc,
+        "mdx" => Dialect::Mdx,
+        _ => return None,
+    };
+    Some(Detected::new(
+        dialect,
+        Reason::Extension {
+            extension: extension.to_owned(),
+        },
+    ))
 }
 
 /// The dialect the site above `guide` is written in, from its site files; `None` when no
@@ -190,10 +204,37 @@ pub fn from_text(text: &str) -> Detected {
         l.starts_with("=== \"") || l.starts_with("!!! ") || l.starts_with("--8<--")
     }) {
         (Dialect::Mkdocs, "MkDocs tabs, admonitions or snippets")
+    } else if text.lines().any(is_docusaurus_line) {
+        (
+            Dialect::Mdx,
+            "Docusaurus tabs, admonitions or theme imports",
+        )
     } else {
         (Dialect::Markdown, "plain Markdown")
     };
     Detected::new(dialect, Reason::Text { what })
+}
+
+/// A line only a Docusaurus page writes: an import from its theme, a `<Tabs>`/`<TabItem>`
+/// tag, or an admonition's opening `:::note`.
+fn is_docusaurus_line(line: &str) -> bool {
+    let l = line.trim_start();
+    (l.starts_with("import ") && (l.contains("'@theme/") || l.contains("\"@theme/")))
+        || l.starts_with("<Tabs")
+        || l.starts_with("<TabItem")
+        || l.strip_prefix(":::").is_some_and(|kind| {
+            [
+                "note",
+                "tip",
+                "info",
+                "caution",
+                "warning",
+                "danger",
+                "important",
+            ]
+            .iter()
+            .any(|k| kind.starts_with(k))
+        })
 }
 
 #[cfg(test)]
@@ -211,6 +252,9 @@ mod tests {
             ),
             ("!!! note\n    x\n", Dialect::Mkdocs),
             ("```bash\nls\n```\n", Dialect::Markdown),
+            ("import Tabs from '@theme/Tabs';\n\nx\n", Dialect::Mdx),
+            (":::tip\nx\n:::\n", Dialect::Mdx),
+            ("<Tabs>\n<TabItem value=\"a\">\n", Dialect::Mdx),
         ];
         for (text, dialect) in cases {
             assert_eq!(from_text(text).dialect, dialect, "{text}");

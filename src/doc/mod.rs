@@ -8,6 +8,7 @@ mod asciidoc;
 pub mod bash;
 pub mod dialect;
 pub mod front_matter;
+mod mdx;
 mod mkdocs;
 mod parser;
 pub mod shortcode;
@@ -152,6 +153,9 @@ pub struct TextBlock {
     pub no_copy: bool,
     /// ```` ```yaml file=./x.yaml ````: the block shows this file's content.
     pub file: Option<String>,
+    /// ```` ```bash title="install.sh" ````: the caption the page shows above the block (in
+    /// Docusaurus, usually the name of the file the reader saves the block as).
+    pub title: Option<String>,
     /// The prose between the previous block or heading and this block (its last 400 bytes),
     /// for the words that announce output ("The output is similar to:").
     pub lead: String,

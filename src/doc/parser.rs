@@ -78,16 +78,24 @@ pub fn parse_recovering(
         mut items,
         masked,
         mut regions,
-        errors,
+        mut errors,
         ..
     } = scan;
-    let view = if dialect == Dialect::Mkdocs {
-        let found = super::mkdocs::containers(&masked);
-        items.extend(found.includes.into_iter().map(Item::Include));
-        regions.extend(found.regions);
-        found.view
-    } else {
-        masked
+    let view = match dialect {
+        Dialect::Mkdocs => {
+            let found = super::mkdocs::containers(&masked);
+            items.extend(found.includes.into_iter().map(Item::Include));
+            regions.extend(found.regions);
+            found.view
+        }
+        Dialect::Mdx => {
+            let found = super::mdx::read(&source, &masked);
+            items.extend(found.callouts.into_iter().map(Item::Callout));
+            regions.extend(found.regions);
+            errors.extend(found.errors);
+            found.view
+        }
+        _ => masked,
     };
     let mut blocks = markdown_items(&source, &view, body_start);
     place_in_regions(&mut blocks, &mut regions);
@@ -550,6 +558,7 @@ impl<'a> LineScan<'a> {
             tab: self.tab.clone(),
             no_copy: false,
             file: None,
+            title: None,
             lead: String::new(),
             wrapper: None,
             hidden: None,
@@ -806,21 +815,59 @@ fn strip_shortcodes(line: &str) -> String {
 }
 
 /// A fence's info string: ```` ```bash ````, ```` ```text {class=disable-copy} ````,
-/// ```` ``` { .bash .no-copy } ````, ```` ```yaml file=./x.yaml ````.
+/// ```` ``` { .bash .no-copy } ````, ```` ```yaml file=./x.yaml ````,
+/// ```` ```bash title="install my app.sh" showLineNumbers ````.
 #[derive(Debug, Default, PartialEq, Eq)]
 struct FenceInfo {
     syntax: String,
     no_copy: bool,
     file: Option<String>,
+    title: Option<String>,
+}
+
+/// `title="…"` (or `title='…'`, or `title=word`) in an info string: the value, quotes
+/// removed, spaces kept; and the info string without it.
+fn take_title(info: &str) -> (Option<String>, String) {
+    let mut search = 0;
+    while let Some(found) = info[search..].find("title=") {
+        let at = search + found;
+        search = at + "title=".len();
+        let starts_word = info[..at]
+            .chars()
+            .next_back()
+            .is_none_or(|c| c.is_whitespace() || c == ',' || c == '{');
+        if !starts_word {
+            continue;
+        }
+        let rest = &info[search..];
+        let (value, len) = match rest.chars().next() {
+            Some(q @ ('"' | '\'')) => match rest[1..].find(q) {
+                Some(end) => (&rest[1..1 + end], end + 2),
+                None => (&rest[1..], rest.len()),
+            },
+            _ => {
+                let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+                (&rest[..end], end)
+            }
+        };
+        let without = format!("{}{}", &info[..at], &info[search + len..]);
+        return (Some(value.to_owned()), without);
+    }
+    (None, info.to_owned())
 }
 
 impl FenceInfo {
     fn parse(info: &str) -> FenceInfo {
+        let (title, info) = take_title(info);
+        let info = info.as_str();
         let (words, attrs) = match info.find('{') {
             Some(i) => (&info[..i], info[i + 1..].trim_end().trim_end_matches('}')),
             None => (info, ""),
         };
-        let mut parsed = FenceInfo::default();
+        let mut parsed = FenceInfo {
+            title,
+            ..FenceInfo::default()
+        };
         let mut words = words.split(|c: char| c.is_whitespace() || c == ',');
         parsed.syntax = words.next().unwrap_or("").to_owned();
         for word in words.chain(attrs.split_whitespace()) {
@@ -998,6 +1045,7 @@ fn markdown_items(src: &Source, view: &str, body_start: usize) -> Vec<Item> {
                     tab: None,
                     no_copy: info.no_copy,
                     file: info.file,
+                    title: info.title,
                     lead: std::mem::take(&mut lead).trim().to_owned(),
                     wrapper: None,
                     hidden: None,

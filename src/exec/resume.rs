@@ -41,7 +41,7 @@ use sha2::{Digest, Sha256};
 use super::shell::{is_shell_control, SessionState};
 use crate::error::Error;
 use crate::plan::{Binding, Plan};
-use crate::runbook::{is_secret_name, StepKind};
+use crate::runbook::is_secret_name;
 
 /// Where a run stopped.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -76,7 +76,7 @@ pub struct StepPrint {
 pub fn fingerprint(plan: &Plan) -> Vec<StepPrint> {
     plan.steps
         .iter()
-        .filter(|s| s.kind == StepKind::Command)
+        .filter(|s| s.kind.is_executed())
         .map(|s| {
             let mut hash = Sha256::new();
             for c in &s.commands {

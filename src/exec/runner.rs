@@ -20,7 +20,6 @@ use crate::error::Error;
 use crate::events::{Event, Masker, Reporter, RunStatus, Sink, StepStatus};
 use crate::matching::{compare, MatchMode};
 use crate::plan::{Plan, PlanStep, RunsAs};
-use crate::runbook::StepKind;
 
 /// How a run behaves.
 #[derive(Debug, Clone)]
@@ -258,7 +257,7 @@ async fn run_steps(
     let mut last_passed: Option<(String, Option<SessionState>)> = None;
     let mut index = 0;
     for (position, step) in plan.steps.iter().enumerate() {
-        if step.kind != StepKind::Command {
+        if !step.kind.is_executed() {
             continue;
         }
         if !step.selected {

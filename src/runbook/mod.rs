@@ -6,6 +6,7 @@
 pub mod checkrefs;
 pub mod derive;
 pub mod effects;
+mod file_step;
 pub mod overlay;
 pub mod reading;
 pub mod shell_reader;
@@ -41,11 +42,22 @@ pub enum StepKind {
     Text,
     /// A tip, warning or idea: shown, never run.
     Callout,
+    /// A block the reader saves as a file (a Docusaurus fence titled with a file name): a
+    /// run writes the block's text to that file in its working folder (see
+    /// [`file_step`](mod@file_step)).
+    File,
 }
 
 impl StepKind {
+    /// Whether a run executes steps of this kind in the shell session: commands, and the
+    /// writes of files the guide has the reader save.
+    pub fn is_executed(self) -> bool {
+        matches!(self, StepKind::Command | StepKind::File)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
+            StepKind::File => "file",
             StepKind::Command => "command",
             StepKind::Output => "output",
             StepKind::Text => "text",
@@ -670,7 +682,13 @@ impl Builder<'_> {
             tags: block.tags.clone(),
         };
         let dialect = doc.dialect.dialect;
-        if reading::is_shell(block, dialect) {
+        if let Some(path) = file_step::saved_as(block, dialect) {
+            let lines = block.body.iter().map(|l| l.text.as_str());
+            step.kind = StepKind::File;
+            step.commands = vec![file_step::write_command(path, lines, block.line)];
+            let body: String = block.body.iter().map(|l| format!("{}\n", l.text)).collect();
+            step.text = Some(body);
+        } else if reading::is_shell(block, dialect) {
             let (segments, fragment) = match reading::read_shell(block, dialect) {
                 reading::Reading::Commands(segments) => (segments, None),
                 reading::Reading::Output(expected) => (
@@ -759,10 +777,10 @@ impl Builder<'_> {
             let body: String = block.body.iter().map(|l| format!("{}\n", l.text)).collect();
             step.text = Some(render_values(&body, self.site));
         }
-        step.runs = step.kind == StepKind::Command;
+        step.runs = step.kind.is_executed();
         if step.kind == StepKind::Output && dialect.reads_scripts() {
             step.skip_reason = Some("output with no command before it".to_owned());
-        } else if step.kind != StepKind::Command {
+        } else if !step.kind.is_executed() {
             step.skip_reason = Some(format!("a {} block is shown, not run", block.syntax));
         } else if block.commented {
             step.runs = false;

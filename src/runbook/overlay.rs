@@ -208,10 +208,13 @@ fn mode<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<Matc
     })
 }
 
-/// The overlay file for a guide: `name.docrun.yaml` for `name.md` and `name.<lang>.md`.
+/// The overlay file for a guide: `name.docrun.yaml` for `name.md`, `name.<lang>.md` and
+/// `name.mdx`.
 pub fn overlay_path(guide: &Path) -> Option<PathBuf> {
     let file = guide.file_name()?.to_str()?;
-    let stem = file.strip_suffix(".md")?;
+    let stem = file
+        .strip_suffix(".md")
+        .or_else(|| file.strip_suffix(".mdx"))?;
     let base = match stem.rsplit_once('.') {
         Some((base, lang)) if lang.len() == 2 || lang.len() == 5 => base,
         _ => stem,

@@ -677,6 +677,7 @@ mod tests {
             tab: None,
             no_copy: false,
             file: None,
+            title: None,
             lead: lead.to_owned(),
             wrapper: None,
             hidden: None,

@@ -143,7 +143,7 @@ impl Settings {
                 let span = places.value(&[Key::Name("dialect")]);
                 return Err(places
                     .error(span, ErrorKind::UnknownDialect(name.to_owned()), "here")
-                    .with_help("dialect is one of istio, hugo, mkdocs, markdown, asciidoc")
+                    .with_help("dialect is one of istio, hugo, mkdocs, markdown, asciidoc, mdx")
                     .into());
             }
         }

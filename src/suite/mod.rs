@@ -24,7 +24,6 @@ use crate::exec::runner::{self, RunOptions};
 use crate::front::{ReadOptions, Reader};
 use crate::plan::{self, Inputs, Plan, Selection};
 use crate::report::human::{Human, HumanOptions};
-use crate::runbook::StepKind;
 use crate::settings::Select;
 
 /// `--partition K/N`.
@@ -259,7 +258,7 @@ pub fn discover(paths: &[PathBuf], options: &SuiteOptions) -> Result<Vec<Candida
         let runnable_steps = plan
             .steps
             .iter()
-            .filter(|s| s.selected && s.kind == StepKind::Command)
+            .filter(|s| s.selected && s.kind.is_executed())
             .count();
         let test = runbook.test.clone();
         let sources: Vec<PathBuf> = runbook
