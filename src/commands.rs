@@ -3,7 +3,6 @@
 mod generate;
 
 use std::io::Write;
-use std::process::ExitCode;
 
 use std::path::Path;
 
@@ -19,6 +18,7 @@ use crate::exec::stop::Stop;
 use crate::front::{ReadOptions, Reader};
 use crate::istio::{self, SnipsOptions};
 use crate::lint;
+use crate::outcome::Outcome;
 use crate::plan::{self, Inputs, Plan, Selection};
 use crate::plan::{Binding, ValueSource};
 use crate::preflight::{self, Summary};
@@ -29,7 +29,7 @@ use crate::report::junit::JUnit;
 use crate::runbook::Runbook;
 use std::io::IsTerminal;
 
-pub fn dispatch(cli: &Cli) -> Result<ExitCode, Error> {
+pub fn dispatch(cli: &Cli) -> Result<Outcome, Error> {
     let g = &cli.global;
     match &cli.command {
         Command::Snips(args) => snips(args),
@@ -43,17 +43,17 @@ pub fn dispatch(cli: &Cli) -> Result<ExitCode, Error> {
         Command::Graph(args) => graph_command(args, g),
         Command::State(args) => state_command(args),
         Command::Completions(args) => {
-            write_raw_stdout(&generate::completions(args.shell)).map(|()| ExitCode::SUCCESS)
+            write_raw_stdout(&generate::completions(args.shell)).map(|()| Outcome::Passed)
         }
         Command::Man => {
             let page = generate::man_page()
                 .map_err(|e| Error::Internal(format!("cannot render the manual page: {e}")))?;
-            write_raw_stdout(&page).map(|()| ExitCode::SUCCESS)
+            write_raw_stdout(&page).map(|()| Outcome::Passed)
         }
     }
 }
 
-fn snips(args: &SnipsArgs) -> Result<ExitCode, Error> {
+fn snips(args: &SnipsArgs) -> Result<Outcome, Error> {
     // The guide must read cleanly as a guide before it is exported.
     let doc = crate::doc::Doc::load(&args.doc)?;
     let mut reader = Reader::new(&ReadOptions {
@@ -82,10 +82,10 @@ fn snips(args: &SnipsArgs) -> Result<ExitCode, Error> {
             "{}: no snippet or boilerplate; nothing to write",
             doc.path().display()
         );
-        return Ok(ExitCode::SUCCESS);
+        return Ok(Outcome::Passed);
     }
     write_raw_stdout(snips.render(&options).as_bytes())?;
-    Ok(ExitCode::SUCCESS)
+    Ok(Outcome::Passed)
 }
 
 /// Writes docrun's own text to stdout, with hidden characters from guides written out
@@ -149,7 +149,7 @@ fn plan_runbook(runbook: &Runbook, vars: &VarArgs, selection: &Selection) -> Res
     Ok(plan)
 }
 
-fn list(args: &ListArgs, global: &GlobalArgs) -> Result<ExitCode, Error> {
+fn list(args: &ListArgs, global: &GlobalArgs) -> Result<Outcome, Error> {
     let mut out = String::new();
     let mut json = Vec::new();
     for path in &args.docs {
@@ -170,10 +170,10 @@ fn list(args: &ListArgs, global: &GlobalArgs) -> Result<ExitCode, Error> {
             + "\n";
     }
     write_stdout(out.as_bytes())?;
-    Ok(ExitCode::SUCCESS)
+    Ok(Outcome::Passed)
 }
 
-fn vars(args: &VarsArgs, global: &GlobalArgs) -> Result<ExitCode, Error> {
+fn vars(args: &VarsArgs, global: &GlobalArgs) -> Result<Outcome, Error> {
     let plan = load_plan(&args.doc, &args.vars, &Selection::default(), global)?;
     let out = match args.format {
         Format::Text => report::plan::vars(&plan.vars, &plan.contexts),
@@ -184,7 +184,7 @@ fn vars(args: &VarsArgs, global: &GlobalArgs) -> Result<ExitCode, Error> {
         }))?,
     };
     write_stdout(out.as_bytes())?;
-    Ok(ExitCode::SUCCESS)
+    Ok(Outcome::Passed)
 }
 
 /// The runbook of a guide and its chain: with `--with-prereqs`, the chain's runbook (its
@@ -217,7 +217,7 @@ fn load_chained(
     Ok((runbook, chain))
 }
 
-fn plan_command(args: &PlanArgs, global: &GlobalArgs) -> Result<ExitCode, Error> {
+fn plan_command(args: &PlanArgs, global: &GlobalArgs) -> Result<Outcome, Error> {
     let (runbook, chain) = load_chained(
         &args.doc,
         args.vars.site_data.as_deref(),
@@ -281,13 +281,13 @@ fn plan_command(args: &PlanArgs, global: &GlobalArgs) -> Result<ExitCode, Error>
     };
     write_stdout(out.as_bytes())?;
     Ok(match &preview {
-        Some(p) if !p.passed() => ExitCode::from(1),
-        _ => ExitCode::SUCCESS,
+        Some(p) if !p.passed() => Outcome::Failed,
+        _ => Outcome::Passed,
     })
 }
 
 /// `docrun graph`: the prerequisite graph of the guides under the paths.
-fn graph_command(args: &crate::cli::GraphArgs, global: &GlobalArgs) -> Result<ExitCode, Error> {
+fn graph_command(args: &crate::cli::GraphArgs, global: &GlobalArgs) -> Result<Outcome, Error> {
     let options = ReadOptions {
         site_data: args.site_data.clone(),
         dialect: match args.paths.first() {
@@ -305,7 +305,7 @@ fn graph_command(args: &crate::cli::GraphArgs, global: &GlobalArgs) -> Result<Ex
         crate::cli::GraphFormat::Json => report::graph::json(&graph),
     };
     write_stdout(out.as_bytes())?;
-    Ok(ExitCode::SUCCESS)
+    Ok(Outcome::Passed)
 }
 
 fn selection(args: &crate::cli::Selection) -> Selection {
@@ -319,7 +319,7 @@ fn selection(args: &crate::cli::Selection) -> Selection {
     }
 }
 
-fn run_command(args: &RunArgs, global: &GlobalArgs) -> Result<ExitCode, Error> {
+fn run_command(args: &RunArgs, global: &GlobalArgs) -> Result<Outcome, Error> {
     let options = RunOptions {
         workdir: std::env::current_dir()
             .map_err(|e| Error::Internal(format!("no working directory: {e}")))?,
@@ -396,7 +396,7 @@ fn run_command(args: &RunArgs, global: &GlobalArgs) -> Result<ExitCode, Error> {
             with_prereqs: args.with_prereqs,
         });
         write_stdout(report::plan::plan_in_chain(&plan, view).as_bytes())?;
-        return Ok(ExitCode::SUCCESS);
+        return Ok(Outcome::Passed);
     }
     // A command that does not look like what runs is said before anything runs.
     for warning in &plan.concealed {
@@ -469,14 +469,16 @@ fn run_command(args: &RunArgs, global: &GlobalArgs) -> Result<ExitCode, Error> {
     if report_failed && summary.status != RunStatus::Interrupted {
         // A report that cannot be written is a failed run: CI would read nothing.
         let ran = summary.passed + summary.failed > 0;
-        return Ok(ExitCode::from(if ran { 1 } else { 2 }));
+        return Ok(if ran {
+            Outcome::Failed
+        } else {
+            Outcome::Unusable
+        });
     }
     Ok(match summary.status {
-        RunStatus::Passed => ExitCode::SUCCESS,
-        RunStatus::Failed => ExitCode::from(1),
-        RunStatus::Interrupted => {
-            ExitCode::from(summary.stop.unwrap_or(Stop::Interrupt).exit_code())
-        }
+        RunStatus::Passed => Outcome::Passed,
+        RunStatus::Failed => Outcome::Failed,
+        RunStatus::Interrupted => Outcome::Stopped(summary.stop.unwrap_or(Stop::Interrupt)),
     })
 }
 
@@ -528,7 +530,7 @@ async fn preflight_before_run(plan: &Plan, quiet: bool) -> Result<(), Error> {
 
 /// `docrun check`: the preflight. Exit 0 when every check passed (warnings allowed), 1 when one
 /// failed, 2 when the guide, the variables or the kubeconfig are wrong.
-fn check_command(args: &CheckArgs, global: &GlobalArgs) -> Result<ExitCode, Error> {
+fn check_command(args: &CheckArgs, global: &GlobalArgs) -> Result<Outcome, Error> {
     let plan = load_plan(&args.doc, &args.vars, &Selection::default(), global)?;
     if !plan.missing.is_empty() {
         return Err(Error::MissingVars(plan.missing_vars()));
@@ -572,12 +574,12 @@ fn check_command(args: &CheckArgs, global: &GlobalArgs) -> Result<ExitCode, Erro
             summary.total()
         )));
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(Outcome::Passed)
 }
 
 /// Findings on stdout; paths that cannot be read on stderr. Exit 2 for an unreadable path, 1 for
 /// an error finding, else 0 (warnings alone do not fail).
-fn lint_command(args: &LintArgs, global: &GlobalArgs) -> Result<ExitCode, Error> {
+fn lint_command(args: &LintArgs, global: &GlobalArgs) -> Result<Outcome, Error> {
     let forced = match args.paths.first() {
         Some(path) => crate::settings::forced_dialect(global.dialect, path)?,
         None => None,
@@ -597,12 +599,18 @@ fn lint_command(args: &LintArgs, global: &GlobalArgs) -> Result<ExitCode, Error>
         Format::Json => to_json(&report.to_json())?,
     };
     write_stdout(out.as_bytes())?;
-    Ok(ExitCode::from(report.exit_code()))
+    Ok(if !report.unreadable.is_empty() {
+        Outcome::Unusable
+    } else if report.errors() > 0 {
+        Outcome::Failed
+    } else {
+        Outcome::Passed
+    })
 }
 
 /// `docrun test`: doc CI over whole trees. Exit 0 when every guide that ran passed, 1 when one
 /// failed, 2 when a guide cannot be read (then nothing runs), 130 when interrupted.
-fn test_command(args: &TestArgs, global: &GlobalArgs) -> Result<ExitCode, Error> {
+fn test_command(args: &TestArgs, global: &GlobalArgs) -> Result<Outcome, Error> {
     use crate::settings::Settings;
     use crate::suite::{self, Decision, SuiteOptions};
 
@@ -683,9 +691,9 @@ fn test_command(args: &TestArgs, global: &GlobalArgs) -> Result<ExitCode, Error>
             .iter()
             .any(|c| matches!(c.decision, Decision::Unreadable(_)));
         return Ok(if unreadable {
-            ExitCode::from(1)
+            Outcome::Failed
         } else {
-            ExitCode::SUCCESS
+            Outcome::Passed
         });
     }
     use crate::duration::{default, defaults};
@@ -867,15 +875,15 @@ fn test_command(args: &TestArgs, global: &GlobalArgs) -> Result<ExitCode, Error>
     let failed = results.iter().any(|r| r.status != RunStatus::Passed);
     if none_tested && args.fail_if_none {
         eprintln!("error: no guide was tested (--fail-if-none)");
-        return Ok(ExitCode::from(1));
+        return Ok(Outcome::Failed);
     }
     Ok(if interrupted {
         let stop = crate::exec::stop::requested().unwrap_or(Stop::Interrupt);
-        ExitCode::from(stop.exit_code())
+        Outcome::Stopped(stop)
     } else if failed {
-        ExitCode::from(1)
+        Outcome::Failed
     } else {
-        ExitCode::SUCCESS
+        Outcome::Passed
     })
 }
 
@@ -958,11 +966,11 @@ fn to_json<T: serde::Serialize>(value: &T) -> Result<String, Error> {
         .map_err(|e| Error::Internal(format!("cannot write JSON: {e}")))
 }
 
-fn state_command(command: &crate::cli::StateCommand) -> Result<ExitCode, Error> {
+fn state_command(command: &crate::cli::StateCommand) -> Result<Outcome, Error> {
     let out = match command {
         crate::cli::StateCommand::List => crate::state::list()?,
         crate::cli::StateCommand::Clear { guide } => crate::state::clear(guide.as_deref())?,
     };
     write_stdout(out.as_bytes())?;
-    Ok(ExitCode::SUCCESS)
+    Ok(Outcome::Passed)
 }

@@ -1,7 +1,7 @@
 //! Errors and their exit codes.
 //!
 //! An input error (exit 2) names the file, line and column, shows the line with a caret, and
-//! says what to do. Exit codes are computed in one place: [`Error::exit_code`].
+//! says what to do. Exit codes are decided in one place, above this module (`outcome.rs`).
 
 use std::fmt;
 use std::path::PathBuf;
@@ -275,16 +275,7 @@ impl From<SourceError> for Error {
     }
 }
 
-impl Error {
-    /// 0 all passed; 1 a step or check failed; 2 the input is wrong; 130 interrupted.
-    pub fn exit_code(&self) -> u8 {
-        match self {
-            Error::Failed(_) | Error::Internal(_) => 1,
-            Error::Interrupted => 130,
-            Error::Source(_) | Error::Io { .. } | Error::Usage(_) | Error::MissingVars(_) => 2,
-        }
-    }
-}
+impl Error {}
 
 struct MissingVarsDisplay<'a>(&'a [MissingVar]);
 

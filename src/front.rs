@@ -128,7 +128,7 @@ mod tests {
         let mut reader = Reader::new(&ReadOptions::default()).unwrap();
         for _ in 0..2 {
             let err = reader.load(&guide).unwrap_err();
-            assert_eq!(err.exit_code(), 2);
+            assert_eq!(crate::outcome::of_error(&err), 2);
             assert!(err.to_string().contains("args.yml"), "{err}");
         }
     }

@@ -25,6 +25,7 @@ pub mod hygiene;
 pub mod istio;
 pub mod lint;
 pub mod matching;
+pub mod outcome;
 pub mod plan;
 pub mod preflight;
 pub mod preview;
@@ -50,13 +51,11 @@ use error::Error;
 /// Results go to stdout; progress and diagnostics go to stderr.
 pub fn run(cli: Cli) -> ExitCode {
     let color = cli.global.color();
-    match commands::dispatch(&cli) {
-        Ok(code) => code,
-        Err(err) => {
-            report_error(&err, color);
-            ExitCode::from(err.exit_code())
-        }
+    let result = commands::dispatch(&cli);
+    if let Err(err) = &result {
+        report_error(err, color);
     }
+    ExitCode::from(outcome::exit_code(&result))
 }
 
 /// Source lines longer than this are not shown under an error.

@@ -459,6 +459,6 @@ mod tests {
     fn a_folder_without_args_is_a_clear_error() {
         let err = SiteData::load(Path::new("/nonexistent")).unwrap_err();
         assert!(err.to_string().contains("no args.yml"));
-        assert_eq!(err.exit_code(), 2);
+        assert_eq!(crate::outcome::of_error(&err), 2);
     }
 }

@@ -108,17 +108,6 @@ impl Report {
             .count()
     }
 
-    /// 2 when a path could not be read; else 1 when any finding is an error; else 0.
-    pub fn exit_code(&self) -> u8 {
-        if !self.unreadable.is_empty() {
-            2
-        } else if self.errors() > 0 {
-            1
-        } else {
-            0
-        }
-    }
-
     /// `path:line:col: severity[rule]: message`, an indented hint, and a summary line.
     pub fn render_text(&self) -> String {
         let mut out = String::new();
@@ -1188,7 +1177,7 @@ mod tests {
             report.render_text(),
             "g.md:7:6: error[duplicate-anchor]: anchor `#a` is already the anchor of the heading at line 5\n  hint: give this heading an anchor of its own: links to the anchor reach only the first heading, and step ids and overlays keyed on it mix the two sections\n1 error, 0 warnings in 1 guide\n"
         );
-        assert_eq!(report.exit_code(), 1);
+        assert_eq!(report.errors(), 1);
         let json = report.to_json();
         assert_eq!(json["schema"], "docrun.lint/v1");
         assert_eq!(json["summary"]["errors"], 1);

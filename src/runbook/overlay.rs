@@ -343,7 +343,7 @@ mod tests {
             Path::new("g.docrun.yaml"),
         )
         .unwrap_err();
-        assert_eq!(err.exit_code(), 2);
+        assert_eq!(crate::outcome::of_error(&err), 2);
         assert!(err.to_string().starts_with("g.docrun.yaml:6:5: "), "{err}");
         let (kind, at, _) = located(err);
         assert!(
@@ -429,7 +429,7 @@ mod tests {
             ),
         ] {
             let err = parse(yaml, Path::new("o.yaml")).unwrap_err();
-            assert_eq!(err.exit_code(), 2);
+            assert_eq!(crate::outcome::of_error(&err), 2);
             let (kind, at, help) = located(err);
             assert!(
                 matches!(&kind, ErrorKind::InvalidOverlay(m) if m.contains(wanted)),
@@ -456,7 +456,7 @@ mod tests {
         )
         .unwrap();
         let err = from_value(value, &places).unwrap_err();
-        assert_eq!(err.exit_code(), 2);
+        assert_eq!(crate::outcome::of_error(&err), 2);
         assert!(err.to_string().starts_with("guide.md:3:1: "), "{err}");
         let (kind, at, _) = located(err);
         assert!(
