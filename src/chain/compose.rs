@@ -42,17 +42,21 @@ pub struct Link {
 impl Link {
     /// `path#part, ...` as `test --list` shows a chain.
     pub fn describe(&self) -> String {
+        match self.parts_text() {
+            None => self.guide.display().to_string(),
+            Some(parts) => format!("{} ({parts})", self.guide.display()),
+        }
+    }
+
+    /// The parts taken, `section, section`; `None` when the whole guide is.
+    pub fn parts_text(&self) -> Option<String> {
         let parts: Vec<String> = self
             .parts
             .iter()
             .map(Part::describe)
             .filter(|p| !p.is_empty())
             .collect();
-        if parts.is_empty() {
-            self.guide.display().to_string()
-        } else {
-            format!("{} ({})", self.guide.display(), parts.join(", "))
-        }
+        (!parts.is_empty()).then(|| parts.join(", "))
     }
 }
 

@@ -22,6 +22,7 @@
 //! closes nothing or comes out of order, a comment never ended) gives one error per problem,
 //! with the line, and the reading goes on.
 
+use super::mkdocs::{indentation, strip_columns};
 use super::parser::{Region, RegionKind};
 use super::{Callout, TabRef, Wrapper};
 use crate::error::{ErrorKind, SourceError};
@@ -535,26 +536,6 @@ fn admonition_opener(trimmed: &str) -> Option<(usize, String, String)> {
         rest.to_owned()
     };
     Some((colons, kind.to_lowercase(), title))
-}
-
-/// Columns of leading whitespace, a tab counting as four.
-fn indentation(line: &str) -> usize {
-    line.chars()
-        .take_while(|c| *c == ' ' || *c == '\t')
-        .map(|c| if c == '\t' { 4 } else { 1 })
-        .sum()
-}
-
-/// `line` with up to `columns` columns of leading whitespace removed.
-fn strip_columns(line: &str, columns: usize) -> &str {
-    let mut seen = 0;
-    for (i, c) in line.char_indices() {
-        if seen >= columns || (c != ' ' && c != '\t') {
-            return &line[i..];
-        }
-        seen += if c == '\t' { 4 } else { 1 };
-    }
-    &line[line.len()..]
 }
 
 /// A JSX tag: `<Name attr="v" {...spread}>`, `</Name>`, `<Name/>`.

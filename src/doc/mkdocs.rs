@@ -166,7 +166,7 @@ pub(super) fn containers(text: &str) -> Found {
 }
 
 /// Columns of leading whitespace, a tab counting as four.
-fn indentation(line: &str) -> usize {
+pub(super) fn indentation(line: &str) -> usize {
     line.chars()
         .take_while(|c| *c == ' ' || *c == '\t')
         .map(|c| if c == '\t' { 4 } else { 1 })
@@ -174,7 +174,7 @@ fn indentation(line: &str) -> usize {
 }
 
 /// `line` with up to `columns` columns of leading whitespace removed.
-fn strip_columns(line: &str, columns: usize) -> &str {
+pub(super) fn strip_columns(line: &str, columns: usize) -> &str {
     let mut seen = 0;
     for (i, c) in line.char_indices() {
         if seen >= columns || (c != ' ' && c != '\t') {

@@ -220,17 +220,9 @@ pub fn chain_text(
         "\nprerequisite guides (not in this plan; --with-prereqs puts their steps first):\n"
     });
     for link in &chain.prerequisites {
-        let parts: Vec<String> = link
-            .parts
-            .iter()
-            .map(|p| p.describe())
-            .filter(|p| !p.is_empty())
-            .collect();
-        let part = if parts.is_empty() {
-            "whole guide".to_owned()
-        } else {
-            parts.join(", ")
-        };
+        let part = link
+            .parts_text()
+            .unwrap_or_else(|| "whole guide".to_owned());
         out.push_str(&format!(
             "  {}  ({part}; {} step{})\n",
             show(&link.guide),

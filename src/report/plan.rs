@@ -186,17 +186,9 @@ pub fn plan_in_chain(plan: &Plan, chain: Option<ChainView<'_>>) -> String {
     }
     for link in guides {
         let with = chain.as_ref().is_some_and(|c| c.with_prereqs);
-        let parts: Vec<String> = link
-            .parts
-            .iter()
-            .map(|p| p.describe())
-            .filter(|p| !p.is_empty())
-            .collect();
-        let part = if parts.is_empty() {
-            "whole guide".to_owned()
-        } else {
-            parts.join(", ")
-        };
+        let part = link
+            .parts_text()
+            .unwrap_or_else(|| "whole guide".to_owned());
         let n = link.adds;
         let s = if n == 1 { "" } else { "s" };
         let adds = if with {
