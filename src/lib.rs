@@ -25,6 +25,7 @@ pub mod hygiene;
 pub mod istio;
 pub mod lint;
 pub mod matching;
+pub mod ops;
 pub mod outcome;
 pub mod plan;
 pub mod preflight;

@@ -339,6 +339,18 @@ impl Guides {
         result
     }
 
+    /// The guide at `path` with its error whole (its location, its exit code): for the guide a
+    /// command names, whose errors the user reads. Read once, as with [`Guides::get`]: the chain
+    /// found from it reuses this reading.
+    pub fn guide(&mut self, path: &Path) -> Result<Rc<Guide>, Error> {
+        if let Some(Ok(found)) = self.read.get(path) {
+            return Ok(found.clone());
+        }
+        let guide = Rc::new(self.load(path)?);
+        self.read.insert(path.to_path_buf(), Ok(guide.clone()));
+        Ok(guide)
+    }
+
     fn load(&mut self, path: &Path) -> Result<Guide, Error> {
         let (doc, runbook) = self.reader.load(path)?;
         Ok(Guide {

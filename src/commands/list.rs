@@ -1,0 +1,35 @@
+//! `docrun list`: the steps of guides, as read.
+
+use crate::cli::{Format, GlobalArgs, ListArgs};
+use crate::error::Error;
+use crate::ops::{guide, GuideRequest};
+use crate::outcome::Outcome;
+use crate::report;
+
+pub fn list(args: &ListArgs, global: &GlobalArgs) -> Result<Outcome, Error> {
+    let mut out = String::new();
+    let mut json = Vec::new();
+    for path in &args.docs {
+        let runbook = guide::runbook(&GuideRequest {
+            site_data: args.site_data.clone(),
+            dialect: global.dialect,
+            ..GuideRequest::new(path)
+        })?;
+        match args.format {
+            Format::Text => out.push_str(&report::plan::list(&runbook)),
+            Format::Json => json.push(serde_json::json!({
+                "guide": runbook.path,
+                "dialect": runbook.dialect,
+                "steps": runbook.steps,
+            })),
+        }
+    }
+    if args.format == Format::Json {
+        let document = serde_json::json!({"schema": "docrun.list/v1", "guides": json});
+        out = serde_json::to_string_pretty(&document)
+            .map_err(|e| Error::Internal(e.to_string()))?
+            + "\n";
+    }
+    super::write_stdout(out.as_bytes())?;
+    Ok(Outcome::Passed)
+}

@@ -1,0 +1,136 @@
+//! One guide as every operation on it starts: read once, with its chain, and planned with the
+//! values given.
+
+use std::path::PathBuf;
+use std::rc::Rc;
+
+use crate::chain::{self, Chain, Guides};
+use crate::doc::Dialect;
+use crate::error::Error;
+use crate::front::{ReadOptions, Reader};
+use crate::plan::{self, Inputs, Plan, Selection};
+use crate::runbook::Runbook;
+
+use super::Feedback;
+
+/// A guide and what it is read and planned with.
+#[derive(Debug, Clone, Default)]
+pub struct GuideRequest {
+    /// The guide's file.
+    pub path: PathBuf,
+    /// The Hugo data folder; found above the guide when not given.
+    pub site_data: Option<PathBuf>,
+    /// The dialect to read it in; else the one a `docrun.yaml` forces, else the one detected.
+    pub dialect: Option<Dialect>,
+    /// `NAME=VALUE` values, as `--set` gives them.
+    pub set: Vec<String>,
+    /// A values file, as `--values` names it.
+    pub values: Option<PathBuf>,
+}
+
+impl GuideRequest {
+    /// A guide read with what is found around it and no values.
+    pub fn new(path: impl Into<PathBuf>) -> GuideRequest {
+        GuideRequest {
+            path: path.into(),
+            ..GuideRequest::default()
+        }
+    }
+
+    fn read_options(&self) -> Result<ReadOptions, Error> {
+        Ok(ReadOptions {
+            site_data: self.site_data.clone(),
+            dialect: crate::settings::forced_dialect(self.dialect, &self.path)?,
+        })
+    }
+}
+
+/// A guide read, and its chain when it could be followed.
+pub struct Chained {
+    runbook: Held,
+    /// The guide's prerequisites; `None` when its links could not be followed (a cycle, run
+    /// alone: a warning).
+    pub chain: Option<Chain>,
+}
+
+/// The runbook a [`Chained`] holds: the guide's own, as the chain read it, or the chain's.
+enum Held {
+    Guide(Rc<chain::graph::Guide>),
+    Composed(Box<Runbook>),
+}
+
+impl Chained {
+    /// The runbook to plan: with prerequisites, the chain's (their steps first); else the
+    /// guide's own.
+    pub fn runbook(&self) -> &Runbook {
+        match &self.runbook {
+            Held::Guide(guide) => &guide.runbook,
+            Held::Composed(runbook) => runbook,
+        }
+    }
+}
+
+/// Reads the guide and builds its runbook.
+pub fn runbook(request: &GuideRequest) -> Result<Runbook, Error> {
+    let mut reader = Reader::new(&request.read_options()?)?;
+    reader.load(&request.path).map(|(_, runbook)| runbook)
+}
+
+/// Reads the guide once and finds its chain. With `with_prereqs`, the runbook is the chain's
+/// (its prerequisites' steps first), and a chain that cannot be built is an error; without, it
+/// is the guide's own, and the chain is found all the same so that a plan can say what it
+/// would add (a cycle is then a warning).
+pub fn chained(
+    request: &GuideRequest,
+    with_prereqs: bool,
+    feedback: &mut dyn Feedback,
+) -> Result<Chained, Error> {
+    let mut guides = Guides::new(request.read_options()?)?;
+    if with_prereqs {
+        let (runbook, chain) = chain::runbook(&mut guides, &request.path)?;
+        return Ok(Chained {
+            runbook: Held::Composed(Box::new(runbook)),
+            chain: Some(chain),
+        });
+    }
+    let guide = guides.guide(&request.path)?;
+    let chain = match chain::chain(&mut guides, &request.path) {
+        Ok(chain) => Some(chain),
+        Err(e) => {
+            feedback.warn(&e.to_string());
+            None
+        }
+    };
+    Ok(Chained {
+        runbook: Held::Guide(guide),
+        chain,
+    })
+}
+
+/// The plan of a runbook with the request's values, the environment's and the guide's own.
+/// A `--set` the guide does not use is a warning.
+pub fn plan(
+    runbook: &Runbook,
+    request: &GuideRequest,
+    selection: &Selection,
+    feedback: &mut dyn Feedback,
+) -> Result<Plan, Error> {
+    let inputs = Inputs::parse(&request.set, request.values.as_deref())?;
+    for (name, _) in &inputs.set {
+        if runbook.var(name).is_none() {
+            feedback.warn(&format!(
+                "--set {name}: {} does not use this variable",
+                runbook.path.display()
+            ));
+        }
+    }
+    let bindings = plan::bind(runbook, &inputs, &|name| std::env::var(name).ok());
+    let mut plan = plan::build(runbook, bindings, selection)?;
+    plan.values_file = request.values.clone();
+    Ok(plan)
+}
+
+/// Reads the guide and plans it with the request's values, all of its steps selected.
+pub fn plan_alone(request: &GuideRequest, feedback: &mut dyn Feedback) -> Result<Plan, Error> {
+    plan(&runbook(request)?, request, &Selection::default(), feedback)
+}
