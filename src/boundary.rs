@@ -334,21 +334,77 @@ pub fn folders_up_to_root(path: &Path) -> Vec<PathBuf> {
 }
 
 /// Whether a settings file may be believed: a regular file owned by the user running docrun
-/// (or by root) that no other user can write. Asked once per file and process.
+/// (or by root) that no other user can write. Group write is no other user's when the group is
+/// the user's own private group (the default where the umask is 002, as on Ubuntu). Asked once
+/// per file and process; a file that is there but not believed is remembered with the reason
+/// ([`distrusted`]).
 pub fn trusted(file: &Path) -> bool {
     static SEEN: PathCache<bool> = LazyLock::new(Default::default);
-    once_per_process(&SEEN, file, || trusted_now(file))
+    once_per_process(&SEEN, file, || match distrust(file) {
+        Ok(()) => true,
+        Err(Some(reason)) => {
+            if let Ok(mut d) = DISTRUSTED.lock() {
+                d.push((file.to_path_buf(), reason));
+            }
+            false
+        }
+        Err(None) => false,
+    })
 }
 
-fn trusted_now(file: &Path) -> bool {
+/// Settings files found but not believed, with why, since the last call: each once per process.
+pub fn distrusted() -> Vec<(PathBuf, String)> {
+    DISTRUSTED
+        .lock()
+        .map(|mut d| std::mem::take(&mut *d))
+        .unwrap_or_default()
+}
+
+static DISTRUSTED: Mutex<Vec<(PathBuf, String)>> = Mutex::new(Vec::new());
+
+/// `Ok` when `file` may be believed; else why not (`None` when there is no such regular file,
+/// which is nothing to say).
+fn distrust(file: &Path) -> Result<(), Option<String>> {
     if !may_exist(file) {
+        return Err(None);
+    }
+    let meta = std::fs::metadata(file).map_err(|_| None)?;
+    if !meta.is_file() {
+        return Err(None);
+    }
+    let me = nix::unistd::geteuid().as_raw();
+    if meta.uid() != me && meta.uid() != 0 {
+        return Err(Some(format!(
+            "it belongs to another user (uid {})",
+            meta.uid()
+        )));
+    }
+    let mode = meta.mode() & 0o7777;
+    if mode & 0o002 != 0 {
+        return Err(Some(format!("anyone may write it (mode {mode:04o})")));
+    }
+    if mode & 0o020 != 0 && !private_group(meta.gid()) {
+        return Err(Some(format!(
+            "its group (gid {}) may write it (mode {mode:04o})",
+            meta.gid()
+        )));
+    }
+    Ok(())
+}
+
+/// Whether `gid` is the running user's own group: their primary group, with no other member.
+fn private_group(gid: u32) -> bool {
+    use nix::unistd::{getegid, geteuid, Gid, Group, User};
+    if gid != getegid().as_raw() {
         return false;
     }
-    let Ok(meta) = std::fs::metadata(file) else {
+    let Ok(Some(user)) = User::from_uid(geteuid()) else {
         return false;
     };
-    let me = nix::unistd::geteuid().as_raw();
-    meta.is_file() && (meta.uid() == me || meta.uid() == 0) && meta.mode() & 0o022 == 0
+    match Group::from_gid(Gid::from_raw(gid)) {
+        Ok(Some(group)) => group.mem.iter().all(|m| *m == user.name),
+        _ => false,
+    }
 }
 
 /// Resolves `name` (as the guide wrote it) at `path` to a regular file inside `root`.

@@ -53,6 +53,13 @@ use error::Error;
 pub fn run(cli: Cli) -> ExitCode {
     let color = cli.global.color();
     let result = commands::dispatch(&cli);
+    for (file, why) in boundary::distrusted() {
+        // A settings file passed over in silence would change how guides read, unexplained.
+        eprintln!(
+            "warning: {}: not read, as {why}\n  hint: `chmod go-w` the file if you trust it",
+            visible::visible(&file.display().to_string())
+        );
+    }
     if let Err(err) = &result {
         report_error(err, color);
     }

@@ -146,6 +146,14 @@ fn boilerplates_and_settings_above_the_tree_or_from_others_are_not_believed() {
         .unwrap();
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(json["dialect"]["dialect"], "markdown", "{json}");
+    // ... and the user is told which file was passed over, and why.
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let said = format!(
+        "warning: {}: not read, as anyone may write it (mode 0666)",
+        settings.display()
+    );
+    assert_eq!(stderr.matches(&said).count(), 1, "{stderr}");
+    assert!(stderr.contains("hint: `chmod go-w`"), "{stderr}");
 }
 
 /// The preview reads manifests and `--from-file` data under the same rule: nothing outside the
