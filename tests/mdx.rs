@@ -100,7 +100,7 @@ fn plan_shows_the_steps_docusaurus_renders() {
     assert_eq!(steps[0]["text"], "Work in an empty folder.");
     assert_eq!(
         steps[3]["reason"],
-        "in tab \"macOS\", an alternative to the first tab"
+        "in tab \"macOS\" (value \"mac\"), an alternative to the first tab"
     );
     assert_eq!(steps[5]["expected"], "hello from docs\n");
 }
@@ -114,6 +114,42 @@ fn tab_picks_a_tab_item_by_its_label() {
         .map(|s| s.4)
         .collect();
     assert_eq!(selected, vec!["echo installing on mac"]);
+}
+
+#[test]
+fn tab_picks_a_tab_item_by_its_value_too() {
+    // `<TabItem value="mac" label="macOS">`: `?tab=mac` links and `groupId` sync use the value.
+    let plan = plan_json(&["--tab", "MAC"]);
+    let steps = plan["steps"].as_array().unwrap();
+    let taken: Vec<(&str, bool)> = steps
+        .iter()
+        .filter(|s| s["id"].as_str().unwrap().starts_with("install"))
+        .map(|s| {
+            (
+                s["commands"][0].as_str().unwrap(),
+                s["selected"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        taken,
+        vec![
+            ("echo installing on linux", false),
+            ("echo installing on mac", true)
+        ]
+    );
+    assert_eq!(
+        steps[2]["reason"],
+        "in tab \"Linux\"; --tab chose \"macOS\" (value \"mac\")"
+    );
+    // A value that names no tab changes nothing.
+    let plan = plan_json(&["--tab", "windows"]);
+    let first: Vec<bool> = shape(&plan)
+        .into_iter()
+        .filter(|s| s.0.starts_with("install"))
+        .map(|s| s.3)
+        .collect();
+    assert_eq!(first, vec![true, false]);
 }
 
 #[test]

@@ -8,7 +8,8 @@
 //! - Lines that hold only JSX tags (`<Tabs>`, `<TabItem value="x" label="X">`, `<Helm4/>`,
 //!   `<CodeBlock …>{Example}</CodeBlock>`, a tag over several lines) are blanked: a component
 //!   renders what it renders, never commands. `<Tabs>` … `</Tabs>` is a tab set and each
-//!   `<TabItem>` in it a tab (named by its `label`, else its `value`), so `--tab` picks one.
+//!   `<TabItem>` in it a tab, named by its `label` (else its `value`); `--tab` picks one by
+//!   its label or by its `value`.
 //!   MDX has no indented code, so a tab's content loses the indentation of its first line and
 //!   the fences in it are fences.
 //! - `:::note` (`:::tip Title`, `:::caution[Title]`, `::::info` for nesting) … `:::` is an
@@ -343,15 +344,19 @@ impl Pass<'_> {
                 }
                 _ => (self.tabsets - 1, 0),
             };
+            // Docusaurus shows the label (the value when there is none); `?tab=` links and
+            // `groupId` sync use the value, so `--tab` takes either.
+            let value = tag.attr("value");
             let name = tag
                 .attr("label")
-                .or_else(|| tag.attr("value"))
+                .or_else(|| value.clone())
                 .unwrap_or_default();
             (
                 Some(TabRef {
                     tabset,
                     index,
                     name,
+                    value,
                 }),
                 None,
             )

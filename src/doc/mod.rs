@@ -121,7 +121,34 @@ pub struct TabRef {
     pub tabset: usize,
     /// Counts the tabs of the tabset from 0.
     pub index: usize,
+    /// What the page shows on the tab (MDX `label=`, Hugo `name=`, MkDocs `=== "name"`).
     pub name: String,
+    /// The tab's key where it has one besides its label (MDX `<TabItem value="helm"
+    /// label="Helm">`): `--tab` takes it as well as the label.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+}
+
+impl TabRef {
+    /// Whether `--tab NAME` names this tab: its label or its value, in any case.
+    pub fn answers_to(&self, name: &str) -> bool {
+        name.eq_ignore_ascii_case(&self.name)
+            || self
+                .value
+                .as_deref()
+                .is_some_and(|v| name.eq_ignore_ascii_case(v))
+    }
+
+    /// The tab as the plan names it: `"Helm"`, or `"Helm" (value "helm")` when `--tab` also
+    /// takes a value that differs from the label.
+    pub fn describe(&self) -> String {
+        match self.value.as_deref() {
+            Some(v) if !v.eq_ignore_ascii_case(&self.name) => {
+                format!("\"{}\" (value \"{v}\")", self.name)
+            }
+            _ => format!("\"{}\"", self.name),
+        }
+    }
 }
 
 /// A text block: a bash block with commands and expected output, or yaml, plain text and others.

@@ -634,6 +634,7 @@ impl<'a> LineScan<'a> {
                     tabset: self.tabsets.saturating_sub(1),
                     index,
                     name,
+                    value: None,
                 });
             }
             "command-output" => {
@@ -1309,6 +1310,7 @@ mod tests {
             tabset: i,
             index: 0,
             name: format!("t{i}"),
+            value: None,
         };
         assert_eq!(blocks[0].tab, Some(tab(DEPTH - 1)));
         assert_eq!(
@@ -1322,6 +1324,7 @@ mod tests {
             tabset: DEPTH - 1,
             index: 1,
             name: "second".into(),
+            value: None,
         };
         assert_eq!(blocks[1].tab, Some(second));
         assert_eq!(blocks[1].wrapper, None);

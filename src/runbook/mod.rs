@@ -795,8 +795,8 @@ impl Builder<'_> {
             step.runs = false;
             step.alternative = true;
             step.skip_reason = Some(format!(
-                "in tab \"{}\", an alternative to the first tab",
-                tab.name
+                "in tab {}, an alternative to the first tab",
+                tab.describe()
             ));
         }
         step
