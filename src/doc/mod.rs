@@ -19,6 +19,7 @@ use std::sync::Arc;
 
 pub use dialect::{Detected, Dialect};
 pub use front_matter::{FrontMatter, TestMode};
+pub use mdx::SITE_PREFIX as MDX_SITE_PREFIX;
 pub use mkdocs::snippet_path;
 pub use parser::{parse, parse_as, parse_recovering};
 
@@ -74,6 +75,20 @@ pub enum Item {
     Callout(Callout),
     Table(Table),
     Include(Include),
+    /// Something the page renders that the reader cannot read, left out (see [`Unread`]).
+    Unread(Unread),
+}
+
+/// A part of the page whose rendered text the reader cannot know, so it is no step: an MDX
+/// `<CodeBlock>` whose code is an expression other than a raw import of a file. `lint` reports
+/// each one, so that a writer knows what a run leaves out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unread {
+    pub line: usize,
+    /// The construct as the page writes it, shortened (`<CodeBlock>{example}</CodeBlock>`).
+    pub what: String,
+    /// Why it is not read, for a reader of the guide.
+    pub why: String,
 }
 
 impl Item {
@@ -84,6 +99,7 @@ impl Item {
             Item::Callout(c) => c.line,
             Item::Table(t) => t.line,
             Item::Include(b) => b.line,
+            Item::Unread(u) => u.line,
         }
     }
 }

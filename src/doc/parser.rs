@@ -81,6 +81,9 @@ pub fn parse_recovering(
         mut errors,
         ..
     } = scan;
+    // Blocks a pass finds outside the Markdown (MDX `<CodeBlock>`s), placed in regions with
+    // the fenced ones.
+    let mut found_blocks = Vec::new();
     let view = match dialect {
         Dialect::Mkdocs => {
             let found = super::mkdocs::containers(&masked);
@@ -91,6 +94,8 @@ pub fn parse_recovering(
         Dialect::Mdx => {
             let found = super::mdx::read(&source, &masked);
             items.extend(found.callouts.into_iter().map(Item::Callout));
+            items.extend(found.unread.into_iter().map(Item::Unread));
+            found_blocks.extend(found.blocks.into_iter().map(|b| Item::Block(Box::new(b))));
             regions.extend(found.regions);
             errors.extend(found.errors);
             found.view
@@ -98,6 +103,10 @@ pub fn parse_recovering(
         _ => masked,
     };
     let mut blocks = markdown_items(&source, &view, body_start);
+    if !found_blocks.is_empty() {
+        blocks.extend(found_blocks);
+        blocks.sort_by_key(|item| item.line());
+    }
     place_in_regions(&mut blocks, &mut regions);
     items.extend(blocks);
     items.sort_by_key(|item| item.line());

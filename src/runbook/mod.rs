@@ -586,8 +586,11 @@ impl Builder<'_> {
     }
 
     /// A block whose content comes from elsewhere, with that content: cert-manager's
-    /// ```` ```yaml file=./x.yaml ````, or MkDocs `--8<-- "file"` lines inside a fence. A file not
-    /// found leaves the block as written, with a warning.
+    /// ```` ```yaml file=./x.yaml ````, an AsciiDoc listing that holds an `include::`, an MDX
+    /// `<CodeBlock>{Script}</CodeBlock>` of a raw import (`@site/…` from the Docusaurus site's
+    /// folder), or MkDocs `--8<-- "file"` lines inside a fence. A file not found leaves the
+    /// block as written, with a warning; a file outside the documentation tree is the guide's
+    /// error.
     fn with_file_content<'b>(
         &mut self,
         doc: &Doc,
@@ -602,11 +605,17 @@ impl Builder<'_> {
             ));
         };
         if let Some(file) = &block.file {
-            let Some(text) = self.read_named(doc, block.line, &dir.join(file), file) else {
+            let path = match file.strip_prefix(crate::doc::MDX_SITE_PREFIX) {
+                Some(rest) if doc.dialect.dialect == crate::doc::Dialect::Mdx => {
+                    docusaurus_site(doc.path(), &self.root).join(rest)
+                }
+                _ => dir.join(file),
+            };
+            let Some(text) = self.read_named(doc, block.line, &path, file) else {
                 warn(&mut self.warnings, file);
                 return std::borrow::Cow::Borrowed(block);
             };
-            self.source(dir.join(file));
+            self.source(path);
             let mut owned = block.clone();
             owned.body = text
                 .lines()
@@ -949,6 +958,21 @@ fn find_hugo_include(guide: &Path, name: &str, root: &Path) -> Option<PathBuf> {
         .take_while(|d| d.starts_with(root))
         .map(|dir| dir.join("includes").join(name))
         .find(|p| crate::boundary::exists(p))
+}
+
+/// The Docusaurus site a page belongs to, for its `@site/…` imports: the nearest folder above
+/// it, up to the documentation root, with a `docusaurus.config.*`; else the root.
+fn docusaurus_site(guide: &Path, root: &Path) -> PathBuf {
+    const CONFIGS: &[&str] = &[
+        "docusaurus.config.js",
+        "docusaurus.config.ts",
+        "docusaurus.config.mjs",
+        "docusaurus.config.cjs",
+    ];
+    crate::boundary::folders_up_to_root(guide)
+        .into_iter()
+        .find(|d| CONFIGS.iter().any(|c| crate::boundary::exists(&d.join(c))))
+        .unwrap_or_else(|| root.to_path_buf())
 }
 
 /// An MkDocs snippet: beside the guide, else relative to a folder above it that holds
