@@ -486,10 +486,14 @@ impl Builder<'_> {
         let mut sections_seen = 0;
         // The step of the command block just before, while its output may still follow.
         let mut awaiting_output: Option<usize> = None;
+        // The step of the transcript just before, which shows its output: an output block
+        // right after it may quote that output.
+        let mut showing_output: Option<usize> = None;
         for item in &doc.items {
             match item {
                 Item::Heading(h) if h.level >= 2 => {
                     awaiting_output = None;
+                    showing_output = None;
                     sections_seen += 1;
                     let anchor = h.anchor.clone().unwrap_or_else(|| {
                         let slug = slug(&h.text);
@@ -533,6 +537,32 @@ impl Builder<'_> {
                         }
                         continue;
                     }
+                    let quoting = showing_output.take().filter(|index| {
+                        let step = &self.steps[*index];
+                        (step.tab.is_none() || block.tab.is_none() || step.tab == block.tab)
+                            && reading::is_output_block(block, dialect)
+                            && step
+                                .expected
+                                .as_ref()
+                                .is_some_and(|e| reading::quotes_output(&block.body, &e.text))
+                    });
+                    if let Some(index) = quoting {
+                        // The lines the guide points at in the output it showed: what the
+                        // output must contain, wherever the rest differs.
+                        let text: String =
+                            block.body.iter().map(|l| format!("{}\n", l.text)).collect();
+                        let step = &mut self.steps[index];
+                        step.expected = Some(Expected {
+                            text: render_values(&text, self.site),
+                            line: block.body[0].line,
+                            as_written: !from_file,
+                        });
+                        step.settings
+                            .mode
+                            .get_or_insert(crate::matching::MatchMode::Contains);
+                        step.native = output_block_checks(step);
+                        continue;
+                    }
                     block_count += 1;
                     let id = match block.snip_id.as_deref() {
                         Some(id) if id != "none" => id.to_owned(),
@@ -545,11 +575,15 @@ impl Builder<'_> {
                     let awaits = step.kind == StepKind::Command
                         && step.expected.is_none()
                         && !step.commands.is_empty();
+                    let shows = step.kind == StepKind::Command
+                        && step.expected.as_ref().is_some_and(|e| e.as_written);
                     self.push(step);
                     awaiting_output = awaits.then(|| self.steps.len() - 1);
+                    showing_output = shows.then(|| self.steps.len() - 1);
                 }
                 Item::Callout(c) => {
                     awaiting_output = None;
+                    showing_output = None;
                     callout_count += 1;
                     let id = format!(
                         "{prefix}{}_{}_{callout_count}",
@@ -577,6 +611,7 @@ impl Builder<'_> {
                 }
                 Item::Include(include) => {
                     awaiting_output = None;
+                    showing_output = None;
                     self.include(doc, include, depth)?
                 }
                 _ => {}
