@@ -1242,20 +1242,23 @@ mod tests {
         }
     }
 
+    /// A block as a test sees it: lines, syntax, file, title, body.
+    type Shown<'a> = (
+        usize,
+        usize,
+        &'a str,
+        Option<&'a str>,
+        Option<&'a str>,
+        Vec<(usize, &'a str)>,
+    );
+
     #[test]
     fn code_blocks_are_blocks_and_their_lines_are_blank() {
         let text = "import S from './s.sh?raw';\n\nRun:\n\n<CodeBlock language=\"Bash\" title=\"s.sh\">{S}</CodeBlock>\n<CodeBlock language=\"bash\">\n{`\necho hi\n`}\n</CodeBlock>\n<CodeBlock>{S.trim()}</CodeBlock>\n";
         let f = found(text);
         assert!(f.errors.is_empty(), "{:?}", f.errors);
         assert!(f.view.trim().starts_with("Run:") && f.view.trim() == "Run:");
-        let blocks: Vec<(
-            usize,
-            usize,
-            &str,
-            Option<&str>,
-            Option<&str>,
-            Vec<(usize, &str)>,
-        )> = f
+        let blocks: Vec<Shown> = f
             .blocks
             .iter()
             .map(|b| {
