@@ -226,7 +226,8 @@ pub struct Selection {
     #[arg(long, value_name = "ID")]
     pub cleanup: Vec<String>,
     /// In each tabset with a tab of this name (any case), run that tab instead of the first
-    /// (repeatable).
+    /// (repeatable). A tab is named by its label (Hugo `name=`, MkDocs `=== "name"`, MDX
+    /// `label=`); an MDX `<TabItem>` also by its `value=`.
     #[arg(long, value_name = "NAME")]
     pub tab: Vec<String>,
     /// Run only the steps of this doc test (repeatable): AsciiDoc blocks with `name="NAME"`

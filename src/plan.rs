@@ -678,12 +678,11 @@ pub fn build(
         std::collections::HashMap::new();
     if !selection.tabs.is_empty() {
         for step in &runbook.steps {
-            if let Some(tab) = step.tab.as_ref().filter(|t| {
-                selection
-                    .tabs
-                    .iter()
-                    .any(|name| name.eq_ignore_ascii_case(&t.name))
-            }) {
+            if let Some(tab) = step
+                .tab
+                .as_ref()
+                .filter(|t| selection.tabs.iter().any(|name| t.answers_to(name)))
+            {
                 chosen.entry((&step.file, tab.tabset)).or_insert(tab);
             }
         }
@@ -718,7 +717,11 @@ pub fn build(
                     step.skip_reason.clone().filter(|_| !step.alternative),
                 )
             } else {
-                let reason = format!("in tab \"{}\"; --tab chose \"{}\"", tab.name, chosen.name);
+                let reason = format!(
+                    "in tab {}; --tab chose {}",
+                    tab.describe(),
+                    chosen.describe()
+                );
                 (false, Some(reason))
             }
         } else if !selection.tags.is_empty() && step.kind.is_executed() {

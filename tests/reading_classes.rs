@@ -8,7 +8,9 @@
 //!   indented JSON), an output fence right after its command with no prose between, and prose that
 //!   announces output without the word or asks to run and then look;
 //! - `k8s/` (Hugo, as kubernetes.io): `{{{< tab >}}` (a literal brace before the shortcode) and
-//!   `{{< tabs >}}`, a `console`-less output block right after its command.
+//!   `{{< tabs >}}`, a `console`-less output block right after its command;
+//! - `quote/` (Markdown, as helm.sh's provenance guide): a transcript that shows its output, then
+//!   prose and a block that quotes the line of that output the reader is to look for.
 //!
 //! Each test reads `docrun plan FILE --allow-missing --format json`, as a reviewer would, and
 //! asserts each block's step: a command that runs, an alternative, or output paired with the
@@ -183,5 +185,80 @@ fn a_literal_brace_before_a_hugo_tab_leaves_the_page_readable() {
             // "The result looks like this:" before a shell fence of a table.
             step(31, true, "kubectl get pods -n demo", Some(38)),
         ]
+    );
+}
+
+#[test]
+fn a_block_that_quotes_a_transcripts_output_is_what_that_output_must_contain() {
+    let plan = plan("quote", "guide.md");
+    assert_eq!(
+        seen(&plan),
+        vec![
+            // The transcript shows the whole listing; the block at 15 quotes its key line.
+            step(
+                7,
+                true,
+                "printf 'sec   2048R/1FC18762 2016-07-25\\nuid                  Ada (example) <ada@example.com>\\n'",
+                Some(16)
+            ),
+            step(21, true, "echo signed", Some(23)),
+            // Not a line of the output before it: a block of its own, not run.
+            Seen {
+                line: 28,
+                kind: "text".to_owned(),
+                runs: false,
+                command: String::new(),
+                output_at: None,
+            },
+        ]
+    );
+    let steps = plan["steps"].as_array().unwrap();
+    assert_eq!(steps[0]["expected"], "Ada (example) <ada@example.com>\n");
+    assert_eq!(steps[0]["mode"], "contains");
+    assert_eq!(steps[1]["mode"], "like");
+}
+
+#[test]
+fn a_run_passes_when_the_output_holds_the_quoted_line_and_fails_when_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let guide = std::fs::read_to_string(site("quote").join("guide.md")).unwrap();
+    // Another date and key id: the listing differs, the quoted line is there.
+    let other = guide.replace(
+        "printf 'sec   2048R/1FC18762 2016-07-25",
+        "printf 'sec   4096R/00AA11BB 2024-01-02",
+    );
+    std::fs::write(dir.path().join("guide.md"), &other).unwrap();
+    let run = |dir: &Path| {
+        support::docrun::docrun(dir)
+            .args([
+                "run",
+                "guide.md",
+                "--only",
+                "find_your_key_1",
+                "--retry",
+                "0",
+            ])
+            .output()
+            .unwrap()
+    };
+    let out = run(dir.path());
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        support::docrun::both(&out)
+    );
+    // Another identity: the quoted line is missing.
+    let other = guide.replace(
+        "printf 'sec   2048R/1FC18762 2016-07-25\\nuid                  Ada",
+        "printf 'sec   2048R/1FC18762 2016-07-25\\nuid                  Bob",
+    );
+    std::fs::write(dir.path().join("guide.md"), other).unwrap();
+    let out = run(dir.path());
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        support::docrun::both(&out)
     );
 }

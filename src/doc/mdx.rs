@@ -8,11 +8,19 @@
 //! - Lines that hold only JSX tags (`<Tabs>`, `<TabItem value="x" label="X">`, `<Helm4/>`,
 //!   `<CodeBlock …>{Example}</CodeBlock>`, a tag over several lines) are blanked: a component
 //!   renders what it renders, never commands. `<Tabs>` … `</Tabs>` is a tab set and each
-//!   `<TabItem>` in it a tab (named by its `label`, else its `value`), so `--tab` picks one.
+//!   `<TabItem>` in it a tab, named by its `label` (else its `value`); `--tab` picks one by
+//!   its label or by its `value`.
 //!   MDX has no indented code, so a tab's content loses the indentation of its first line and
 //!   the fences in it are fences.
 //! - `:::note` (`:::tip Title`, `:::caution[Title]`, `::::info` for nesting) … `:::` is an
 //!   admonition: a callout, whose fenced blocks stay steps.
+//! - `<CodeBlock language="bash" title="x">{Script}</CodeBlock>`, where the page has
+//!   `import Script from '!!raw-loader!./script.sh'` (or `'raw-loader!…'`, `'./script.sh?raw'`,
+//!   `'@site/…'`, `'/…'` from the site's folder), is a code block that shows that file: a
+//!   [`TextBlock`] with the import as its `file`, in the `language=` given (the runbook reads
+//!   the file, inside the documentation tree). A template literal without `${…}`
+//!   (``{`echo hi`}``) is the block's text. Any other code (an expression, an import of a
+//!   module) is left out as an [`Unread`], which `lint` reports.
 //!
 //! Blanked text becomes spaces byte for byte, so unless a tab's content was indented, every
 //! offset stays the guide's own. Reading is linear: each line is looked at a bounded number of
@@ -22,14 +30,23 @@
 //! closes nothing or comes out of order, a comment never ended) gives one error per problem,
 //! with the line, and the reading goes on.
 
+use std::collections::HashMap;
+
 use super::mkdocs::{indentation, strip_columns};
 use super::parser::{Region, RegionKind};
-use super::{Callout, TabRef, Wrapper};
+use super::{BlockForm, BodyLine, Callout, TabRef, TextBlock, Unread, Wrapper};
 use crate::error::{ErrorKind, SourceError};
 use crate::source::{Source, Span};
 
 /// The lines a JSX tag may run over: a tag longer than that is read as text.
 const TAG_LINES: usize = 20;
+
+/// The prose kept before a `<CodeBlock>`, in bytes, for the words that announce output.
+const LEAD_BYTES: usize = 400;
+
+/// Where an `@site/…` (or `/…`) import is read from: the site's folder, which the runbook
+/// finds (the folder of `docusaurus.config.*`). [`TextBlock::file`] starts with it.
+pub const SITE_PREFIX: &str = "@site/";
 
 /// What the MDX pass found.
 pub(super) struct Found {
@@ -37,7 +54,28 @@ pub(super) struct Found {
     pub view: String,
     pub regions: Vec<Region>,
     pub callouts: Vec<Callout>,
+    /// `<CodeBlock>`s whose code the page names: blocks in the order of the page.
+    pub blocks: Vec<TextBlock>,
+    /// `<CodeBlock>`s whose code is not known before the site's build.
+    pub unread: Vec<Unread>,
     pub errors: Vec<SourceError>,
+}
+
+/// A `<CodeBlock>` element and its children, as written.
+struct CodeElement {
+    tag: Tag,
+    line: usize,
+    end_line: usize,
+    span: Span,
+    opener: String,
+    /// The text between the opening and the closing tag.
+    children: String,
+    lead: String,
+}
+
+/// A `<CodeBlock>` open over several lines, waiting for its `</CodeBlock>`.
+struct OpenCode {
+    element: CodeElement,
 }
 
 /// An open `<Tabs>` or `<TabItem>`.
@@ -82,7 +120,11 @@ pub(super) fn read(src: &Source, text: &str) -> Found {
         elements: Vec::new(),
         admonitions: Vec::new(),
         tabsets: 0,
+        imports: HashMap::new(),
+        code: Vec::new(),
+        lead: String::new(),
     };
+    let mut open_code: Option<OpenCode> = None;
     let mut fence: Option<(char, usize)> = None;
     let mut esm = false;
     let mut comment: Option<Span> = None;
@@ -100,11 +142,28 @@ pub(super) fn read(src: &Source, text: &str) -> Found {
             i += 1;
             continue;
         }
+        if let Some(open) = open_code.as_mut() {
+            // The children of a `<CodeBlock>`: up to its closing tag.
+            let closer = line.find("</CodeBlock>");
+            let part = closer.map_or(line, |at| &line[..at]);
+            open.element.children.push('\n');
+            open.element.children.push_str(part);
+            blank(&mut pass.view, raw);
+            if closer.is_some() {
+                if let Some(mut done) = open_code.take() {
+                    done.element.end_line = line_no;
+                    pass.code.push(done.element);
+                }
+            }
+            i += 1;
+            continue;
+        }
         if esm {
             if line.trim().is_empty() {
                 esm = false;
                 pass.view.push_str(raw);
             } else {
+                pass.esm(line);
                 blank(&mut pass.view, raw);
             }
             i += 1;
@@ -127,12 +186,14 @@ pub(super) fn read(src: &Source, text: &str) -> Found {
         }
         if is_esm(&cleaned) && pass.elements.is_empty() {
             esm = true;
+            pass.esm(&cleaned);
             blank(&mut pass.view, raw);
             i += 1;
             continue;
         }
         if let Some(marker) = fence_marker(trimmed) {
             fence = Some(marker);
+            pass.lead.clear();
             pass.keep(raw, &cleaned);
             i += 1;
             continue;
@@ -178,8 +239,25 @@ pub(super) fn read(src: &Source, text: &str) -> Found {
             };
             if let Some(tags) = tags {
                 let end = lines[last].0 + lines[last].1.trim_end_matches('\n').len();
+                let span = Span::new(offset, end.max(offset));
+                if let Some((tag, children)) = code_element(&joined) {
+                    let element = CodeElement {
+                        tag,
+                        line: line_no,
+                        end_line: last + 1,
+                        span,
+                        opener: line.to_owned(),
+                        children: children.unwrap_or_default().to_owned(),
+                        lead: std::mem::take(&mut pass.lead),
+                    };
+                    if children.is_some() {
+                        pass.code.push(element);
+                    } else {
+                        open_code = Some(OpenCode { element });
+                    }
+                }
                 for tag in tags {
-                    pass.tag(tag, line_no, Span::new(offset, end.max(offset)));
+                    pass.tag(tag, line_no, span);
                 }
                 for (_, raw) in &lines[i..=last] {
                     blank(&mut pass.view, raw);
@@ -189,6 +267,7 @@ pub(super) fn read(src: &Source, text: &str) -> Found {
             }
         }
         pass.prose(trimmed);
+        pass.lead_line(trimmed);
         pass.keep_cleaned(raw, &cleaned);
         i += 1;
     }
@@ -203,11 +282,24 @@ pub(super) fn read(src: &Source, text: &str) -> Found {
             .with_help("end the comment with `*/}`"),
         );
     }
+    if let Some(open) = open_code {
+        pass.errors.push(
+            src.error(
+                open.element.span,
+                ErrorKind::NeverClosed("<CodeBlock>".to_owned()),
+                "opened here",
+            )
+            .with_help("close it with `</CodeBlock>`"),
+        );
+    }
     pass.finish(last_line);
+    let (blocks, unread) = pass.code_blocks();
     Found {
         view: pass.view,
         regions: pass.regions,
         callouts: pass.callouts,
+        blocks,
+        unread,
         errors: pass.errors,
     }
 }
@@ -221,9 +313,61 @@ struct Pass<'a> {
     elements: Vec<OpenElement>,
     admonitions: Vec<OpenAdmonition>,
     tabsets: usize,
+    /// `import Name from 'spec'` (default imports): the spec of each name.
+    imports: HashMap<String, String>,
+    /// The `<CodeBlock>` elements of the page, in order.
+    code: Vec<CodeElement>,
+    /// The prose since the last fence, heading or `<CodeBlock>`.
+    lead: String,
 }
 
 impl Pass<'_> {
+    /// An ESM line: a default import is remembered for the `<CodeBlock>`s that use it.
+    fn esm(&mut self, line: &str) {
+        for statement in line.split(';') {
+            if let Some((name, spec)) = default_import(statement) {
+                self.imports.insert(name.to_owned(), spec.to_owned());
+            }
+        }
+    }
+
+    /// A line of prose, kept (its last [`LEAD_BYTES`]) as the lead of a `<CodeBlock>` after it;
+    /// a heading starts the lead anew.
+    fn lead_line(&mut self, text: &str) {
+        if text.starts_with('#') {
+            self.lead.clear();
+            return;
+        }
+        if !self.lead.is_empty() {
+            self.lead.push(' ');
+        }
+        self.lead.push_str(text.trim());
+        if self.lead.len() > 2 * LEAD_BYTES {
+            let mut cut = self.lead.len() - LEAD_BYTES;
+            while !self.lead.is_char_boundary(cut) {
+                cut += 1;
+            }
+            self.lead.drain(..cut);
+        }
+    }
+
+    /// The `<CodeBlock>`s of the page: the blocks whose code is known, and those left out.
+    fn code_blocks(&mut self) -> (Vec<TextBlock>, Vec<Unread>) {
+        let mut blocks = Vec::new();
+        let mut unread = Vec::new();
+        for element in std::mem::take(&mut self.code) {
+            match code_of(&element, &self.imports) {
+                Ok((file, body)) => blocks.push(code_block(element, file, body)),
+                Err(why) => unread.push(Unread {
+                    line: element.line,
+                    what: shorten(element.opener.trim()),
+                    why,
+                }),
+            }
+        }
+        (blocks, unread)
+    }
+
     /// The columns a line inside the innermost open element loses; the first line of content
     /// sets it.
     fn depth(&mut self, line: &str) -> usize {
@@ -343,15 +487,19 @@ impl Pass<'_> {
                 }
                 _ => (self.tabsets - 1, 0),
             };
+            // Docusaurus shows the label (the value when there is none); `?tab=` links and
+            // `groupId` sync use the value, so `--tab` takes either.
+            let value = tag.attr("value");
             let name = tag
                 .attr("label")
-                .or_else(|| tag.attr("value"))
+                .or_else(|| value.clone())
                 .unwrap_or_default();
             (
                 Some(TabRef {
                     tabset,
                     index,
                     name,
+                    value,
                 }),
                 None,
             )
@@ -480,6 +628,198 @@ fn blank_comments(line: &str, open: &mut Option<Span>, offset: usize) -> Option<
     }
 }
 
+/// `import Name from 'spec'` (a default import, quotes of either kind): the name and spec.
+fn default_import(statement: &str) -> Option<(&str, &str)> {
+    let rest = statement.trim().strip_prefix("import")?;
+    if !rest.starts_with([' ', '\t']) {
+        return None;
+    }
+    let (name, rest) = rest.trim_start().split_once(char::is_whitespace)?;
+    if !is_identifier(name) {
+        return None;
+    }
+    let rest = rest.trim_start().strip_prefix("from")?.trim();
+    let quote = rest.chars().next().filter(|c| *c == '\'' || *c == '"')?;
+    let inner = &rest[1..];
+    let end = inner.find(quote)?;
+    Some((name, &inner[..end]))
+}
+
+fn is_identifier(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_' || c == '$')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$')
+}
+
+/// The file a raw import reads, as a name relative to the page (`./x.sh`, `../x.sh`) or
+/// under the site's folder ([`SITE_PREFIX`]`x.sh`); `Err` says why a spec is no file's text.
+fn raw_file(spec: &str) -> Result<String, String> {
+    let loader = [
+        "!!raw-loader!",
+        "!raw-loader!",
+        "-!raw-loader!",
+        "raw-loader!",
+    ]
+    .iter()
+    .find_map(|p| spec.strip_prefix(p));
+    let path = match loader {
+        Some(path) => path.split('?').next().unwrap_or(path),
+        None => match spec.split_once('?') {
+            Some((path, query)) if query.split('&').any(|q| q == "raw") => path,
+            _ => {
+                return Err(format!(
+                    "`{spec}` is a module, not a file's text (a raw import reads `!!raw-loader!./file` or `./file?raw`)"
+                ))
+            }
+        },
+    };
+    if let Some(rest) = path
+        .strip_prefix(SITE_PREFIX)
+        .or_else(|| path.strip_prefix('/'))
+    {
+        return Ok(format!("{SITE_PREFIX}{rest}"));
+    }
+    if path.starts_with("./") || path.starts_with("../") {
+        return Ok(path.to_owned());
+    }
+    Err(format!(
+        "`{spec}` names a package, not a file of the site (write `./{path}` for a file beside the page)"
+    ))
+}
+
+/// What a `<CodeBlock>` shows: a file (its name, read later) or its own text; `Err` says why
+/// it cannot be known before the site's build.
+fn code_of(
+    element: &CodeElement,
+    imports: &HashMap<String, String>,
+) -> Result<(Option<String>, Vec<BodyLine>), String> {
+    let children = element.children.trim();
+    let expression = children
+        .strip_prefix('{')
+        .and_then(|c| c.strip_suffix('}'))
+        .filter(|_| skip_braces(children.as_bytes(), 0) == Some(children.len()))
+        .map(str::trim);
+    let Some(expression) = expression else {
+        return Err("its code is JSX text, which docrun does not read as code".to_owned());
+    };
+    if is_identifier(expression) {
+        let Some(spec) = imports.get(expression) else {
+            return Err(format!("`{expression}` is not imported on this page"));
+        };
+        return raw_file(spec).map(|file| (Some(file), Vec::new()));
+    }
+    if let Some(literal) = expression
+        .strip_prefix('`')
+        .and_then(|e| e.strip_suffix('`'))
+        .filter(|l| !l.contains(['`', '\\']) && !l.contains("${"))
+    {
+        return Ok((None, literal_lines(element, literal)));
+    }
+    Err(format!(
+        "its code is the expression `{}`, which only the site's build evaluates",
+        shorten(expression)
+    ))
+}
+
+/// The lines of a template literal, each with its line in the page, without the blank lines
+/// that open and end it (Docusaurus trims them).
+fn literal_lines(element: &CodeElement, literal: &str) -> Vec<BodyLine> {
+    // The children start on the element's line (after the opening tag) and go on one line
+    // per `\n`; the literal is found in them once.
+    let before = element
+        .children
+        .find(literal)
+        .map_or(0, |at| element.children[..at].matches('\n').count());
+    let mut body: Vec<BodyLine> = literal
+        .split('\n')
+        .enumerate()
+        .map(|(n, text)| BodyLine {
+            line: element.line + before + n,
+            text: text.trim_end_matches('\r').to_owned(),
+        })
+        .collect();
+    while body.last().is_some_and(|l| l.text.trim().is_empty()) {
+        body.pop();
+    }
+    let first = body
+        .iter()
+        .position(|l| !l.text.trim().is_empty())
+        .unwrap_or(body.len());
+    body.drain(..first);
+    body
+}
+
+/// The block a `<CodeBlock>` shows, in its `language=` (or `className="language-x"`).
+fn code_block(element: CodeElement, file: Option<String>, body: Vec<BodyLine>) -> TextBlock {
+    let tag = &element.tag;
+    let syntax = tag
+        .attr("language")
+        .or_else(|| {
+            tag.attr("className").and_then(|c| {
+                c.split_whitespace()
+                    .find_map(|w| w.strip_prefix("language-").map(str::to_owned))
+            })
+        })
+        .unwrap_or_default()
+        .to_lowercase();
+    let indent: String = element
+        .opener
+        .chars()
+        .take_while(|c| c.is_whitespace())
+        .collect();
+    TextBlock {
+        form: BlockForm::Fenced,
+        line: element.line,
+        end_line: element.end_line,
+        span: element.span,
+        opener: element.opener.clone(),
+        indent,
+        syntax,
+        output_syntax: None,
+        snip_id: None,
+        body,
+        commented: false,
+        tab: None,
+        no_copy: false,
+        file,
+        title: tag.attr("title"),
+        lead: element.lead,
+        wrapper: None,
+        hidden: None,
+        tags: Vec::new(),
+    }
+}
+
+/// A `<CodeBlock …>` in a line of tags: the tag, and its children when its `</CodeBlock>`
+/// is in the same text (`None`: the children go on over the next lines).
+fn code_element(text: &str) -> Option<(Tag, Option<&str>)> {
+    let mut from = 0;
+    while let Some(at) = text[from..].find("<CodeBlock").map(|a| a + from) {
+        from = at + 1;
+        let Ok((tag, next)) = parse_tag(text, at) else {
+            continue;
+        };
+        if tag.name != "CodeBlock" || tag.closing || tag.self_closing {
+            continue;
+        }
+        let children = text[next..]
+            .find("</CodeBlock>")
+            .map(|end| &text[next..next + end]);
+        return Some((tag, children));
+    }
+    None
+}
+
+/// A construct as a message quotes it: at most 80 characters.
+fn shorten(text: &str) -> String {
+    match text.char_indices().nth(80) {
+        Some((at, _)) => format!("{}…", &text[..at]),
+        None => text.to_owned(),
+    }
+}
+
 fn push_spaces(out: &mut String, n: usize) {
     out.extend(std::iter::repeat_n(' ', n));
 }
@@ -597,9 +937,10 @@ fn parse_tags(text: &str) -> Tags {
                     }
                 }
             },
+            // An expression between tags may go on over the next lines (a template literal).
             b'{' if !tags.is_empty() => match skip_braces(bytes, i) {
                 Some(next) => i = next,
-                None => return Tags::Text,
+                None => return Tags::Incomplete,
             },
             _ => return Tags::Text,
         }
@@ -870,6 +1211,83 @@ mod tests {
             assert_eq!(parse_tags(line), Tags::Text, "{line}");
         }
         assert_eq!(parse_tags("<TabItem value=\"a\""), Tags::Incomplete);
+    }
+
+    #[test]
+    fn raw_imports_name_files_and_other_imports_do_not() {
+        let cases: [(&str, Option<&str>); 9] = [
+            ("!!raw-loader!./a.sh", Some("./a.sh")),
+            ("raw-loader!../b/a.sh", Some("../b/a.sh")),
+            ("./a.sh?raw", Some("./a.sh")),
+            ("@site/static/a.sh?raw", Some("@site/static/a.sh")),
+            ("!!raw-loader!/sdk/main.go", Some("@site/sdk/main.go")),
+            ("!!raw-loader!@site/x.yaml", Some("@site/x.yaml")),
+            ("./widget.js", None),
+            ("!!raw-loader!lodash/x", None),
+            ("./a.sh?url", None),
+        ];
+        for (spec, want) in cases {
+            assert_eq!(raw_file(spec).ok().as_deref(), want, "{spec}");
+        }
+        assert_eq!(
+            default_import("import Main from \"!!raw-loader!./m.go\""),
+            Some(("Main", "!!raw-loader!./m.go"))
+        );
+        for other in [
+            "import {A} from './a'",
+            "import * as A from './a'",
+            "imports",
+        ] {
+            assert_eq!(default_import(other), None, "{other}");
+        }
+    }
+
+    /// A block as a test sees it: lines, syntax, file, title, body.
+    type Shown<'a> = (
+        usize,
+        usize,
+        &'a str,
+        Option<&'a str>,
+        Option<&'a str>,
+        Vec<(usize, &'a str)>,
+    );
+
+    #[test]
+    fn code_blocks_are_blocks_and_their_lines_are_blank() {
+        let text = "import S from './s.sh?raw';\n\nRun:\n\n<CodeBlock language=\"Bash\" title=\"s.sh\">{S}</CodeBlock>\n<CodeBlock language=\"bash\">\n{`\necho hi\n`}\n</CodeBlock>\n<CodeBlock>{S.trim()}</CodeBlock>\n";
+        let f = found(text);
+        assert!(f.errors.is_empty(), "{:?}", f.errors);
+        assert!(f.view.trim().starts_with("Run:") && f.view.trim() == "Run:");
+        let blocks: Vec<Shown> = f
+            .blocks
+            .iter()
+            .map(|b| {
+                (
+                    b.line,
+                    b.end_line,
+                    b.syntax.as_str(),
+                    b.file.as_deref(),
+                    b.title.as_deref(),
+                    b.body.iter().map(|l| (l.line, l.text.as_str())).collect(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            blocks,
+            vec![
+                (5, 5, "bash", Some("./s.sh"), Some("s.sh"), vec![]),
+                (6, 10, "bash", None, None, vec![(8, "echo hi")]),
+            ]
+        );
+        assert_eq!(f.blocks[0].lead, "Run:");
+        assert_eq!(f.unread.len(), 1);
+        assert_eq!(f.unread[0].line, 11);
+        let f = found("<CodeBlock language=\"bash\">\n{S}\n");
+        let first = f.errors.first().map(|e| (e.kind().clone(), e.line_col().0));
+        assert_eq!(
+            first,
+            Some((ErrorKind::NeverClosed("<CodeBlock>".into()), 1))
+        );
     }
 
     #[test]

@@ -110,6 +110,7 @@ pub(super) fn containers(text: &str) -> Found {
                     tabset: set.id,
                     index: set.next_index,
                     name,
+                    value: None,
                 };
                 set.next_index += 1;
                 open.push(Open {

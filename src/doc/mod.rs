@@ -19,6 +19,7 @@ use std::sync::Arc;
 
 pub use dialect::{Detected, Dialect};
 pub use front_matter::{FrontMatter, TestMode};
+pub use mdx::SITE_PREFIX as MDX_SITE_PREFIX;
 pub use mkdocs::snippet_path;
 pub use parser::{parse, parse_as, parse_recovering};
 
@@ -74,6 +75,20 @@ pub enum Item {
     Callout(Callout),
     Table(Table),
     Include(Include),
+    /// Something the page renders that the reader cannot read, left out (see [`Unread`]).
+    Unread(Unread),
+}
+
+/// A part of the page whose rendered text the reader cannot know, so it is no step: an MDX
+/// `<CodeBlock>` whose code is an expression other than a raw import of a file. `lint` reports
+/// each one, so that a writer knows what a run leaves out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unread {
+    pub line: usize,
+    /// The construct as the page writes it, shortened (`<CodeBlock>{example}</CodeBlock>`).
+    pub what: String,
+    /// Why it is not read, for a reader of the guide.
+    pub why: String,
 }
 
 impl Item {
@@ -84,6 +99,7 @@ impl Item {
             Item::Callout(c) => c.line,
             Item::Table(t) => t.line,
             Item::Include(b) => b.line,
+            Item::Unread(u) => u.line,
         }
     }
 }
@@ -121,7 +137,34 @@ pub struct TabRef {
     pub tabset: usize,
     /// Counts the tabs of the tabset from 0.
     pub index: usize,
+    /// What the page shows on the tab (MDX `label=`, Hugo `name=`, MkDocs `=== "name"`).
     pub name: String,
+    /// The tab's key where it has one besides its label (MDX `<TabItem value="helm"
+    /// label="Helm">`): `--tab` takes it as well as the label.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+}
+
+impl TabRef {
+    /// Whether `--tab NAME` names this tab: its label or its value, in any case.
+    pub fn answers_to(&self, name: &str) -> bool {
+        name.eq_ignore_ascii_case(&self.name)
+            || self
+                .value
+                .as_deref()
+                .is_some_and(|v| name.eq_ignore_ascii_case(v))
+    }
+
+    /// The tab as the plan names it: `"Helm"`, or `"Helm" (value "helm")` when `--tab` also
+    /// takes a value that differs from the label.
+    pub fn describe(&self) -> String {
+        match self.value.as_deref() {
+            Some(v) if !v.eq_ignore_ascii_case(&self.name) => {
+                format!("\"{}\" (value \"{v}\")", self.name)
+            }
+            _ => format!("\"{}\"", self.name),
+        }
+    }
 }
 
 /// A text block: a bash block with commands and expected output, or yaml, plain text and others.

@@ -81,6 +81,9 @@ pub fn parse_recovering(
         mut errors,
         ..
     } = scan;
+    // Blocks a pass finds outside the Markdown (MDX `<CodeBlock>`s), placed in regions with
+    // the fenced ones.
+    let mut found_blocks = Vec::new();
     let view = match dialect {
         Dialect::Mkdocs => {
             let found = super::mkdocs::containers(&masked);
@@ -91,6 +94,8 @@ pub fn parse_recovering(
         Dialect::Mdx => {
             let found = super::mdx::read(&source, &masked);
             items.extend(found.callouts.into_iter().map(Item::Callout));
+            items.extend(found.unread.into_iter().map(Item::Unread));
+            found_blocks.extend(found.blocks.into_iter().map(|b| Item::Block(Box::new(b))));
             regions.extend(found.regions);
             errors.extend(found.errors);
             found.view
@@ -98,6 +103,10 @@ pub fn parse_recovering(
         _ => masked,
     };
     let mut blocks = markdown_items(&source, &view, body_start);
+    if !found_blocks.is_empty() {
+        blocks.extend(found_blocks);
+        blocks.sort_by_key(|item| item.line());
+    }
     place_in_regions(&mut blocks, &mut regions);
     items.extend(blocks);
     items.sort_by_key(|item| item.line());
@@ -634,6 +643,7 @@ impl<'a> LineScan<'a> {
                     tabset: self.tabsets.saturating_sub(1),
                     index,
                     name,
+                    value: None,
                 });
             }
             "command-output" => {
@@ -1309,6 +1319,7 @@ mod tests {
             tabset: i,
             index: 0,
             name: format!("t{i}"),
+            value: None,
         };
         assert_eq!(blocks[0].tab, Some(tab(DEPTH - 1)));
         assert_eq!(
@@ -1322,6 +1333,7 @@ mod tests {
             tabset: DEPTH - 1,
             index: 1,
             name: "second".into(),
+            value: None,
         };
         assert_eq!(blocks[1].tab, Some(second));
         assert_eq!(blocks[1].wrapper, None);

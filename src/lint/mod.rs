@@ -334,6 +334,7 @@ fn lint_parsed(
     lint.duplicate_anchors();
     lint.duplicate_snip_ids();
     lint.block_shapes();
+    lint.unread();
     let mut syntax = None;
     match runbook::build(doc, options) {
         Ok(runbook) => {
@@ -477,6 +478,29 @@ impl<'a> GuideLint<'a> {
     /// `no-command`, `orphan-output` and `not-shell`: blocks whose shape says something was
     /// left out. A block shown as output is fine when it follows another shell block of its
     /// section (the output of that block's commands, shown apart).
+    /// What the page renders that the reader left out (an MDX `<CodeBlock>` of an expression):
+    /// a run does not have it.
+    fn unread(&mut self) {
+        let unread: Vec<&doc::Unread> = self
+            .doc
+            .items
+            .iter()
+            .filter_map(|item| match item {
+                Item::Unread(u) => Some(u),
+                _ => None,
+            })
+            .collect();
+        for u in unread {
+            self.push(
+                self.at(u.line, "<"),
+                Severity::Warning,
+                "unread",
+                format!("docrun does not read `{}`: {}; it is not a step", u.what, u.why),
+                "import the code from a file (`import Script from '!!raw-loader!./script.sh'`, then `<CodeBlock language=\"bash\">{Script}</CodeBlock>`), or write it in a fence",
+            );
+        }
+    }
+
     fn block_shapes(&mut self) {
         let mut previous: Option<&TextBlock> = None;
         for item in &self.doc.items {

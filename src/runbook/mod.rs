@@ -486,10 +486,14 @@ impl Builder<'_> {
         let mut sections_seen = 0;
         // The step of the command block just before, while its output may still follow.
         let mut awaiting_output: Option<usize> = None;
+        // The step of the transcript just before, which shows its output: an output block
+        // right after it may quote that output.
+        let mut showing_output: Option<usize> = None;
         for item in &doc.items {
             match item {
                 Item::Heading(h) if h.level >= 2 => {
                     awaiting_output = None;
+                    showing_output = None;
                     sections_seen += 1;
                     let anchor = h.anchor.clone().unwrap_or_else(|| {
                         let slug = slug(&h.text);
@@ -533,6 +537,32 @@ impl Builder<'_> {
                         }
                         continue;
                     }
+                    let quoting = showing_output.take().filter(|index| {
+                        let step = &self.steps[*index];
+                        (step.tab.is_none() || block.tab.is_none() || step.tab == block.tab)
+                            && reading::is_output_block(block, dialect)
+                            && step
+                                .expected
+                                .as_ref()
+                                .is_some_and(|e| reading::quotes_output(&block.body, &e.text))
+                    });
+                    if let Some(index) = quoting {
+                        // The lines the guide points at in the output it showed: what the
+                        // output must contain, wherever the rest differs.
+                        let text: String =
+                            block.body.iter().map(|l| format!("{}\n", l.text)).collect();
+                        let step = &mut self.steps[index];
+                        step.expected = Some(Expected {
+                            text: render_values(&text, self.site),
+                            line: block.body[0].line,
+                            as_written: !from_file,
+                        });
+                        step.settings
+                            .mode
+                            .get_or_insert(crate::matching::MatchMode::Contains);
+                        step.native = output_block_checks(step);
+                        continue;
+                    }
                     block_count += 1;
                     let id = match block.snip_id.as_deref() {
                         Some(id) if id != "none" => id.to_owned(),
@@ -545,11 +575,15 @@ impl Builder<'_> {
                     let awaits = step.kind == StepKind::Command
                         && step.expected.is_none()
                         && !step.commands.is_empty();
+                    let shows = step.kind == StepKind::Command
+                        && step.expected.as_ref().is_some_and(|e| e.as_written);
                     self.push(step);
                     awaiting_output = awaits.then(|| self.steps.len() - 1);
+                    showing_output = shows.then(|| self.steps.len() - 1);
                 }
                 Item::Callout(c) => {
                     awaiting_output = None;
+                    showing_output = None;
                     callout_count += 1;
                     let id = format!(
                         "{prefix}{}_{}_{callout_count}",
@@ -577,6 +611,7 @@ impl Builder<'_> {
                 }
                 Item::Include(include) => {
                     awaiting_output = None;
+                    showing_output = None;
                     self.include(doc, include, depth)?
                 }
                 _ => {}
@@ -586,8 +621,11 @@ impl Builder<'_> {
     }
 
     /// A block whose content comes from elsewhere, with that content: cert-manager's
-    /// ```` ```yaml file=./x.yaml ````, or MkDocs `--8<-- "file"` lines inside a fence. A file not
-    /// found leaves the block as written, with a warning.
+    /// ```` ```yaml file=./x.yaml ````, an AsciiDoc listing that holds an `include::`, an MDX
+    /// `<CodeBlock>{Script}</CodeBlock>` of a raw import (`@site/…` from the Docusaurus site's
+    /// folder), or MkDocs `--8<-- "file"` lines inside a fence. A file not found leaves the
+    /// block as written, with a warning; a file outside the documentation tree is the guide's
+    /// error.
     fn with_file_content<'b>(
         &mut self,
         doc: &Doc,
@@ -602,11 +640,17 @@ impl Builder<'_> {
             ));
         };
         if let Some(file) = &block.file {
-            let Some(text) = self.read_named(doc, block.line, &dir.join(file), file) else {
+            let path = match file.strip_prefix(crate::doc::MDX_SITE_PREFIX) {
+                Some(rest) if doc.dialect.dialect == crate::doc::Dialect::Mdx => {
+                    docusaurus_site(doc.path(), &self.root).join(rest)
+                }
+                _ => dir.join(file),
+            };
+            let Some(text) = self.read_named(doc, block.line, &path, file) else {
                 warn(&mut self.warnings, file);
                 return std::borrow::Cow::Borrowed(block);
             };
-            self.source(dir.join(file));
+            self.source(path);
             let mut owned = block.clone();
             owned.body = text
                 .lines()
@@ -795,8 +839,8 @@ impl Builder<'_> {
             step.runs = false;
             step.alternative = true;
             step.skip_reason = Some(format!(
-                "in tab \"{}\", an alternative to the first tab",
-                tab.name
+                "in tab {}, an alternative to the first tab",
+                tab.describe()
             ));
         }
         step
@@ -949,6 +993,21 @@ fn find_hugo_include(guide: &Path, name: &str, root: &Path) -> Option<PathBuf> {
         .take_while(|d| d.starts_with(root))
         .map(|dir| dir.join("includes").join(name))
         .find(|p| crate::boundary::exists(p))
+}
+
+/// The Docusaurus site a page belongs to, for its `@site/…` imports: the nearest folder above
+/// it, up to the documentation root, with a `docusaurus.config.*`; else the root.
+fn docusaurus_site(guide: &Path, root: &Path) -> PathBuf {
+    const CONFIGS: &[&str] = &[
+        "docusaurus.config.js",
+        "docusaurus.config.ts",
+        "docusaurus.config.mjs",
+        "docusaurus.config.cjs",
+    ];
+    crate::boundary::folders_up_to_root(guide)
+        .into_iter()
+        .find(|d| CONFIGS.iter().any(|c| crate::boundary::exists(&d.join(c))))
+        .unwrap_or_else(|| root.to_path_buf())
 }
 
 /// An MkDocs snippet: beside the guide, else relative to a folder above it that holds

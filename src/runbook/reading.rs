@@ -459,6 +459,27 @@ pub fn is_bare_output_after_command(block: &TextBlock, dialect: Dialect) -> bool
             .is_some_and(|c| c.is_uppercase() || c.is_ascii_digit())
 }
 
+/// Whether an output block quotes the output a transcript before it already shows: it has a
+/// line that is not blank, and each such line (spaces at its ends aside) is part of a line of
+/// `shown`. ("Note that your key has an identifier string:" and one line of the listing
+/// above.) Linear in the two texts times the quote's lines, which are few: a quote longer
+/// than [`QUOTE_LINES`] is no quote.
+pub fn quotes_output(body: &[BodyLine], shown: &str) -> bool {
+    let quoted: Vec<&str> = body
+        .iter()
+        .map(|l| l.text.trim())
+        .filter(|t| !t.is_empty())
+        .collect();
+    !quoted.is_empty()
+        && quoted.len() <= QUOTE_LINES
+        && quoted
+            .iter()
+            .all(|q| shown.lines().any(|line| line.contains(q)))
+}
+
+/// The most lines a quote of shown output has.
+const QUOTE_LINES: usize = 8;
+
 fn body_first_line(body: &[BodyLine]) -> Option<&str> {
     body.iter()
         .map(|l| l.text.trim())

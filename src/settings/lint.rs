@@ -15,6 +15,7 @@ pub const LINT_RULES: &[&str] = &[
     "pasted-output",
     "prompt-in-script",
     "not-shell",
+    "unread",
     "exec-it",
     "hidden-characters",
     "step-id",

@@ -1,0 +1,2 @@
+echo installing from a file
+echo done > installed.txt
