@@ -275,12 +275,12 @@ fn pieces(source: &Source, body: usize, heading_lines: &[usize]) -> Vec<(usize, 
     let mut out = Vec::new();
     let mut start = body;
     let mut offset = body;
-    let mut line = source.line_of(body);
-    let mut next_heading = heading_lines.partition_point(|h| *h < line);
+    let first_line = source.line_of(body);
+    let mut next_heading = heading_lines.partition_point(|h| *h < first_line);
     let mut fence: Option<(u8, usize)> = None;
     let mut in_comment = false;
     let mut blank_before = true;
-    for raw in text[body..].split_inclusive('\n') {
+    for (line, raw) in (first_line..).zip(text[body..].split_inclusive('\n')) {
         let content = raw.trim_end_matches('\n');
         let trimmed = content.trim_start_matches([' ', '\t', '>']);
         if trimmed.starts_with('[') && trimmed.contains("]:") {
@@ -326,7 +326,6 @@ fn pieces(source: &Source, body: usize, heading_lines: &[usize]) -> Vec<(usize, 
         }
         blank_before = content.trim().is_empty();
         offset += raw.len();
-        line += 1;
     }
     out.push((start, text.len()));
     out
@@ -487,7 +486,8 @@ mod tests {
             let headings: Vec<usize> = doc
                 .items
                 .iter()
-                .filter_map(|i| matches!(i, Item::Heading(_)).then(|| i.line()))
+                .filter(|i| matches!(i, Item::Heading(_)))
+                .map(Item::line)
                 .collect();
             let cut = pieces(&doc.source, body_start(&text), &headings).len();
             assert_eq!(cut > 1, !reference, "pieces: {cut}");
