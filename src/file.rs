@@ -35,7 +35,7 @@ pub fn load(path: &Path) -> Result<Arc<Source>, Error> {
     }
     match String::from_utf8(bytes) {
         Ok(text) => {
-            let src = Source::new(path, &text);
+            let src = Source::from_string(path, text);
             match src.text().find('\0') {
                 None => Ok(Arc::new(src)),
                 Some(at) => Err(src
@@ -50,7 +50,7 @@ pub fn load(path: &Path) -> Result<Arc<Source>, Error> {
         Err(err) => {
             let valid = err.utf8_error().valid_up_to();
             let lossy = String::from_utf8_lossy(err.as_bytes()).into_owned();
-            let src = Source::new(path, &lossy);
+            let src = Source::from_string(path, lossy);
             // Offsets in the lossy text match the original up to the first invalid byte.
             Err(src
                 .error(Span::new(valid, valid + 1), ErrorKind::NotUtf8, "here")

@@ -24,22 +24,35 @@ impl Span {
 /// CRLF and lone CR line ends are turned into LF when the file is read (as Python's universal
 /// newlines do, which istio.io's extractor relies on), so offsets, lines and columns all refer to
 /// the normalised text. Line numbers are the same as in the file on disk.
+///
+/// The text is held once: [`Source::from_string`] keeps the `String` it is given (a file's text
+/// is not copied unless its line ends change), and clones share it.
 #[derive(Debug, Clone)]
 pub struct Source {
     path: PathBuf,
-    text: Arc<str>,
+    // An `Arc<String>`, not an `Arc<str>`: a `String` moves in without a copy of its text.
+    text: Arc<String>,
     line_starts: Vec<usize>,
 }
 
 impl Source {
     /// Builds a source from text already in memory (tests, fuzzing, stdin).
     pub fn new(path: impl AsRef<Path>, text: &str) -> Source {
+        Source::from_string(path, text.to_owned())
+    }
+
+    /// Builds a source that owns `text`: the text is kept as it is when it has no CR, and
+    /// rewritten once (CRLF and lone CR to LF) when it has.
+    pub fn from_string(path: impl AsRef<Path>, text: String) -> Source {
         let text = normalise_line_ends(text);
-        let mut line_starts = vec![0];
+        // Counted first, so that the index is allocated once at its size.
+        let lines = newlines(text.as_bytes());
+        let mut line_starts = Vec::with_capacity(lines + 1);
+        line_starts.push(0);
         line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
         Source {
             path: path.as_ref().to_path_buf(),
-            text: Arc::from(text),
+            text: Arc::new(text),
             line_starts,
         }
     }
@@ -89,11 +102,28 @@ impl Source {
     }
 }
 
-fn normalise_line_ends(text: &str) -> String {
+/// The number of `\n` in `bytes`.
+fn newlines(bytes: &[u8]) -> usize {
+    bytes.iter().filter(|b| **b == b'\n').count()
+}
+
+/// `text` with CRLF and lone CR turned into LF, in one pass and only when it has a CR.
+fn normalise_line_ends(text: String) -> String {
     if !text.contains('\r') {
-        return text.to_owned();
+        return text;
     }
-    text.replace("\r\n", "\n").replace('\r', "\n")
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text.as_str();
+    while let Some(at) = rest.find('\r') {
+        out.push_str(&rest[..at]);
+        out.push('\n');
+        rest = &rest[at + 1..];
+        if let Some(after) = rest.strip_prefix('\n') {
+            rest = after;
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 #[cfg(test)]
@@ -115,5 +145,8 @@ mod tests {
         let src = Source::new("g.md", "a\r\nb\rc\n");
         assert_eq!(src.text(), "a\nb\nc\n");
         assert_eq!(src.line_of(4), 3);
+        let src = Source::from_string("g.md", "a\r\r\nb\r".to_owned());
+        assert_eq!(src.text(), "a\n\nb\n");
+        assert_eq!(src.line_of(3), 3);
     }
 }

@@ -339,16 +339,38 @@ impl Guides {
         result
     }
 
-    /// The guide at `path` with its error whole (its location, its exit code): for the guide a
-    /// command names, whose errors the user reads. Read once, as with [`Guides::get`]: the chain
-    /// found from it reuses this reading.
-    pub fn guide(&mut self, path: &Path) -> Result<Rc<Guide>, Error> {
-        if let Some(Ok(found)) = self.read.get(path) {
-            return Ok(found.clone());
+    /// The guide at `path`, read and built once, as [`Guides::get`]; but the first reading's
+    /// error is returned as it is (a [`SourceError`](crate::error::SourceError) keeps its
+    /// file:line and hint), for the caller whose own guide it is. A guide that failed before is
+    /// that failure's text.
+    pub fn read(&mut self, path: &Path) -> Result<Rc<Guide>, Error> {
+        if let Some(found) = self.read.get(path) {
+            return found.clone().map_err(Error::Usage);
         }
-        let guide = Rc::new(self.load(path)?);
-        self.read.insert(path.to_path_buf(), Ok(guide.clone()));
-        Ok(guide)
+        match self.load(path) {
+            Ok(guide) => {
+                let guide = Rc::new(guide);
+                self.read.insert(path.to_path_buf(), Ok(guide.clone()));
+                Ok(guide)
+            }
+            Err(e) => {
+                self.read.insert(path.to_path_buf(), Err(e.to_string()));
+                Err(e)
+            }
+        }
+    }
+
+    /// The runbook of the guide at `path`, taken out of the set once its chain is known: the
+    /// caller plans the guide from it instead of building it again. The runbook is the one
+    /// [`front::Reader::load`](crate::front::Reader::load) builds (same reader, same options);
+    /// it is moved out when nothing else holds the guide, else cloned. `None` when the guide was
+    /// not read or did not read. The guide leaves the set: asked for again, it is read again.
+    pub fn take_runbook(&mut self, path: &Path) -> Option<Runbook> {
+        let guide = self.read.remove(path)?.ok()?;
+        Some(match Rc::try_unwrap(guide) {
+            Ok(guide) => guide.runbook,
+            Err(shared) => shared.runbook.clone(),
+        })
     }
 
     fn load(&mut self, path: &Path) -> Result<Guide, Error> {
@@ -749,6 +771,38 @@ mod tests {
             .into_iter()
             .map(|i| guide.runbook.steps[i].id.clone())
             .collect()
+    }
+
+    #[test]
+    fn the_runbook_handed_back_after_the_chain_is_the_guides_own() {
+        let guide_text = "# App\n\n## Before you begin\n\nFollow [setup](setup.md).\n\n## Run {#run}\n\n```bash\necho $URL\n```\n";
+        let (dir, mut g) = guides(&[("setup.md", SETUP), ("app.md", guide_text)]);
+        let path = dir.path().join("app.md");
+        g.read(&path).unwrap();
+        let chain = crate::chain::chain(&mut g, &path).unwrap();
+        assert_eq!(chain.prerequisites.len(), 1);
+        let runbook = g.take_runbook(&path).unwrap();
+        let (_, alone) = Reader::new(&ReadOptions::default())
+            .unwrap()
+            .load(&path)
+            .unwrap();
+        let step_ids = |r: &Runbook| r.steps.iter().map(|s| s.id.clone()).collect::<Vec<_>>();
+        assert_eq!(step_ids(&runbook), step_ids(&alone));
+        assert_eq!(step_ids(&runbook), ["run_1"]);
+        // Taken out, the guide is read again when asked for.
+        assert!(g.take_runbook(&path).is_none());
+        assert!(g.get(&path).is_ok());
+    }
+
+    #[test]
+    fn a_guide_that_does_not_read_keeps_its_line_for_its_reader() {
+        let (dir, mut g) = guides(&[("bad.md", "# Bad\n\n{{< text bash >}}\n$ ls\n")]);
+        let path = dir.path().join("bad.md");
+        match g.read(&path) {
+            Err(Error::Source(e)) => assert_eq!(e.line_col().0, 3),
+            other => panic!("not a located error: {other:?}"),
+        }
+        assert!(g.take_runbook(&path).is_none());
     }
 
     #[test]

@@ -15,6 +15,7 @@ use regex::Regex;
 
 use crate::doc::{Doc, Item};
 use crate::runbook::effective_anchor;
+use crate::source::Source;
 
 /// Why a link names a prerequisite, if it does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -140,7 +141,7 @@ fn callout_lines(text: &str) -> Vec<(usize, usize)> {
 /// heading above it, naming prerequisites), its own text, and its sentence.
 pub fn extract(doc: &Doc) -> Vec<Link> {
     let text = doc.source.text();
-    let view = blank_front_matter(text);
+    let body = body_start(text);
     // Headings with their level, line and anchor, for the section of each link, and whether
     // each names a prerequisite section or one whose links are asides (cleanup, summary).
     let headings: Vec<(u8, usize, String, bool, bool)> = doc
@@ -213,71 +214,138 @@ pub fn extract(doc: &Doc) -> Vec<Link> {
         }
         sentence.clear();
     };
-    let parser = Parser::new_ext(&view, Options::ENABLE_TABLES).into_offset_iter();
-    for (event, range) in parser {
-        match event {
-            Event::Start(Tag::Heading { .. }) => in_heading = true,
-            Event::End(TagEnd::Heading(_)) => in_heading = false,
-            Event::Start(Tag::Link { dest_url, .. }) if !in_heading => {
-                open = Some((
-                    doc.source.line_of(range.start),
-                    dest_url.to_string(),
-                    String::new(),
-                    sentence.len(),
-                    sentence.len(),
-                ));
-            }
-            Event::End(TagEnd::Link) => {
-                if let Some(mut link) = open.take() {
-                    link.4 = sentence.len();
-                    pending.push(link);
+    let heading_lines: Vec<usize> = headings.iter().map(|h| h.1).collect();
+    for (from, to) in pieces(&doc.source, body, &heading_lines) {
+        let parser = Parser::new_ext(&text[from..to], Options::ENABLE_TABLES).into_offset_iter();
+        for (event, range) in parser {
+            match event {
+                Event::Start(Tag::Heading { .. }) => in_heading = true,
+                Event::End(TagEnd::Heading(_)) => in_heading = false,
+                Event::Start(Tag::Link { dest_url, .. }) if !in_heading => {
+                    open = Some((
+                        doc.source.line_of(from + range.start),
+                        dest_url.to_string(),
+                        String::new(),
+                        sentence.len(),
+                        sentence.len(),
+                    ));
                 }
-            }
-            Event::Text(t) | Event::Code(t) => {
-                sentence.push_str(&t);
-                if let Some((_, _, link_text, _, _)) = open.as_mut() {
-                    link_text.push_str(&t);
+                Event::End(TagEnd::Link) => {
+                    if let Some(mut link) = open.take() {
+                        link.4 = sentence.len();
+                        pending.push(link);
+                    }
                 }
+                Event::Text(t) | Event::Code(t) => {
+                    sentence.push_str(&t);
+                    if let Some((_, _, link_text, _, _)) = open.as_mut() {
+                        link_text.push_str(&t);
+                    }
+                }
+                Event::SoftBreak | Event::HardBreak => sentence.push(' '),
+                Event::End(TagEnd::Paragraph | TagEnd::Item | TagEnd::TableCell) => {
+                    flush(&mut pending, &mut sentence, &mut links);
+                }
+                Event::Start(Tag::Item | Tag::Paragraph) => {
+                    // A nested list starts inside an item: what came before is its own sentence.
+                    flush(&mut pending, &mut sentence, &mut links);
+                }
+                _ => {}
             }
-            Event::SoftBreak | Event::HardBreak => sentence.push(' '),
-            Event::End(TagEnd::Paragraph | TagEnd::Item | TagEnd::TableCell) => {
-                flush(&mut pending, &mut sentence, &mut links);
-            }
-            Event::Start(Tag::Item | Tag::Paragraph) => {
-                // A nested list starts inside an item: what came before is its own sentence.
-                flush(&mut pending, &mut sentence, &mut links);
-            }
-            _ => {}
         }
+        // A piece ends before a heading, after a blank line: its last paragraph is done.
+        flush(&mut pending, &mut sentence, &mut links);
     }
-    flush(&mut pending, &mut sentence, &mut links);
     links
 }
 
-/// The guide's text with its front matter replaced by blanks (line ends kept), so that offsets
-/// keep their lines and the YAML is not read as Markdown.
-fn blank_front_matter(text: &str) -> String {
-    let mut end = 0;
+/// The bytes of the guide pulldown-cmark reads at a time: the body is cut into pieces of about
+/// this size, so that its tree of a large guide is never held whole.
+const PIECE_BYTES: usize = 64 * 1024;
+
+/// The body (`body..`) of the guide cut into pieces that pulldown-cmark reads alone as it reads
+/// them in the whole, each of at least [`PIECE_BYTES`] but the last. A cut is made only before
+/// a line that is an ATX heading at the start of the line (`# ...`), which the guide's reading
+/// found a heading (`heading_lines`, in order), after a blank line, outside any fence and HTML
+/// comment a plain line scan sees: there every block has ended, so nothing before the cut
+/// changes how what follows reads. A guide with link reference definitions (`[x]: /url`),
+/// which links anywhere may use, is read whole.
+fn pieces(source: &Source, body: usize, heading_lines: &[usize]) -> Vec<(usize, usize)> {
+    let text = source.text();
+    let mut out = Vec::new();
+    let mut start = body;
+    let mut offset = body;
+    let first_line = source.line_of(body);
+    let mut next_heading = heading_lines.partition_point(|h| *h < first_line);
+    let mut fence: Option<(u8, usize)> = None;
+    let mut in_comment = false;
+    let mut blank_before = true;
+    for (line, raw) in (first_line..).zip(text[body..].split_inclusive('\n')) {
+        let content = raw.trim_end_matches('\n');
+        let trimmed = content.trim_start_matches([' ', '\t', '>']);
+        if trimmed.starts_with('[') && trimmed.contains("]:") {
+            // A reference definition, maybe: read the guide whole.
+            return vec![(body, text.len())];
+        }
+        while heading_lines.get(next_heading).is_some_and(|h| *h < line) {
+            next_heading += 1;
+        }
+        let is_heading = heading_lines.get(next_heading) == Some(&line);
+        if is_heading
+            && blank_before
+            && fence.is_none()
+            && !in_comment
+            && content.starts_with('#')
+            && offset - start >= PIECE_BYTES
+        {
+            out.push((start, offset));
+            start = offset;
+        }
+        match fence {
+            Some((ch, len)) => {
+                let run = trimmed.bytes().take_while(|b| *b == ch).count();
+                if run >= len && trimmed[run..].trim().is_empty() {
+                    fence = None;
+                }
+            }
+            None => {
+                for ch in [b'`', b'~'] {
+                    let run = trimmed.bytes().take_while(|b| *b == ch).count();
+                    // A backtick fence's info has no backtick (else it is inline code).
+                    if run >= 3 && (ch == b'~' || !trimmed[run..].contains('`')) {
+                        fence = Some((ch, run));
+                    }
+                }
+            }
+        }
+        // An HTML comment open at the end of the line (a cut there could split it).
+        if let Some(open) = content.rfind("<!--") {
+            in_comment = !content[open..].contains("-->");
+        } else if in_comment && content.contains("-->") {
+            in_comment = false;
+        }
+        blank_before = content.trim().is_empty();
+        offset += raw.len();
+    }
+    out.push((start, text.len()));
+    out
+}
+
+/// Where the guide's body starts: after its front matter (`---` ... `---`), else 0. The body
+/// is read on its own, offsets shifted by this much, so that line numbers stay true and the
+/// YAML is not read as Markdown (blank lines in its place would read the same).
+fn body_start(text: &str) -> usize {
     let mut lines = text.split_inclusive('\n');
     if lines.next().is_some_and(|first| first.trim_end() == "---") {
         let mut offset = text.find('\n').map_or(text.len(), |i| i + 1);
         for line in lines {
             offset += line.len();
             if line.trim_end() == "---" {
-                end = offset;
-                break;
+                return offset;
             }
         }
     }
-    let mut out = String::with_capacity(text.len());
-    for c in text[..end].chars() {
-        match c {
-            '\n' => out.push('\n'),
-            // As many bytes as the character, so that later offsets stay true.
-            c => out.extend(std::iter::repeat_n(' ', c.len_utf8())),
-        }
-    }
-    out + &text[end..]
+    0
 }
 
 #[cfg(test)]
@@ -385,6 +453,70 @@ mod tests {
                 (21, LinkRole::Other),
             ]
         );
+    }
+
+    /// A guide of about `bytes`, of sections with a shell block whose comments look like
+    /// headings, with a prerequisite section and its link in the middle, and a reference link.
+    fn large_guide(bytes: usize, reference: bool) -> (String, usize) {
+        let mut text = String::from("---\ntitle: big\n---\n");
+        let mut n = 0;
+        let mut link_line = 0;
+        while text.len() < bytes {
+            if n == 40 {
+                text.push_str("## Before you begin\n\n- Deploy [Bookinfo](/docs/bookinfo/).\n\n");
+                link_line = text.matches('\n').count() - 1;
+            }
+            text.push_str(&format!(
+                "## Step {n}\n\n```bash\necho {n}\n\n# Not a heading [x](/docs/code/)\n```\n\n<!--\n\n# commented [y](/docs/commented/)\n-->\n\nThen follow [step](/docs/s{n}/).\n\n"
+            ));
+            n += 1;
+        }
+        if reference {
+            text.push_str("## Last\n\nFollow [the setup][setup].\n\n[setup]: /docs/setup/\n");
+        }
+        (text, link_line)
+    }
+
+    #[test]
+    fn a_large_guide_read_in_pieces_finds_the_links_it_finds_whole() {
+        for reference in [false, true] {
+            let (text, link_line) = large_guide(300_000, reference);
+            let source = Source::new("g.md", &text);
+            let doc = crate::doc::parse(Arc::new(source)).unwrap();
+            let headings: Vec<usize> = doc
+                .items
+                .iter()
+                .filter(|i| matches!(i, Item::Heading(_)))
+                .map(Item::line)
+                .collect();
+            let cut = pieces(&doc.source, body_start(&text), &headings).len();
+            assert_eq!(cut > 1, !reference, "pieces: {cut}");
+            let found = links(&text);
+            let targets: Vec<&str> = found.iter().map(|l| l.1.as_str()).collect();
+            assert!(!targets.contains(&"/docs/code/"));
+            assert_eq!(
+                found[40],
+                (
+                    link_line,
+                    "/docs/bookinfo/".into(),
+                    "before-you-begin".into(),
+                    LinkRole::Prerequisites
+                )
+            );
+            // Every step's own link, in order, each a sentence to follow.
+            let steps: Vec<&(usize, String, String, LinkRole)> = found
+                .iter()
+                .filter(|l| l.1.starts_with("/docs/s") && l.1 != "/docs/setup/")
+                .collect();
+            assert!(steps.len() > 1000);
+            for (i, l) in steps.iter().enumerate() {
+                assert_eq!(l.1, format!("/docs/s{i}/"));
+                assert_eq!(l.3, LinkRole::Follow);
+            }
+            if reference {
+                assert_eq!(found.last().unwrap().1, "/docs/setup/");
+            }
+        }
     }
 
     #[test]

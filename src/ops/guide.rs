@@ -2,7 +2,6 @@
 //! values given.
 
 use std::path::PathBuf;
-use std::rc::Rc;
 
 use crate::chain::{self, Chain, Guides};
 use crate::doc::Dialect;
@@ -47,27 +46,12 @@ impl GuideRequest {
 
 /// A guide read, and its chain when it could be followed.
 pub struct Chained {
-    runbook: Held,
+    /// The runbook to plan: with prerequisites, the chain's (their steps first); else the
+    /// guide's own.
+    pub runbook: Runbook,
     /// The guide's prerequisites; `None` when its links could not be followed (a cycle, run
     /// alone: a warning).
     pub chain: Option<Chain>,
-}
-
-/// The runbook a [`Chained`] holds: the guide's own, as the chain read it, or the chain's.
-enum Held {
-    Guide(Rc<chain::graph::Guide>),
-    Composed(Box<Runbook>),
-}
-
-impl Chained {
-    /// The runbook to plan: with prerequisites, the chain's (their steps first); else the
-    /// guide's own.
-    pub fn runbook(&self) -> &Runbook {
-        match &self.runbook {
-            Held::Guide(guide) => &guide.runbook,
-            Held::Composed(runbook) => runbook,
-        }
-    }
 }
 
 /// Reads the guide and builds its runbook.
@@ -89,11 +73,11 @@ pub fn chained(
     if with_prereqs {
         let (runbook, chain) = chain::runbook(&mut guides, &request.path)?;
         return Ok(Chained {
-            runbook: Held::Composed(Box::new(runbook)),
+            runbook,
             chain: Some(chain),
         });
     }
-    let guide = guides.guide(&request.path)?;
+    guides.read(&request.path)?;
     let chain = match chain::chain(&mut guides, &request.path) {
         Ok(chain) => Some(chain),
         Err(e) => {
@@ -101,10 +85,11 @@ pub fn chained(
             None
         }
     };
-    Ok(Chained {
-        runbook: Held::Guide(guide),
-        chain,
-    })
+    // The runbook the chain read, moved out: the guide is built once.
+    let runbook = guides
+        .take_runbook(&request.path)
+        .ok_or_else(|| Error::Internal(format!("{}: read, then lost", request.path.display())))?;
+    Ok(Chained { runbook, chain })
 }
 
 /// The plan of a runbook with the request's values, the environment's and the guide's own.

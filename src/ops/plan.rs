@@ -51,7 +51,7 @@ impl Planned {
 pub fn plan(request: &PlanRequest, feedback: &mut dyn Feedback) -> Result<Planned, Error> {
     let chained = guide::chained(&request.guide, request.with_prereqs, feedback)?;
     let plan = guide::plan(
-        chained.runbook(),
+        &chained.runbook,
         &request.guide,
         &request.selection,
         feedback,

@@ -119,7 +119,7 @@ pub fn prepare(request: &RunRequest, feedback: &mut dyn Feedback) -> Result<Prep
             )));
         }
     }
-    let runbook = chained.runbook();
+    let runbook = &chained.runbook;
     let mut plan = guide::plan(runbook, &request.guide, &request.selection, feedback)?;
     if !plan.missing.is_empty() {
         let missing: Vec<&PlanVar> = plan

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Peak resident memory of docrun on large guides (see scripts/big_guides.py): for each guide
+# and command, the maximum RSS in MB, its ratio to the guide's size, and the wall time.
+# Usage: scripts/big_memory.sh DOCRUN DIR
+set -uo pipefail
+bin=$(realpath "$1"); dir=$2
+cd "$dir" || exit 2
+measure() { # guide, label, args...
+  local guide=$1 label=$2; shift 2
+  local size rss secs
+  size=$(stat -c %s "$guide")
+  /usr/bin/time -o /tmp/big_memory.$$ -f '%M %e' "$bin" "$@" >/dev/null 2>&1
+  read -r rss secs < <(tail -1 /tmp/big_memory.$$)
+  rm -f /tmp/big_memory.$$
+  awk -v g="$guide" -v c="$label" -v r="$rss" -v s="$size" -v t="$secs" \
+    'BEGIN { printf "%-16s %-22s %7.1f MB  %5.1fx  %5.2fs\n", g, c, r/1024, r*1024/s, t }'
+}
+for guide in big-markdown.md big-istio.md; do
+  measure "$guide" "plan" plan "$guide" --allow-missing
+  measure "$guide" "plan --format json" plan "$guide" --allow-missing --format json
+  measure "$guide" "list" list "$guide"
+  measure "$guide" "lint" lint "$guide"
+done
