@@ -2,19 +2,16 @@
 
 use crate::cli::{Format, GlobalArgs, ListArgs};
 use crate::error::Error;
-use crate::ops::{guide, GuideRequest};
+use crate::ops::guide;
 use crate::outcome::Outcome;
 use crate::report;
 
 pub fn list(args: &ListArgs, global: &GlobalArgs) -> Result<Outcome, Error> {
     let mut out = String::new();
     let mut json = Vec::new();
+    let mut shelf = guide::Shelf::new(args.site_data.clone(), global.dialect);
     for path in &args.docs {
-        let runbook = guide::runbook(&GuideRequest {
-            site_data: args.site_data.clone(),
-            dialect: global.dialect,
-            ..GuideRequest::new(path)
-        })?;
+        let runbook = shelf.runbook(path)?;
         match args.format {
             Format::Text => out.push_str(&report::plan::list(&runbook)),
             Format::Json => json.push(serde_json::json!({

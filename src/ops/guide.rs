@@ -60,6 +60,43 @@ pub fn runbook(request: &GuideRequest) -> Result<Runbook, Error> {
     reader.load(&request.path).map(|(_, runbook)| runbook)
 }
 
+/// Reads guide after guide with what they share read once: the site data above them, the
+/// boilerplates, the dialect of each folder. Guides under different forced dialects (a flag, or
+/// each tree's `docrun.yaml`) get a reader each.
+pub struct Shelf {
+    site_data: Option<PathBuf>,
+    dialect: Option<Dialect>,
+    readers: Vec<(Option<crate::doc::Detected>, Reader)>,
+}
+
+impl Shelf {
+    /// A shelf for guides read with this site data and dialect, when given.
+    pub fn new(site_data: Option<PathBuf>, dialect: Option<Dialect>) -> Shelf {
+        Shelf {
+            site_data,
+            dialect,
+            readers: Vec::new(),
+        }
+    }
+
+    /// The runbook of the guide at `path`, as [`runbook`] builds it.
+    pub fn runbook(&mut self, path: &std::path::Path) -> Result<Runbook, Error> {
+        let forced = crate::settings::forced_dialect(self.dialect, path)?;
+        let at = match self.readers.iter().position(|(f, _)| *f == forced) {
+            Some(at) => at,
+            None => {
+                let reader = Reader::new(&ReadOptions {
+                    site_data: self.site_data.clone(),
+                    dialect: forced.clone(),
+                })?;
+                self.readers.push((forced, reader));
+                self.readers.len() - 1
+            }
+        };
+        self.readers[at].1.load(path).map(|(_, runbook)| runbook)
+    }
+}
+
 /// Reads the guide once and finds its chain. With `with_prereqs`, the runbook is the chain's
 /// (its prerequisites' steps first), and a chain that cannot be built is an error; without, it
 /// is the guide's own, and the chain is found all the same so that a plan can say what it
