@@ -195,10 +195,21 @@ fn a_literal_brace_before_a_hugo_tab_leaves_the_page_readable() {
 #[test]
 fn a_snippet_comes_from_the_base_path_not_the_page_of_the_same_name() {
     let out = support::docrun::docrun(&site("mkdocs-macros"))
-        .args(["plan", "docs/serving/install-fnctl.md", "--allow-missing", "--format", "json"])
+        .args([
+            "plan",
+            "docs/serving/install-fnctl.md",
+            "--allow-missing",
+            "--format",
+            "json",
+        ])
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", support::docrun::both(&out));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        support::docrun::both(&out)
+    );
     let plan: Value = serde_json::from_slice(&out.stdout).unwrap();
     let steps = plan["steps"].as_array().unwrap();
     let commands: Vec<&str> = steps
@@ -248,10 +259,21 @@ fn a_base_path_outside_the_tree_is_not_read_and_a_missing_snippet_is_said_once()
     )
     .unwrap();
     let out = support::docrun::docrun(&tree)
-        .args(["plan", "docs/guide.md", "--allow-missing", "--format", "json"])
+        .args([
+            "plan",
+            "docs/guide.md",
+            "--allow-missing",
+            "--format",
+            "json",
+        ])
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", support::docrun::both(&out));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        support::docrun::both(&out)
+    );
     let plan: Value = serde_json::from_slice(&out.stdout).unwrap();
     let commands: Vec<&Value> = plan["steps"]
         .as_array()
@@ -319,7 +341,17 @@ fn the_macros_plugin_leaves_raw_text_literal_and_its_markers_are_no_commands() {
                 .collect()
         })
         .collect();
-    assert_eq!(lines, vec![vec![9, 10], vec![17], vec![26], vec![33], vec![37], vec![44]]);
+    assert_eq!(
+        lines,
+        vec![
+            vec![9, 10],
+            vec![17],
+            vec![26],
+            vec![33],
+            vec![37],
+            vec![44]
+        ]
+    );
     // Go templates in raw text are no macro docrun failed to render.
     assert_eq!(plan["warnings"], serde_json::json!([]));
 }
@@ -334,17 +366,42 @@ fn output_pasted_after_an_unprompted_command_is_its_expected_output() {
             // A blank line, then a log's time stamps.
             step(9, true, "kubectl logs -l app=first --tail=-1", Some(12)),
             // A blank line, then an HTTP status line: headers and body are output too.
-            step(18, true, "curl -i \"http://${GATEWAY_HOST}:8088/\"", Some(21)),
+            step(
+                18,
+                true,
+                "curl -i \"http://${GATEWAY_HOST}:8088/\"",
+                Some(21)
+            ),
             // A kernel stamp right after the command.
             step(30, true, "dmesg | grep -i iommu", Some(32)),
             // An emoji first, right after the command.
-            step(37, true, "kubectl logs -l app=display -c user-container", Some(39)),
+            step(
+                37,
+                true,
+                "kubectl logs -l app=display -c user-container",
+                Some(39)
+            ),
             // Several commands and a comment; the output of the last, stamped.
-            step(46, true, "kubectl logs -n gateway-system <pod-name>", Some(52)),
+            step(
+                46,
+                true,
+                "kubectl logs -n gateway-system <pod-name>",
+                Some(52)
+            ),
             // JSON on one line after a blank line.
-            step(57, true, "curl -s \"http://${GATEWAY_HOST}/status\"", Some(60)),
+            step(
+                57,
+                true,
+                "curl -s \"http://${GATEWAY_HOST}/status\"",
+                Some(60)
+            ),
             // A group, a test and a heredoc of stamped lines are commands.
-            step(65, true, "{ echo \"first\"; echo \"second\"; } > lines.txt", None),
+            step(
+                65,
+                true,
+                "{ echo \"first\"; echo \"second\"; } > lines.txt",
+                None
+            ),
         ]
     );
     let steps = plan["steps"].as_array().unwrap();

@@ -35,7 +35,6 @@ impl Marks {
         let mut raw = false;
         for line in text.split('\n') {
             let mut literal = raw;
-            let mut statement = false;
             let trimmed = line.trim();
             let mut rest = line;
             let mut tags = 0;
@@ -54,12 +53,12 @@ impl Marks {
                 }
                 rest = after;
             }
-            if tags == 1 && !(literal && !is_raw_marker(trimmed)) {
-                // A line that is exactly one statement, outside a raw region (or the marker
-                // that opens or closes one).
-                statement = next_tag(trimmed).is_some_and(|(_, after)| after.is_empty())
-                    && trimmed.starts_with("{%");
-            }
+            // A line that is exactly one statement, outside a raw region (or the marker that
+            // opens or closes one).
+            let statement = tags == 1
+                && trimmed.starts_with("{%")
+                && next_tag(trimmed).is_some_and(|(_, after)| after.is_empty())
+                && (!literal || is_raw_marker(trimmed));
             marks.statement.push(statement);
             marks.literal.push(literal);
         }
@@ -174,7 +173,10 @@ mod tests {
         assert_eq!(statements, vec![2, 4, 5, 8, 10]);
         let literal: Vec<usize> = (1..=11).filter(|n| marks.any_literal(*n, 1)).collect();
         assert_eq!(literal, vec![2, 3, 4, 6, 8, 9, 10]);
-        assert_eq!(without_raw_markers("a {% raw %}{{ b }}{%- endraw -%} c"), "a {{ b }} c");
+        assert_eq!(
+            without_raw_markers("a {% raw %}{{ b }}{%- endraw -%} c"),
+            "a {{ b }} c"
+        );
         assert_eq!(without_raw_markers("{% if x %}y"), "{% if x %}y");
         assert_eq!(without_raw_markers("{% unclosed"), "{% unclosed");
         assert!(!marks.any_literal(100, 3));

@@ -564,8 +564,7 @@ impl Builder<'_> {
                         if !block.body.is_empty() {
                             let text: String =
                                 block.body.iter().map(|l| format!("{}\n", l.text)).collect();
-                            let rendered =
-                                self.render(&text, block.body[0].line, block.body.len());
+                            let rendered = self.render(&text, block.body[0].line, block.body.len());
                             self.steps[index].expected = Some(Expected {
                                 text: rendered,
                                 line: block.body[0].line,
@@ -824,7 +823,11 @@ impl Builder<'_> {
             }
         } else {
             let body: String = block.body.iter().map(|l| format!("{}\n", l.text)).collect();
-            step.text = Some(self.render(&body, block.line, (block.end_line + 1).saturating_sub(block.line)));
+            step.text = Some(self.render(
+                &body,
+                block.line,
+                (block.end_line + 1).saturating_sub(block.line),
+            ));
         }
         step.runs = step.kind.is_executed();
         if step.kind == StepKind::Output && dialect.reads_scripts() {
@@ -1009,9 +1012,8 @@ fn find_hugo_include(guide: &Path, name: &str, root: &Path) -> Option<PathBuf> {
 fn find_snippet(guide: &Path, name: &str, root: &Path, site: Option<&SiteData>) -> Option<PathBuf> {
     let start = guide.parent()?;
     let this = crate::boundary::resolve(root, guide, name).ok();
-    let not_the_guide = |p: &PathBuf| {
-        this.is_none() || crate::boundary::resolve(root, p, name).ok() != this
-    };
+    let not_the_guide =
+        |p: &PathBuf| this.is_none() || crate::boundary::resolve(root, p, name).ok() != this;
     // A base path is the site's setting, not the guide's word: out of the tree, it is passed by.
     let inside = |p: &PathBuf| crate::boundary::resolve(root, p, name).is_ok();
     let bases = site.map_or(&[][..], SiteData::snippet_bases);
