@@ -7,7 +7,9 @@
 //!   `{{< edge-version "2.18" >}}` (the newest without an argument) and `{{< chart-version >}}`
 //!   (`edge-25.1.0` gives `2025.1.0`).
 //! - cert-manager: `variables.json`, rendered by `[[VAR::name]]`.
-//! - MkDocs: `mkdocs.yml`'s `extra:` values, rendered by macros `{{ name }}`.
+//! - MkDocs: `mkdocs.yml`'s `extra:` values, rendered by macros `{{ name }}`; whether the
+//!   macros plugin is on (then `{% raw %}` marks literal text), and `pymdownx.snippets`'
+//!   `base_path` (where `--8<--` snippets are looked for first).
 //!
 //! A value the data does not give stays as written; the runbook warns about a shortcode left
 //! in a command.
@@ -61,6 +63,11 @@ pub struct SiteData {
     variables: Vec<(String, String)>,
     /// `{{ name }}` macro values (MkDocs `extra:`).
     macros: Vec<(String, String)>,
+    /// Whether `mkdocs.yml` turns the macros plugin on (`plugins:` names `macros`).
+    macros_plugin: bool,
+    /// `pymdownx.snippets`' `base_path` entries, joined to the folder of `mkdocs.yml`, in
+    /// their order; empty when the site does not set it.
+    snippet_bases: Vec<PathBuf>,
 }
 
 /// The files that hold a site's data, looked for in each folder above a guide, nearest first.
@@ -121,6 +128,8 @@ impl SiteData {
             shortcodes: Vec::new(),
             variables: Vec::new(),
             macros: Vec::new(),
+            macros_plugin: false,
+            snippet_bases: Vec::new(),
         }
     }
 
@@ -203,7 +212,25 @@ impl SiteData {
                 .filter_map(|(k, v)| Some((k.as_str()?.to_owned(), yaml_scalar(v)?)))
                 .collect();
         }
+        site.macros_plugin = mkdocs_plugin(&value, "macros");
+        site.snippet_bases = snippet_base_paths(&value)
+            .into_iter()
+            .map(|base| dir.join(base))
+            .collect();
         Ok(site)
+    }
+
+    /// Whether the site's MkDocs build runs the macros plugin, which renders `{{ ... }}` and
+    /// `{% ... %}` before Markdown is read (`{% raw %}` ... `{% endraw %}` left literal).
+    pub fn mkdocs_macros(&self) -> bool {
+        self.macros_plugin
+    }
+
+    /// The folders (or files) `pymdownx.snippets` resolves a `--8<--` name against, in order,
+    /// as `mkdocs.yml`'s `base_path` gives them relative to its folder. Not checked against
+    /// the documentation tree: the reader of a snippet does that.
+    pub fn snippet_bases(&self) -> &[PathBuf] {
+        &self.snippet_bases
     }
 
     /// istio.io's `args.yml` and support status.
@@ -372,6 +399,39 @@ static VAR_TAG: LazyLock<Regex> =
 static MACRO_TAG: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}").unwrap());
 
+/// Whether `mkdocs.yml`'s `plugins:` (a list of names or one-key mappings, or a mapping)
+/// names `plugin`.
+fn mkdocs_plugin(config: &serde_yaml::Value, plugin: &str) -> bool {
+    match config.get("plugins") {
+        Some(serde_yaml::Value::Sequence(list)) => list.iter().any(|p| match p {
+            serde_yaml::Value::String(name) => name == plugin,
+            serde_yaml::Value::Mapping(m) => m.get(plugin).is_some(),
+            _ => false,
+        }),
+        Some(serde_yaml::Value::Mapping(m)) => m.get(plugin).is_some(),
+        _ => false,
+    }
+}
+
+/// `pymdownx.snippets`' `base_path` in `markdown_extensions` (a list of names or one-key
+/// mappings, or a mapping): a string or a list of strings; empty when not set.
+fn snippet_base_paths(config: &serde_yaml::Value) -> Vec<String> {
+    const KEY: &str = "pymdownx.snippets";
+    let options = match config.get("markdown_extensions") {
+        Some(serde_yaml::Value::Sequence(list)) => list.iter().find_map(|e| e.get(KEY)),
+        Some(serde_yaml::Value::Mapping(m)) => m.get(KEY),
+        _ => None,
+    };
+    match options.and_then(|o| o.get("base_path")) {
+        Some(serde_yaml::Value::String(one)) => vec![one.clone()],
+        Some(serde_yaml::Value::Sequence(many)) => many
+            .iter()
+            .filter_map(|v| v.as_str().map(str::to_owned))
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
 /// Replaces every site value in `text` that the site data can render: value shortcodes,
 /// `[[VAR::name]]` and `{{ name }}` macros. Others stay as written.
 pub fn render_values(text: &str, site: Option<&SiteData>) -> String {
@@ -413,6 +473,24 @@ fn lookup<'a>(values: &'a [(String, String)], name: &str) -> Option<&'a str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn mkdocs_plugins_and_snippet_base_paths_in_each_form() {
+        let yaml = |t: &str| serde_yaml::from_str::<serde_yaml::Value>(t).unwrap();
+        let listed = yaml(
+            "plugins:\n  - search\n  - macros\nmarkdown_extensions:\n  - admonition\n  - pymdownx.snippets:\n      base_path: docs/snippets\n  - emoji: !!python/name:x.y\n",
+        );
+        assert!(mkdocs_plugin(&listed, "macros"));
+        assert_eq!(snippet_base_paths(&listed), vec!["docs/snippets"]);
+        let mapped = yaml(
+            "plugins:\n  search: {}\n  macros:\n    module_name: hack/macros\nmarkdown_extensions:\n  pymdownx.snippets:\n    base_path: [., includes]\n",
+        );
+        assert!(mkdocs_plugin(&mapped, "macros"));
+        assert_eq!(snippet_base_paths(&mapped), vec![".", "includes"]);
+        let neither = yaml("plugins:\n  - search\nmarkdown_extensions:\n  - pymdownx.snippets\n");
+        assert!(!mkdocs_plugin(&neither, "macros"));
+        assert!(snippet_base_paths(&neither).is_empty());
+    }
 
     fn corpus_site() -> SiteData {
         SiteData::load(Path::new(concat!(

@@ -10,7 +10,13 @@
 //! - `k8s/` (Hugo, as kubernetes.io): `{{{< tab >}}` (a literal brace before the shortcode) and
 //!   `{{< tabs >}}`, a `console`-less output block right after its command;
 //! - `quote/` (Markdown, as helm.sh's provenance guide): a transcript that shows its output, then
-//!   prose and a block that quotes the line of that output the reader is to look for.
+//!   prose and a block that quotes the line of that output the reader is to look for;
+//! - `mkdocs-macros/` (MkDocs with `pymdownx.snippets`' `base_path` and the macros plugin): a
+//!   page that shows a snippet of its own file name, `{% raw %}` markers around Go templates
+//!   (whole lines and inside a line), `{% ... %}` statement lines;
+//! - `envoy/content/en/docs/pasted.md`: output pasted into an unprompted shell fence after its
+//!   command (time stamps, an HTTP response, a kernel log, an emoji, JSON), and scripts whose
+//!   groups, tests and heredocs stay commands.
 //!
 //! Each test reads `docrun plan FILE --allow-missing --format json`, as a reviewer would, and
 //! asserts each block's step: a command that runs, an alternative, or output paired with the
@@ -260,5 +266,233 @@ fn a_run_passes_when_the_output_holds_the_quoted_line_and_fails_when_not() {
         Some(1),
         "{}",
         support::docrun::both(&out)
+    );
+}
+
+#[test]
+fn a_snippet_comes_from_the_base_path_not_the_page_of_the_same_name() {
+    let out = support::docrun::docrun(&site("mkdocs-macros"))
+        .args([
+            "plan",
+            "docs/serving/install-fnctl.md",
+            "--allow-missing",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        support::docrun::both(&out)
+    );
+    let plan: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let steps = plan["steps"].as_array().unwrap();
+    let commands: Vec<&str> = steps
+        .iter()
+        .map(|s| s["commands"][0].as_str().unwrap())
+        .collect();
+    // The snippet's command (with the site's `extra:` value), then the page's own: the page
+    // is not read again as its own snippet.
+    assert_eq!(
+        commands,
+        vec![
+            "curl -LO https://dl.example.org/fnctl/v0.9.2/fnctl-linux-amd64",
+            "fnctl version"
+        ]
+    );
+    assert!(steps[0]["file"]
+        .as_str()
+        .unwrap()
+        .ends_with("docs/snippets/install-fnctl.md"));
+    assert_eq!(plan["warnings"], serde_json::json!([]));
+}
+
+#[test]
+fn a_base_path_outside_the_tree_is_not_read_and_a_missing_snippet_is_said_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let tree = dir.path().join("site");
+    std::fs::create_dir_all(tree.join("docs/snippets")).unwrap();
+    std::fs::create_dir_all(dir.path().join("outside")).unwrap();
+    std::fs::write(
+        tree.join("mkdocs.yml"),
+        "site_name: x\nmarkdown_extensions:\n  - pymdownx.snippets:\n      base_path: [../outside, docs/snippets]\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("outside/setup.md"),
+        "```bash\necho from-outside-the-tree\n```\n",
+    )
+    .unwrap();
+    std::fs::write(
+        tree.join("docs/snippets/setup.md"),
+        "```bash\necho from-the-snippets\n```\n",
+    )
+    .unwrap();
+    std::fs::write(
+        tree.join("docs/guide.md"),
+        "# Guide\n\n--8<-- \"setup.md\"\n--8<-- \"missing.md\"\n--8<-- \"guide.md\"\n",
+    )
+    .unwrap();
+    let out = support::docrun::docrun(&tree)
+        .args([
+            "plan",
+            "docs/guide.md",
+            "--allow-missing",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        support::docrun::both(&out)
+    );
+    let plan: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let commands: Vec<&Value> = plan["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| &s["commands"][0])
+        .collect();
+    assert_eq!(commands, vec!["echo from-the-snippets"]);
+    let warnings: Vec<&str> = plan["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w.as_str().unwrap())
+        .collect();
+    // `missing.md` once; `guide.md` names no snippet there is (never the page itself).
+    assert_eq!(warnings.len(), 2, "{warnings:?}");
+    assert!(warnings[0].contains("docs/guide.md:4: include `missing.md` not found"));
+    assert!(warnings[1].contains("docs/guide.md:5: include `guide.md` not found"));
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("outside-the-tree"));
+}
+
+#[test]
+fn the_macros_plugin_leaves_raw_text_literal_and_its_markers_are_no_commands() {
+    let plan = plan("mkdocs-macros", "docs/serving/templates.md");
+    assert_eq!(plan["dialect"]["dialect"], "mkdocs");
+    let steps = plan["steps"].as_array().unwrap();
+    let commands: Vec<Vec<&str>> = steps
+        .iter()
+        .map(|s| {
+            s["commands"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| c.as_str().unwrap())
+                .collect()
+        })
+        .collect();
+    assert_eq!(
+        commands,
+        vec![
+            // Whole-line markers are dropped; the Go template stays as written.
+            vec![
+                "labels=$(kubectl get service web -o go-template='{{range $k, $v := .spec.selector}}{{ $k }}={{ $v }},{{ end }}')",
+                "kubectl get pods -l \"$labels\"",
+            ],
+            // Markers inside the line are cut out of it.
+            vec!["TOKEN=$(kubectl get secret web-token --template='{{index .data \"token\"}}' | base64 -d)"],
+            vec!["kubectl get namespace serving -o 'go-template={{index .metadata.labels \"app.kubernetes.io/version\"}}'"],
+            vec!["kubectl get namespace eventing -o 'go-template={{index .metadata.labels \"app.kubernetes.io/version\"}}'"],
+            // Outside raw text, the site's values are rendered as before.
+            vec!["fnctl install --version v0.9.2"],
+            // `{% if %}` / `{% endif %}` lines are not commands.
+            vec!["kubectl apply -f serving.yaml"],
+        ]
+    );
+    // Lines stay true: each command points at its own line of the page.
+    let lines: Vec<Vec<u64>> = steps
+        .iter()
+        .map(|s| {
+            s["command_lines"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|n| n.as_u64().unwrap())
+                .collect()
+        })
+        .collect();
+    assert_eq!(
+        lines,
+        vec![
+            vec![9, 10],
+            vec![17],
+            vec![26],
+            vec![33],
+            vec![37],
+            vec![44]
+        ]
+    );
+    // Go templates in raw text are no macro docrun failed to render.
+    assert_eq!(plan["warnings"], serde_json::json!([]));
+}
+
+#[test]
+fn output_pasted_after_an_unprompted_command_is_its_expected_output() {
+    let plan = plan("envoy", "content/en/docs/pasted.md");
+    assert_eq!(plan["dialect"]["dialect"], "hugo");
+    assert_eq!(
+        seen(&plan),
+        vec![
+            // A blank line, then a log's time stamps.
+            step(9, true, "kubectl logs -l app=first --tail=-1", Some(12)),
+            // A blank line, then an HTTP status line: headers and body are output too.
+            step(
+                18,
+                true,
+                "curl -i \"http://${GATEWAY_HOST}:8088/\"",
+                Some(21)
+            ),
+            // A kernel stamp right after the command.
+            step(30, true, "dmesg | grep -i iommu", Some(32)),
+            // An emoji first, right after the command.
+            step(
+                37,
+                true,
+                "kubectl logs -l app=display -c user-container",
+                Some(39)
+            ),
+            // Several commands and a comment; the output of the last, stamped.
+            step(
+                46,
+                true,
+                "kubectl logs -n gateway-system <pod-name>",
+                Some(52)
+            ),
+            // JSON on one line after a blank line.
+            step(
+                57,
+                true,
+                "curl -s \"http://${GATEWAY_HOST}/status\"",
+                Some(60)
+            ),
+            // A group, a test and a heredoc of stamped lines are commands.
+            step(
+                65,
+                true,
+                "{ echo \"first\"; echo \"second\"; } > lines.txt",
+                None
+            ),
+        ]
+    );
+    let steps = plan["steps"].as_array().unwrap();
+    let count = |i: usize| steps[i]["commands"].as_array().unwrap().len();
+    assert_eq!(
+        (0..7).map(count).collect::<Vec<_>>(),
+        vec![1, 1, 1, 1, 3, 1, 4]
+    );
+    assert_eq!(
+        steps[1]["expected"],
+        "HTTP/1.1 200 OK\nContent-Type: application/json\nContent-Length: 18\n\n{\"path\": \"/\"}\n"
+    );
+    assert_eq!(
+        steps[6]["commands"][2],
+        "cat <<EOF > stamp.txt\n2024/06/11 09:14:02 a line of data, not output\n[    0.912345] also data\nEOF"
     );
 }

@@ -7,7 +7,9 @@ pub mod checkrefs;
 pub mod derive;
 pub mod effects;
 mod file_step;
+mod macros;
 pub mod overlay;
+mod pasted;
 pub mod reading;
 pub mod shell_reader;
 pub mod subst;
@@ -279,6 +281,7 @@ pub fn build(doc: &Doc, options: BuildOptions<'_>) -> Result<Runbook, Error> {
         sources: Vec::new(),
         root: crate::boundary::root(doc.path()),
         refused: None,
+        macros: None,
     };
     builder.add_doc(doc, "", 0)?;
     if let Some(err) = builder.refused.take() {
@@ -349,6 +352,9 @@ pub fn build(doc: &Doc, options: BuildOptions<'_>) -> Result<Runbook, Error> {
         ));
         prerequisites.sort_by_key(|p| p.line);
     }
+    // A page included twice (or a block read twice) says the same thing twice: once is enough.
+    let mut said = HashSet::new();
+    warnings.retain(|w| said.insert(w.clone()));
     Ok(Runbook {
         path,
         dialect: doc.dialect.clone(),
@@ -441,6 +447,8 @@ struct Builder<'a> {
     /// The first file a guide named that is not read (outside the tree, not a regular
     /// file, too large): the guide's error.
     refused: Option<Error>,
+    /// The macros plugin's marks of the page being read, when the site runs the plugin.
+    macros: Option<macros::Marks>,
 }
 
 impl Builder<'_> {
@@ -479,6 +487,34 @@ impl Builder<'_> {
     }
 
     fn add_doc(&mut self, doc: &Doc, prefix: &str, depth: usize) -> Result<(), Error> {
+        let macros = (doc.dialect.dialect == crate::doc::Dialect::Mkdocs
+            && self.site.is_some_and(SiteData::mkdocs_macros)
+            && doc.source.text().contains("{%"))
+        .then(|| macros::Marks::of(doc.source.text()));
+        let outer = std::mem::replace(&mut self.macros, macros);
+        let result = self.add_doc_items(doc, prefix, depth);
+        self.macros = outer;
+        result
+    }
+
+    /// Whether the `count` lines from `line` hold text the macros plugin leaves literal.
+    fn literal(&self, line: usize, count: usize) -> bool {
+        self.macros
+            .as_ref()
+            .is_some_and(|m| m.any_literal(line, count))
+    }
+
+    /// Site values rendered in the text of `count` lines from `line`, unless the macros plugin
+    /// leaves some of it literal (`{% raw %}`): then the text as written.
+    fn render(&self, text: &str, line: usize, count: usize) -> String {
+        if self.literal(line, count) {
+            text.to_owned()
+        } else {
+            render_values(text, self.site)
+        }
+    }
+
+    fn add_doc_items(&mut self, doc: &Doc, prefix: &str, depth: usize) -> Result<(), Error> {
         let dialect = doc.dialect.dialect;
         let mut section = Section::default();
         let mut block_count = 0;
@@ -511,8 +547,12 @@ impl Builder<'_> {
                     callout_count = 0;
                 }
                 Item::Block(block) => {
-                    let block = self.with_file_content(doc, block);
-                    // Lines read from another file are not the guide's own to rewrite.
+                    let mut block = self.with_file_content(doc, block);
+                    if let Some(marks) = &self.macros {
+                        block = marks.render(block);
+                    }
+                    // Lines read from another file, or rewritten by the macros plugin, are not
+                    // the guide's own to rewrite.
                     let from_file = matches!(block, std::borrow::Cow::Owned(_));
                     let block = block.as_ref();
                     // An output block pairs with the command block before it, but not across
@@ -528,8 +568,9 @@ impl Builder<'_> {
                         if !block.body.is_empty() {
                             let text: String =
                                 block.body.iter().map(|l| format!("{}\n", l.text)).collect();
+                            let rendered = self.render(&text, block.body[0].line, block.body.len());
                             self.steps[index].expected = Some(Expected {
-                                text: render_values(&text, self.site),
+                                text: rendered,
                                 line: block.body[0].line,
                                 as_written: !from_file,
                             });
@@ -676,7 +717,7 @@ impl Builder<'_> {
                 owned.body.push(line.clone());
                 continue;
             };
-            let found = find_snippet(doc.path(), &name, &self.root);
+            let found = find_snippet(doc.path(), &name, &self.root, self.site);
             if let Some(path) = &found {
                 self.source(path.clone());
             }
@@ -754,13 +795,17 @@ impl Builder<'_> {
             let mut shown: Vec<(usize, Option<String>)> = Vec::new();
             for segment in segments {
                 for mut command in segment.commands {
-                    command.text =
-                        render_values(&crate::istio::strip_path_tokens(&command.text), self.site);
+                    command.text = self.render(
+                        &crate::istio::strip_path_tokens(&command.text),
+                        command.line,
+                        command.text.lines().count(),
+                    );
                     shown.push((step.commands.len(), None));
                     step.commands.push(command);
                 }
                 if let Some(expected) = segment.expected {
-                    let text = render_values(&expected.text, self.site);
+                    let text =
+                        self.render(&expected.text, expected.line, expected.text.lines().count());
                     if let Some(last) = shown.last_mut().filter(|s| s.1.is_none()) {
                         last.1 = Some(text.clone());
                     }
@@ -791,7 +836,10 @@ impl Builder<'_> {
                 .collect();
             step.native = derive::step_checks(&pairs).unwrap_or_default();
             for command in &step.commands {
-                let unrendered = if command.text.contains("{{<") {
+                let literal = self.literal(command.line, command.text.lines().count());
+                let unrendered = if literal {
+                    None
+                } else if command.text.contains("{{<") {
                     Some("shortcode")
                 } else if dialect == crate::doc::Dialect::Mkdocs && command.text.contains("{{") {
                     Some("macro")
@@ -819,7 +867,11 @@ impl Builder<'_> {
             }
         } else {
             let body: String = block.body.iter().map(|l| format!("{}\n", l.text)).collect();
-            step.text = Some(render_values(&body, self.site));
+            step.text = Some(self.render(
+                &body,
+                block.line,
+                (block.end_line + 1).saturating_sub(block.line),
+            ));
         }
         step.runs = step.kind.is_executed();
         if step.kind == StepKind::Output && dialect.reads_scripts() {
@@ -851,7 +903,7 @@ impl Builder<'_> {
         let found = match include.kind {
             IncludeKind::Boilerplate => find_boilerplate(doc.path(), name, &self.root),
             IncludeKind::Hugo => find_hugo_include(doc.path(), name, &self.root),
-            IncludeKind::Snippet => find_snippet(doc.path(), name, &self.root),
+            IncludeKind::Snippet => find_snippet(doc.path(), name, &self.root, self.site),
             IncludeKind::Asciidoc => doc
                 .path()
                 .parent()
@@ -863,7 +915,7 @@ impl Builder<'_> {
                 IncludeKind::Boilerplate => format!("boilerplates/{name}.md above the guide"),
                 IncludeKind::Hugo => format!("{name} beside the guide and in includes/ above it"),
                 IncludeKind::Snippet => {
-                    format!("{name} beside the guide and from the MkDocs root")
+                    format!("{name} in the snippets' base_path, beside the guide and from the MkDocs root")
                 }
                 IncludeKind::Asciidoc => format!("{name} relative to the page"),
             };
@@ -1010,12 +1062,35 @@ fn docusaurus_site(guide: &Path, root: &Path) -> PathBuf {
         .unwrap_or_else(|| root.to_path_buf())
 }
 
-/// An MkDocs snippet: beside the guide, else relative to a folder above it that holds
-/// `mkdocs.yml` (the snippets' base path) or its `docs` folder.
-fn find_snippet(guide: &Path, name: &str, root: &Path) -> Option<PathBuf> {
+/// An MkDocs snippet, where `pymdownx.snippets` looks first: in each `base_path` the site's
+/// `mkdocs.yml` gives (a folder, or a file that is itself the snippet), in order; else beside
+/// the guide, else relative to a folder above it that holds `mkdocs.yml` or to its `docs`
+/// folder. A candidate outside the documentation tree is passed by, not read (a `base_path`
+/// out of the tree reads nothing), and so is the guide itself: a page that names a snippet
+/// with its own file name means the snippet, never itself.
+fn find_snippet(guide: &Path, name: &str, root: &Path, site: Option<&SiteData>) -> Option<PathBuf> {
     let start = guide.parent()?;
+    let this = crate::boundary::resolve(root, guide, name).ok();
+    let not_the_guide =
+        |p: &PathBuf| this.is_none() || crate::boundary::resolve(root, p, name).ok() != this;
+    // A base path is the site's setting, not the guide's word: out of the tree, it is passed by.
+    let inside = |p: &PathBuf| crate::boundary::resolve(root, p, name).is_ok();
+    let bases = site.map_or(&[][..], SiteData::snippet_bases);
+    let from_base = bases.iter().find_map(|base| {
+        let candidate = if base.is_file() {
+            let file = base.parent()?.join(name);
+            (file == *base).then_some(file)?
+        } else {
+            base.join(name)
+        };
+        (crate::boundary::exists(&candidate) && inside(&candidate) && not_the_guide(&candidate))
+            .then_some(candidate)
+    });
+    if from_base.is_some() {
+        return from_base;
+    }
     let beside = start.join(name);
-    if crate::boundary::exists(&beside) {
+    if crate::boundary::exists(&beside) && not_the_guide(&beside) {
         return Some(beside);
     }
     crate::boundary::folders_up_to_root(guide)
@@ -1025,7 +1100,9 @@ fn find_snippet(guide: &Path, name: &str, root: &Path) -> Option<PathBuf> {
             [dir.join(name), dir.join("docs").join(name)]
                 .into_iter()
                 .find(|p| {
-                    crate::boundary::exists(p) && crate::boundary::trusted(&dir.join("mkdocs.yml"))
+                    crate::boundary::exists(p)
+                        && not_the_guide(p)
+                        && crate::boundary::trusted(&dir.join("mkdocs.yml"))
                 })
         })
 }

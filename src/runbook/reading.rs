@@ -12,8 +12,9 @@
 //!   after it output.
 //! - a **script** is a shell fence with no prompt: every line is a command. When a line after the
 //!   first command looks like output (a column header such as `NAME   READY`, `Key   : value`,
-//!   box-drawing characters), the rest of the block is that command's output, pasted in; lint
-//!   reports it.
+//!   box-drawing characters) or cannot begin a command (a time stamp, a kernel stamp, an HTTP
+//!   status line, a symbol or emoji first, JSON after a blank line: see [`super::pasted`]),
+//!   the rest of the block is that command's output, pasted in; lint reports it.
 //! - a shell fence whose first line no one types (`* Trying ...` and `< HTTP/1.1 200` of
 //!   `curl -v`, `1) "key"` and `(integer) 1` of `redis-cli`, a JSON member `"status": "True"`, a
 //!   column header) is output, whatever its tag says; so is the rest of a script from such a
@@ -148,7 +149,12 @@ fn script(body: &[BodyLine]) -> Reading {
                 .get(l.line.wrapping_sub(base))
                 .copied()
                 .unwrap_or(false)
-            && (looks_like_output_line(&l.text) || opens_json(&body[i..]))
+            && (looks_like_output_line(&l.text)
+                || opens_json(&body[i..])
+                || super::pasted::starts_output(
+                    &l.text,
+                    i > 0 && body[i - 1].text.trim().is_empty(),
+                ))
     });
     let Some(at) = pasted else {
         return Reading::Commands(vec![Segment {
