@@ -18,12 +18,13 @@ pub fn plan(args: &PlanArgs, global: &GlobalArgs) -> Result<Outcome, Error> {
         preview: args.preview.then_some(args.timeout),
     };
     let planned = plan::plan(&request, &mut Console::new())?;
+    let outcome = planned.outcome();
     let out = match args.format {
         Format::Text => text(&planned, args.with_prereqs),
-        Format::Json => json(&planned)?,
+        Format::Json => json(planned)?,
     };
     super::write_stdout(out.as_bytes())?;
-    Ok(planned.outcome())
+    Ok(outcome)
 }
 
 /// The plan, its chain, then what was asked beside it.
@@ -51,15 +52,24 @@ fn text(planned: &Planned, with_prereqs: bool) -> String {
     out
 }
 
-/// The plan's JSON with `chain`, and `effects` and `preview` when asked, secrets masked.
-fn json(planned: &Planned) -> Result<String, Error> {
-    let mut value = json_value(&planned.plan)?;
-    value["chain"] = json_value(&planned.chain)?;
-    if let Some(effects) = &planned.effects {
+/// The plan's JSON with `chain`, and `effects` and `preview` when asked, secrets masked. The
+/// plan is let go once it is a JSON tree, before the tree is written out as text.
+fn json(planned: Planned) -> Result<String, Error> {
+    let Planned {
+        mut plan,
+        chain,
+        effects,
+        preview,
+    } = planned;
+    let mut value = json_value(&plan)?;
+    let secrets = std::mem::take(&mut plan.secrets);
+    value["chain"] = json_value(&chain)?;
+    if let Some(effects) = &effects {
         value["effects"] = json_value(effects)?;
     }
-    if let Some(preview) = &planned.preview {
+    if let Some(preview) = &preview {
         value["preview"] = json_value(preview)?;
     }
-    super::to_json_masked(&value, &planned.plan.secrets)
+    drop((plan, chain, effects, preview));
+    super::to_json_masked(&value, &secrets)
 }
