@@ -14,6 +14,8 @@
 //! - `mkdocs-macros/` (MkDocs with `pymdownx.snippets`' `base_path` and the macros plugin): a
 //!   page that shows a snippet of its own file name, `{% raw %}` markers around Go templates
 //!   (whole lines and inside a line), `{% ... %}` statement lines;
+//! - `edit/` (Markdown): a block after "Replace … with:" is text to put in the editor the command
+//!   before opened, not that command's output;
 //! - `envoy/content/en/docs/pasted.md`: output pasted into an unprompted shell fence after its
 //!   command (time stamps, an HTTP response, a kernel log, an emoji, JSON), and scripts whose
 //!   groups, tests and heredocs stay commands.
@@ -494,5 +496,27 @@ fn output_pasted_after_an_unprompted_command_is_its_expected_output() {
     assert_eq!(
         steps[6]["commands"][2],
         "cat <<EOF > stamp.txt\n2024/06/11 09:14:02 a line of data, not output\n[    0.912345] also data\nEOF"
+    );
+}
+
+#[test]
+fn a_block_the_prose_asks_to_put_somewhere_is_not_the_commands_output() {
+    let plan = plan("edit", "guide.md");
+    assert_eq!(
+        seen(&plan),
+        vec![
+            // `kubectl edit` opens an editor: the block after "Replace ... with" is what to
+            // write there, shown and not run, and not what the command prints.
+            step(5, true, "kubectl edit gateway demo-gateway -n demo", None),
+            Seen {
+                line: 11,
+                kind: "text".to_owned(),
+                runs: false,
+                command: String::new(),
+                output_at: None,
+            },
+            // Prose that announces output still pairs.
+            step(17, true, "kubectl get gateways -n demo", Some(24)),
+        ]
     );
 }

@@ -560,6 +560,7 @@ impl Builder<'_> {
                     let pairs = |index: &usize| {
                         let step = &self.steps[*index];
                         (step.tab.is_none() || block.tab.is_none() || step.tab == block.tab)
+                            && !reading::asks_to_edit(&block.lead)
                             && (reading::is_output_block(block, dialect)
                                 || reading::is_bare_output_after_command(block, dialect))
                     };

@@ -406,6 +406,19 @@ const PRINTS: &[&str] = &[
     "output", "return", "print", "show", "display", "see", "result", "response", "get",
 ];
 
+/// Whether prose asks the reader to put the block that follows somewhere ("Replace the label
+/// selector with the label of your service:", "Add the following to `values.yaml`:", "Change it
+/// to:"): its last sentence starts with a verb of editing and announces no output. Such a block
+/// is text to write, not what the command before it printed.
+pub fn asks_to_edit(prose: &str) -> bool {
+    const EDITS: &[&str] = &[
+        "replace", "add", "change", "update", "set", "edit", "modify", "insert", "append", "paste",
+        "put", "copy", "save", "create",
+    ];
+    let sentence = last_sentence(prose).to_lowercase();
+    EDITS.contains(&first_word(&sentence)) && !announces_output_in_words(prose)
+}
+
 /// The first word of a clause, past words that only order steps ("then", "now", "next").
 fn first_word(clause: &str) -> &str {
     const FILLERS: &[&str] = &[
@@ -986,6 +999,25 @@ mod tests {
             "{:?}",
             read_shell(&heredoc, Dialect::Markdown)
         );
+    }
+
+    #[test]
+    fn prose_that_asks_to_edit_introduces_text_to_write() {
+        for prose in [
+            "Replace the label selector with the label of your service:",
+            "Then add the following to `values.yaml`:",
+            "Change the `replicas` field to:",
+        ] {
+            assert!(asks_to_edit(prose), "{prose}");
+        }
+        for prose in [
+            "The output is similar to:",
+            "Update the chart. The output shows the new revision:",
+            "You should see:",
+            "Copy the output of the command:",
+        ] {
+            assert!(!asks_to_edit(prose), "{prose}");
+        }
     }
 
     #[test]
