@@ -437,3 +437,53 @@ impl Reporter for Collect {
         }
     }
 }
+
+/// Writes a note line while a progress line is drawn on stderr: it steps the line aside.
+pub type NoteWriter = Box<dyn Fn(&str) + Send>;
+
+/// Where notes said during a run go, while a progress line is drawn (see [`set_note_writer`]).
+static NOTE_WRITER: std::sync::Mutex<Option<NoteWriter>> = std::sync::Mutex::new(None);
+
+/// Says `line` on stderr as a line of its own: a note of the run loop (where the checkpoint
+/// is, a checkpoint that could not be saved), which a progress line drawn at the same time
+/// would otherwise leave half overwritten.
+pub fn note(line: &str) {
+    match NOTE_WRITER.lock() {
+        Ok(writer) if writer.is_some() => {
+            if let Some(write) = writer.as_ref() {
+                write(line);
+            }
+        }
+        _ => eprintln!("{line}"),
+    }
+}
+
+/// While a printer draws a progress line on stderr, `Some` writer clears the line, writes a
+/// note and draws the line again; `None` when the line is gone, and notes are plain lines again.
+pub fn set_note_writer(writer: Option<NoteWriter>) {
+    if let Ok(mut slot) = NOTE_WRITER.lock() {
+        *slot = writer;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    #[test]
+    fn notes_go_through_the_progress_lines_writer_while_there_is_one() {
+        let said = Arc::new(Mutex::new(Vec::<String>::new()));
+        let kept = said.clone();
+        super::set_note_writer(Some(Box::new(move |line: &str| {
+            kept.lock().unwrap().push(line.to_owned())
+        })));
+        super::note("note: checkpoint in /state/guide.json");
+        super::set_note_writer(None);
+        // Without a writer the note is a plain stderr line, not kept.
+        super::note("note: after the progress line");
+        assert_eq!(
+            *said.lock().unwrap(),
+            ["note: checkpoint in /state/guide.json"]
+        );
+    }
+}

@@ -275,10 +275,10 @@ impl ResumeStore {
             format!("{}: {e}", path.display())
         })?;
         if !self.announced.swap(true, Ordering::Relaxed) {
-            eprintln!(
+            crate::events::note(&format!(
                 "note: checkpoint in {} (`docrun state list` shows it, `docrun state clear` removes it)",
                 crate::visible::visible(&path.display().to_string())
-            );
+            ));
         }
         Ok(())
     }

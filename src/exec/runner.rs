@@ -523,7 +523,9 @@ fn save_checkpoint_at(
     match store.save(&checkpoint) {
         Ok(()) => true,
         Err(e) => {
-            eprintln!("warning: cannot save the checkpoint for --resume: {e}");
+            crate::events::note(&format!(
+                "warning: cannot save the checkpoint for --resume: {e}"
+            ));
             false
         }
     }

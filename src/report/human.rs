@@ -200,6 +200,10 @@ impl Reporter for Human {
                         .unwrap_or_else(|_| ProgressStyle::default_bar()),
                     );
                     bar.enable_steady_tick(Duration::from_millis(120));
+                    let line = bar.clone();
+                    crate::events::set_note_writer(Some(Box::new(move |note: &str| {
+                        line.suspend(|| eprintln!("{note}"))
+                    })));
                     self.bar = Some(bar);
                 }
             }
@@ -361,6 +365,7 @@ impl Reporter for Human {
                 ..
             } => {
                 if let Some(bar) = self.bar.take() {
+                    crate::events::set_note_writer(None);
                     bar.finish_and_clear();
                 }
                 let word = match status {
@@ -380,6 +385,7 @@ impl Reporter for Human {
     fn finish(&mut self) -> std::io::Result<()> {
         self.close_fence();
         if let Some(bar) = self.bar.take() {
+            crate::events::set_note_writer(None);
             bar.finish_and_clear();
         }
         Ok(())
@@ -391,6 +397,9 @@ impl Reporter for Human {
 impl Drop for Human {
     fn drop(&mut self) {
         self.close_fence();
+        if self.bar.take().is_some() {
+            crate::events::set_note_writer(None);
+        }
     }
 }
 
