@@ -901,6 +901,10 @@ fn full_output_on_a_full_disk_fails_the_step_and_says_why() {
 
 /// `docrun run --json | head -1`: once nobody reads stdout, the run stops as Ctrl-C would:
 /// the steps after do not run, and docrun exits as a pipeline's writer does (141).
+///
+/// Step one prints again half a second after its first line: a write lands in the pipe without
+/// error while any process still holds its reading end, and a thread of this test binary that
+/// is starting another test's process holds every open descriptor until it runs the program.
 #[test]
 fn a_closed_stdout_stops_the_run() {
     use std::io::BufRead;
@@ -908,7 +912,7 @@ fn a_closed_stdout_stops_the_run() {
     let guide = write_guide(
         dir.path(),
         "steps.md",
-        "# Steps\n\n## One\n\n```bash\nwhile [ ! -e go ]; do sleep 0.05; done\necho one\n```\n\n## Two\n\n```bash\ntouch two\n```\n\n## Three\n\n```bash\ntouch three\n```\n",
+        "# Steps\n\n## One\n\n```bash\nwhile [ ! -e go ]; do sleep 0.05; done\necho one\nsleep 0.5\necho one again\n```\n\n## Two\n\n```bash\ntouch two\n```\n\n## Three\n\n```bash\ntouch three\n```\n",
     );
     let mut child = spawn_run(
         dir.path(),
