@@ -151,6 +151,14 @@ const SITE_FILES: &[(&str, Dialect)] = &[
     ("docusaurus.config.cjs", Dialect::Mdx),
 ];
 
+/// The site files that mark a site written in `dialect` (`docusaurus.config.*` for MDX).
+pub fn site_files(dialect: Dialect) -> impl Iterator<Item = &'static str> {
+    SITE_FILES
+        .iter()
+        .filter(move |(_, d)| *d == dialect)
+        .map(|(file, _)| *file)
+}
+
 /// The dialect a guide's extension names (`.adoc`, `.asciidoc`: AsciiDoc; `.mdx`: MDX), unless `--dialect`
 /// (`forced` with [`Reason::Flag`]) names one: a tree's `docrun.yaml` and its site files speak
 /// of its Markdown pages.

@@ -37,11 +37,21 @@ impl GuideRequest {
     }
 
     fn read_options(&self) -> Result<ReadOptions, Error> {
-        Ok(ReadOptions {
-            site_data: self.site_data.clone(),
-            dialect: crate::settings::forced_dialect(self.dialect, &self.path)?,
-        })
+        read_options(self.site_data.clone(), self.dialect, &self.path)
     }
+}
+
+/// How the guide at `path` is read: with this site data, in the dialect `dialect` names, else
+/// the one the `docrun.yaml` above it forces.
+fn read_options(
+    site_data: Option<PathBuf>,
+    dialect: Option<Dialect>,
+    path: &std::path::Path,
+) -> Result<ReadOptions, Error> {
+    Ok(ReadOptions {
+        site_data,
+        dialect: crate::settings::forced_dialect(dialect, path)?,
+    })
 }
 
 /// A guide read, and its chain when it could be followed.
@@ -52,12 +62,6 @@ pub struct Chained {
     /// The guide's prerequisites; `None` when its links could not be followed (a cycle, run
     /// alone: a warning).
     pub chain: Option<Chain>,
-}
-
-/// Reads the guide and builds its runbook.
-pub fn runbook(request: &GuideRequest) -> Result<Runbook, Error> {
-    let mut reader = Reader::new(&request.read_options()?)?;
-    reader.load(&request.path).map(|(_, runbook)| runbook)
 }
 
 /// Reads guide after guide with what they share read once: the site data above them, the
@@ -79,17 +83,14 @@ impl Shelf {
         }
     }
 
-    /// The runbook of the guide at `path`, as [`runbook`] builds it.
+    /// The runbook of the guide at `path`, built as a reader of its own would build it.
     pub fn runbook(&mut self, path: &std::path::Path) -> Result<Runbook, Error> {
-        let forced = crate::settings::forced_dialect(self.dialect, path)?;
-        let at = match self.readers.iter().position(|(f, _)| *f == forced) {
+        let options = read_options(self.site_data.clone(), self.dialect, path)?;
+        let at = match self.readers.iter().position(|(f, _)| *f == options.dialect) {
             Some(at) => at,
             None => {
-                let reader = Reader::new(&ReadOptions {
-                    site_data: self.site_data.clone(),
-                    dialect: forced.clone(),
-                })?;
-                self.readers.push((forced, reader));
+                self.readers
+                    .push((options.dialect.clone(), Reader::new(&options)?));
                 self.readers.len() - 1
             }
         };
@@ -154,5 +155,6 @@ pub fn plan(
 
 /// Reads the guide and plans it with the request's values, all of its steps selected.
 pub fn plan_alone(request: &GuideRequest, feedback: &mut dyn Feedback) -> Result<Plan, Error> {
-    plan(&runbook(request)?, request, &Selection::default(), feedback)
+    let runbook = Shelf::new(request.site_data.clone(), request.dialect).runbook(&request.path)?;
+    plan(&runbook, request, &Selection::default(), feedback)
 }

@@ -560,7 +560,6 @@ impl Builder<'_> {
                     let pairs = |index: &usize| {
                         let step = &self.steps[*index];
                         (step.tab.is_none() || block.tab.is_none() || step.tab == block.tab)
-                            && !reading::asks_to_edit(&block.lead)
                             && (reading::is_output_block(block, dialect)
                                 || reading::is_bare_output_after_command(block, dialect))
                     };
@@ -1051,15 +1050,12 @@ fn find_hugo_include(guide: &Path, name: &str, root: &Path) -> Option<PathBuf> {
 /// The Docusaurus site a page belongs to, for its `@site/…` imports: the nearest folder above
 /// it, up to the documentation root, with a `docusaurus.config.*`; else the root.
 fn docusaurus_site(guide: &Path, root: &Path) -> PathBuf {
-    const CONFIGS: &[&str] = &[
-        "docusaurus.config.js",
-        "docusaurus.config.ts",
-        "docusaurus.config.mjs",
-        "docusaurus.config.cjs",
-    ];
     crate::boundary::folders_up_to_root(guide)
         .into_iter()
-        .find(|d| CONFIGS.iter().any(|c| crate::boundary::exists(&d.join(c))))
+        .find(|d| {
+            crate::doc::dialect::site_files(crate::doc::Dialect::Mdx)
+                .any(|c| crate::boundary::exists(&d.join(c)))
+        })
         .unwrap_or_else(|| root.to_path_buf())
 }
 

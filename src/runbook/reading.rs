@@ -219,7 +219,8 @@ fn output_of(body: &[BodyLine]) -> Expected {
 
 /// Whether a block is the output of the command block just before it: a fence of an output
 /// syntax (or untagged), or marked not for copying, or inside an admonition or wrapper that
-/// says output, holding no prompt; a shell fence qualifies only when the prose before it
+/// says output, holding no prompt, after prose that does not ask to write it somewhere
+/// ([`asks_to_edit`]); a shell fence qualifies only when the prose before it
 /// announces output and its first line does not read as a command, or when it holds data
 /// (JSON, YAML, HTML) or starts with a line no one types (see [`looks_like_output_line`]).
 ///
@@ -227,7 +228,10 @@ fn output_of(body: &[BodyLine]) -> Expected {
 /// with a command or its title asks to do something (`???+ success "Verify"`): then it holds
 /// the commands that verify.
 pub fn is_output_block(block: &TextBlock, dialect: Dialect) -> bool {
-    if !dialect.reads_scripts() || transcript_prompt(&block.body).is_some() {
+    if !dialect.reads_scripts()
+        || transcript_prompt(&block.body).is_some()
+        || asks_to_edit(&block.lead)
+    {
         return false;
     }
     let shell_fence = SCRIPT_SYNTAXES.contains(&block.syntax.as_str());
