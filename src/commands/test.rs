@@ -80,7 +80,6 @@ pub fn test(args: &TestArgs, global: &GlobalArgs) -> Result<Outcome, Error> {
         },
         actions,
     );
-    let command_line = selected.command_line.clone();
     let tested = test::run(selected, &request, jobs, human, live, &mut Console::new())?;
     if let Some(bar) = bar {
         bar.finish_and_clear();
@@ -100,7 +99,7 @@ pub fn test(args: &TestArgs, global: &GlobalArgs) -> Result<Outcome, Error> {
         let annotations = suite::github_annotations(&tested.results);
         report::write_results(None, human.to_stdout, &annotations);
     }
-    test::write_reports(&tested, &request, command_line)?;
+    test::write_reports(&tested, &request)?;
     if tested.none_tested && args.fail_if_none {
         eprintln!("error: no guide was tested (--fail-if-none)");
     }

@@ -191,6 +191,8 @@ pub struct Tested {
     pub skipped: usize,
     /// No guide was tested.
     pub none_tested: bool,
+    /// The command line as a report shows it, secrets masked.
+    pub command_line: String,
 }
 
 impl Tested {
@@ -281,16 +283,13 @@ pub fn run(
         results,
         skipped,
         none_tested,
+        command_line: selected.command_line,
     })
 }
 
 /// Writes the reports the request names: JUnit, the HTML report, GitHub's job summary. The
 /// first that cannot be written is an error naming it.
-pub fn write_reports(
-    tested: &Tested,
-    request: &TestRequest,
-    command_line: String,
-) -> Result<(), Error> {
+pub fn write_reports(tested: &Tested, request: &TestRequest) -> Result<(), Error> {
     if let Some(path) = &request.junit {
         let mut junit = report::junit::JUnit::new(path);
         for r in &tested.results {
@@ -312,7 +311,7 @@ pub fn write_reports(
             .join(" ")
     );
     if let Some(path) = &request.html {
-        let info = report::html::RunInfo::now(title.clone(), command_line);
+        let info = report::html::RunInfo::now(title.clone(), tested.command_line.clone());
         suite::write_html(path, &info, &tested.results)
             .map_err(|e| Error::Failed(format!("--report: cannot write the report: {e}")))?;
     }
