@@ -106,7 +106,7 @@ pub fn bless(plan: &Plan, failures: &[FailedStep]) -> Blessing {
             continue;
         };
         match candidate(step, failure) {
-            Ok(c) => by_file.entry(step.file.clone()).or_default().push(c),
+            Ok(c) => by_file.entry(step.file.to_path_buf()).or_default().push(c),
             Err(why) => {
                 tally.refused += 1;
                 said.push((failure.index, refused_line(step, step.line, &why)));
@@ -522,7 +522,7 @@ fn read_steps(
     Ok(runbook
         .steps
         .into_iter()
-        .filter(|s| s.file == path)
+        .filter(|s| *s.file == *path)
         .map(|s| ReadStep {
             line: s.line,
             kind: s.kind,
@@ -658,7 +658,7 @@ mod tests {
         PlanStep {
             id: "s".into(),
             section: String::new(),
-            file: PathBuf::from("g.md"),
+            file: PathBuf::from("g.md").into(),
             line: 1,
             kind: StepKind::Command,
             syntax: "bash".into(),

@@ -255,7 +255,7 @@ pub enum RunsAs {
 pub struct PlanStep {
     pub id: String,
     pub section: String,
-    pub file: PathBuf,
+    pub file: Arc<Path>,
     pub line: usize,
     pub kind: StepKind,
     pub syntax: String,
@@ -689,7 +689,7 @@ pub fn build(
     }
     let chosen_tab = |step: &crate::runbook::Step| {
         let tab = step.tab.as_ref()?;
-        chosen.get(&(step.file.as_path(), tab.tabset)).copied()
+        chosen.get(&(&*step.file, tab.tabset)).copied()
     };
     for (index, step) in runbook.steps.iter().enumerate() {
         let (selected, reason) = if !selection.only.is_empty() {

@@ -113,7 +113,7 @@ pub fn groups(plan: &Plan) -> Vec<Group> {
             kind: GroupKind::Step,
             section: step.section.clone(),
             step: Some(step.id.clone()),
-            file: step.file.clone(),
+            file: step.file.to_path_buf(),
             line: step.line,
             text: step.commands.first().cloned().unwrap_or_default(),
             checks,
@@ -375,7 +375,7 @@ pub fn missing_commands(
                 found.push(MissingCommand {
                     name: name.to_owned(),
                     step: step.id.clone(),
-                    file: step.file.clone(),
+                    file: step.file.to_path_buf(),
                     line,
                     maybe_installed_by: provider.clone().or_else(|| provides_here.clone()),
                 });

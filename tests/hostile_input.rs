@@ -406,3 +406,42 @@ fn ignore_files_that_are_no_regular_file_are_never_read_and_their_folder_is_name
     assert_eq!(code, 1, "{stdout}{stderr}");
     assert!(stdout.contains("docs/zero"), "{stdout}");
 }
+
+/// A plan of thousands of steps is written as JSON a step at a time, far more than one write
+/// holds, and is still the one document a reader expects: it parses, its keys are in order,
+/// the secret is masked in every step, no line holds a command a CI runner obeys (`##[`), and
+/// a character a reader cannot see is written out.
+#[test]
+fn a_plan_of_thousands_of_steps_written_as_json_is_whole_masked_and_safe() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut guide = String::from("# Many\n\n```bash\nexport API_TOKEN=<your token>\n```\n\n");
+    for i in 0..3000 {
+        guide.push_str(&format!(
+            "## Step {i}\n\n```bash\necho \"{i} $API_TOKEN hunter2-long\" # ##[set-output name=a]b \u{200b}\n```\n\n"
+        ));
+    }
+    std::fs::write(dir.path().join("g.md"), guide).unwrap();
+    let out = finished({
+        let mut cmd = docrun(dir.path());
+        cmd.args(["plan", "g.md", "--format", "json"])
+            .args(["--set", "API_TOKEN=hunter2-long"]);
+        cmd
+    });
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{}", both(&out));
+    let plan: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let keys: Vec<&String> = plan.as_object().unwrap().keys().collect();
+    let mut sorted = keys.clone();
+    sorted.sort();
+    assert_eq!(keys, sorted, "the plan's keys are in order");
+    let steps = plan["steps"].as_array().unwrap();
+    assert_eq!(steps.len(), 3001);
+    let last = steps[3000]["commands"][0].as_str().unwrap();
+    assert_eq!(last, "echo \"2999 '***' ***\" # ##[set-output name=a]b <U+200B>");
+    assert!(!stdout.contains("hunter2"), "the secret is printed");
+    assert!(
+        stdout.lines().all(|l| !l.contains("##[")),
+        "a line a runner obeys"
+    );
+    assert!(stdout.ends_with("}\n"));
+}

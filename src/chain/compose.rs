@@ -330,11 +330,11 @@ pub fn runbook(guides: &mut Guides, path: &Path) -> Result<(Runbook, Chain), Err
                 added.push(guide.path.clone());
                 steps.push(Step {
                     id,
-                    section: Section {
+                    section: std::sync::Arc::new(Section {
                         anchor: first.section.clone(),
                         title: "prerequisites".to_owned(),
-                    },
-                    file: guide.path.clone(),
+                    }),
+                    file: guide.path.as_path().into(),
                     line: first.line,
                     kind: StepKind::Command,
                     syntax: "native".to_owned(),

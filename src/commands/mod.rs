@@ -79,8 +79,10 @@ fn selection(args: &crate::cli::Selection) -> Selection {
 /// Writes docrun's own text to stdout, with hidden characters from guides written out
 /// (see [`crate::visible`]).
 fn write_stdout(bytes: &[u8]) -> Result<(), Error> {
-    let text = String::from_utf8_lossy(bytes);
-    write_raw_stdout(crate::visible::visible(&text).as_bytes())
+    let mut out = StdoutLines::text();
+    out.write_all(bytes)
+        .and_then(|()| out.finish())
+        .map_err(stdout_error)
 }
 
 /// Writes bytes to stdout as they are: `snips.sh` is istio.io's file byte for byte.
@@ -90,25 +92,113 @@ fn write_raw_stdout(bytes: &[u8]) -> Result<(), Error> {
         Ok(()) => Ok(()),
         // A closed pipe (`docrun plan | head`) is not an error of the guide.
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        Err(e) => Err(Error::Internal(format!("cannot write to stdout: {e}"))),
+        Err(e) => Err(stdout_error(e)),
+    }
+}
+
+fn stdout_error(e: std::io::Error) -> Error {
+    Error::Internal(format!("cannot write to stdout: {e}"))
+}
+
+/// Standard output for docrun's own text, written a line at a time as it is made, so that a
+/// large document is never held whole: hidden characters from guides written out (see
+/// [`crate::visible`]) and, for JSON, no line a GitHub Actions runner obeys as a command
+/// ([`report::github::json_without_commands`]). Both rewrite within a line, so a line at a
+/// time gives the same text as the whole. A closed pipe (`docrun plan | head`) ends the
+/// writing quietly: what is left is not wanted.
+struct StdoutLines {
+    out: std::io::BufWriter<std::io::StdoutLock<'static>>,
+    /// The end of a line not yet written.
+    pending: Vec<u8>,
+    json: bool,
+    closed: bool,
+}
+
+impl StdoutLines {
+    fn text() -> StdoutLines {
+        StdoutLines {
+            out: std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout().lock()),
+            pending: Vec::new(),
+            json: false,
+            closed: false,
+        }
+    }
+
+    fn json() -> StdoutLines {
+        StdoutLines {
+            json: true,
+            ..StdoutLines::text()
+        }
+    }
+
+    /// Writes `bytes`, whole lines but at the very end, rewritten as the output asks.
+    fn emit(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        if self.closed || bytes.is_empty() {
+            return Ok(());
+        }
+        let text = String::from_utf8_lossy(bytes);
+        let mut line = crate::visible::visible(&text);
+        if self.json {
+            line =
+                std::borrow::Cow::Owned(report::github::json_without_commands(line.into_owned()));
+        }
+        match self.out.write_all(line.as_bytes()) {
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+                self.closed = true;
+                Ok(())
+            }
+            other => other,
+        }
+    }
+
+    /// Writes what is left and flushes.
+    fn finish(&mut self) -> std::io::Result<()> {
+        let rest = std::mem::take(&mut self.pending);
+        self.emit(&rest)?;
+        match self.out.flush() {
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+            other => other,
+        }
+    }
+}
+
+impl Write for StdoutLines {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match memchr::memrchr(b'\n', buf) {
+            None => self.pending.extend_from_slice(buf),
+            Some(last) => {
+                let (lines, rest) = buf.split_at(last + 1);
+                if self.pending.is_empty() {
+                    self.emit(lines)?;
+                } else {
+                    let mut joined = std::mem::take(&mut self.pending);
+                    joined.extend_from_slice(lines);
+                    self.emit(&joined)?;
+                }
+                self.pending.extend_from_slice(rest);
+            }
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Replaces every secret value by `***` in the strings of a JSON tree.
+fn mask_strings(value: &mut serde_json::Value, secrets: &[String]) {
+    match value {
+        serde_json::Value::String(s) => *s = mask(s, secrets),
+        serde_json::Value::Array(items) => items.iter_mut().for_each(|v| mask_strings(v, secrets)),
+        serde_json::Value::Object(map) => map.values_mut().for_each(|v| mask_strings(v, secrets)),
+        _ => {}
     }
 }
 
 /// JSON with every secret value replaced by `***`, wherever it stands (a check's field, a
 /// message, a command).
 fn to_json_masked<T: serde::Serialize>(value: &T, secrets: &[String]) -> Result<String, Error> {
-    fn mask_strings(value: &mut serde_json::Value, secrets: &[String]) {
-        match value {
-            serde_json::Value::String(s) => *s = mask(s, secrets),
-            serde_json::Value::Array(items) => {
-                items.iter_mut().for_each(|v| mask_strings(v, secrets))
-            }
-            serde_json::Value::Object(map) => {
-                map.values_mut().for_each(|v| mask_strings(v, secrets))
-            }
-            _ => {}
-        }
-    }
     if secrets.is_empty() {
         // Nothing to mask: no copy of the document as a JSON tree.
         return to_json(value);
@@ -125,6 +215,19 @@ fn to_json<T: serde::Serialize>(value: &T) -> Result<String, Error> {
     serde_json::to_string_pretty(value)
         .map(|s| report::github::json_without_commands(s) + "\n")
         .map_err(|e| Error::Internal(format!("cannot write JSON: {e}")))
+}
+
+/// Writes pretty JSON to stdout as it is serialized, as [`to_json`] then [`write_stdout`]
+/// would, without the whole text in memory.
+fn write_json_stdout<T: serde::Serialize>(value: &T) -> Result<(), Error> {
+    let mut out = StdoutLines::json();
+    let mut serializer = serde_json::Serializer::pretty(&mut out);
+    value
+        .serialize(&mut serializer)
+        .map_err(|e| Error::Internal(format!("cannot write JSON: {e}")))?;
+    out.write_all(b"\n")
+        .and_then(|()| out.finish())
+        .map_err(stdout_error)
 }
 
 /// A value as JSON, for a field of a document being built.

@@ -6,7 +6,10 @@ use crate::ops::plan::{self, PlanRequest, Planned};
 use crate::outcome::Outcome;
 use crate::report;
 
-use super::{json_value, Console};
+use serde::ser::{SerializeMap, SerializeSeq};
+use serde::Serialize;
+
+use super::{json_value, mask_strings, write_json_stdout, Console};
 
 pub fn plan(args: &PlanArgs, global: &GlobalArgs) -> Result<Outcome, Error> {
     let request = PlanRequest {
@@ -19,11 +22,10 @@ pub fn plan(args: &PlanArgs, global: &GlobalArgs) -> Result<Outcome, Error> {
     };
     let planned = plan::plan(&request, &mut Console::new())?;
     let outcome = planned.outcome();
-    let out = match args.format {
-        Format::Text => text(&planned, args.with_prereqs),
-        Format::Json => json(planned)?,
-    };
-    super::write_stdout(out.as_bytes())?;
+    match args.format {
+        Format::Text => super::write_stdout(text(&planned, args.with_prereqs).as_bytes())?,
+        Format::Json => write_json(planned)?,
+    }
     Ok(outcome)
 }
 
@@ -52,24 +54,75 @@ fn text(planned: &Planned, with_prereqs: bool) -> String {
     out
 }
 
-/// The plan's JSON with `chain`, and `effects` and `preview` when asked, secrets masked. The
-/// plan is let go once it is a JSON tree, before the tree is written out as text.
-fn json(planned: Planned) -> Result<String, Error> {
+/// Writes the plan's JSON with `chain`, and `effects` and `preview` when asked, secrets masked,
+/// keys in order. Every field but the steps becomes a JSON tree; the steps are written one at a
+/// time, so the document is never whole in memory, as text or as a tree.
+fn write_json(planned: Planned) -> Result<(), Error> {
     let Planned {
         mut plan,
         chain,
         effects,
         preview,
     } = planned;
-    let mut value = json_value(&plan)?;
+    let steps = std::mem::take(&mut plan.steps);
     let secrets = std::mem::take(&mut plan.secrets);
-    value["chain"] = json_value(&chain)?;
+    let mut head = json_value(&plan)?;
+    head["chain"] = json_value(&chain)?;
     if let Some(effects) = &effects {
-        value["effects"] = json_value(effects)?;
+        head["effects"] = json_value(effects)?;
     }
     if let Some(preview) = &preview {
-        value["preview"] = json_value(preview)?;
+        head["preview"] = json_value(preview)?;
     }
     drop((plan, chain, effects, preview));
-    super::to_json_masked(&value, &secrets)
+    mask_strings(&mut head, &secrets);
+    let serde_json::Value::Object(fields) = head else {
+        return Err(Error::Internal("a plan is not a JSON object".to_owned()));
+    };
+    write_json_stdout(&PlanDocument {
+        fields,
+        steps: EachMasked {
+            items: &steps,
+            secrets: &secrets,
+        },
+    })
+}
+
+/// The plan as JSON: its fields in key order, the steps in their place among them.
+struct PlanDocument<'a, T> {
+    fields: serde_json::Map<String, serde_json::Value>,
+    steps: EachMasked<'a, T>,
+}
+
+impl<T: Serialize> Serialize for PlanDocument<'_, T> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.fields.len()))?;
+        for (key, value) in &self.fields {
+            if key == "steps" {
+                map.serialize_entry(key, &self.steps)?;
+            } else {
+                map.serialize_entry(key, value)?;
+            }
+        }
+        map.end()
+    }
+}
+
+/// A list written one item at a time, each as a JSON tree (keys in order, as the rest of the
+/// document) with secrets masked.
+struct EachMasked<'a, T> {
+    items: &'a [T],
+    secrets: &'a [String],
+}
+
+impl<T: Serialize> Serialize for EachMasked<'_, T> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut seq = serializer.serialize_seq(Some(self.items.len()))?;
+        for item in self.items {
+            let mut value = serde_json::to_value(item).map_err(serde::ser::Error::custom)?;
+            mask_strings(&mut value, self.secrets);
+            seq.serialize_element(&value)?;
+        }
+        seq.end()
+    }
 }

@@ -405,18 +405,11 @@ fn hidden_block(source: &Source, region: HiddenRegion, values: &[(String, String
             text: substitute_harness(&l.text, values),
         })
         .collect();
-    let opener = source
-        .text()
-        .lines()
-        .nth(region.line - 1)
-        .unwrap_or("")
-        .to_owned();
     TextBlock {
         form: BlockForm::Fenced,
         line: region.line,
         end_line: region.end_line,
         span: line_span(source, region.line),
-        opener,
         indent: String::new(),
         syntax: "bash".to_owned(),
         output_syntax: None,
@@ -916,7 +909,6 @@ impl Blocks<'_> {
             line: attrs.line,
             end_line,
             span: line_span(self.source, attrs.line),
-            opener: attrs.text.clone(),
             indent: String::new(),
             syntax,
             output_syntax: None,
@@ -928,7 +920,7 @@ impl Blocks<'_> {
             file,
             title: None,
             lead,
-            wrapper,
+            wrapper: wrapper.map(Box::new),
             hidden: None,
             tags: tag.into_iter().collect(),
         })));

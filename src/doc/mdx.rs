@@ -774,7 +774,6 @@ fn code_block(element: CodeElement, file: Option<String>, body: Vec<BodyLine>) -
         line: element.line,
         end_line: element.end_line,
         span: element.span,
-        opener: element.opener.clone(),
         indent,
         syntax,
         output_syntax: None,

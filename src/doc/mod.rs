@@ -177,8 +177,6 @@ pub struct TextBlock {
     pub end_line: usize,
     /// The opening tag or fence.
     pub span: Span,
-    /// The opening line exactly as written, indent included, without its line end.
-    pub opener: String,
     /// The whitespace before the opening tag; stripped from body lines that start with it.
     pub indent: String,
     /// `bash`, `yaml`, `plain`, ... (`syntax=` or the first positional argument).
@@ -190,7 +188,7 @@ pub struct TextBlock {
     pub body: Vec<BodyLine>,
     /// Inside an HTML comment: Hugo does not show it, so docrun does not run it.
     pub commented: bool,
-    pub tab: Option<TabRef>,
+    pub tab: Option<Box<TabRef>>,
     /// Marked as not for copying (`{ .bash .no-copy }`, `{class=disable-copy}`): sites mark
     /// output blocks so.
     pub no_copy: bool,
@@ -203,7 +201,7 @@ pub struct TextBlock {
     /// for the words that announce output ("The output is similar to:").
     pub lead: String,
     /// The container the block sits in, when that says what the block is.
-    pub wrapper: Option<Wrapper>,
+    pub wrapper: Option<Box<Wrapper>>,
     /// Why the rendered page does not show the block, when it does not (an AsciiDoc
     /// `ifdef::NAME[]` region whose attribute the page never sets): it is not run unless a
     /// tag asks for it.

@@ -175,10 +175,10 @@ fn place_in_regions(items: &mut [Item], regions: &mut [Region]) {
         }
         if let Some((_, tab, wrapper)) = open.last() {
             if block.tab.is_none() {
-                block.tab = tab.cloned();
+                block.tab = tab.cloned().map(Box::new);
             }
             if block.wrapper.is_none() {
-                block.wrapper = wrapper.cloned();
+                block.wrapper = wrapper.cloned().map(Box::new);
             }
         }
     }
@@ -557,14 +557,13 @@ impl<'a> LineScan<'a> {
             line: line_no,
             end_line: line_no,
             span,
-            opener: line.to_owned(),
             indent: line.chars().take_while(|c| c.is_whitespace()).collect(),
             syntax,
             output_syntax: None,
             snip_id: None,
             body: Vec::new(),
             commented: false,
-            tab: self.tab.clone(),
+            tab: self.tab.clone().map(Box::new),
             no_copy: false,
             file: None,
             title: None,
@@ -1037,7 +1036,6 @@ fn markdown_items(src: &Source, view: &str, body_start: usize) -> Vec<Item> {
                 let opener_end = view[range.start..]
                     .find('\n')
                     .map_or(view.len(), |i| range.start + i);
-                let opener = &view[range.start..opener_end];
                 let indent: String = view[lines.line_start(line)..range.start].to_owned();
                 let info = FenceInfo::parse(&info);
                 let block = TextBlock {
@@ -1045,7 +1043,6 @@ fn markdown_items(src: &Source, view: &str, body_start: usize) -> Vec<Item> {
                     line,
                     end_line: lines.line_of(range.end.saturating_sub(1)),
                     span: span_of(range.start, opener_end),
-                    opener: format!("{indent}{opener}"),
                     indent,
                     syntax: info.syntax,
                     output_syntax: None,
@@ -1321,10 +1318,10 @@ mod tests {
             name: format!("t{i}"),
             value: None,
         };
-        assert_eq!(blocks[0].tab, Some(tab(DEPTH - 1)));
+        assert_eq!(blocks[0].tab.as_deref(), Some(&tab(DEPTH - 1)));
         assert_eq!(
-            blocks[0].wrapper,
-            Some(Wrapper::Admonition {
+            blocks[0].wrapper.as_deref(),
+            Some(&Wrapper::Admonition {
                 kind: "warning".into(),
                 title: String::new()
             })
@@ -1335,7 +1332,7 @@ mod tests {
             name: "second".into(),
             value: None,
         };
-        assert_eq!(blocks[1].tab, Some(second));
+        assert_eq!(blocks[1].tab.as_deref(), Some(&second));
         assert_eq!(blocks[1].wrapper, None);
         let callouts: Vec<&Callout> = doc
             .items

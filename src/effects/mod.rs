@@ -150,7 +150,7 @@ fn of_step(step: &PlanStep, value: &dyn Fn(&str) -> Option<String>, plan: &Plan)
     classes.dedup();
     StepEffects {
         id: step.id.clone(),
-        file: step.file.clone(),
+        file: step.file.to_path_buf(),
         line: step.line,
         selected: step.selected,
         class: classes.first().copied().unwrap_or(Class::Local),

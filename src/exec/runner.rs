@@ -306,7 +306,7 @@ async fn run_steps(
             Event::StepStarted {
                 id: step.id.clone(),
                 section: step.section.clone(),
-                file: step.file.clone(),
+                file: step.file.to_path_buf(),
                 line: step.line,
                 index,
                 total,
@@ -536,7 +536,7 @@ pub fn skipped(step: &PlanStep, reason: &str) -> Event {
     Event::StepFinished {
         id: step.id.clone(),
         section: step.section.clone(),
-        file: step.file.clone(),
+        file: step.file.to_path_buf(),
         line: step.line,
         status: StepStatus::Skipped,
         exit_status: None,
@@ -859,7 +859,7 @@ async fn run_step(
         Event::StepFinished {
             id: step.id.clone(),
             section: step.section.clone(),
-            file: step.file.clone(),
+            file: step.file.to_path_buf(),
             line: step.line,
             status: verdict.status,
             exit_status,
@@ -953,7 +953,7 @@ async fn run_native(
         Event::StepFinished {
             id: step.id.clone(),
             section: step.section.clone(),
-            file: step.file.clone(),
+            file: step.file.to_path_buf(),
             line: step.line,
             status,
             exit_status: None,

@@ -341,7 +341,7 @@ fn lint_parsed(
             let own: Vec<&Step> = runbook
                 .steps
                 .iter()
-                .filter(|s| s.runs && s.file == doc.path())
+                .filter(|s| s.runs && *s.file == *doc.path())
                 .collect();
             lint.exec_it(&own);
             lint.hidden_characters(&own);
@@ -735,7 +735,7 @@ impl<'a> GuideLint<'a> {
         }
         let mut reported = HashSet::new();
         for step in runbook.steps.iter().filter(commands) {
-            let checked = step.runs && step.file == self.doc.path();
+            let checked = step.runs && *step.file == *self.doc.path();
             for command in &step.commands {
                 let assigned = runbook::assignments(&command.text);
                 for occ in subst::scan(&command.text) {

@@ -154,7 +154,7 @@ pub fn of_plan(plan: &Plan, workdir: &Path) -> Requests {
                 let changes = effects.iter().any(|e| e.class == Class::ChangesCluster);
                 let unknown = effects.iter().find(|e| e.class == Class::Unknown);
                 let at = Origin {
-                    file: step.file.clone(),
+                    file: step.file.to_path_buf(),
                     line: line + cmd.line,
                 };
                 let context = effects.iter().find_map(|e| e.context.clone());

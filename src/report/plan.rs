@@ -51,7 +51,7 @@ pub fn list(runbook: &Runbook) -> String {
                 step.skip_reason.as_deref().unwrap_or("not runnable")
             )
         };
-        let line = if step.file == runbook.path {
+        let line = if *step.file == *runbook.path {
             step.line.to_string()
         } else {
             format!(

@@ -81,9 +81,10 @@ pub struct Section {
 pub struct Step {
     /// Stable and readable: the `snip_id`, else `<section anchor>_<n>`.
     pub id: String,
-    pub section: Section,
-    /// The file the step comes from (the guide, or an included boilerplate).
-    pub file: PathBuf,
+    pub section: Arc<Section>,
+    /// The file the step comes from (the guide, or an included boilerplate), shared by its
+    /// steps.
+    pub file: Arc<Path>,
     pub line: usize,
     pub kind: StepKind,
     /// The block's syntax (`bash`, `yaml`, ...) or the callout's kind (`tip`, ...).
@@ -100,7 +101,7 @@ pub struct Step {
     /// The tab of a tabset the step sits in: tabs are alternatives, the first one runs unless
     /// `--tab` names another.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub tab: Option<crate::doc::TabRef>,
+    pub tab: Option<Box<crate::doc::TabRef>>,
     /// A command step in a later tab, not taken only because the first tab is: `--tab` naming
     /// its tab takes it.
     #[serde(skip)]
@@ -328,7 +329,7 @@ pub fn build(doc: &Doc, options: BuildOptions<'_>) -> Result<Runbook, Error> {
     let mut contexts: Vec<NamedContext> = Vec::new();
     for step in steps
         .iter()
-        .filter(|s| s.kind == StepKind::Command && s.file == path)
+        .filter(|s| s.kind == StepKind::Command && *s.file == *path)
     {
         for command in &step.commands {
             for name in derive::literal_contexts(&command.text) {
@@ -516,7 +517,8 @@ impl Builder<'_> {
 
     fn add_doc_items(&mut self, doc: &Doc, prefix: &str, depth: usize) -> Result<(), Error> {
         let dialect = doc.dialect.dialect;
-        let mut section = Section::default();
+        let file: Arc<Path> = Arc::from(doc.path());
+        let mut section = Arc::new(Section::default());
         let mut block_count = 0;
         let mut callout_count = 0;
         let mut sections_seen = 0;
@@ -539,10 +541,10 @@ impl Builder<'_> {
                             slug
                         }
                     });
-                    section = Section {
+                    section = Arc::new(Section {
                         anchor,
                         title: h.text.clone(),
-                    };
+                    });
                     block_count = 0;
                     callout_count = 0;
                 }
@@ -609,7 +611,8 @@ impl Builder<'_> {
                         Some(id) if id != "none" => id.to_owned(),
                         _ => format!("{}_{block_count}", section_key(&section)),
                     };
-                    let mut step = self.block_step(doc, block, &section, &format!("{prefix}{id}"));
+                    let at = (&file, &section);
+                    let mut step = self.block_step(doc, block, at, &format!("{prefix}{id}"));
                     if let Some(expected) = step.expected.as_mut().filter(|_| from_file) {
                         expected.as_written = false;
                     }
@@ -634,7 +637,7 @@ impl Builder<'_> {
                     self.push(Step {
                         id,
                         section: section.clone(),
-                        file: doc.path().to_path_buf(),
+                        file: file.clone(),
                         line: c.line,
                         kind: StepKind::Callout,
                         syntax: c.kind.clone(),
@@ -747,11 +750,17 @@ impl Builder<'_> {
         self.steps.push(step);
     }
 
-    fn block_step(&mut self, doc: &Doc, block: &TextBlock, section: &Section, id: &str) -> Step {
+    fn block_step(
+        &mut self,
+        doc: &Doc,
+        block: &TextBlock,
+        (file, section): (&Arc<Path>, &Arc<Section>),
+        id: &str,
+    ) -> Step {
         let mut step = Step {
             id: id.to_owned(),
             section: section.clone(),
-            file: doc.path().to_path_buf(),
+            file: file.clone(),
             line: block.line,
             kind: StepKind::Text,
             syntax: block.syntax.clone(),
@@ -825,6 +834,8 @@ impl Builder<'_> {
                     }
                 }
             }
+            // A guide may hold many thousands of steps: each keeps only the room it uses.
+            step.commands.shrink_to_fit();
             step.kind = if step.commands.is_empty() {
                 StepKind::Output
             } else {

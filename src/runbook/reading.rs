@@ -69,7 +69,10 @@ pub fn is_shell(block: &TextBlock, dialect: Dialect) -> bool {
     }
     let syntax = block.syntax.as_str();
     TRANSCRIPT_SYNTAXES.contains(&syntax)
-        || matches!(block.wrapper, Some(Wrapper::CommandOutput { .. }))
+        || matches!(
+            block.wrapper.as_deref(),
+            Some(Wrapper::CommandOutput { .. })
+        )
         || (matches!(syntax, "plain" | "text" | "none")
             && transcript_prompt(&block.body) == Some(Prompt::Dollar))
 }
@@ -94,8 +97,10 @@ pub fn read_shell(block: &TextBlock, dialect: Dialect) -> Reading {
         }
         return segments_reading(segments, &block.body);
     }
-    if matches!(block.wrapper, Some(Wrapper::CommandOutput { .. }))
-        || looks_like_data(&block.body)
+    if matches!(
+        block.wrapper.as_deref(),
+        Some(Wrapper::CommandOutput { .. })
+    ) || looks_like_data(&block.body)
         || first_line_is_output(&block.body)
     {
         return Reading::Output(output_of(&block.body));
@@ -235,7 +240,7 @@ pub fn is_output_block(block: &TextBlock, dialect: Dialect) -> bool {
         return false;
     }
     let shell_fence = SCRIPT_SYNTAXES.contains(&block.syntax.as_str());
-    let said = match &block.wrapper {
+    let said = match block.wrapper.as_deref() {
         Some(Wrapper::Admonition { kind, title }) => {
             announces_output(title)
                 || ((kind == "success" || kind == "example")
@@ -704,7 +709,6 @@ mod tests {
             line: 1,
             end_line: 1 + body.lines().count() + 1,
             span: Span::default(),
-            opener: format!("```{syntax}"),
             indent: String::new(),
             syntax: syntax.to_owned(),
             output_syntax: None,
@@ -1059,26 +1063,26 @@ mod tests {
     #[test]
     fn a_success_admonition_that_asks_to_verify_holds_commands() {
         let mut verify = block("bash", "qctl status\n", "");
-        verify.wrapper = Some(Wrapper::Admonition {
+        verify.wrapper = Some(Box::new(Wrapper::Admonition {
             kind: "success".to_owned(),
             title: "Verify".to_owned(),
-        });
+        }));
         assert!(!is_output_block(&verify, Dialect::Mkdocs));
         assert_eq!(
             commands(&read_shell(&verify, Dialect::Mkdocs)),
             vec!["qctl status"]
         );
         let mut expected = block("bash", "queue-7 ready\n", "");
-        expected.wrapper = Some(Wrapper::Admonition {
+        expected.wrapper = Some(Box::new(Wrapper::Admonition {
             kind: "success".to_owned(),
             title: "Expected output".to_owned(),
-        });
+        }));
         assert!(is_output_block(&expected, Dialect::Mkdocs));
         let mut untitled = block("text", "queue-7 ready\n", "");
-        untitled.wrapper = Some(Wrapper::Admonition {
+        untitled.wrapper = Some(Box::new(Wrapper::Admonition {
             kind: "success".to_owned(),
             title: String::new(),
-        });
+        }));
         assert!(is_output_block(&untitled, Dialect::Mkdocs));
     }
 
