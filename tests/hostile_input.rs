@@ -437,7 +437,10 @@ fn a_plan_of_thousands_of_steps_written_as_json_is_whole_masked_and_safe() {
     let steps = plan["steps"].as_array().unwrap();
     assert_eq!(steps.len(), 3001);
     let last = steps[3000]["commands"][0].as_str().unwrap();
-    assert_eq!(last, "echo \"2999 '***' ***\" # ##[set-output name=a]b <U+200B>");
+    assert_eq!(
+        last,
+        "echo \"2999 '***' ***\" # ##[set-output name=a]b <U+200B>"
+    );
     assert!(!stdout.contains("hunter2"), "the secret is printed");
     assert!(
         stdout.lines().all(|l| !l.contains("##[")),

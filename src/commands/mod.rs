@@ -131,7 +131,8 @@ impl StdoutLines {
         }
     }
 
-    /// Writes `bytes`, whole lines but at the very end, rewritten as the output asks.
+    /// Writes `bytes`, rewritten as the output asks: whole lines, but for what is left at the
+    /// end.
     fn emit(&mut self, bytes: &[u8]) -> std::io::Result<()> {
         if self.closed || bytes.is_empty() {
             return Ok(());
@@ -188,6 +189,9 @@ impl Write for StdoutLines {
 
 /// Replaces every secret value by `***` in the strings of a JSON tree.
 fn mask_strings(value: &mut serde_json::Value, secrets: &[String]) {
+    if secrets.is_empty() {
+        return;
+    }
     match value {
         serde_json::Value::String(s) => *s = mask(s, secrets),
         serde_json::Value::Array(items) => items.iter_mut().for_each(|v| mask_strings(v, secrets)),
