@@ -11,6 +11,7 @@ pub mod front_matter;
 mod mdx;
 mod mkdocs;
 mod parser;
+mod pieces;
 pub mod shortcode;
 pub mod words;
 

@@ -12,7 +12,9 @@
 
 use std::sync::Arc;
 
-use pulldown_cmark::{CodeBlockKind, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
+use pulldown_cmark::{
+    BrokenLink, CodeBlockKind, CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd,
+};
 
 use super::dialect::{self, Detected, Dialect};
 use super::shortcode::{self, ParagraphEnds, Shortcode};
@@ -67,6 +69,15 @@ pub fn parse_recovering(
     source: Arc<Source>,
     detected: Detected,
 ) -> Result<(Doc, Vec<SourceError>), SourceError> {
+    parse_recovering_in_pieces(source, detected, PIECE_BYTES)
+}
+
+/// [`parse_recovering`], pulldown-cmark given pieces of about `piece_bytes`.
+fn parse_recovering_in_pieces(
+    source: Arc<Source>,
+    detected: Detected,
+    piece_bytes: usize,
+) -> Result<(Doc, Vec<SourceError>), SourceError> {
     if detected.dialect == Dialect::Asciidoc {
         return Ok(super::asciidoc::parse(source, detected));
     }
@@ -102,7 +113,7 @@ pub fn parse_recovering(
         }
         _ => masked,
     };
-    let mut blocks = markdown_items(&source, &view, body_start);
+    let mut blocks = markdown_items(&source, &view, body_start, piece_bytes);
     if !found_blocks.is_empty() {
         blocks.extend(found_blocks);
         blocks.sort_by_key(|item| item.line());
@@ -950,8 +961,14 @@ fn push_lead(lead: &mut String, text: &str) {
     }
 }
 
-/// Headings, tables and fenced code blocks, from pulldown-cmark over the view of the guide.
-fn markdown_items(src: &Source, view: &str, body_start: usize) -> Vec<Item> {
+/// The most text pulldown-cmark is given at once: a longer guide is read in pieces (see
+/// [`super::pieces`]), so that reading it takes memory near its size, not three times it.
+const PIECE_BYTES: usize = 256 * 1024;
+
+/// Headings, tables and fenced code blocks, from pulldown-cmark over the view of the guide,
+/// read in pieces of about `piece_bytes`: the same items whatever the size (a test reads the
+/// corpora's guides in the smallest pieces to show it).
+fn markdown_items(src: &Source, view: &str, body_start: usize, piece_bytes: usize) -> Vec<Item> {
     let mut options = Options::empty();
     options.insert(Options::ENABLE_TABLES);
     options.insert(Options::ENABLE_HEADING_ATTRIBUTES);
@@ -972,7 +989,29 @@ fn markdown_items(src: &Source, view: &str, body_start: usize) -> Vec<Item> {
     let mut row: Option<TableRow> = None;
     let mut code: Option<(TextBlock, String)> = None;
     let mut lead = String::new();
-    for (event, range) in Parser::new_ext(view, options).into_offset_iter() {
+    let pieces = super::pieces::pieces(view, piece_bytes);
+    let labels = if pieces.len() > 1 {
+        super::pieces::ReferenceLabels::of(view, &pieces, options)
+    } else {
+        super::pieces::ReferenceLabels::default()
+    };
+    let events = pieces.into_iter().flat_map(|piece| {
+        // A reference defined in another piece is a link, as in the whole text.
+        let defined_elsewhere = |link: BrokenLink<'_>| {
+            labels
+                .defines(&link.reference)
+                .then_some((CowStr::Borrowed(""), CowStr::Borrowed("")))
+        };
+        let parser = Parser::new_with_broken_link_callback(
+            &view[piece.clone()],
+            options,
+            Some(defined_elsewhere),
+        );
+        parser
+            .into_offset_iter()
+            .map(move |(event, range)| (event, range.start + piece.start..range.end + piece.start))
+    });
+    for (event, range) in events {
         if range.start < body_start {
             continue;
         }
@@ -1128,6 +1167,70 @@ mod tests {
 
     fn doc(text: &str) -> Doc {
         parse(Arc::new(Source::new("g.md", text))).unwrap()
+    }
+
+    /// The items of `source` read whole and read in the smallest pieces.
+    fn whole_and_in_pieces(source: Arc<Source>, detected: Detected) -> Option<(Doc, Doc)> {
+        let whole = parse_recovering_in_pieces(source.clone(), detected.clone(), usize::MAX);
+        let pieces = parse_recovering_in_pieces(source, detected, 1);
+        Some((whole.ok()?.0, pieces.ok()?.0))
+    }
+
+    #[test]
+    fn a_guide_read_in_pieces_has_the_items_it_has_read_whole() {
+        let text = "# Guide\n\nSee [the setup][setup] first.\n\n\
+            ## Install [Istio][istio]\n\nRun:\n\n```bash\necho a\n\n# a comment, not a heading\necho b\n```\n\n\
+            <!-- a note\n\n# not a heading\n-->\n\n\
+            # Variables\n\n| Name | Description |\n|---|---|\n| `CTX` | the [context][istio] |\n\n\
+            - a list\n\n    ```bash\n\n    # in the list\n    ```\n\n\
+            # Last [setup]\n\nThe output is similar to:\n\n```text\nok\n```\n\n\
+            [setup]: https://example.com/setup\n[Istio]: https://istio.io\n";
+        let source = Arc::new(Source::new("g.md", text));
+        let detected = dialect::from_text(text);
+        let (whole, pieces) = whole_and_in_pieces(source, detected).unwrap();
+        assert_eq!(whole.items, pieces.items);
+        let headings: Vec<&str> = whole
+            .items
+            .iter()
+            .filter_map(|i| match i {
+                Item::Heading(h) => Some(h.text.as_str()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            headings,
+            ["Guide", "Install Istio", "Variables", "Last setup"],
+            "references defined at the end are links in every piece"
+        );
+    }
+
+    #[test]
+    fn every_guide_of_the_corpora_reads_the_same_in_pieces() {
+        let project = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut read = 0;
+        let mut stack: Vec<_> = ["tests/corpus", "tests/fixtures", "runbooks"]
+            .iter()
+            .map(|d| project.join(d))
+            .collect();
+        while let Some(dir) = stack.pop() {
+            for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    stack.push(path);
+                    continue;
+                }
+                let markdown = path.extension().is_some_and(|e| e == "md" || e == "mdx");
+                let Some(doc) = markdown.then(|| Doc::load(&path).ok()).flatten() else {
+                    continue;
+                };
+                let (whole, pieces) =
+                    whole_and_in_pieces(doc.source.clone(), doc.dialect.clone()).unwrap();
+                assert_eq!(whole.items, doc.items, "{}", path.display());
+                assert_eq!(pieces.items, whole.items, "{}", path.display());
+                read += 1;
+            }
+        }
+        assert!(read > 500, "only {read} guides read");
     }
 
     fn err(text: &str) -> SourceError {
