@@ -22,6 +22,8 @@ pub use dialect::{Detected, Dialect};
 pub use front_matter::{FrontMatter, TestMode};
 pub use mdx::SITE_PREFIX as MDX_SITE_PREFIX;
 pub use mkdocs::snippet_path;
+#[doc(hidden)]
+pub use parser::parse_recovering_in_pieces;
 pub use parser::{parse, parse_as, parse_recovering};
 
 use crate::error::Error;

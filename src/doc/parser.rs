@@ -72,8 +72,10 @@ pub fn parse_recovering(
     parse_recovering_in_pieces(source, detected, PIECE_BYTES)
 }
 
-/// [`parse_recovering`], pulldown-cmark given pieces of about `piece_bytes`.
-fn parse_recovering_in_pieces(
+/// [`parse_recovering`], pulldown-cmark given pieces of about `piece_bytes`: the same
+/// document whatever the size (a fuzz target and the tests compare sizes).
+#[doc(hidden)]
+pub fn parse_recovering_in_pieces(
     source: Arc<Source>,
     detected: Detected,
     piece_bytes: usize,
@@ -989,7 +991,7 @@ fn markdown_items(src: &Source, view: &str, body_start: usize, piece_bytes: usiz
     let mut row: Option<TableRow> = None;
     let mut code: Option<(TextBlock, String)> = None;
     let mut lead = String::new();
-    let pieces = super::pieces::pieces(view, piece_bytes);
+    let pieces = super::pieces::pieces(view, body_start, piece_bytes);
     let labels = if pieces.len() > 1 {
         super::pieces::ReferenceLabels::of(view, &pieces, options)
     } else {

@@ -18,8 +18,9 @@ use pulldown_cmark::{Options, Parser};
 
 /// The pieces of `text` to read one after another: one piece (the whole text) when it is no
 /// longer than `piece_bytes`, else pieces of at least `piece_bytes` each (but the last), cut
-/// only where the module documentation says. A text with no such place stays whole.
-pub fn pieces(text: &str, piece_bytes: usize) -> Vec<Range<usize>> {
+/// only where the module documentation says, and never before `body_start` (in the front
+/// matter). A text with no such place stays whole.
+pub fn pieces(text: &str, body_start: usize, piece_bytes: usize) -> Vec<Range<usize>> {
     let mut cuts = vec![0];
     if text.len() > piece_bytes {
         let mut open = Open::default();
@@ -28,6 +29,7 @@ pub fn pieces(text: &str, piece_bytes: usize) -> Vec<Range<usize>> {
         for line in text.split_inclusive('\n') {
             let last_cut = cuts.last().copied().unwrap_or(0);
             if offset - last_cut >= piece_bytes
+                && offset >= body_start
                 && after_blank
                 && open.is_closed()
                 && is_top_level_heading(line)
@@ -62,7 +64,8 @@ struct Open {
     fence: Option<(u8, usize)>,
     /// Inside `<!--` not yet closed by `-->`.
     comment: bool,
-    /// The closing tag of an open raw HTML block (`</pre>`, `</script>`, ...).
+    /// What closes an open raw HTML block: `</pre>`, `</script>`, `?>` after `<?`, `]]>`
+    /// after `<![CDATA[`, `>` after a declaration (`<!DOCTYPE`).
     raw: Option<&'static str>,
 }
 
@@ -101,10 +104,18 @@ impl Open {
             ("<script", "</script>"),
             ("<style", "</style>"),
             ("<textarea", "</textarea>"),
+            ("<?", "?>"),
+            ("<![cdata[", "]]>"),
         ] {
-            if lower.starts_with(open) && !lower.contains(close) {
+            if lower.starts_with(open) && !lower[open.len()..].contains(close) {
                 self.raw = Some(close);
             }
+        }
+        let declaration = lower
+            .strip_prefix("<!")
+            .is_some_and(|rest| rest.starts_with(|c: char| c.is_ascii_alphabetic()));
+        if declaration && !lower.contains('>') {
+            self.raw = Some(">");
         }
     }
 }
@@ -163,13 +174,13 @@ mod tests {
     use super::*;
 
     fn cut(text: &str) -> Vec<&str> {
-        pieces(text, 1).into_iter().map(|r| &text[r]).collect()
+        pieces(text, 0, 1).into_iter().map(|r| &text[r]).collect()
     }
 
     #[test]
     fn a_text_no_longer_than_a_piece_is_one_piece() {
         let text = "# A\n\ntext\n\n# B\n";
-        assert_eq!(pieces(text, text.len()), vec![0..text.len()]);
+        assert_eq!(pieces(text, 0, text.len()), vec![0..text.len()]);
     }
 
     #[test]
@@ -193,6 +204,9 @@ mod tests {
             "- item\n\n    ```bash\n\n# x\n    ```\n",
             "<!-- a note\n\n# hidden heading\n-->\n",
             "<pre>\n\n# pre\n</pre>\n",
+            "<?php\n\n# php\n?>\n",
+            "<![CDATA[\n\n# data\n]]>\n",
+            "<!DOCTYPE html\n\n# doctype\n>\n",
         ];
         for block in inside {
             let text = format!("# A\n\n{block}\n# B\n");
@@ -200,6 +214,17 @@ mod tests {
             assert_eq!(got.len(), 2, "{block:?}: {got:?}");
             assert!(got[1].starts_with("# B"), "{block:?}: {got:?}");
         }
+    }
+
+    #[test]
+    fn no_cut_in_the_front_matter() {
+        let text = "---\ntitle: x\n\n# a YAML comment\n---\n\n# A\n";
+        let body = text.find("\n\n# A").unwrap() + 2;
+        let got: Vec<&str> = pieces(text, body, 1)
+            .into_iter()
+            .map(|r| &text[r])
+            .collect();
+        assert_eq!(got, vec![&text[..body], "# A\n"]);
     }
 
     #[test]
@@ -212,7 +237,7 @@ mod tests {
     fn reference_labels_are_those_commonmark_defines_in_any_piece() {
         let text = "# A\n\n[Istio  Docs]: https://istio.io\n\n# B\n\n```\n[not]: x\n```\n\n\
             [^1]: a footnote, no definition\n";
-        let labels = ReferenceLabels::of(text, &pieces(text, 1), Options::empty());
+        let labels = ReferenceLabels::of(text, &pieces(text, 0, 1), Options::empty());
         assert!(labels.defines("istio docs"));
         assert!(labels.defines("ISTIO\n docs"));
         assert!(!labels.defines("not"));
