@@ -676,6 +676,13 @@ pub fn build(
     // The tab `--tab` chose in each tabset (by file and tabset) that has a tab of that name.
     let mut chosen: std::collections::HashMap<(&Path, usize), &crate::doc::TabRef> =
         std::collections::HashMap::new();
+    // Tabsets are counted per page: the page of the step's tab, or the step's own file.
+    fn tabset_page(step: &crate::runbook::Step) -> &Path {
+        step.tab
+            .as_ref()
+            .and_then(|t| t.page.as_deref())
+            .unwrap_or(&step.file)
+    }
     if !selection.tabs.is_empty() {
         for step in &runbook.steps {
             if let Some(tab) = step
@@ -683,13 +690,13 @@ pub fn build(
                 .as_ref()
                 .filter(|t| selection.tabs.iter().any(|name| t.answers_to(name)))
             {
-                chosen.entry((&step.file, tab.tabset)).or_insert(tab);
+                chosen.entry((tabset_page(step), tab.tabset)).or_insert(tab);
             }
         }
     }
     let chosen_tab = |step: &crate::runbook::Step| {
         let tab = step.tab.as_ref()?;
-        chosen.get(&(&*step.file, tab.tabset)).copied()
+        chosen.get(&(tabset_page(step), tab.tabset)).copied()
     };
     for (index, step) in runbook.steps.iter().enumerate() {
         let (selected, reason) = if !selection.only.is_empty() {

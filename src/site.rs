@@ -68,6 +68,9 @@ pub struct SiteData {
     /// `pymdownx.snippets`' `base_path` entries, joined to the folder of `mkdocs.yml`, in
     /// their order; empty when the site does not set it.
     snippet_bases: Vec<PathBuf>,
+    /// Where the macros plugin finds `{% include "file" %}`: its `include_dir`, else the docs
+    /// folder (`docs_dir`, `docs` unless set), joined to the folder of `mkdocs.yml`.
+    macros_include_dir: Option<PathBuf>,
 }
 
 /// The files that hold a site's data, looked for in each folder above a guide, nearest first.
@@ -129,6 +132,7 @@ impl SiteData {
             variables: Vec::new(),
             macros: Vec::new(),
             macros_plugin: false,
+            macros_include_dir: None,
             snippet_bases: Vec::new(),
         }
     }
@@ -213,6 +217,9 @@ impl SiteData {
                 .collect();
         }
         site.macros_plugin = mkdocs_plugin(&value, "macros");
+        site.macros_include_dir = site
+            .macros_plugin
+            .then(|| dir.join(macros_include_dir(&value)));
         site.snippet_bases = snippet_base_paths(&value)
             .into_iter()
             .map(|base| dir.join(base))
@@ -224,6 +231,12 @@ impl SiteData {
     /// `{% ... %}` before Markdown is read (`{% raw %}` ... `{% endraw %}` left literal).
     pub fn mkdocs_macros(&self) -> bool {
         self.macros_plugin
+    }
+
+    /// The folder the macros plugin reads `{% include "file" %}` from, when the site runs the
+    /// plugin. Not checked against the documentation tree: the reader of the file does that.
+    pub fn macros_include_dir(&self) -> Option<&Path> {
+        self.macros_include_dir.as_deref()
     }
 
     /// The folders (or files) `pymdownx.snippets` resolves a `--8<--` name against, in order,
@@ -413,6 +426,26 @@ fn mkdocs_plugin(config: &serde_yaml::Value, plugin: &str) -> bool {
     }
 }
 
+/// The macros plugin's `include_dir` (in `plugins:`, as a list of one-key mappings or a
+/// mapping), else MkDocs' `docs_dir`, else `docs`, as `mkdocs.yml` writes it.
+fn macros_include_dir(config: &serde_yaml::Value) -> String {
+    let options = match config.get("plugins") {
+        Some(serde_yaml::Value::Sequence(list)) => list.iter().find_map(|p| p.get("macros")),
+        Some(serde_yaml::Value::Mapping(m)) => m.get("macros"),
+        _ => None,
+    };
+    let setting = |value: Option<&serde_yaml::Value>| {
+        value
+            .and_then(|v| v.as_str())
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(str::to_owned)
+    };
+    setting(options.and_then(|o| o.get("include_dir")))
+        .or_else(|| setting(config.get("docs_dir")))
+        .unwrap_or_else(|| "docs".to_owned())
+}
+
 /// `pymdownx.snippets`' `base_path` in `markdown_extensions` (a list of names or one-key
 /// mappings, or a mapping): a string or a list of strings; empty when not set.
 fn snippet_base_paths(config: &serde_yaml::Value) -> Vec<String> {
@@ -487,6 +520,14 @@ mod tests {
         );
         assert!(mkdocs_plugin(&mapped, "macros"));
         assert_eq!(snippet_base_paths(&mapped), vec![".", "includes"]);
+        assert_eq!(macros_include_dir(&listed), "docs");
+        let included =
+            yaml("docs_dir: site-src\nplugins:\n  - macros:\n      include_dir: docs/snippets\n");
+        assert_eq!(macros_include_dir(&included), "docs/snippets");
+        assert_eq!(
+            macros_include_dir(&yaml("docs_dir: site-src\nplugins: [macros]\n")),
+            "site-src"
+        );
         let neither = yaml("plugins:\n  - search\nmarkdown_extensions:\n  - pymdownx.snippets\n");
         assert!(!mkdocs_plugin(&neither, "macros"));
         assert!(snippet_base_paths(&neither).is_empty());

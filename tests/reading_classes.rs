@@ -13,7 +13,8 @@
 //!   prose and a block that quotes the line of that output the reader is to look for;
 //! - `mkdocs-macros/` (MkDocs with `pymdownx.snippets`' `base_path` and the macros plugin): a
 //!   page that shows a snippet of its own file name, `{% raw %}` markers around Go templates
-//!   (whole lines and inside a line), `{% ... %}` statement lines;
+//!   (whole lines and inside a line), `{% ... %}` statement lines, and `{% include %}` under
+//!   content tabs inside `{% filter indent(width=4) %}`, as Knative's install pages write it;
 //! - `edit/` (Markdown): a block after "Replace … with:" is text to put in the editor the command
 //!   before opened, not that command's output;
 //! - `envoy/content/en/docs/pasted.md`: output pasted into an unprompted shell fence after its
@@ -519,4 +520,105 @@ fn a_block_the_prose_asks_to_put_somewhere_is_not_the_commands_output() {
             step(17, true, "kubectl get gateways -n demo", Some(24)),
         ]
     );
+}
+
+/// The macros plugin's `{% include "file" %}` puts the file's steps where the statement stands,
+/// from the plugin's `include_dir`; inside `{% filter indent(width=4) %}` under a content tab,
+/// they are that tab's steps, so only the first tab's run unless `--tab` names another.
+#[test]
+fn macro_includes_bring_their_steps_into_the_tab_they_stand_in() {
+    let steps_of = |plan: &Value| -> Vec<(String, String, bool, String)> {
+        plan["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| {
+                (
+                    s["commands"][0].as_str().unwrap_or_default().to_owned(),
+                    s["file"].as_str().unwrap().to_owned(),
+                    s["selected"].as_bool().unwrap(),
+                    s["reason"].as_str().unwrap_or_default().to_owned(),
+                )
+            })
+            .collect()
+    };
+    let plan = plan("mkdocs-macros", "docs/serving/install-dns.md");
+    assert_eq!(plan["warnings"], serde_json::json!([]));
+    let steps = steps_of(&plan);
+    let commands: Vec<&str> = steps.iter().map(|s| s.0.as_str()).collect();
+    assert_eq!(
+        commands,
+        [
+            "kubectl apply -f serving-default-domain.yaml",
+            "kubectl patch configmap/config-domain -n knative-serving --type merge -p '{\"data\":{\"example.com\":\"\"}}'",
+            "kubectl get ksvc",
+        ]
+    );
+    assert!(
+        steps[0].1.ends_with("docs/snippets/magic-dns.md"),
+        "{steps:?}"
+    );
+    assert!(
+        steps[1].1.ends_with("docs/snippets/real-dns.md"),
+        "{steps:?}"
+    );
+    let taken: Vec<(bool, &str)> = steps.iter().map(|s| (s.2, s.3.as_str())).collect();
+    assert_eq!(
+        taken,
+        [
+            (true, ""),
+            (
+                false,
+                "in tab \"Real DNS\", an alternative to the first tab"
+            ),
+            (true, "")
+        ],
+        "the first tab's included step runs, the other is its alternative"
+    );
+
+    let out = support::docrun::docrun(&site("mkdocs-macros"))
+        .args(["plan", "docs/serving/install-dns.md", "--format", "json"])
+        .args(["--tab", "Real DNS"])
+        .output()
+        .unwrap();
+    let chosen: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let taken: Vec<bool> = steps_of(&chosen).iter().map(|s| s.2).collect();
+    assert_eq!(taken, [false, true, true], "--tab takes the other include");
+}
+
+/// Where the site does not run the macros plugin, `{% include %}` is text the page shows: no
+/// steps come of it and nothing is looked for.
+#[test]
+fn without_the_macros_plugin_an_include_statement_brings_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join(".git")).unwrap();
+    std::fs::create_dir_all(dir.path().join("docs")).unwrap();
+    std::fs::write(
+        dir.path().join("mkdocs.yml"),
+        "site_name: x\nplugins:\n  - search\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("docs/step.md"),
+        "```bash\necho included\n```\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("docs/page.md"),
+        "# Page\n\n{% include \"step.md\" %}\n\n```bash\necho own\n```\n",
+    )
+    .unwrap();
+    let out = support::docrun::docrun(dir.path())
+        .args(["plan", "docs/page.md", "--format", "json"])
+        .output()
+        .unwrap();
+    let plan: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let commands: Vec<&str> = plan["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["commands"][0].as_str().unwrap())
+        .collect();
+    assert_eq!(commands, ["echo own"]);
+    assert_eq!(plan["warnings"], serde_json::json!([]));
 }

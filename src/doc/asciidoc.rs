@@ -683,6 +683,7 @@ impl Blocks<'_> {
                     kind: IncludeKind::Asciidoc,
                     name: substitute(target, &self.attributes),
                     line: line.no,
+                    tab: None,
                 }));
                 continue;
             }

@@ -500,6 +500,7 @@ impl Pass<'_> {
                     index,
                     name,
                     value,
+                    page: None,
                 }),
                 None,
             )

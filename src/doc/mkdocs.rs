@@ -1,5 +1,6 @@
 //! MkDocs Material's containers: content tabs (`=== "kubectl"`), admonitions (`!!! note`,
-//! `??? tip "Title"`) and snippets (`--8<-- "file"`).
+//! `??? tip "Title"`) and snippets (`--8<-- "file"`); and the macros plugin's includes
+//! (`{% include "file" %}`), inside `{% filter indent(width=4) %}` where a tab holds them.
 //!
 //! A container's content is the lines after its marker that are blank or indented four spaces
 //! more than the marker, as Python-Markdown reads them. A marker counts at the start of a
@@ -49,11 +50,26 @@ pub(super) fn containers(text: &str) -> Found {
     // The open list items, innermost last: (marker column, content column), absolute.
     let mut items: Vec<(usize, usize)> = Vec::new();
     let mut last_line = 0;
+    // The widths of the macros plugin's `{% filter indent(width=N) %}` regions open here: the
+    // page renders their lines indented by these columns more.
+    let mut filters: Vec<usize> = Vec::new();
     for (index, raw) in text.split_inclusive('\n').enumerate() {
         let line_no = index + 1;
         last_line = line_no;
         let line = raw.strip_suffix('\n').unwrap_or(raw);
-        let indent = indentation(line);
+        if fence.is_none() {
+            if let Some(filter) = filter_statement(line.trim()) {
+                match filter {
+                    Filter::Indent(width) => filters.push(width),
+                    Filter::End => {
+                        filters.pop();
+                    }
+                }
+                push_blank(&mut view, raw);
+                continue;
+            }
+        }
+        let indent = indentation(line) + filters.iter().sum::<usize>();
         let blank = line.trim().is_empty();
         if !blank && fence.is_none() {
             while open.last().is_some_and(|o| indent < o.content_indent) {
@@ -111,6 +127,7 @@ pub(super) fn containers(text: &str) -> Found {
                     index: set.next_index,
                     name,
                     value: None,
+                    page: None,
                 };
                 set.next_index += 1;
                 open.push(Open {
@@ -137,6 +154,19 @@ pub(super) fn containers(text: &str) -> Found {
                     kind: IncludeKind::Snippet,
                     name: path,
                     line: line_no,
+                    tab: None,
+                });
+                push_blank(&mut view, raw);
+                continue;
+            }
+        }
+        if fence.is_none() {
+            if let Some(name) = include_statement(trimmed) {
+                includes.push(Include {
+                    kind: IncludeKind::Macro,
+                    name,
+                    line: line_no,
+                    tab: None,
                 });
                 push_blank(&mut view, raw);
                 continue;
@@ -244,6 +274,55 @@ fn admonition(trimmed: &str) -> Option<(String, String)> {
     Some((kind, title))
 }
 
+/// A `{% filter … %}` or `{% endfilter %}` statement line of the macros plugin (Jinja).
+enum Filter {
+    /// `{% filter indent(width=N) %}` (also `indent(N)`): the lines up to `{% endfilter %}` are
+    /// rendered N columns further in.
+    Indent(usize),
+    /// `{% endfilter %}`.
+    End,
+}
+
+/// The Jinja statement inside `{%`…`%}` (whitespace control `-` taken off), if `trimmed` is
+/// one statement and nothing else.
+fn statement(trimmed: &str) -> Option<&str> {
+    let inner = trimmed.strip_prefix("{%")?.strip_suffix("%}")?;
+    let inner = inner.strip_prefix('-').unwrap_or(inner);
+    let inner = inner.strip_suffix('-').unwrap_or(inner).trim();
+    (!inner.contains("%}")).then_some(inner)
+}
+
+fn filter_statement(trimmed: &str) -> Option<Filter> {
+    let inner = statement(trimmed)?;
+    if inner == "endfilter" {
+        return Some(Filter::End);
+    }
+    let args = inner
+        .strip_prefix("filter")?
+        .trim_start()
+        .strip_prefix("indent(")?
+        .strip_suffix(')')?;
+    // `indent(4)`, `indent(width=4)`, `indent(width=4, first=true)`: the first argument.
+    let width = args.split(',').next()?.trim();
+    let width = width.strip_prefix("width=").unwrap_or(width).trim();
+    width.parse().ok().filter(|w| *w <= 64).map(Filter::Indent)
+}
+
+/// `{% include "file" %}` (or `'file'`): the file the macros plugin puts in its place.
+fn include_statement(trimmed: &str) -> Option<String> {
+    let inner = statement(trimmed)?;
+    let rest = inner.strip_prefix("include")?;
+    if !rest.starts_with([' ', '\t']) {
+        return None;
+    }
+    let rest = rest.trim();
+    let name = rest
+        .strip_prefix('"')
+        .and_then(|r| r.strip_suffix('"'))
+        .or_else(|| rest.strip_prefix('\'').and_then(|r| r.strip_suffix('\'')))?;
+    (!name.is_empty() && !name.contains(['"', '\''])).then(|| name.to_owned())
+}
+
 /// `--8<-- "path"` (a line without its indentation): the path of a snippet to include.
 pub fn snippet_path(trimmed: &str) -> Option<String> {
     let rest = trimmed.strip_prefix("--8<--")?.trim();
@@ -280,6 +359,55 @@ mod tests {
                 (9, 0, 1, "helm".to_owned())
             ]
         );
+    }
+
+    #[test]
+    fn macro_statements_are_read_as_jinja_writes_them() {
+        assert_eq!(
+            include_statement("{% include \"dns.md\" %}"),
+            Some("dns.md".into())
+        );
+        assert_eq!(
+            include_statement("{%- include 'a/b.md' -%}"),
+            Some("a/b.md".into())
+        );
+        assert_eq!(include_statement("{% include \"x.md\" %} trailing"), None);
+        assert_eq!(include_statement("{% included \"x.md\" %}"), None);
+        assert!(matches!(
+            filter_statement("{% filter indent(width=4) %}"),
+            Some(Filter::Indent(4))
+        ));
+        assert!(matches!(
+            filter_statement("{% filter indent(8, first=true) %}"),
+            Some(Filter::Indent(8))
+        ));
+        assert!(matches!(
+            filter_statement("{% endfilter %}"),
+            Some(Filter::End)
+        ));
+        assert!(filter_statement("{% filter upper %}").is_none());
+    }
+
+    #[test]
+    fn an_include_in_a_filtered_indent_under_a_tab_is_in_the_tab() {
+        let text = "=== \"One\"\n{% filter indent(width=4) %}\n{% include \"one.md\" %}\n{% endfilter %}\n=== \"Two\"\n{% filter indent(width=4) %}\n{% include \"two.md\" %}\n{% endfilter %}\n\nAfter.\n";
+        let found = containers(text);
+        let names: Vec<(&str, usize)> = found
+            .includes
+            .iter()
+            .map(|i| (i.name.as_str(), i.line))
+            .collect();
+        assert_eq!(names, [("one.md", 3), ("two.md", 7)]);
+        let tabs: Vec<(usize, usize, &str)> = found
+            .regions
+            .iter()
+            .filter_map(|r| match &r.kind {
+                RegionKind::Tab(t) => Some((r.start, r.end, t.name.as_str())),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(tabs, [(1, 4, "One"), (5, 9, "Two")]);
+        assert_eq!(found.view.lines().count(), text.lines().count());
     }
 
     #[test]

@@ -146,6 +146,11 @@ pub struct TabRef {
     /// label="Helm">`): `--tab` takes it as well as the label.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
+    /// The page whose tabset this is, when it is not the file of the step that stands in the
+    /// tab (the steps an include brings take the tab the include stands in): tabsets are
+    /// counted per page.
+    #[serde(skip)]
+    pub page: Option<Arc<Path>>,
 }
 
 impl TabRef {
@@ -274,6 +279,8 @@ pub struct Include {
     /// The boilerplate's name, or the included file's path as written.
     pub name: String,
     pub line: usize,
+    /// The tab the include sits in: the included steps are in it too.
+    pub tab: Option<Box<TabRef>>,
 }
 
 /// How a page includes another.
@@ -288,4 +295,7 @@ pub enum IncludeKind {
     Snippet,
     /// AsciiDoc's `include::path[]`: relative to the page.
     Asciidoc,
+    /// The MkDocs macros plugin's `{% include "file" %}`: from the plugin's `include_dir`, else
+    /// the docs folder. Read only where the site runs the plugin.
+    Macro,
 }

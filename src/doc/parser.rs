@@ -120,8 +120,8 @@ pub fn parse_recovering_in_pieces(
         blocks.extend(found_blocks);
         blocks.sort_by_key(|item| item.line());
     }
-    place_in_regions(&mut blocks, &mut regions);
     items.extend(blocks);
+    place_in_regions(&mut items, &mut regions);
     items.sort_by_key(|item| item.line());
     let doc = Doc {
         source,
@@ -146,7 +146,16 @@ pub(super) enum RegionKind {
     Wrapper(Wrapper),
 }
 
-/// Gives each fenced block the tab and wrapper of the innermost regions around it.
+/// Where an item takes what the regions around it say: a fenced block its tab and wrapper, an
+/// include (MkDocs snippets and macros) its tab.
+struct Placed<'a> {
+    line: usize,
+    tab: &'a mut Option<Box<TabRef>>,
+    wrapper: Option<&'a mut Option<Box<Wrapper>>>,
+}
+
+/// Gives each fenced block the tab and wrapper of the innermost regions around it, and each
+/// include its tab.
 ///
 /// Regions nest (they come from containers, which close innermost first), so the regions
 /// around a block are a stack; each entry keeps the innermost tab and wrapper at or below it,
@@ -162,16 +171,33 @@ fn place_in_regions(items: &mut [Item], regions: &mut [Region]) {
     // Regions that have started and not ended, innermost last, each with the innermost tab
     // and wrapper among it and the regions below it.
     let mut open: Vec<(&Region, Option<&TabRef>, Option<&Wrapper>)> = Vec::new();
-    let mut blocks: Vec<&mut TextBlock> = items
+    let mut placed: Vec<Placed> = items
         .iter_mut()
         .filter_map(|i| match i {
-            Item::Block(b) if b.form == BlockForm::Fenced => Some(&mut **b),
+            Item::Block(b) if b.form == BlockForm::Fenced => {
+                let b = &mut **b;
+                Some(Placed {
+                    line: b.line,
+                    tab: &mut b.tab,
+                    wrapper: Some(&mut b.wrapper),
+                })
+            }
+            Item::Include(i) => Some(Placed {
+                line: i.line,
+                tab: &mut i.tab,
+                wrapper: None,
+            }),
             _ => None,
         })
         .collect();
-    blocks.sort_by_key(|b| b.line);
-    for block in blocks {
-        while next < regions.len() && regions[next].start <= block.line {
+    placed.sort_by_key(|p| p.line);
+    for Placed {
+        line,
+        tab: block_tab,
+        wrapper: block_wrapper,
+    } in placed
+    {
+        while next < regions.len() && regions[next].start <= line {
             let region = &regions[next];
             next += 1;
             while open.last().is_some_and(|(r, ..)| r.end < region.start) {
@@ -183,15 +209,15 @@ fn place_in_regions(items: &mut [Item], regions: &mut [Region]) {
                 RegionKind::Wrapper(w) => open.push((region, tab, Some(w))),
             }
         }
-        while open.last().is_some_and(|(r, ..)| r.end < block.line) {
+        while open.last().is_some_and(|(r, ..)| r.end < line) {
             open.pop();
         }
         if let Some((_, tab, wrapper)) = open.last() {
-            if block.tab.is_none() {
-                block.tab = tab.cloned().map(Box::new);
+            if block_tab.is_none() {
+                *block_tab = tab.cloned().map(Box::new);
             }
-            if block.wrapper.is_none() {
-                block.wrapper = wrapper.cloned().map(Box::new);
+            if let Some(block_wrapper) = block_wrapper.filter(|w| w.is_none()) {
+                *block_wrapper = wrapper.cloned().map(Box::new);
             }
         }
     }
@@ -544,6 +570,7 @@ impl<'a> LineScan<'a> {
                         kind,
                         name: name.to_owned(),
                         line: line_no,
+                        tab: None,
                     }));
                 }
                 Ok(None)
@@ -656,6 +683,7 @@ impl<'a> LineScan<'a> {
                     index,
                     name,
                     value: None,
+                    page: None,
                 });
             }
             "command-output" => {
@@ -1422,6 +1450,7 @@ mod tests {
             index: 0,
             name: format!("t{i}"),
             value: None,
+            page: None,
         };
         assert_eq!(blocks[0].tab.as_deref(), Some(&tab(DEPTH - 1)));
         assert_eq!(
@@ -1436,6 +1465,7 @@ mod tests {
             index: 1,
             name: "second".into(),
             value: None,
+            page: None,
         };
         assert_eq!(blocks[1].tab.as_deref(), Some(&second));
         assert_eq!(blocks[1].wrapper, None);

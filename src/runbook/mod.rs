@@ -423,6 +423,17 @@ fn merge_front_matter(
     }
 }
 
+/// A step of a later tab that would run is an alternative to the first tab's: it runs when
+/// `--tab` names its tab.
+fn set_aside_for_first_tab(step: &mut Step, tab: &crate::doc::TabRef) {
+    step.runs = false;
+    step.alternative = true;
+    step.skip_reason = Some(format!(
+        "in tab {}, an alternative to the first tab",
+        tab.describe()
+    ));
+}
+
 /// " (did you mean `x`?)" when a known name is close to `wanted`.
 pub fn did_you_mean<'a>(wanted: &str, known: impl Iterator<Item = &'a str>) -> String {
     known
@@ -899,12 +910,7 @@ impl Builder<'_> {
             step.runs = false;
             step.skip_reason = Some("marked snip_id=none".to_owned());
         } else if let Some(tab) = block.tab.as_ref().filter(|t| t.index > 0) {
-            step.runs = false;
-            step.alternative = true;
-            step.skip_reason = Some(format!(
-                "in tab {}, an alternative to the first tab",
-                tab.describe()
-            ));
+            set_aside_for_first_tab(&mut step, tab);
         }
         step
     }
@@ -920,6 +926,13 @@ impl Builder<'_> {
                 .parent()
                 .map(|dir| dir.join(name))
                 .filter(|p| p.exists()),
+            // Without the plugin, the page shows the statement as it is: nothing to include.
+            IncludeKind::Macro if !self.site.is_some_and(SiteData::mkdocs_macros) => return Ok(()),
+            IncludeKind::Macro => self
+                .site
+                .and_then(SiteData::macros_include_dir)
+                .map(|dir| dir.join(name))
+                .filter(|p| crate::boundary::exists(p)),
         };
         let Some(path) = found else {
             let looked = match include.kind {
@@ -929,6 +942,7 @@ impl Builder<'_> {
                     format!("{name} in the snippets' base_path, beside the guide and from the MkDocs root")
                 }
                 IncludeKind::Asciidoc => format!("{name} relative to the page"),
+                IncludeKind::Macro => format!("{name} in the macros plugin's include_dir"),
             };
             self.warnings.push(format!(
                 "{}:{line}: include `{name}` not found (looked for {looked}); its steps are not included",
@@ -980,8 +994,20 @@ impl Builder<'_> {
             IncludeKind::Boilerplate => format!("{}_", name.replace('-', "_")),
             _ => format!("{}_", slug(&file_stem(name)).replace('-', "_")),
         };
+        let first = self.steps.len();
         let result = self.add_doc(&included, &prefix, depth + 1);
         self.includes.pop();
+        // The included steps stand where the include does: in its tab.
+        if let Some(tab) = &include.tab {
+            let mut tab = tab.clone();
+            tab.page.get_or_insert_with(|| Arc::from(doc.path()));
+            for step in self.steps[first..].iter_mut().filter(|s| s.tab.is_none()) {
+                step.tab = Some(tab.clone());
+                if tab.index > 0 && step.runs {
+                    set_aside_for_first_tab(step, &tab);
+                }
+            }
+        }
         result
     }
 }
