@@ -205,3 +205,39 @@ fn a_named_file_that_is_not_text_is_an_error_at_its_line() {
         "{said}"
     );
 }
+
+/// A macros-plugin `{% include %}` is read inside the tree only: a name that climbs out of the
+/// plugin's folder, or a link out of the tree, is the guide's error at the statement's line, and
+/// the file outside is never read.
+#[test]
+fn a_macro_include_outside_the_tree_is_an_error_at_its_line() {
+    let (dir, tree) = tree();
+    std::fs::write(
+        dir.path().join("secret.md"),
+        "```bash\necho s3cret-outside\n```\n",
+    )
+    .unwrap();
+    std::fs::create_dir_all(tree.join("guides/snippets")).unwrap();
+    std::os::unix::fs::symlink(
+        dir.path().join("secret.md"),
+        tree.join("guides/snippets/link.md"),
+    )
+    .unwrap();
+    std::fs::write(
+        tree.join("mkdocs.yml"),
+        "site_name: x\ndocs_dir: guides\nplugins:\n  - macros:\n      include_dir: guides/snippets\n",
+    )
+    .unwrap();
+    for name in ["../../../secret.md", "link.md"] {
+        let guide = tree.join("guides/page.md");
+        std::fs::write(
+            &guide,
+            format!("# Page\n\n=== \"A\"\n    Text.\n\n{{% include \"{name}\" %}}\n"),
+        )
+        .unwrap();
+        let (code, said, _) = plan(dir.path(), &guide);
+        assert_eq!(code, Some(2), "{name}: {said}");
+        assert!(said.contains("page.md:6"), "{name}: {said}");
+        assert!(!said.contains("s3cret-outside"), "{name} was read: {said}");
+    }
+}
