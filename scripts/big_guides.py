@@ -1,8 +1,11 @@
 #!/usr/bin/env python3
-"""Writes two large guides for measuring docrun's memory and time on big inputs: big-istio.md
-(istio.io's dialect: a section, a `{{< text bash >}}` block with a command and its output) and
-big-markdown.md (a command fence, prose that announces output, an output fence), each about
-SIZE bytes (default 8 MB), the same steps as benches/scale.rs generates.
+"""Writes three large guides for measuring docrun's memory and time on big inputs, each about
+SIZE bytes (default 8 MB): big-istio.md (istio.io's dialect: a section, a `{{< text bash >}}`
+block with a command and its output) and big-markdown.md (a command fence, prose that announces
+output, an output fence), the same steps as benches/scale.rs generates, a step every 60 to 120
+bytes: the worst case for what each step costs; and real-istio.md, the text of the istio.io
+guides under tests/corpus (front matter and boilerplate includes left out) end to end, again
+and again: guides as people write them.
 
 Usage: scripts/big_guides.py OUT_DIR [SIZE_BYTES]
 Then, e.g.: /usr/bin/time -v target/release/docrun plan OUT_DIR/big-istio.md --allow-missing
@@ -38,6 +41,24 @@ def main():
     write(os.path.join(out, "big-istio.md"), "---\ntitle: Scale\ntest: yes\n---\n" + before,
           istio_step, size)
     write(os.path.join(out, "big-markdown.md"), "# Scale\n\n" + before, markdown_step, size)
+    write_real(os.path.join(out, "real-istio.md"), size)
+
+
+def write_real(path, size):
+    import glob
+    import re
+    root = os.path.join(os.path.dirname(__file__), "..", "tests/corpus/istio/content/en/docs")
+    bodies = []
+    for guide in sorted(glob.glob(os.path.join(root, "**/index.md"), recursive=True)):
+        text = open(guide, encoding="utf-8").read()
+        if text.startswith("---"):
+            text = text[text.find("\n---", 3) + 4:]
+        bodies.append(re.sub(r"\{\{< boilerplate [^>]*>\}\}", "", text))
+    one = "\n".join(bodies)
+    with open(path, "w", encoding="utf-8") as f:
+        f.write("---\ntitle: Real\ntest: yes\n---\n")
+        for _ in range(size // len(one) + 1):
+            f.write(one)
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ measure() { # guide, label, args...
   awk -v g="$guide" -v c="$label" -v r="$rss" -v s="$size" -v t="$secs" -v b="$base" \
     'BEGIN { printf "%-16s %-22s %7.1f MB  %5.1fx  above one step %5.1fx  %5.2fs\n", g, c, r/1024, r*1024/s, (r-b)*1024/s, t }'
 }
-for guide in big-markdown.md big-istio.md; do
+for guide in big-markdown.md big-istio.md real-istio.md; do
   measure "$guide" "plan" plan "$guide" --allow-missing
   measure "$guide" "plan --format json" plan "$guide" --allow-missing --format json
   measure "$guide" "list" list "$guide"
