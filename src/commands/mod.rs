@@ -80,9 +80,8 @@ fn selection(args: &crate::cli::Selection) -> Selection {
 /// (see [`crate::visible`]).
 fn write_stdout(bytes: &[u8]) -> Result<(), Error> {
     let mut out = StdoutLines::text();
-    out.write_all(bytes)
-        .and_then(|()| out.finish())
-        .map_err(stdout_error)
+    out.write_all(bytes).map_err(stdout_error)?;
+    out.finish()
 }
 
 /// Writes bytes to stdout as they are: `snips.sh` is istio.io's file byte for byte.
@@ -112,6 +111,9 @@ struct StdoutLines {
     pending: Vec<u8>,
     json: bool,
     closed: bool,
+    /// The first error writing met, said by [`StdoutLines::finish`]: text written through
+    /// [`std::fmt::Write`] cannot carry it.
+    failed: Option<std::io::Error>,
 }
 
 impl StdoutLines {
@@ -121,6 +123,7 @@ impl StdoutLines {
             pending: Vec::new(),
             json: false,
             closed: false,
+            failed: None,
         }
     }
 
@@ -152,13 +155,16 @@ impl StdoutLines {
         }
     }
 
-    /// Writes what is left and flushes.
-    fn finish(&mut self) -> std::io::Result<()> {
+    /// Writes what is left and flushes; the first error writing met, if any.
+    fn finish(&mut self) -> Result<(), Error> {
+        if let Some(e) = self.failed.take() {
+            return Err(stdout_error(e));
+        }
         let rest = std::mem::take(&mut self.pending);
-        self.emit(&rest)?;
+        self.emit(&rest).map_err(stdout_error)?;
         match self.out.flush() {
             Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-            other => other,
+            other => other.map_err(stdout_error),
         }
     }
 }
@@ -184,6 +190,18 @@ impl Write for StdoutLines {
 
     fn flush(&mut self) -> std::io::Result<()> {
         Ok(())
+    }
+}
+
+impl std::fmt::Write for StdoutLines {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        if self.failed.is_some() {
+            return Err(std::fmt::Error);
+        }
+        std::io::Write::write_all(self, s.as_bytes()).map_err(|e| {
+            self.failed = Some(e);
+            std::fmt::Error
+        })
     }
 }
 
@@ -229,9 +247,8 @@ fn write_json_stdout<T: serde::Serialize>(value: &T) -> Result<(), Error> {
     value
         .serialize(&mut serializer)
         .map_err(|e| Error::Internal(format!("cannot write JSON: {e}")))?;
-    out.write_all(b"\n")
-        .and_then(|()| out.finish())
-        .map_err(stdout_error)
+    out.write_all(b"\n").map_err(stdout_error)?;
+    out.finish()
 }
 
 /// A value as JSON, for a field of a document being built.

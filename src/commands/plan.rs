@@ -23,14 +23,14 @@ pub fn plan(args: &PlanArgs, global: &GlobalArgs) -> Result<Outcome, Error> {
     let planned = plan::plan(&request, &mut Console::new())?;
     let outcome = planned.outcome();
     match args.format {
-        Format::Text => super::write_stdout(text(&planned, args.with_prereqs).as_bytes())?,
+        Format::Text => write_text(&planned, args.with_prereqs)?,
         Format::Json => write_json(planned)?,
     }
     Ok(outcome)
 }
 
-/// The plan, its chain, then what was asked beside it.
-fn text(planned: &Planned, with_prereqs: bool) -> String {
+/// Writes the plan, its chain, then what was asked beside it, the plan a line at a time.
+fn write_text(planned: &Planned, with_prereqs: bool) -> Result<(), Error> {
     let Planned {
         plan,
         chain,
@@ -41,17 +41,23 @@ fn text(planned: &Planned, with_prereqs: bool) -> String {
         chain,
         with_prereqs,
     });
-    let chain = chain.as_ref().map(|c| {
-        report::graph::chain_text(c, with_prereqs, &|p| plan.mask(&p.display().to_string()))
-    });
-    let mut out = report::plan::plan_in_chain(plan, view) + &chain.unwrap_or_default();
+    // An error writing is kept by `out` and said by `finish`.
+    let mut out = super::StdoutLines::text();
+    let _ = report::plan::write_plan_in_chain(&mut out, plan, view);
+    let mut rest = chain
+        .as_ref()
+        .map(|c| {
+            report::graph::chain_text(c, with_prereqs, &|p| plan.mask(&p.display().to_string()))
+        })
+        .unwrap_or_default();
     if let Some(effects) = effects {
-        out.push_str(&report::effects::effects(effects));
+        rest.push_str(&report::effects::effects(effects));
     }
     if let Some(preview) = preview {
-        out.push_str(&plan.mask(&report::preview::preview(preview)));
+        rest.push_str(&plan.mask(&report::preview::preview(preview)));
     }
-    out
+    let _ = std::fmt::Write::write_str(&mut out, &rest);
+    out.finish()
 }
 
 /// Writes the plan's JSON with `chain`, and `effects` and `preview` when asked, secrets masked,

@@ -138,6 +138,17 @@ pub struct ChainView<'a> {
 /// `--with-prereqs`).
 pub fn plan_in_chain(plan: &Plan, chain: Option<ChainView<'_>>) -> String {
     let mut out = String::new();
+    let _ = write_plan_in_chain(&mut out, plan, chain);
+    out
+}
+
+/// [`plan_in_chain`] written to `out` a line at a time, so that the plan of a guide of many
+/// thousand steps is never one string.
+pub fn write_plan_in_chain(
+    out: &mut impl Write,
+    plan: &Plan,
+    chain: Option<ChainView<'_>>,
+) -> std::fmt::Result {
     let title = plan
         .title
         .as_deref()
@@ -271,5 +282,5 @@ pub fn plan_in_chain(plan: &Plan, chain: Option<ChainView<'_>>) -> String {
             let _ = writeln!(out, "  {w}");
         }
     }
-    out
+    Ok(())
 }
