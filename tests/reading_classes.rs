@@ -39,8 +39,14 @@ fn site(name: &str) -> PathBuf {
 
 /// `docrun plan FILE --allow-missing --format json` in the site's folder, which must succeed.
 fn plan(site_name: &str, file: &str) -> Value {
-    let out = support::docrun::docrun(&site(site_name))
+    plan_in(&site(site_name), file, &[])
+}
+
+/// `docrun plan FILE --allow-missing --format json ARGS...` in `dir`, which must succeed.
+fn plan_in(dir: &Path, file: &str, args: &[&str]) -> Value {
+    let out = support::docrun::docrun(dir)
         .args(["plan", file, "--allow-missing", "--format", "json"])
+        .args(args)
         .output()
         .unwrap();
     assert_eq!(
@@ -50,6 +56,16 @@ fn plan(site_name: &str, file: &str) -> Value {
         support::docrun::both(&out)
     );
     serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// The first command of each step of a plan (empty for a step without one).
+fn first_commands(plan: &Value) -> Vec<&str> {
+    plan["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["commands"][0].as_str().unwrap_or_default())
+        .collect()
 }
 
 /// What a reader sees of a step: where its block opens, what it is, whether it runs, its first
@@ -274,28 +290,9 @@ fn a_run_passes_when_the_output_holds_the_quoted_line_and_fails_when_not() {
 
 #[test]
 fn a_snippet_comes_from_the_base_path_not_the_page_of_the_same_name() {
-    let out = support::docrun::docrun(&site("mkdocs-macros"))
-        .args([
-            "plan",
-            "docs/serving/install-fnctl.md",
-            "--allow-missing",
-            "--format",
-            "json",
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        support::docrun::both(&out)
-    );
-    let plan: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let plan = plan("mkdocs-macros", "docs/serving/install-fnctl.md");
     let steps = plan["steps"].as_array().unwrap();
-    let commands: Vec<&str> = steps
-        .iter()
-        .map(|s| s["commands"][0].as_str().unwrap())
-        .collect();
+    let commands = first_commands(&plan);
     // The snippet's command (with the site's `extra:` value), then the page's own: the page
     // is not read again as its own snippet.
     assert_eq!(
@@ -338,30 +335,8 @@ fn a_base_path_outside_the_tree_is_not_read_and_a_missing_snippet_is_said_once()
         "# Guide\n\n--8<-- \"setup.md\"\n--8<-- \"missing.md\"\n--8<-- \"guide.md\"\n",
     )
     .unwrap();
-    let out = support::docrun::docrun(&tree)
-        .args([
-            "plan",
-            "docs/guide.md",
-            "--allow-missing",
-            "--format",
-            "json",
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        support::docrun::both(&out)
-    );
-    let plan: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let commands: Vec<&Value> = plan["steps"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| &s["commands"][0])
-        .collect();
-    assert_eq!(commands, vec!["echo from-the-snippets"]);
+    let plan = plan_in(&tree, "docs/guide.md", &[]);
+    assert_eq!(first_commands(&plan), vec!["echo from-the-snippets"]);
     let warnings: Vec<&str> = plan["warnings"]
         .as_array()
         .unwrap()
@@ -372,7 +347,7 @@ fn a_base_path_outside_the_tree_is_not_read_and_a_missing_snippet_is_said_once()
     assert_eq!(warnings.len(), 2, "{warnings:?}");
     assert!(warnings[0].contains("docs/guide.md:4: include `missing.md` not found"));
     assert!(warnings[1].contains("docs/guide.md:5: include `guide.md` not found"));
-    assert!(!String::from_utf8_lossy(&out.stdout).contains("outside-the-tree"));
+    assert!(!plan.to_string().contains("outside-the-tree"));
 }
 
 #[test]
@@ -527,14 +502,14 @@ fn a_block_the_prose_asks_to_put_somewhere_is_not_the_commands_output() {
 /// they are that tab's steps, so only the first tab's run unless `--tab` names another.
 #[test]
 fn macro_includes_bring_their_steps_into_the_tab_they_stand_in() {
-    let steps_of = |plan: &Value| -> Vec<(String, String, bool, String)> {
+    // Each step's file, whether the run takes it, and why not.
+    let steps_of = |plan: &Value| -> Vec<(String, bool, String)> {
         plan["steps"]
             .as_array()
             .unwrap()
             .iter()
             .map(|s| {
                 (
-                    s["commands"][0].as_str().unwrap_or_default().to_owned(),
                     s["file"].as_str().unwrap().to_owned(),
                     s["selected"].as_bool().unwrap(),
                     s["reason"].as_str().unwrap_or_default().to_owned(),
@@ -545,9 +520,8 @@ fn macro_includes_bring_their_steps_into_the_tab_they_stand_in() {
     let plan = plan("mkdocs-macros", "docs/serving/install-dns.md");
     assert_eq!(plan["warnings"], serde_json::json!([]));
     let steps = steps_of(&plan);
-    let commands: Vec<&str> = steps.iter().map(|s| s.0.as_str()).collect();
     assert_eq!(
-        commands,
+        first_commands(&plan),
         [
             "kubectl apply -f serving-default-domain.yaml",
             "kubectl patch configmap/config-domain -n knative-serving --type merge -p '{\"data\":{\"example.com\":\"\"}}'",
@@ -555,14 +529,14 @@ fn macro_includes_bring_their_steps_into_the_tab_they_stand_in() {
         ]
     );
     assert!(
-        steps[0].1.ends_with("docs/snippets/magic-dns.md"),
+        steps[0].0.ends_with("docs/snippets/magic-dns.md"),
         "{steps:?}"
     );
     assert!(
-        steps[1].1.ends_with("docs/snippets/real-dns.md"),
+        steps[1].0.ends_with("docs/snippets/real-dns.md"),
         "{steps:?}"
     );
-    let taken: Vec<(bool, &str)> = steps.iter().map(|s| (s.2, s.3.as_str())).collect();
+    let taken: Vec<(bool, &str)> = steps.iter().map(|s| (s.1, s.2.as_str())).collect();
     assert_eq!(
         taken,
         [
@@ -576,13 +550,12 @@ fn macro_includes_bring_their_steps_into_the_tab_they_stand_in() {
         "the first tab's included step runs, the other is its alternative"
     );
 
-    let out = support::docrun::docrun(&site("mkdocs-macros"))
-        .args(["plan", "docs/serving/install-dns.md", "--format", "json"])
-        .args(["--tab", "Real DNS"])
-        .output()
-        .unwrap();
-    let chosen: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let taken: Vec<bool> = steps_of(&chosen).iter().map(|s| s.2).collect();
+    let chosen = plan_in(
+        &site("mkdocs-macros"),
+        "docs/serving/install-dns.md",
+        &["--tab", "Real DNS"],
+    );
+    let taken: Vec<bool> = steps_of(&chosen).iter().map(|s| s.1).collect();
     assert_eq!(taken, [false, true, true], "--tab takes the other include");
 }
 
@@ -608,17 +581,7 @@ fn without_the_macros_plugin_an_include_statement_brings_nothing() {
         "# Page\n\n{% include \"step.md\" %}\n\n```bash\necho own\n```\n",
     )
     .unwrap();
-    let out = support::docrun::docrun(dir.path())
-        .args(["plan", "docs/page.md", "--format", "json"])
-        .output()
-        .unwrap();
-    let plan: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let commands: Vec<&str> = plan["steps"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s["commands"][0].as_str().unwrap())
-        .collect();
-    assert_eq!(commands, ["echo own"]);
+    let plan = plan_in(dir.path(), "docs/page.md", &[]);
+    assert_eq!(first_commands(&plan), ["echo own"]);
     assert_eq!(plan["warnings"], serde_json::json!([]));
 }

@@ -32,6 +32,7 @@
 
 use std::collections::HashMap;
 
+use super::fence::Fence;
 use super::mkdocs::{indentation, strip_columns};
 use super::parser::{Region, RegionKind};
 use super::{BlockForm, BodyLine, Callout, TabRef, TextBlock, Unread, Wrapper};
@@ -125,7 +126,7 @@ pub(super) fn read(src: &Source, text: &str) -> Found {
         lead: String::new(),
     };
     let mut open_code: Option<OpenCode> = None;
-    let mut fence: Option<(char, usize)> = None;
+    let mut fence: Option<Fence> = None;
     let mut esm = false;
     let mut comment: Option<Span> = None;
     let mut i = 0;
@@ -133,9 +134,8 @@ pub(super) fn read(src: &Source, text: &str) -> Found {
         let (offset, raw) = lines[i];
         let line_no = i + 1;
         let line = raw.strip_suffix('\n').unwrap_or(raw);
-        if let Some((c, n)) = fence {
-            let trimmed = line.trim();
-            if trimmed.len() >= n && trimmed.chars().all(|x| x == c) {
+        if let Some(open) = fence {
+            if open.closed_by(line.trim()) {
                 fence = None;
             }
             pass.keep(raw, line);
@@ -191,7 +191,7 @@ pub(super) fn read(src: &Source, text: &str) -> Found {
             i += 1;
             continue;
         }
-        if let Some(marker) = fence_marker(trimmed) {
+        if let Some(marker) = Fence::opened_by(trimmed) {
             fence = Some(marker);
             pass.lead.clear();
             pass.keep(raw, &cleaned);
@@ -835,12 +835,6 @@ fn is_esm(line: &str) -> bool {
         line.strip_prefix(word)
             .is_some_and(|rest| rest.starts_with([' ', '{', '*']) || rest.starts_with('\t'))
     })
-}
-
-fn fence_marker(trimmed: &str) -> Option<(char, usize)> {
-    let c = trimmed.chars().next().filter(|c| *c == '`' || *c == '~')?;
-    let n = trimmed.chars().take_while(|x| *x == c).count();
-    (n >= 3).then_some((c, n))
 }
 
 /// `:::` (three colons or more, alone on the line): the end of an admonition.

@@ -10,6 +10,7 @@
 //! indented code; a container inside a list item keeps the item's indentation, so the item goes
 //! on around it) and keeps every line where it was, so line numbers stay true.
 
+use super::fence::Fence;
 use super::parser::{Region, RegionKind};
 use super::{Include, IncludeKind, TabRef, Wrapper};
 
@@ -46,7 +47,7 @@ pub(super) fn containers(text: &str) -> Found {
     let mut open: Vec<Open> = Vec::new();
     let mut tabset: Option<Tabset> = None;
     let mut tabsets = 0;
-    let mut fence: Option<(char, usize)> = None;
+    let mut fence: Option<Fence> = None;
     // The open list items, innermost last: (marker column, content column), absolute.
     let mut items: Vec<(usize, usize)> = Vec::new();
     let mut last_line = 0;
@@ -95,13 +96,11 @@ pub(super) fn containers(text: &str) -> Found {
         let item = items.last().copied().filter(|(marker, _)| *marker >= depth);
         let base = item.map_or(depth, |(_, content)| content.max(depth));
         let at_marker = indent >= base.saturating_sub(3) && indent < base + 4;
-        if let Some((c, n)) = fence {
-            if trimmed.starts_with(&c.to_string().repeat(n))
-                && trimmed.trim_end().chars().all(|x| x == c)
-            {
+        if let Some(open) = fence {
+            if open.closed_by(trimmed) {
                 fence = None;
             }
-        } else if let Some(marker) = fence_marker(trimmed) {
+        } else if let Some(marker) = Fence::opened_by(trimmed) {
             fence = Some(marker);
         } else if at_marker {
             // Inside a list item the container keeps the item's indentation in the view.
@@ -236,12 +235,6 @@ fn list_marker(trimmed: &str) -> Option<usize> {
 
 fn push_blank(view: &mut String, raw: &str) {
     view.extend(raw.chars().filter(|c| *c == '\n'));
-}
-
-fn fence_marker(trimmed: &str) -> Option<(char, usize)> {
-    let c = trimmed.chars().next().filter(|c| *c == '`' || *c == '~')?;
-    let n = trimmed.chars().take_while(|x| *x == c).count();
-    (n >= 3).then_some((c, n))
 }
 
 /// `=== "Title"` (also `===! "Title"`, `===+ "Title"`): a content tab.

@@ -7,6 +7,7 @@
 mod asciidoc;
 pub mod bash;
 pub mod dialect;
+mod fence;
 pub mod front_matter;
 mod mdx;
 mod mkdocs;

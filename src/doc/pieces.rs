@@ -16,6 +16,8 @@ use std::ops::Range;
 
 use pulldown_cmark::{Options, Parser};
 
+use super::fence::Fence;
+
 /// The pieces of `text` to read one after another: one piece (the whole text) when it is no
 /// longer than `piece_bytes`, else pieces of at least `piece_bytes` each (but the last), cut
 /// only where the module documentation says, and never before `body_start` (in the front
@@ -60,8 +62,8 @@ fn is_top_level_heading(line: &str) -> bool {
 /// What is open at the end of the lines read so far: a cut is only made where nothing is.
 #[derive(Default)]
 struct Open {
-    /// The fence character and length of an open fenced block.
-    fence: Option<(u8, usize)>,
+    /// An open fenced block.
+    fence: Option<Fence>,
     /// Inside `<!--` not yet closed by `-->`.
     comment: bool,
     /// What closes an open raw HTML block: `</pre>`, `</script>`, `?>` after `<?`, `]]>`
@@ -76,9 +78,8 @@ impl Open {
 
     fn read(&mut self, line: &str) {
         let trimmed = line.trim_start();
-        if let Some((ch, len)) = self.fence {
-            let run = trimmed.bytes().take_while(|&b| b == ch).count();
-            if run >= len && trimmed[run..].trim().is_empty() {
+        if let Some(fence) = self.fence {
+            if fence.closed_by(trimmed) {
                 self.fence = None;
             }
             return;
@@ -91,7 +92,7 @@ impl Open {
             self.raw = (!line.to_ascii_lowercase().contains(close)).then_some(close);
             return;
         }
-        if let Some(fence) = fence_opener(trimmed) {
+        if let Some(fence) = Fence::opened_by(trimmed) {
             self.fence = Some(fence);
             return;
         }
@@ -118,18 +119,6 @@ impl Open {
             self.raw = Some(">");
         }
     }
-}
-
-/// ```` ``` ```` or `~~~` (three or more) opening a fenced block, as CommonMark reads it: a
-/// backtick fence's info string holds no backtick.
-fn fence_opener(trimmed: &str) -> Option<(u8, usize)> {
-    let ch = *trimmed.as_bytes().first()?;
-    if ch != b'`' && ch != b'~' {
-        return None;
-    }
-    let len = trimmed.bytes().take_while(|&b| b == ch).count();
-    let info = &trimmed[len..];
-    (len >= 3 && !(ch == b'`' && info.contains('`'))).then_some((ch, len))
 }
 
 /// The labels of the link reference definitions of a text (`[label]: url`) read in pieces,
